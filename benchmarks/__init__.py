@@ -1,0 +1,1 @@
+"""Load generation, latency statistics, reports and the p95 gate."""

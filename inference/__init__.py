@@ -1,0 +1,1 @@
+"""ONNX predictor, SageMaker-contract HTTP server, local A/B endpoint, SageMaker deployer and client."""

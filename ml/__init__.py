@@ -1,0 +1,1 @@
+"""Data, tokenizer, model presets, training, evaluation and export for the intent classifier."""

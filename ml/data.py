@@ -1,0 +1,186 @@
+"""Load, validate and split the labelled prompt dataset (JSON Lines: text, intent, complexity)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ml.errors import DataError
+from ml.taxonomy import COMPLEXITIES, INTENTS
+
+SPLITS: tuple[str, ...] = ("train", "validation", "test")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled prompt."""
+
+    text: str
+    intent: str
+    complexity: str | None = None
+
+    def to_json(self) -> str:
+        """Serialise as one canonical JSON line (no trailing newline)."""
+        row = {k: v for k, v in asdict(self).items() if v is not None}
+        return json.dumps(row, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Fractions and seed of the deterministic stratified split."""
+
+    validation_fraction: float = 0.1
+    test_fraction: float = 0.1
+    seed: int = 13
+
+    def __post_init__(self) -> None:
+        for name in ("validation_fraction", "test_fraction"):
+            value = getattr(self, name)
+            if not 0.0 < value < 0.5:
+                raise DataError(f"{name} must be in (0, 0.5), got {value}")
+
+
+def normalize_key(text: str) -> str:
+    """Key under which two prompts count as duplicates: case-, whitespace- and end-punctuation-insensitive."""
+    return re.sub(r"\s+", " ", text.strip().lower()).rstrip(" .!?")
+
+
+def _parse_row(raw: str, where: str) -> Example:
+    try:
+        row = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: not valid JSON ({exc.msg})", hint="each line must be one JSON object") from exc
+    if not isinstance(row, dict):
+        raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    text = row.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise DataError(f"{where}: 'text' must be a non-empty string, got {text!r}")
+    intent = row.get("intent")
+    if intent not in INTENTS:
+        raise DataError(
+            f"{where}: intent {intent!r} is not in the taxonomy",
+            hint=f"use one of: {', '.join(INTENTS)}",
+        )
+    complexity = row.get("complexity")
+    if complexity is not None and complexity not in COMPLEXITIES:
+        raise DataError(
+            f"{where}: complexity {complexity!r} is not one of {', '.join(COMPLEXITIES)}",
+        )
+    return Example(text=text, intent=intent, complexity=complexity)
+
+
+def load_examples(path: Path, *, allow_duplicates: bool = False) -> list[Example]:
+    """Read and validate a JSONL dataset; raise DataError naming the first bad row."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a directory, expected a .jsonl file")
+    if not path.exists():
+        raise DataError(
+            f"dataset not found: {path}",
+            hint="run `mlops data pull` to materialise the DVC-tracked data, or pass --data PATH",
+        )
+    examples: list[Example] = []
+    seen: dict[str, int] = {}
+    with path.open(encoding="utf-8") as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            example = _parse_row(raw, f"{path}:{lineno}")
+            key = normalize_key(example.text)
+            if key in seen and not allow_duplicates:
+                raise DataError(
+                    f"{path}:{lineno}: duplicate of line {seen[key]} ({example.text!r})",
+                    hint="remove one of the two rows; duplicates would leak between splits",
+                )
+            seen.setdefault(key, lineno)
+            examples.append(example)
+    if not examples:
+        raise DataError(f"dataset is empty: {path}", hint="it needs at least one labelled row per intent")
+    return examples
+
+
+def write_examples(examples: list[Example], path: Path) -> None:
+    """Write examples as canonical JSON Lines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(e.to_json() + "\n" for e in examples), encoding="utf-8")
+
+
+def split_examples(examples: list[Example], config: SplitConfig | None = None) -> dict[str, list[Example]]:
+    """Split deterministically and stratified by intent into train / validation / test."""
+    config = config or SplitConfig()
+    by_intent: dict[str, list[Example]] = defaultdict(list)
+    for example in examples:
+        by_intent[example.intent].append(example)
+    rng = random.Random(config.seed)
+    splits: dict[str, list[Example]] = {name: [] for name in SPLITS}
+    for intent in INTENTS:
+        # Sorting first makes the split independent of the file's row order.
+        group = sorted(by_intent.get(intent, []), key=lambda e: e.text)
+        if not group:
+            raise DataError(f"intent {intent!r} has no examples", hint="every intent needs examples in every split")
+        rng.shuffle(group)
+        n_val = max(1, round(len(group) * config.validation_fraction))
+        n_test = max(1, round(len(group) * config.test_fraction))
+        if len(group) < n_val + n_test + 1:
+            raise DataError(f"intent {intent!r} has {len(group)} examples; at least 3 are needed to split it")
+        splits["validation"].extend(group[:n_val])
+        splits["test"].extend(group[n_val : n_val + n_test])
+        splits["train"].extend(group[n_val + n_test :])
+    check_disjoint(splits)
+    return splits
+
+
+def check_disjoint(splits: dict[str, list[Example]]) -> None:
+    """Raise DataError if any prompt appears in two splits."""
+    owner: dict[str, str] = {}
+    for name, rows in splits.items():
+        for example in rows:
+            key = normalize_key(example.text)
+            if key in owner and owner[key] != name:
+                raise DataError(f"prompt {example.text!r} is in both {owner[key]!r} and {name!r} splits")
+            owner[key] = name
+
+
+def write_splits(splits: dict[str, list[Example]], out_dir: Path, *, source_md5: str | None = None) -> dict:
+    """Write `<split>.jsonl` files and a `manifest.json` (counts, md5s, source data md5); return the manifest."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest: dict = {"source_md5": source_md5, "splits": {}}
+    for name, rows in splits.items():
+        path = out_dir / f"{name}.jsonl"
+        write_examples(rows, path)
+        manifest["splits"][name] = {
+            "rows": len(rows),
+            "md5": file_md5(path),
+            "per_intent": dict(sorted(Counter(e.intent for e in rows).items())),
+        }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return manifest
+
+
+def read_split(split_dir: Path, name: str) -> list[Example]:
+    """Load one split written by `write_splits`."""
+    if name not in SPLITS:
+        raise DataError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
+    return load_examples(Path(split_dir) / f"{name}.jsonl")
+
+
+def read_manifest(split_dir: Path) -> dict:
+    """Load the manifest written next to the splits."""
+    path = Path(split_dir) / "manifest.json"
+    if not path.exists():
+        raise DataError(f"no manifest.json in {split_dir}", hint="produce the splits with `mlops data split` or the prepare step")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def file_md5(path: Path) -> str:
+    """MD5 of a file's bytes, the same digest DVC 3 records for a single file."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

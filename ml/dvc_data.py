@@ -1,0 +1,139 @@
+"""DVC-versioned data: which version is in use, and materialising it in a fresh clone with no network.
+
+The dataset is the output of the DVC stage `generate` (dvc.yaml), whose md5 `dvc.lock` pins. A fresh clone
+gets the exact bytes from the default remote (`local`, a directory in the state dir) when it has them, else by
+reproducing the stage and checking the result against the pinned md5; the bytes are then pushed to the remote
+so every version stays reachable by git revision (see docs/architecture.md, "Data").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ml.data import file_md5
+from ml.errors import DataError
+
+log = logging.getLogger(__name__)
+
+DATA_PATH = "data/prompts.jsonl"
+STAGE = "generate"
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """The dataset version a checkout pins and what the workspace holds."""
+
+    path: str
+    pinned_md5: str | None
+    workspace_md5: str | None
+    git_revision: str | None
+    default_remote: str | None
+
+    @property
+    def in_sync(self) -> bool:
+        """True when the workspace file is exactly the pinned version."""
+        return self.pinned_md5 is not None and self.pinned_md5 == self.workspace_md5
+
+    def to_dict(self) -> dict:
+        """Plain dict, including `in_sync`."""
+        return {**asdict(self), "in_sync": self.in_sync}
+
+
+def _dvc_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DVC_NO_ANALYTICS", "1")
+    # Stage commands call `python`; make it the interpreter running us, not whatever is first on PATH.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def run_dvc(args: list[str], repo: Path, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a DVC command in `repo` with the current interpreter; raise DataError with DVC's message on failure."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "dvc", *args], cwd=repo, env=_dvc_env(), capture_output=True, text=True, check=False
+    )
+    if check and proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise DataError(f"`dvc {' '.join(args)}` failed: {detail[-1] if detail else 'no output'}")
+    return proc
+
+
+def pinned_md5(repo: Path, path: str = DATA_PATH) -> str | None:
+    """The md5 that dvc.lock (or a .dvc pointer) pins for `path`, or None when nothing pins it."""
+    import yaml
+
+    lock = repo / "dvc.lock"
+    if lock.exists():
+        stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
+        for stage in stages.values():
+            for out in stage.get("outs", []):
+                if out.get("path") == path:
+                    return out.get("md5")
+    pointer = repo / f"{path}.dvc"
+    if pointer.exists():
+        outs = (yaml.safe_load(pointer.read_text()) or {}).get("outs", [])
+        return outs[0].get("md5") if outs else None
+    return None
+
+
+def _git_revision(repo: Path) -> str | None:
+    proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def _default_remote(repo: Path) -> str | None:
+    proc = run_dvc(["remote", "default"], repo, check=False)
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def data_version(repo: Path, path: str = DATA_PATH) -> DataVersion:
+    """Describe the pinned and the present version of the dataset in `repo`."""
+    repo = Path(repo)
+    if not (repo / ".dvc").is_dir():
+        raise DataError(f"{repo} is not a DVC repository", hint="run commands from the project root")
+    file = repo / path
+    return DataVersion(
+        path=path,
+        pinned_md5=pinned_md5(repo, path),
+        workspace_md5=file_md5(file) if file.is_file() else None,
+        git_revision=_git_revision(repo),
+        default_remote=_default_remote(repo),
+    )
+
+
+def materialize(repo: Path, path: str = DATA_PATH) -> DataVersion:
+    """Make the workspace hold the pinned dataset: pull from the default remote, else reproduce and verify."""
+    repo = Path(repo)
+    version = data_version(repo, path)
+    if version.in_sync:
+        return version
+    if version.pinned_md5 is None:
+        raise DataError(f"no DVC pin for {path}", hint="run `dvc repro` and commit dvc.lock")
+    pulled = run_dvc(["pull", path], repo, check=False)
+    if pulled.returncode == 0 and data_version(repo, path).in_sync:
+        log.info("pulled %s (%s) from remote %s", path, version.pinned_md5, version.default_remote)
+        return data_version(repo, path)
+    log.info("remote has no copy of %s; reproducing stage %r", version.pinned_md5, STAGE)
+    lock = repo / "dvc.lock"
+    saved_lock = lock.read_bytes() if lock.exists() else None
+    run_dvc(["repro", STAGE], repo)
+    after = data_version(repo, path)
+    if after.workspace_md5 != version.pinned_md5:
+        if saved_lock is not None:
+            lock.write_bytes(saved_lock)
+        raise DataError(
+            f"reproduced {path} has md5 {after.workspace_md5}, but dvc.lock pins {version.pinned_md5}",
+            hint="the generator or its parameters changed without `dvc repro` + commit of dvc.lock",
+        )
+    push(repo)
+    return data_version(repo, path)
+
+
+def push(repo: Path, remote: str | None = None) -> None:
+    """Push the cached data to the default (or given) DVC remote."""
+    run_dvc(["push", *(["-r", remote] if remote else [])], repo)

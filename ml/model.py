@@ -1,0 +1,196 @@
+"""DeBERTa-v3 model presets, and saving/loading a model directory with its tokenizer and label map."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ml.errors import ModelError
+from ml.taxonomy import INTENTS
+
+if TYPE_CHECKING:
+    from transformers import DebertaV2ForSequenceClassification, PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
+
+MODEL_INFO_FILE = "intent_model.json"
+REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", MODEL_INFO_FILE)
+
+# Shared by every DeBERTa-v3 checkpoint (microsoft/deberta-v3-*): relative attention with
+# log-bucketed positions, content<->position attention, no token types.
+_DEBERTA_V3_COMMON: dict[str, Any] = {
+    "relative_attention": True,
+    "pos_att_type": ["p2c", "c2p"],
+    "norm_rel_ebd": "layer_norm",
+    "position_buckets": 256,
+    "share_att_key": True,
+    "position_biased_input": False,
+    "max_relative_positions": -1,
+    "max_position_embeddings": 512,
+    "type_vocab_size": 0,
+    "hidden_act": "gelu",
+    "layer_norm_eps": 1e-7,
+    "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1,
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Shape of a randomly initialised DeBERTa-v3 and the tokenizer trained for it."""
+
+    name: str
+    hidden_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    intermediate_size: int
+    # None: the embedding table is as large as our trained tokenizer; else the real checkpoint's vocabulary.
+    vocab_size: int | None
+    tokenizer_vocab_size: int
+    description: str
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset("tiny", 128, 2, 4, 512, None, 1000, "embedded default: trains in about a minute on 2 CPU cores"),
+        Preset("xsmall", 384, 12, 6, 1536, 128100, 8000, "shape of microsoft/deberta-v3-xsmall"),
+        Preset("small", 768, 6, 12, 3072, 128100, 8000, "shape of microsoft/deberta-v3-small"),
+        Preset("base", 768, 12, 12, 3072, 128100, 8000, "shape of microsoft/deberta-v3-base"),
+    )
+}
+
+
+@dataclass
+class ModelInfo:
+    """What the model directory needs besides config and weights: labels and input preprocessing."""
+
+    labels: list[str] = field(default_factory=lambda: list(INTENTS))
+    lowercase: bool = True
+    max_length: int = 128
+    source: str = "tiny"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, model_dir: Path) -> None:
+        """Write intent_model.json into model_dir."""
+        (Path(model_dir) / MODEL_INFO_FILE).write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, model_dir: Path) -> ModelInfo:
+        """Read intent_model.json from model_dir."""
+        data = json.loads((Path(model_dir) / MODEL_INFO_FILE).read_text())
+        return cls(**data)
+
+
+def get_preset(name: str) -> Preset:
+    """Return a preset by name, or raise ModelError listing the choices."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ModelError(
+            f"unknown preset {name!r}",
+            hint=f"use one of {', '.join(PRESETS)}, or a local model directory / hub name",
+        ) from None
+
+
+def is_preset(name: str) -> bool:
+    """True when `name` names one of our presets rather than a directory or hub model."""
+    return name in PRESETS
+
+
+def preset_config(preset: Preset, *, vocab_size: int, labels: list[str]) -> Any:
+    """Build the DebertaV2Config of a preset for a tokenizer of `vocab_size` tokens."""
+    from transformers import DebertaV2Config
+
+    return DebertaV2Config(
+        **_DEBERTA_V3_COMMON,
+        vocab_size=max(preset.vocab_size or 0, vocab_size),
+        hidden_size=preset.hidden_size,
+        num_hidden_layers=preset.num_hidden_layers,
+        num_attention_heads=preset.num_attention_heads,
+        intermediate_size=preset.intermediate_size,
+        pad_token_id=0,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+
+
+def build_preset_model(preset: Preset, tokenizer: PreTrainedTokenizerBase, labels: list[str], *, seed: int) -> Any:
+    """Randomly initialise a DeBERTa-v3 sequence classifier of the preset's shape."""
+    import torch
+    from transformers import DebertaV2ForSequenceClassification
+
+    torch.manual_seed(seed)
+    config = preset_config(preset, vocab_size=len(tokenizer), labels=labels)
+    config.pad_token_id = tokenizer.pad_token_id
+    return DebertaV2ForSequenceClassification(config)
+
+
+def load_pretrained_for_finetuning(name_or_dir: str, labels: list[str]) -> tuple[Any, PreTrainedTokenizerBase]:
+    """Load a DeBERTa-v2/v3 checkpoint (directory or hub name) with a fresh classification head for `labels`."""
+    from transformers import AutoConfig, AutoTokenizer, DebertaV2ForSequenceClassification
+
+    path = Path(name_or_dir)
+    if path.exists() and not (path / "config.json").is_file():
+        raise ModelError(
+            f"{path} is not a model directory: it has no config.json",
+            hint="pass a directory written by save_pretrained / `mlops train`, a preset, or a hub name",
+        )
+    try:
+        config = AutoConfig.from_pretrained(name_or_dir)
+    except OSError as exc:
+        raise ModelError(
+            f"cannot load model {name_or_dir!r}: {exc}".splitlines()[0],
+            hint="hub downloads need network access; on an offline machine pass a local directory or a preset",
+        ) from exc
+    if config.model_type != "deberta-v2":
+        raise ModelError(f"{name_or_dir!r} is a {config.model_type!r} model, not DeBERTa-v2/v3")
+    tokenizer = AutoTokenizer.from_pretrained(name_or_dir)
+    model = DebertaV2ForSequenceClassification.from_pretrained(
+        name_or_dir,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+        ignore_mismatched_sizes=True,
+    )
+    return model, tokenizer
+
+
+def save_model(model: Any, tokenizer: PreTrainedTokenizerBase, info: ModelInfo, out_dir: Path) -> Path:
+    """Write config.json, model.safetensors, tokenizer.json and intent_model.json into out_dir."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    info.save(out_dir)
+    return out_dir
+
+
+def check_model_dir(model_dir: Path) -> Path:
+    """Raise ModelError unless model_dir holds a complete saved intent model."""
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise ModelError(f"model directory not found: {model_dir}", hint="train one with `mlops train --out DIR`")
+    missing = [name for name in REQUIRED_FILES if not (model_dir / name).is_file()]
+    if missing:
+        raise ModelError(
+            f"{model_dir} is not an intent model directory: missing {', '.join(missing)}",
+            hint="point at a directory written by `mlops train`",
+        )
+    return model_dir
+
+
+def load_model(model_dir: Path) -> tuple[DebertaV2ForSequenceClassification, PreTrainedTokenizerBase, ModelInfo]:
+    """Load a saved intent model (eval mode), its tokenizer and its ModelInfo."""
+    from transformers import DebertaV2ForSequenceClassification
+
+    from ml.tokenizer import load_tokenizer
+
+    model_dir = check_model_dir(model_dir)
+    model = DebertaV2ForSequenceClassification.from_pretrained(str(model_dir))
+    model.eval()
+    return model, load_tokenizer(model_dir), ModelInfo.load(model_dir)

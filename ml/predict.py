@@ -1,0 +1,45 @@
+"""Batched PyTorch inference on normalised texts: the reference every other backend is checked against."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ml.model import ModelInfo
+from ml.tokenizer import normalize_text
+
+
+def encode(tokenizer: Any, texts: Sequence[str], info: ModelInfo, *, return_tensors: str = "pt") -> Any:
+    """Tokenise texts exactly as training did: normalise, truncate to info.max_length, pad to the batch."""
+    return tokenizer(
+        [normalize_text(t, lowercase=info.lowercase) for t in texts],
+        padding=True,
+        truncation=True,
+        max_length=info.max_length,
+        return_tensors=return_tensors,
+        return_token_type_ids=False,
+    )
+
+
+def predict_logits(model: Any, tokenizer: Any, info: ModelInfo, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+    """Return a (len(texts), num_labels) float32 array of logits."""
+    import torch
+
+    model.eval()
+    chunks = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            batch = encode(tokenizer, texts[start : start + batch_size], info)
+            chunks.append(model(**batch).logits.float().cpu().numpy())
+    if not chunks:
+        return np.zeros((0, len(info.labels)), dtype=np.float32)
+    return np.concatenate(chunks, axis=0)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Numerically stable softmax over the last axis."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)

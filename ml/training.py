@@ -1,0 +1,220 @@
+"""Train a DeBERTa-v3 intent classifier: a plain PyTorch loop with noise augmentation and early stopping."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ml.data import Example
+from ml.errors import DataError, ModelError
+from ml.metrics import classification_metrics
+from ml.model import ModelInfo, build_preset_model, get_preset, is_preset, load_pretrained_for_finetuning, save_model
+from ml.predict import encode, predict_logits
+from ml.taxonomy import INTENTS
+from ml.tokenizer import normalize_text, train_tokenizer
+
+log = logging.getLogger(__name__)
+
+_NOISE_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters of one training run; every value has an offline default."""
+
+    model: str = "tiny"
+    seed: int = 13
+    learning_rate: float = 1e-3
+    epochs: int = 20
+    batch_size: int = 32
+    max_length: int = 128
+    patience: int = 4
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    lowercase: bool = True
+    # Character noise (drops, swaps, substitutions) on half of each batch makes a small model robust to
+    # typos and unseen spellings; see docs/architecture.md.
+    noise_prob: float = 0.05
+    tokenizer_vocab_size: int | None = None
+
+    def __post_init__(self) -> None:
+        checks = {
+            "learning_rate": 0 < self.learning_rate < 1,
+            "epochs": self.epochs >= 1,
+            "batch_size": self.batch_size >= 1,
+            "max_length": 8 <= self.max_length <= 512,
+            "patience": self.patience >= 1,
+            "noise_prob": 0 <= self.noise_prob < 0.5,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ModelError(f"invalid training parameter(s): {', '.join(f'{n}={getattr(self, n)!r}' for n in bad)}")
+        if is_preset(self.model):
+            get_preset(self.model)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the parameters (for MLflow and hyperparameters)."""
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    model_dir: Path
+    best_epoch: int
+    best_val_macro_f1: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    parameters: int = 0
+
+
+def add_char_noise(text: str, prob: float, rng: random.Random) -> str:
+    """Randomly drop, swap or substitute characters with probability `prob` each."""
+    chars = list(text)
+    out: list[str] = []
+    i = 0
+    while i < len(chars):
+        c = chars[i]
+        if c.isalpha() and rng.random() < prob:
+            op = rng.randrange(3)
+            if op == 0:
+                i += 1
+                continue
+            if op == 1 and i + 1 < len(chars):
+                out.extend((chars[i + 1], c))
+                i += 2
+                continue
+            out.append(rng.choice(_NOISE_ALPHABET))
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out) or text
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch."""
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _check_examples(train: Sequence[Example], validation: Sequence[Example], labels: Sequence[str]) -> None:
+    if not train:
+        raise DataError("the training split is empty")
+    if not validation:
+        raise DataError("the validation split is empty")
+    missing = sorted(set(labels) - {e.intent for e in train})
+    if missing:
+        raise DataError(f"the training split has no examples of: {', '.join(missing)}")
+
+
+def train(
+    config: TrainConfig,
+    train_examples: Sequence[Example],
+    validation_examples: Sequence[Example],
+    out_dir: Path,
+    *,
+    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train, early-stop on validation macro-F1, and save the best model into out_dir."""
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    labels = list(INTENTS)
+    _check_examples(train_examples, validation_examples, labels)
+    seed_everything(config.seed)
+    started = time.perf_counter()
+
+    if is_preset(config.model):
+        preset = get_preset(config.model)
+        texts = [normalize_text(e.text, lowercase=config.lowercase) for e in train_examples]
+        tokenizer = train_tokenizer(texts, vocab_size=config.tokenizer_vocab_size or preset.tokenizer_vocab_size)
+        model = build_preset_model(preset, tokenizer, labels, seed=config.seed)
+    else:
+        model, tokenizer = load_pretrained_for_finetuning(config.model, labels)
+    info = ModelInfo(labels=labels, lowercase=config.lowercase, max_length=config.max_length, source=config.model)
+    n_params = sum(p.numel() for p in model.parameters())
+    log.info("training %s (%.2fM parameters) on %d examples", config.model, n_params / 1e6, len(train_examples))
+
+    label_ids = {label: i for i, label in enumerate(labels)}
+    train_texts = [e.text for e in train_examples]
+    train_labels = [label_ids[e.intent] for e in train_examples]
+    val_texts = [e.text for e in validation_examples]
+    val_labels = [label_ids[e.intent] for e in validation_examples]
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    steps_per_epoch = (len(train_texts) + config.batch_size - 1) // config.batch_size
+    total_steps = steps_per_epoch * config.epochs
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total_steps * config.warmup_ratio), total_steps)
+    order_rng = random.Random(config.seed)
+    noise_rng = random.Random(config.seed + 1)
+
+    history: list[dict[str, float]] = []
+    best_f1, best_epoch, best_state, stale = -1.0, 0, None, 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = list(range(len(train_texts)))
+        order_rng.shuffle(order)
+        running = 0.0
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False)
+        for step in bar:
+            idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+            texts = [train_texts[i] for i in idx]
+            if config.noise_prob:
+                texts = [
+                    add_char_noise(t, config.noise_prob, noise_rng) if noise_rng.random() < 0.5 else t for t in texts
+                ]
+            batch = encode(tokenizer, texts, info)
+            out = model(**batch, labels=torch.tensor([train_labels[i] for i in idx]))
+            out.loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            running += out.loss.item()
+            bar.set_postfix(loss=f"{running / (step + 1):.4f}")
+        preds = predict_logits(model, tokenizer, info, val_texts).argmax(axis=1)
+        val = classification_metrics(preds.tolist(), val_labels, labels)
+        row = {
+            "epoch": epoch,
+            "train_loss": running / steps_per_epoch,
+            "val_accuracy": val["accuracy"],
+            "val_macro_f1": val["macro_f1"],
+        }
+        history.append(row)
+        log.info("epoch %d: loss %.4f, val macro-F1 %.4f", epoch, row["train_loss"], row["val_macro_f1"])
+        if on_epoch_end:
+            on_epoch_end(epoch, row)
+        if val["macro_f1"] > best_f1:
+            best_f1, best_epoch, stale = val["macro_f1"], epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            stale += 1
+            if stale >= config.patience:
+                log.info("early stopping after epoch %d (best epoch %d)", epoch, best_epoch)
+                break
+
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    info.extra = {"train_config": config.to_dict(), "best_epoch": best_epoch}
+    save_model(model, tokenizer, info, out_dir)
+    return TrainResult(
+        model_dir=Path(out_dir),
+        best_epoch=best_epoch,
+        best_val_macro_f1=best_f1,
+        history=history,
+        seconds=time.perf_counter() - started,
+        parameters=n_params,
+    )

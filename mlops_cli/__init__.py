@@ -1,0 +1,1 @@
+"""The `mlops` command line: one thin click module per package."""

@@ -1,0 +1,101 @@
+"""`mlops train` and `mlops evaluate`: the model steps, runnable one by one outside any pipeline."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+
+from mlops_cli.errors import user_errors
+from mlops_cli.output import emit, json_option
+
+data_option = click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Labelled JSONL dataset (default: the DVC-tracked data/prompts.jsonl).",
+)
+split_seed_option = click.option("--split-seed", type=int, default=13, show_default=True, help="Seed of the stratified split.")
+
+
+@click.command()
+@data_option
+@click.option("--model", default="tiny", show_default=True, help="Preset (tiny, xsmall, small, base), model directory or hub name.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Model directory to write (default: <state>/models/<model>).")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it already holds a model.")
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--learning-rate", type=float, default=1e-3, show_default=True)
+@click.option("--epochs", type=int, default=20, show_default=True, help="Maximum epochs (early stopping may end sooner).")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--max-length", type=int, default=128, show_default=True, help="Maximum tokens per prompt.")
+@click.option("--patience", type=int, default=4, show_default=True, help="Epochs without validation macro-F1 gain before stopping.")
+@split_seed_option
+@json_option
+@user_errors
+def train(data_path: Path | None, model: str, out: Path | None, overwrite: bool, split_seed: int, as_json: bool, **hparams: float) -> None:
+    """Train a DeBERTa-v3 intent classifier on the train split, early-stopping on validation macro-F1."""
+    from ml.data import SplitConfig, load_examples, split_examples
+    from ml.errors import ModelError
+    from ml.settings import default_data_path, state_dir
+    from ml.training import TrainConfig
+    from ml.training import train as run_training
+
+    config = TrainConfig(model=model, **hparams)
+    out = out or state_dir() / "models" / Path(model).name
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise ModelError(f"{out} already exists", hint="pass --overwrite to replace it, or choose another --out")
+    splits = split_examples(load_examples(data_path or default_data_path()), SplitConfig(seed=split_seed))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Train into a sibling temp dir and swap at the end: a failed run leaves the old model untouched.
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        result = run_training(config, splits["train"], splits["validation"], staging)
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    payload = {
+        "model_dir": str(out),
+        "best_epoch": result.best_epoch,
+        "best_val_macro_f1": round(result.best_val_macro_f1, 4),
+        "epochs_run": len(result.history),
+        "parameters": result.parameters,
+        "seconds": round(result.seconds, 1),
+    }
+    emit(payload, as_json=as_json)
+
+
+@click.command()
+@click.option("--model", "model_dir", type=click.Path(path_type=Path), required=True, help="Model directory written by `mlops train`.")
+@data_option
+@click.option(
+    "--split",
+    type=click.Choice(["train", "validation", "test", "all"]),
+    default="test",
+    show_default=True,
+    help="Which split of --data to evaluate; 'all' uses every row (e.g. for a held-out file).",
+)
+@split_seed_option
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Directory for evaluation.json and evaluation.txt.")
+@json_option
+@user_errors
+def evaluate(model_dir: Path, data_path: Path | None, split: str, split_seed: int, out: Path | None, as_json: bool) -> None:
+    """Evaluate a model: accuracy, macro-F1, per-intent P/R/F1 and the confusion matrix."""
+    from ml.data import SplitConfig, load_examples, split_examples
+    from ml.evaluation import evaluate_model, format_report, write_report
+    from ml.model import check_model_dir
+    from ml.settings import default_data_path
+
+    check_model_dir(model_dir)
+    path = data_path or default_data_path()
+    examples = load_examples(path)
+    if split != "all":
+        examples = split_examples(examples, SplitConfig(seed=split_seed))[split]
+    report = evaluate_model(model_dir, examples, dataset=f"{path.name}:{split}")
+    if out:
+        write_report(report, out)
+    emit(report, as_json=as_json, text=format_report(report))

@@ -1,0 +1,1 @@
+"""MLflow registration with lineage, aliases, promotion gates, rollback and audit trail."""

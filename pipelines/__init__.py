@@ -1,0 +1,1 @@
+"""The pipeline spec, its step entry points, the SageMaker Pipeline builder and the local runner."""

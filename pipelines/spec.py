@@ -1,0 +1,191 @@
+"""The one pipeline spec: steps, their inputs and outputs, parameters and the quality gate.
+
+Both runners are built from this and only this: `pipelines.sagemaker_pipeline` turns it into a SageMaker
+Pipeline definition, `pipelines.local_runner` executes the same step entry points on this machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+PIPELINE_NAME = "intent-classifier"
+# Bump when steps, their inputs/outputs or entry points change: a run directory records it, and the local
+# runner refuses to resume a run made by another version.
+SPEC_VERSION = 1
+
+ParamType = Literal["String", "Integer", "Float"]
+StepKind = Literal["processing", "training", "condition"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A pipeline parameter with its SageMaker type and offline default."""
+
+    name: str
+    type: ParamType
+    default: str | int | float
+    description: str
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A directory a step reads or writes. `source` names the producing '<step>.<output>' (inputs only)."""
+
+    name: str
+    container_path: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One pipeline step: what it runs, what it reads and writes, which parameters it takes."""
+
+    name: str
+    kind: StepKind
+    entry_point: str  # module under pipelines/steps, run as `python -m <entry_point>`
+    description: str
+    inputs: tuple[Artifact, ...] = ()
+    outputs: tuple[Artifact, ...] = ()
+    arguments: tuple[str, ...] = ()  # parameter names passed as --kebab-case arguments / hyperparameters
+    instance_type_parameter: str = "ProcessingInstanceType"
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The quality gate: a metric from a step's report compared with a threshold parameter."""
+
+    name: str
+    after: str  # the step whose report holds the metric
+    report_output: str
+    report_file: str
+    json_path: str
+    threshold_parameter: str
+    fail_message: str
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """Steps in execution order, parameters and gates."""
+
+    name: str
+    version: int
+    parameters: tuple[Parameter, ...]
+    steps: tuple[Step, ...]
+    gates: tuple[Gate, ...] = field(default_factory=tuple)
+
+    def step(self, name: str) -> Step:
+        """Return the step called `name`."""
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+    def step_names(self) -> list[str]:
+        """Step names in execution order."""
+        return [s.name for s in self.steps]
+
+    def parameter(self, name: str) -> Parameter:
+        """Return the parameter called `name`."""
+        for param in self.parameters:
+            if param.name == name:
+                return param
+        raise KeyError(name)
+
+    def fingerprint(self) -> str:
+        """Short hash of the spec, recorded in run directories to detect runs of another pipeline version."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+PROC = "/opt/ml/processing"
+
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("InputDataUri", "String", "data/prompts.jsonl", "the DVC-tracked dataset (S3 URI of its DVC object on SageMaker)"),
+    Parameter("DataMd5", "String", "", "DVC md5 of the dataset; checked by the prepare step"),
+    Parameter("Model", "String", "tiny", "preset (tiny/xsmall/small/base), local directory or hub name"),
+    Parameter("Epochs", "Integer", 20, "maximum training epochs"),
+    Parameter("LearningRate", "Float", 1e-3, "AdamW learning rate"),
+    Parameter("BatchSize", "Integer", 32, "training batch size"),
+    Parameter("MaxLength", "Integer", 128, "maximum tokens per prompt"),
+    Parameter("Seed", "Integer", 13, "seed for the split, initialisation and data order"),
+    Parameter("MinMacroF1", "Float", 0.9, "quality gate: minimum test macro-F1 to continue"),
+    Parameter("P95BudgetMs", "Float", 500.0, "latency gate: maximum p95 latency in ms"),
+    Parameter("RegisteredModelName", "String", "intent-classifier", "MLflow registered model name"),
+    Parameter("MlflowTrackingUri", "String", "", "MLflow tracking URI for the register step (empty: local default)"),
+    Parameter("ProcessingInstanceType", "String", "ml.m5.xlarge", "instance type of processing steps"),
+    Parameter("TrainingInstanceType", "String", "ml.m5.2xlarge", "instance type of the training step"),
+)
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        name="prepare",
+        kind="processing",
+        entry_point="pipelines.steps.prepare",
+        description="validate the dataset, check its DVC md5 and split it (stratified, deterministic)",
+        inputs=(Artifact("data", f"{PROC}/input/data"),),
+        outputs=(Artifact("splits", f"{PROC}/output/splits"),),
+        arguments=("DataMd5", "Seed"),
+    ),
+    Step(
+        name="train",
+        kind="training",
+        entry_point="pipelines.steps.train",
+        description="train DeBERTa-v3 with early stopping on validation macro-F1",
+        inputs=(Artifact("splits", "/opt/ml/input/data/splits", source="prepare.splits"),),
+        outputs=(Artifact("model", "/opt/ml/model"), Artifact("metrics", "/opt/ml/output/data")),
+        arguments=("Model", "Epochs", "LearningRate", "BatchSize", "MaxLength", "Seed"),
+        instance_type_parameter="TrainingInstanceType",
+    ),
+    Step(
+        name="evaluate",
+        kind="processing",
+        entry_point="pipelines.steps.evaluate",
+        description="evaluate the model on the test split with the `evaluate` metric module",
+        inputs=(
+            Artifact("model", f"{PROC}/model", source="train.model"),
+            Artifact("splits", f"{PROC}/input/splits", source="prepare.splits"),
+        ),
+        outputs=(Artifact("evaluation", f"{PROC}/evaluation"),),
+    ),
+    Step(
+        name="gate",
+        kind="condition",
+        entry_point="",
+        description="continue only when test macro-F1 >= MinMacroF1, else fail the run",
+        depends_on=("evaluate",),
+    ),
+    # export (ONNX + parity) and benchmark (p95 gate) slot in here: see issues "ONNX export" and "Benchmarks".
+    Step(
+        name="register",
+        kind="processing",
+        entry_point="pipelines.steps.register",
+        description="log lineage to MLflow and register the model version with alias 'challenger'",
+        inputs=(
+            Artifact("model", f"{PROC}/model", source="train.model"),
+            Artifact("metrics", f"{PROC}/input/metrics", source="train.metrics"),
+            Artifact("evaluation", f"{PROC}/input/evaluation", source="evaluate.evaluation"),
+            Artifact("splits", f"{PROC}/input/splits", source="prepare.splits"),
+        ),
+        outputs=(Artifact("registration", f"{PROC}/output/registration"),),
+        arguments=("RegisteredModelName", "MlflowTrackingUri"),
+        depends_on=("gate",),
+    ),
+)
+
+GATES: tuple[Gate, ...] = (
+    Gate(
+        name="gate",
+        after="evaluate",
+        report_output="evaluation",
+        report_file="evaluation.json",
+        json_path="metrics.macro_f1.value",
+        threshold_parameter="MinMacroF1",
+        fail_message="test macro-F1 is below MinMacroF1; the model is not registered",
+    ),
+)
+
+SPEC = PipelineSpec(name=PIPELINE_NAME, version=SPEC_VERSION, parameters=PARAMETERS, steps=STEPS, gates=GATES)

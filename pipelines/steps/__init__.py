@@ -1,0 +1,1 @@
+"""Step entry points following the SageMaker script contract, so one file runs in a container and locally."""
