@@ -7,14 +7,14 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ml.data import Example
-from ml.errors import DataError, ModelError
+from ml.errors import DataError
 from ml.metrics import classification_metrics
 from ml.model import ModelInfo, build_preset_model, get_preset, is_preset, load_pretrained_for_finetuning, save_model
+from ml.train_config import TrainConfig
 from ml.predict import encode, predict_logits
 from ml.taxonomy import INTENTS
 from ml.tokenizer import normalize_text, train_tokenizer
@@ -22,45 +22,6 @@ from ml.tokenizer import normalize_text, train_tokenizer
 log = logging.getLogger(__name__)
 
 _NOISE_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
-
-
-@dataclass
-class TrainConfig:
-    """Hyperparameters of one training run; every value has an offline default."""
-
-    model: str = "tiny"
-    seed: int = 13
-    learning_rate: float = 1e-3
-    epochs: int = 20
-    batch_size: int = 32
-    max_length: int = 128
-    patience: int = 4
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    lowercase: bool = True
-    # Character noise (drops, swaps, substitutions) on half of each batch makes a small model robust to
-    # typos and unseen spellings; see docs/architecture.md.
-    noise_prob: float = 0.05
-    tokenizer_vocab_size: int | None = None
-
-    def __post_init__(self) -> None:
-        checks = {
-            "learning_rate": 0 < self.learning_rate < 1,
-            "epochs": self.epochs >= 1,
-            "batch_size": self.batch_size >= 1,
-            "max_length": 8 <= self.max_length <= 512,
-            "patience": self.patience >= 1,
-            "noise_prob": 0 <= self.noise_prob < 0.5,
-        }
-        bad = [name for name, ok in checks.items() if not ok]
-        if bad:
-            raise ModelError(f"invalid training parameter(s): {', '.join(f'{n}={getattr(self, n)!r}' for n in bad)}")
-        if is_preset(self.model):
-            get_preset(self.model)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict of the parameters (for MLflow and hyperparameters)."""
-        return asdict(self)
 
 
 @dataclass
@@ -96,6 +57,19 @@ def add_char_noise(text: str, prob: float, rng: random.Random) -> str:
             out.append(c)
         i += 1
     return "".join(out) or text
+
+
+def length_bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of similar-length examples: far less padding than random batches, still random order."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    window = batch_size * 20
+    batches: list[list[int]] = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
 
 
 def seed_everything(seed: int) -> None:
@@ -161,16 +135,15 @@ def train(
     order_rng = random.Random(config.seed)
     noise_rng = random.Random(config.seed + 1)
 
+    train_lengths = [len(t) for t in train_texts]
     history: list[dict[str, float]] = []
     best_f1, best_epoch, best_state, stale = -1.0, 0, None, 0
     for epoch in range(1, config.epochs + 1):
         model.train()
-        order = list(range(len(train_texts)))
-        order_rng.shuffle(order)
+        batches = length_bucketed_batches(train_lengths, config.batch_size, order_rng)
         running = 0.0
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False)
-        for step in bar:
-            idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+        bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False)
+        for step, idx in enumerate(bar):
             texts = [train_texts[i] for i in idx]
             if config.noise_prob:
                 texts = [
@@ -189,7 +162,7 @@ def train(
         val = classification_metrics(preds.tolist(), val_labels, labels)
         row = {
             "epoch": epoch,
-            "train_loss": running / steps_per_epoch,
+            "train_loss": running / len(batches),
             "val_accuracy": val["accuracy"],
             "val_macro_f1": val["macro_f1"],
         }

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from mlops_cli import data, model, pipeline
+from mlops_cli import data, model, pipeline, registry
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,3 +32,4 @@ cli.add_command(data.data)
 cli.add_command(model.train)
 cli.add_command(model.evaluate)
 cli.add_command(pipeline.pipeline)
+cli.add_command(registry.registry)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ml.train_config import TrainConfig
 from mlops_cli.errors import user_errors
 from mlops_cli.output import emit, json_option
 
@@ -26,12 +27,12 @@ split_seed_option = click.option("--split-seed", type=int, default=13, show_defa
 @click.option("--model", default="tiny", show_default=True, help="Preset (tiny, xsmall, small, base), model directory or hub name.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Model directory to write (default: <state>/models/<model>).")
 @click.option("--overwrite", is_flag=True, help="Replace --out if it already holds a model.")
-@click.option("--seed", type=int, default=13, show_default=True)
-@click.option("--learning-rate", type=float, default=1e-3, show_default=True)
-@click.option("--epochs", type=int, default=20, show_default=True, help="Maximum epochs (early stopping may end sooner).")
-@click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--max-length", type=int, default=128, show_default=True, help="Maximum tokens per prompt.")
-@click.option("--patience", type=int, default=4, show_default=True, help="Epochs without validation macro-F1 gain before stopping.")
+@click.option("--seed", type=int, default=TrainConfig.seed, show_default=True)
+@click.option("--learning-rate", type=float, default=TrainConfig.learning_rate, show_default=True)
+@click.option("--epochs", type=int, default=TrainConfig.epochs, show_default=True, help="Maximum epochs (early stopping may end sooner).")
+@click.option("--batch-size", type=int, default=TrainConfig.batch_size, show_default=True)
+@click.option("--max-length", type=int, default=TrainConfig.max_length, show_default=True, help="Maximum tokens per prompt.")
+@click.option("--patience", type=int, default=TrainConfig.patience, show_default=True, help="Epochs without validation macro-F1 gain before stopping.")
 @split_seed_option
 @json_option
 @user_errors
@@ -40,7 +41,6 @@ def train(data_path: Path | None, model: str, out: Path | None, overwrite: bool,
     from ml.data import SplitConfig, load_examples, split_examples
     from ml.errors import ModelError
     from ml.settings import default_data_path, state_dir
-    from ml.training import TrainConfig
     from ml.training import train as run_training
 
     config = TrainConfig(model=model, **hparams)

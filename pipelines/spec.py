@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Literal
+
+from ml.errors import MlopsError
+from ml.train_config import TrainConfig
 
 PIPELINE_NAME = "intent-classifier"
 # Bump when steps, their inputs/outputs or entry points change: a run directory records it, and the local
@@ -101,21 +105,27 @@ class PipelineSpec:
         return hashlib.sha256(blob).hexdigest()[:12]
 
 
+def cli_flag(parameter: str) -> str:
+    """The command-line flag an entry point takes for a parameter: 'LearningRate' -> '--learning-rate'."""
+    return "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", parameter).lower()
+
+
 PROC = "/opt/ml/processing"
 
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter("InputDataUri", "String", "data/prompts.jsonl", "the DVC-tracked dataset (S3 URI of its DVC object on SageMaker)"),
     Parameter("DataMd5", "String", "", "DVC md5 of the dataset; checked by the prepare step"),
-    Parameter("Model", "String", "tiny", "preset (tiny/xsmall/small/base), local directory or hub name"),
-    Parameter("Epochs", "Integer", 20, "maximum training epochs"),
-    Parameter("LearningRate", "Float", 1e-3, "AdamW learning rate"),
-    Parameter("BatchSize", "Integer", 32, "training batch size"),
-    Parameter("MaxLength", "Integer", 128, "maximum tokens per prompt"),
-    Parameter("Seed", "Integer", 13, "seed for the split, initialisation and data order"),
+    Parameter("Model", "String", TrainConfig.model, "preset (tiny/xsmall/small/base), local directory or hub name"),
+    Parameter("Epochs", "Integer", TrainConfig.epochs, "maximum training epochs"),
+    Parameter("LearningRate", "Float", TrainConfig.learning_rate, "AdamW learning rate"),
+    Parameter("BatchSize", "Integer", TrainConfig.batch_size, "training batch size"),
+    Parameter("MaxLength", "Integer", TrainConfig.max_length, "maximum tokens per prompt"),
+    Parameter("Seed", "Integer", TrainConfig.seed, "seed for the split, initialisation and data order"),
     Parameter("MinMacroF1", "Float", 0.9, "quality gate: minimum test macro-F1 to continue"),
     Parameter("P95BudgetMs", "Float", 500.0, "latency gate: maximum p95 latency in ms"),
     Parameter("RegisteredModelName", "String", "intent-classifier", "MLflow registered model name"),
     Parameter("MlflowTrackingUri", "String", "", "MLflow tracking URI for the register step (empty: local default)"),
+    Parameter("GitCommit", "String", "", "git commit of the code that runs; recorded on the registered version"),
     Parameter("ProcessingInstanceType", "String", "ml.m5.xlarge", "instance type of processing steps"),
     Parameter("TrainingInstanceType", "String", "ml.m5.2xlarge", "instance type of the training step"),
 )
@@ -171,7 +181,7 @@ STEPS: tuple[Step, ...] = (
             Artifact("splits", f"{PROC}/input/splits", source="prepare.splits"),
         ),
         outputs=(Artifact("registration", f"{PROC}/output/registration"),),
-        arguments=("RegisteredModelName", "MlflowTrackingUri"),
+        arguments=("RegisteredModelName", "MlflowTrackingUri", "GitCommit"),
         depends_on=("gate",),
     ),
 )
@@ -189,3 +199,43 @@ GATES: tuple[Gate, ...] = (
 )
 
 SPEC = PipelineSpec(name=PIPELINE_NAME, version=SPEC_VERSION, parameters=PARAMETERS, steps=STEPS, gates=GATES)
+
+
+def coerce_parameters(overrides: dict[str, str | int | float]) -> dict[str, str | int | float]:
+    """Validate parameter overrides against the spec (names, types, ranges) and return them typed."""
+    names = {p.name: p for p in SPEC.parameters}
+    out: dict[str, str | int | float] = {}
+    for name, raw in overrides.items():
+        if name not in names:
+            raise MlopsError(f"unknown pipeline parameter {name!r}", hint=f"known parameters: {', '.join(names)}")
+        kind = names[name].type
+        try:
+            value: str | int | float = int(raw) if kind == "Integer" else float(raw) if kind == "Float" else str(raw)
+        except (TypeError, ValueError):
+            raise MlopsError(f"parameter {name} must be {kind.lower()}, got {raw!r}") from None
+        out[name] = value
+    for name, (low, high) in _RANGES.items():
+        if name in out and not low <= float(out[name]) <= high:
+            raise MlopsError(f"parameter {name}={out[name]} is outside [{low}, {high}]")
+    return out
+
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "MinMacroF1": (0.0, 1.0),
+    "Epochs": (1, 1000),
+    "BatchSize": (1, 4096),
+    "MaxLength": (8, 512),
+    "LearningRate": (1e-8, 1.0),
+    "P95BudgetMs": (1e-3, 600_000),
+}
+
+
+def parse_parameter_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str | int | float]:
+    """Parse `Name=Value` pairs into typed values, checked against the spec's parameters (names, types, ranges)."""
+    raw: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise MlopsError(f"bad parameter {pair!r}: expected Name=Value", hint="e.g. -p Epochs=5")
+        raw[name.strip()] = value
+    return coerce_parameters(raw)

@@ -1,0 +1,73 @@
+"""Read the registry: versions with their aliases and lineage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client
+
+
+def _describe(version: Any, aliases: dict[str, list[str]]) -> dict[str, Any]:
+    tags = dict(version.tags or {})
+    return {
+        "version": str(version.version),
+        "aliases": sorted(aliases.get(str(version.version), [])),
+        "run_id": version.run_id,
+        "source": version.source,
+        "created": version.creation_timestamp,
+        "data_md5": tags.get("data_md5"),
+        "git_commit": tags.get("git_commit"),
+        "metrics": {k.removeprefix("metric."): float(v) for k, v in sorted(tags.items()) if k.startswith("metric.")},
+        "tags": tags,
+    }
+
+
+def _aliases_by_version(mlflow_client: Any, name: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for alias, version in (mlflow_client.get_registered_model(name).aliases or {}).items():
+        out.setdefault(str(version), []).append(alias)
+    return out
+
+
+def _require_model(mlflow_client: Any, name: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow_client.get_registered_model(name)
+    except MlflowException as exc:
+        raise RegistryError(
+            f"no registered model {name!r} in the registry",
+            hint="run the pipeline (`mlops pipeline run`) to register one, or check MLFLOW_TRACKING_URI",
+        ) from exc
+
+
+def list_versions(name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None) -> list[dict[str, Any]]:
+    """All versions of `name`, newest first, with aliases and lineage."""
+    mlflow_client = client(tracking_uri)
+    _require_model(mlflow_client, name)
+    aliases = _aliases_by_version(mlflow_client, name)
+    versions = mlflow_client.search_model_versions(f"name = '{name}'")
+    return [_describe(v, aliases) for v in sorted(versions, key=lambda v: int(v.version), reverse=True)]
+
+
+def get_version(ref: str, name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None) -> dict[str, Any]:
+    """One version by number or alias (e.g. '3', 'champion', '@challenger'), with its run's params."""
+    from mlflow.exceptions import MlflowException
+
+    mlflow_client = client(tracking_uri)
+    _require_model(mlflow_client, name)
+    ref = ref.removeprefix("@")
+    try:
+        version = (
+            mlflow_client.get_model_version(name, ref)
+            if ref.isdigit()
+            else mlflow_client.get_model_version_by_alias(name, ref)
+        )
+    except MlflowException as exc:
+        raise RegistryError(
+            f"{name} has no version or alias {ref!r}", hint="`mlops registry list` shows versions and aliases"
+        ) from exc
+    described = _describe(version, _aliases_by_version(mlflow_client, name))
+    if version.run_id:
+        described["params"] = dict(mlflow_client.get_run(version.run_id).data.params)
+    return described

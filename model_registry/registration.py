@@ -1,0 +1,168 @@
+"""Register a trained model in MLflow with its lineage: data md5, git commit, parameters, metrics, reports.
+
+A version is created in one call carrying every lineage tag, then given the `challenger` alias. The model's
+weights digest is the idempotency key: registering the same model again returns the existing version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ml.model import check_model_dir
+from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client, experiment_id
+
+log = logging.getLogger(__name__)
+
+CHALLENGER = "challenger"
+DIGEST_TAG = "model_digest"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Everything needed to trace a model to its data and code and reproduce it."""
+
+    data_md5: str
+    git_commit: str
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    history: list[dict[str, float]]
+    data_path: str = "data/prompts.jsonl"
+    pipeline_run: str = ""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome of a registration."""
+
+    name: str
+    version: str
+    run_id: str
+    alias: str
+    created: bool
+    tracking_uri: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON output."""
+        return asdict(self)
+
+
+def model_digest(model_dir: Path) -> str:
+    """sha256 over the model's weights, config, tokenizer and label map: same bytes, same model."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "intent_model.json"):
+        digest.update(name.encode())
+        digest.update((Path(model_dir) / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _find_by_digest(mlflow_client: Any, name: str, digest: str) -> Any | None:
+    versions = mlflow_client.search_model_versions(f"name = '{name}' and tag.{DIGEST_TAG} = '{digest}'")
+    return versions[0] if versions else None
+
+
+def _version_tags(lineage: Lineage, digest: str) -> dict[str, str]:
+    tags = {
+        DIGEST_TAG: digest,
+        "data_md5": lineage.data_md5,
+        "data_path": lineage.data_path,
+        "git_commit": lineage.git_commit,
+        "pipeline_run": lineage.pipeline_run,
+    }
+    tags.update({f"metric.{k}": f"{v:.6f}" for k, v in sorted(lineage.metrics.items())})
+    return tags
+
+
+def _log_run(mlflow_client: Any, model_dir: Path, lineage: Lineage, reports: dict[str, Path]) -> str:
+    """Log params, metrics per epoch and final, the dataset input, reports and the model files; return the run id."""
+    import mlflow
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.data.http_dataset_source import HTTPDatasetSource
+
+    mlflow.set_experiment(experiment_id=experiment_id(mlflow_client))
+    with mlflow.start_run(run_name=lineage.pipeline_run or None) as run:
+        mlflow.set_tags({"mlflow.source.git.commit": lineage.git_commit, "data_md5": lineage.data_md5})
+        mlflow.log_params({k: v for k, v in lineage.params.items() if v is not None})
+        for row in lineage.history:
+            step = int(row["epoch"])
+            mlflow.log_metrics({k: float(v) for k, v in row.items() if k != "epoch"}, step=step)
+        mlflow.log_metrics({f"test_{k}": float(v) for k, v in lineage.metrics.items()})
+        # The dataset's digest is the DVC md5, so MLflow's dataset view names the exact DVC version.
+        dataset = MetaDataset(HTTPDatasetSource(f"dvc://{lineage.data_path}"), name="intent-prompts", digest=lineage.data_md5)
+        mlflow.log_input(dataset, context="training")
+        for path in reports.values():
+            mlflow.log_artifact(str(path), artifact_path="reports")
+        mlflow.log_artifacts(str(model_dir), artifact_path="model")
+        return run.info.run_id
+
+
+def register_model(
+    model_dir: Path,
+    lineage: Lineage,
+    *,
+    reports: dict[str, Path] | None = None,
+    name: str = DEFAULT_MODEL_NAME,
+    alias: str = CHALLENGER,
+    tracking_uri: str | None = None,
+) -> Registration:
+    """Log the run and register a model version with lineage tags and `alias`; idempotent per model digest."""
+    import mlflow
+
+    model_dir = check_model_dir(model_dir)
+    digest = model_digest(model_dir)
+    try:
+        mlflow_client = client(tracking_uri)
+        uri = mlflow.get_tracking_uri()
+        existing = _find_by_digest(mlflow_client, name, digest) if _model_exists(mlflow_client, name) else None
+        if existing is not None:
+            log.info("model %s already registered as %s v%s", digest[:12], name, existing.version)
+            mlflow_client.set_registered_model_alias(name, alias, existing.version)
+            return Registration(name, existing.version, existing.run_id or "", alias, False, uri)
+        run_id = _log_run(mlflow_client, model_dir, lineage, reports or {})
+        if not _model_exists(mlflow_client, name):
+            mlflow_client.create_registered_model(name, description="DeBERTa-v3 intent classifier (ten intents)")
+        source = f"{mlflow_client.get_run(run_id).info.artifact_uri}/model"
+        version = mlflow_client.create_model_version(name, source, run_id=run_id, tags=_version_tags(lineage, digest))
+        try:
+            mlflow_client.set_registered_model_alias(name, alias, version.version)
+        except Exception:
+            # Without its alias the version would be half-registered: take it back, then report.
+            _delete_quietly(mlflow_client, name, version.version)
+            raise
+    except RegistryError:
+        raise
+    except Exception as exc:
+        raise RegistryError(
+            f"registration in MLflow at {_safe_uri()} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            hint="check that the tracking server is up (MLFLOW_TRACKING_URI); rerunning is safe, nothing half-registered is kept",
+        ) from exc
+    log.info("registered %s v%s (alias %s)", name, version.version, alias)
+    return Registration(name, version.version, run_id, alias, True, uri)
+
+
+def _model_exists(mlflow_client: Any, name: str) -> bool:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow_client.get_registered_model(name)
+        return True
+    except MlflowException as exc:
+        if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+            return False
+        raise
+
+
+def _delete_quietly(mlflow_client: Any, name: str, version: str) -> None:
+    try:
+        mlflow_client.delete_model_version(name, version)
+    except Exception:  # noqa: BLE001 - the original error is the one to report
+        log.warning("could not remove incomplete version %s v%s", name, version)
+
+
+def _safe_uri() -> str:
+    import mlflow
+
+    return mlflow.get_tracking_uri()

@@ -1,0 +1,64 @@
+"""Where the MLflow registry lives: `MLFLOW_TRACKING_URI`, else a SQLite store in the local state directory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from ml.errors import MlopsError
+from ml.settings import state_dir
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_NAME = "intent-classifier"
+EXPERIMENT_NAME = "intent-classifier"
+
+
+class RegistryError(MlopsError):
+    """The registry is unreachable or refused an operation."""
+
+
+def tracking_uri(explicit: str | None = None) -> str:
+    """The tracking URI in force: explicit, `MLFLOW_TRACKING_URI`, or `sqlite:///<state>/mlflow.db`."""
+    return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{state_dir() / 'mlflow.db'}"
+
+
+def configure(explicit_uri: str | None = None) -> str:
+    """Point mlflow at the tracking URI, with quiet, fail-fast defaults; return the URI."""
+    # A dead tracking server should fail in seconds, not after minutes of exponential backoff.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    import mlflow
+
+    uri = tracking_uri(explicit_uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def client(explicit_uri: str | None = None) -> MlflowClient:
+    """An MlflowClient on the configured tracking URI."""
+    from mlflow.tracking import MlflowClient
+
+    uri = configure(explicit_uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def experiment_id(mlflow_client: MlflowClient, name: str = EXPERIMENT_NAME) -> str:
+    """Get or create the experiment; with the local SQLite store its artifacts go under the state directory."""
+    experiment = mlflow_client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    import mlflow
+
+    location = None
+    if mlflow.get_tracking_uri().startswith("sqlite:"):
+        location = (state_dir() / "mlartifacts").as_uri()
+    return mlflow_client.create_experiment(name, artifact_location=location)

@@ -1,0 +1,270 @@
+"""The local runner: the spec's step entry points run in order on this machine, no Docker, no AWS.
+
+Each step runs as its own process (as in a container) with its declared inputs and outputs mapped into a run
+directory; condition steps are evaluated here, exactly as the SageMaker ConditionStep would. A failed run can
+be resumed with `from_step`, which reuses the outputs of the steps before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ml.data import file_md5
+from ml.errors import MlopsError
+from pipelines.spec import SPEC, Gate, PipelineSpec, Step, cli_flag, coerce_parameters
+from pipelines.steps.contract import env_var
+
+log = logging.getLogger(__name__)
+
+RUN_FILE = "run.json"
+LATEST_FILE = "LATEST"
+
+
+class PipelineError(MlopsError):
+    """A pipeline run could not start, a step failed, or a gate stopped it."""
+
+
+class GateFailed(PipelineError):
+    """The model did not pass a quality gate; nothing was registered."""
+
+
+@dataclass
+class StepRecord:
+    """Status of one step in a run."""
+
+    status: str = "pending"  # pending | running | succeeded | failed | skipped
+    seconds: float | None = None
+    message: str = ""
+
+
+@dataclass
+class RunState:
+    """Everything recorded about a run, persisted as run.json in the run directory."""
+
+    run_id: str
+    pipeline: str
+    spec_version: int
+    spec_fingerprint: str
+    parameters: dict[str, Any]
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    status: str = "running"
+
+    def save(self, run_dir: Path) -> None:
+        """Write run.json atomically."""
+        tmp = run_dir / f".{RUN_FILE}.tmp"
+        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
+        tmp.replace(run_dir / RUN_FILE)
+
+    @classmethod
+    def load(cls, run_dir: Path) -> RunState:
+        """Read run.json from a run directory."""
+        path = run_dir / RUN_FILE
+        if not path.exists():
+            raise PipelineError(f"{run_dir} is not a pipeline run directory (no {RUN_FILE})")
+        data = json.loads(path.read_text())
+        data["steps"] = {k: StepRecord(**v) for k, v in data.get("steps", {}).items()}
+        return cls(**data)
+
+
+def runs_dir(state: Path) -> Path:
+    """Directory holding all local run directories."""
+    return state / "runs"
+
+
+def latest_run(state: Path) -> Path:
+    """The most recently started run directory."""
+    pointer = runs_dir(state) / LATEST_FILE
+    if not pointer.exists():
+        raise PipelineError("there is no previous run to resume", hint="start one with `mlops pipeline run`")
+    return Path(pointer.read_text().strip())
+
+
+def artifact_dir(run_dir: Path, step: str, artifact: str) -> Path:
+    """Where the local runner keeps a step's output artifact."""
+    return run_dir / step / artifact
+
+
+def _resolve_source(run_dir: Path, source: str) -> Path:
+    step, artifact = source.split(".", 1)
+    return artifact_dir(run_dir, step, artifact)
+
+
+def step_environment(step: Step, run_dir: Path, data_dir: Path) -> dict[str, str]:
+    """Environment mapping a step's declared inputs and outputs into the run directory."""
+    env: dict[str, str] = {}
+    for artifact in step.inputs:
+        path = _resolve_source(run_dir, artifact.source) if artifact.source else data_dir
+        env[env_var(artifact.name)] = str(path)
+        if step.kind == "training":
+            env[f"SM_CHANNEL_{artifact.name.upper()}"] = str(path)
+    for artifact in step.outputs:
+        path = artifact_dir(run_dir, step.name, artifact.name)
+        env[env_var(artifact.name)] = str(path)
+    if step.kind == "training":
+        env["SM_MODEL_DIR"] = env[env_var("model")]
+        env["SM_OUTPUT_DATA_DIR"] = env[env_var("metrics")]
+    return env
+
+
+def step_arguments(step: Step, parameters: dict[str, Any]) -> list[str]:
+    """Command-line arguments for a step's parameters."""
+    args: list[str] = []
+    for name in step.arguments:
+        args += [cli_flag(name), str(parameters[name])]
+    return args
+
+
+def evaluate_gate(gate: Gate, run_dir: Path, parameters: dict[str, Any]) -> tuple[bool, str]:
+    """Read the gate's metric from its report and compare it with the threshold parameter."""
+    report_path = artifact_dir(run_dir, gate.after, gate.report_output) / gate.report_file
+    value: Any = json.loads(report_path.read_text())
+    for key in gate.json_path.split("."):
+        value = value[key]
+    threshold = float(parameters[gate.threshold_parameter])
+    passed = float(value) >= threshold
+    verdict = ">=" if passed else "<"
+    return passed, f"{gate.json_path} = {float(value):.4f} {verdict} {gate.threshold_parameter} = {threshold:.4f}"
+
+
+def git_commit(repo: Path) -> str:
+    """HEAD's commit in repo, suffixed '-dirty' when tracked files have changes; 'unknown' outside git."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=False)
+    if head.returncode != 0:
+        return "unknown"
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    # A model trained from uncommitted changes cannot be reproduced from the commit alone: say so.
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+class LocalRunner:
+    """Runs the pipeline spec's steps as local processes inside one run directory."""
+
+    def __init__(
+        self,
+        state: Path,
+        repo: Path,
+        *,
+        spec: PipelineSpec = SPEC,
+        echo: Callable[[str], None] = print,
+    ) -> None:
+        self.state, self.repo, self.spec, self.echo = state, repo, spec, echo
+
+    def start(self, data_path: Path, overrides: dict[str, Any], *, data_md5: str | None = None) -> tuple[Path, RunState]:
+        """Create a new run directory with resolved parameters; return it and its state."""
+        if not data_path.is_file():
+            raise PipelineError(f"dataset not found: {data_path}", hint="run `mlops data pull` first")
+        parameters = {p.name: p.default for p in self.spec.parameters}
+        parameters.update(coerce_parameters(overrides))
+        parameters["DataMd5"] = parameters["DataMd5"] or data_md5 or file_md5(data_path)
+        parameters["InputDataUri"] = str(data_path)
+        parameters["GitCommit"] = parameters["GitCommit"] or git_commit(self.repo)
+        run_id = dt.datetime.now(dt.UTC).strftime("run-%Y%m%d-%H%M%S-%f")
+        run_dir = runs_dir(self.state) / run_id
+        inputs = run_dir / "inputs" / "data"
+        inputs.mkdir(parents=True)
+        shutil.copy2(data_path, inputs / data_path.name)
+        state = RunState(
+            run_id=run_id,
+            pipeline=self.spec.name,
+            spec_version=self.spec.version,
+            spec_fingerprint=self.spec.fingerprint(),
+            parameters=parameters,
+            steps={s.name: StepRecord() for s in self.spec.steps},
+        )
+        state.save(run_dir)
+        (runs_dir(self.state) / LATEST_FILE).write_text(str(run_dir) + "\n")
+        return run_dir, state
+
+    def resume(self, run_dir: Path, from_step: str, overrides: dict[str, Any]) -> RunState:
+        """Load a run for resuming at from_step, checking it is one of ours and its earlier steps succeeded."""
+        names = self.spec.step_names()
+        if from_step not in names:
+            raise PipelineError(f"unknown step {from_step!r}", hint=f"steps are: {', '.join(names)}")
+        state = RunState.load(run_dir)
+        if state.pipeline != self.spec.name or state.spec_fingerprint != self.spec.fingerprint():
+            raise PipelineError(
+                f"{run_dir} was made by another pipeline version "
+                f"({state.pipeline} v{state.spec_version}, {state.spec_fingerprint}; this is "
+                f"{self.spec.name} v{self.spec.version}, {self.spec.fingerprint()})",
+                hint="start a new run instead of resuming this one",
+            )
+        for name in names[: names.index(from_step)]:
+            if state.steps[name].status != "succeeded":
+                raise PipelineError(
+                    f"cannot resume from {from_step!r}: step {name!r} is {state.steps[name].status} in {run_dir}",
+                    hint=f"resume from {name!r}",
+                )
+        state.parameters.update(coerce_parameters(overrides))
+        return state
+
+    def execute(self, run_dir: Path, state: RunState, from_step: str | None = None) -> RunState:
+        """Run the steps from from_step (default: the first) to the end; raise on failure or a failed gate."""
+        names = self.spec.step_names()
+        start = names.index(from_step) if from_step else 0
+        gates = {g.name: g for g in self.spec.gates}
+        state.status = "running"
+        for index, step in enumerate(self.spec.steps):
+            if index < start:
+                continue
+            record = state.steps[step.name]
+            record.status, record.message = "running", ""
+            state.save(run_dir)
+            self.echo(f"[{index + 1}/{len(names)}] {step.name}: {step.description}")
+            began = time.perf_counter()
+            try:
+                if step.kind == "condition":
+                    passed, detail = evaluate_gate(gates[step.name], run_dir, state.parameters)
+                    record.message = detail
+                    if not passed:
+                        raise GateFailed(f"gate {step.name!r} failed: {detail}; {gates[step.name].fail_message}")
+                else:
+                    self._run_step(step, run_dir, state)
+            except PipelineError as exc:
+                record.status, record.seconds = "failed", time.perf_counter() - began
+                record.message = record.message or str(exc)
+                state.status = "failed"
+                for later in self.spec.steps[index + 1 :]:
+                    state.steps[later.name].status = "skipped"
+                state.save(run_dir)
+                raise
+            record.status, record.seconds = "succeeded", time.perf_counter() - began
+            state.save(run_dir)
+            self.echo(f"      {step.name} done in {record.seconds:.1f}s {record.message}".rstrip())
+        state.status = "succeeded"
+        state.save(run_dir)
+        return state
+
+    def _run_step(self, step: Step, run_dir: Path, state: RunState) -> None:
+        for artifact in step.outputs:
+            out = artifact_dir(run_dir, step.name, artifact.name)
+            shutil.rmtree(out, ignore_errors=True)  # a rerun starts from clean outputs
+            out.mkdir(parents=True)
+        env = dict(os.environ)
+        env.update(step_environment(step, run_dir, run_dir / "inputs" / "data"))
+        env.update({"MLOPS_STATE_DIR": str(self.state), "MLOPS_PIPELINE_RUN": state.run_id})
+        cmd = [sys.executable, "-m", step.entry_point, *step_arguments(step, state.parameters)]
+        log_path = run_dir / step.name / "step.log"
+        log.debug("running %s", " ".join(cmd))
+        with log_path.open("wb") as log_file:
+            proc = subprocess.Popen(cmd, cwd=self.repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            assert proc.stdout is not None
+            for chunk in iter(lambda: proc.stdout.read1(4096), b""):  # type: ignore[union-attr]
+                log_file.write(chunk)
+                sys.stderr.buffer.write(chunk)
+                sys.stderr.flush()
+            code = proc.wait()
+        if code != 0:
+            raise PipelineError(f"step {step.name!r} failed (exit {code})", hint=f"see {log_path}")

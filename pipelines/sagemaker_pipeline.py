@@ -1,0 +1,441 @@
+"""Build the SageMaker Pipeline from the one spec (`pipelines.spec.SPEC`), with the SageMaker SDK v3.
+
+What gets built: a pipeline parameter per spec parameter (typed), a ProcessingStep per processing step, a
+TrainingStep (`ModelTrainer(...).train()`) for the training step, and a ConditionStep per gate whose `if`
+branch holds the steps after the gate and whose `else` branch is a FailStep. Each step input is wired to the
+property of the step that produces it (the spec's `source`): processing outputs by name, the training
+step's `model.tar.gz` (/opt/ml/model) and `output.tar.gz` (/opt/ml/output/data). On SageMaker those two
+arrive in the consuming step's input directory as tarballs.
+
+Code: the project packages (`ml`, `pipelines`, ...) plus the container requirements file and one tiny
+launcher per step (`python -m pipelines.steps.<name>`) are packed into one reproducible `sourcedir.tar.gz`
+(sorted entries, zeroed times and owners) and uploaded once, under its content hash:
+`s3://<bucket>/<prefix>/<pipeline>/code/<sha256[:16]>/sourcedir.tar.gz`. So the definition is
+byte-identical for the same code and settings, and changes (missing the step cache) exactly when code does.
+
+Offline definitions (a decision): building a definition calls AWS (STS, S3 uploads of code). What a user
+expects from `mlops pipeline definition` is to *see* the definition, without credentials or side effects,
+so offline is the default there: the build runs inside moto's in-process AWS mock (`moto.mock_aws()`),
+nothing leaves the process, and the JSON is exactly what an online build with the same settings would
+produce (S3 keys are content hashes, not account-dependent lookups). moto stays an optional dependency
+(it ships with the `[test]` extra): without it, offline mode fails with an install hint, and `--online`
+builds against whatever AWS endpoint boto3 is configured for (real AWS, or a moto server through
+`AWS_ENDPOINT_URL`). `upsert` always builds online, since the uploaded code must really exist.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import logging
+import re
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ml.errors import MlopsError
+from pipelines import sagemaker_sdk as sdk
+from pipelines.spec import SPEC, Artifact, Gate, PipelineSpec, Step, cli_flag
+
+logger = logging.getLogger(__name__)
+
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+ISO_DURATION_RE = re.compile(r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$")
+# Offline definitions without --role use this; `upsert` refuses it. Account 123456789012 is moto's default.
+PLACEHOLDER_ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
+CODE_PACKAGES = ("ml", "pipelines", "inference", "model_registry", "benchmarks")
+CODE_SUFFIXES = (".py", ".json", ".yaml", ".yml", ".txt")
+CONTAINER_REQUIREMENTS = Path(__file__).with_name("container_requirements.txt")
+# Inputs with no producing step are fed from a pipeline parameter.
+EXTERNAL_INPUTS = {"data": "InputDataUri"}
+DATA_PATH = "data/prompts.jsonl"
+# Environment of every step container: unbuffered logs, no telemetry from the libraries we run.
+STEP_ENVIRONMENT = {
+    "PYTHONUNBUFFERED": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def validate_role_arn(role_arn: str) -> str:
+    """Return `role_arn` if it is an IAM role ARN (`arn:aws:iam::<12 digits>:role/<name>`), else raise."""
+    if not ROLE_ARN_RE.match(role_arn or ""):
+        raise MlopsError(
+            f"not an IAM role ARN: {role_arn!r}",
+            hint="pass the SageMaker execution role as arn:aws:iam::<12-digit account>:role/<name>",
+        )
+    return role_arn
+
+
+class SageMakerSettings(BaseModel):
+    """Where and how the pipeline runs on SageMaker; instance types are pipeline parameters, not settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role_arn: str = Field(PLACEHOLDER_ROLE_ARN, description="execution role of the jobs (and the pipeline)")
+    region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    default_bucket: str | None = Field(
+        None, description="S3 bucket for code and outputs (default: sagemaker-<region>-<account of the role>)"
+    )
+    s3_prefix: str = Field("intent-mlops", pattern=r"^[A-Za-z0-9!_.*'()/-]*$")
+    processing_image_uri: str | None = Field(None, description="default: the PyTorch CPU training image")
+    training_image_uri: str | None = Field(None, description="default: the PyTorch CPU training image")
+    enable_caching: bool = True
+    cache_expire_after: str = Field("P30D", description="ISO 8601 duration, e.g. P30D or PT12H")
+    pipeline_name: str = Field(SPEC.name, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+    input_data_uri: str | None = Field(
+        None, description="default of InputDataUri (default: s3://<bucket>/<prefix>/data/prompts.jsonl)"
+    )
+    validate_role: bool = Field(False, description="let the SDK check the role's permissions with IAM")
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_is_arn(cls, value: str) -> str:
+        if not ROLE_ARN_RE.match(value):
+            raise ValueError(f"not an IAM role ARN: {value!r} (expected arn:aws:iam::<12-digit account>:role/<name>)")
+        return value
+
+    @field_validator("default_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and not BUCKET_RE.match(value):
+            raise ValueError(f"not a valid S3 bucket name: {value!r} (3-63 lowercase letters, digits, dots, hyphens)")
+        return value
+
+    @field_validator("cache_expire_after")
+    @classmethod
+    def _iso_duration(cls, value: str) -> str:
+        if not ISO_DURATION_RE.match(value) or value in ("P", "PT") or value.endswith("T"):
+            raise ValueError(f"not an ISO 8601 duration: {value!r} (e.g. P30D, PT12H)")
+        return value
+
+    @field_validator("input_data_uri")
+    @classmethod
+    def _data_is_s3(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("s3://"):
+            raise ValueError(f"InputDataUri must be an s3:// URI on SageMaker, got {value!r}")
+        return value
+
+    @classmethod
+    def create(cls, **values: Any) -> SageMakerSettings:
+        """Build settings from keyword values (None means default); raise MlopsError on invalid ones."""
+        try:
+            return cls(**{k: v for k, v in values.items() if v is not None})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise MlopsError(f"invalid SageMaker settings: {problems}") from exc
+
+    @property
+    def account_id(self) -> str:
+        """The AWS account of the execution role."""
+        return self.role_arn.split(":")[4]
+
+    @property
+    def bucket(self) -> str:
+        """The S3 bucket: explicit, or the SDK's convention for the role's account."""
+        return self.default_bucket or f"sagemaker-{self.region}-{self.account_id}"
+
+    @property
+    def is_placeholder_role(self) -> bool:
+        """True when no real role was given."""
+        return self.role_arn == PLACEHOLDER_ROLE_ARN
+
+    def s3_uri(self, *parts: str) -> str:
+        """s3://<bucket>/<prefix>/<parts...>."""
+        return "s3://" + "/".join(p.strip("/") for p in (self.bucket, self.s3_prefix, *parts) if p.strip("/"))
+
+
+# ---------------------------------------------------------------------------------------------- code bundle
+
+
+def project_root() -> Path:
+    """The directory holding the project packages (found from this module, not from the cwd)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def launcher_name(step: Step) -> str:
+    """File name of the generated launcher of a step, at the root of the code bundle."""
+    return f"_sm_entry_{step.name}.py"
+
+
+def _launcher_source(step: Step) -> str:
+    # SageMaker runs a script file; our entry points are modules run with -m. The launcher bridges that.
+    return (
+        f'"""Generated by pipelines.sagemaker_pipeline: `python -m {step.entry_point}` in a SageMaker job."""\n'
+        "import os\nimport runpy\nimport sys\n\n"
+        "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n"
+        f'runpy.run_module("{step.entry_point}", run_name="__main__", alter_sys=True)\n'
+    )
+
+
+def _bundle_files(root: Path, spec: PipelineSpec) -> Iterator[tuple[str, bytes]]:
+    for package in CODE_PACKAGES:
+        package_dir = root / package
+        if not package_dir.is_dir():
+            continue
+        for path in sorted(package_dir.rglob("*")):
+            rel = path.relative_to(root)
+            if path.is_file() and path.suffix in CODE_SUFFIXES and "__pycache__" not in rel.parts:
+                yield rel.as_posix(), path.read_bytes()
+    yield "requirements.txt", CONTAINER_REQUIREMENTS.read_bytes()
+    for step in spec.steps:
+        if step.entry_point:
+            yield launcher_name(step), _launcher_source(step).encode()
+
+
+def build_code_bundle(root: Path | None = None, spec: PipelineSpec = SPEC) -> tuple[bytes, str]:
+    """Return (sourcedir.tar.gz bytes, sha256 hex) of the project code; the same code gives the same bytes."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name, data in sorted(_bundle_files(root or project_root(), spec)):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+    packed = io.BytesIO()
+    # mtime=0 and no file name in the gzip header: otherwise every build differs.
+    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0) as gz:
+        gz.write(raw.getvalue())
+    body = packed.getvalue()
+    return body, hashlib.sha256(body).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+
+def resolve_data_uri(repo_root: Path | str, remote_name: str | None = None) -> str:
+    """Return the S3 URI of the DVC remote's copy of `data/prompts.jsonl` at the workspace's version."""
+    import dvc.api
+
+    try:
+        url = dvc.api.get_url(DATA_PATH, repo=str(repo_root), remote=remote_name)
+    except Exception as exc:  # DVC raises many types: no repo, not tracked, unknown remote, no remote
+        raise MlopsError(
+            f"cannot resolve the DVC remote URL of {DATA_PATH} in {repo_root}: {exc}",
+            hint="track the dataset with DVC and configure an S3 remote: dvc remote add -d storage s3://bucket/path",
+        ) from exc
+    if not url.startswith("s3://"):
+        raise MlopsError(
+            f"the DVC remote{f' {remote_name!r}' if remote_name else ''} is not on S3 ({url}); "
+            "SageMaker jobs read their input from S3",
+            hint="add an S3 remote (dvc remote add storage s3://bucket/path), dvc push, and pass its name",
+        )
+    return url
+
+
+def resolve_data(repo_root: Path | str, remote_name: str | None = None) -> dict[str, str]:
+    """Return the InputDataUri and DataMd5 parameter values for the dataset version the repo pins."""
+    from ml.dvc_data import pinned_md5
+
+    uri = resolve_data_uri(repo_root, remote_name)
+    return {"InputDataUri": uri, "DataMd5": pinned_md5(Path(repo_root)) or ""}
+
+
+# ---------------------------------------------------------------------------------------------- pipeline
+
+
+def _producers(spec: PipelineSpec) -> dict[str, Step]:
+    return {step.name: step for step in spec.steps}
+
+
+def _gate_branch(spec: PipelineSpec, gate_step: Step) -> list[Step]:
+    """Steps that run only when the gate passes: those depending on it, directly or through each other."""
+    branch: list[Step] = []
+    names = {gate_step.name}
+    for step in spec.steps:
+        upstream = set(step.depends_on) | {a.source.split(".")[0] for a in step.inputs if a.source}
+        if step.name not in names and upstream & names:
+            branch.append(step)
+            names.add(step.name)
+    return branch
+
+
+def _image(settings: SageMakerSettings, kind: str) -> str:
+    explicit = settings.training_image_uri if kind == "training" else settings.processing_image_uri
+    return explicit or sdk.default_image_uri(settings.region)
+
+
+def build_pipeline(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> Any:
+    """Build the SDK Pipeline from the spec; uploads the code bundle to the settings' bucket (needs AWS/moto)."""
+    sdk.prepare_environment(validate_role=settings.validate_role)
+    session = sdk.pipeline_session(
+        region=settings.region, default_bucket=settings.bucket, default_bucket_prefix=settings.s3_prefix
+    )
+    sdk.ensure_bucket(session)
+
+    bundle, digest = build_code_bundle(spec=spec)
+    code_prefix = settings.s3_uri(settings.pipeline_name, "code", digest[:16])
+    source_uri = sdk.upload_bytes(session, bundle, f"{code_prefix}/sourcedir.tar.gz")
+    # Names the SDK would otherwise timestamp: a function of the code and of the SDK that packs its drivers.
+    name_tag = hashlib.sha256(f"{digest}:{sdk.sdk_version()}".encode()).hexdigest()[:12]
+    logger.info("code bundle %s (%d bytes) at %s", digest[:16], len(bundle), source_uri)
+
+    params: dict[str, Any] = {}
+    for p in spec.parameters:
+        default = p.default
+        if p.name == "InputDataUri":
+            # The spec's default is the local DVC path; on SageMaker the input must be an S3 URI.
+            default = settings.input_data_uri or settings.s3_uri(DATA_PATH)
+        params[p.name] = sdk.parameter(p.name, p.type, default)
+    cache = sdk.cache_config(settings.enable_caching, settings.cache_expire_after)
+    producers = _producers(spec)
+    built: dict[str, Any] = {}
+    property_files: dict[str, Any] = {
+        gate.after: sdk.property_file(f"{gate.report_output}-report", gate.report_output, gate.report_file)
+        for gate in spec.gates
+    }
+
+    def source_of(step: Step, artifact: Artifact) -> Any:
+        if artifact.source is None:
+            if artifact.name not in EXTERNAL_INPUTS:
+                raise MlopsError(f"step {step.name}: input {artifact.name!r} has no source and no parameter")
+            return params[EXTERNAL_INPUTS[artifact.name]]
+        producer_name, output_name = artifact.source.split(".", 1)
+        producer, producer_step = producers[producer_name], built[producer_name]
+        output = next(o for o in producer.outputs if o.name == output_name)
+        if producer.kind == "processing":
+            return sdk.processing_output_uri(producer_step, output_name)
+        if output.container_path == "/opt/ml/model":
+            return sdk.model_artifacts_uri(producer_step)
+        if output.container_path == "/opt/ml/output/data":
+            return sdk.training_output_data_uri(producer_step)
+        raise MlopsError(f"training output {artifact.source} at {output.container_path} is not one SageMaker uploads")
+
+    gate_by_step = {gate.name: gate for gate in spec.gates}
+    branches = {name: _gate_branch(spec, spec.step(name)) for name in gate_by_step}
+    in_branch = {s.name: gate for gate, steps in branches.items() for s in steps}
+
+    for step in spec.steps:
+        # A step inside a gate's branch already runs after the gate; DependsOn on its own ConditionStep is invalid.
+        depends_on = [d for d in step.depends_on if d != in_branch.get(step.name)]
+        if step.kind == "processing":
+            built[step.name] = sdk.processing_step(
+                session=session,
+                name=step.name,
+                description=step.description,
+                image_uri=_image(settings, "processing"),
+                role=settings.role_arn,
+                instance_type=params[step.instance_type_parameter],
+                source_uri=source_uri,
+                code_location=code_prefix,
+                entry_script=launcher_name(step),
+                requirements="requirements.txt",
+                inputs=[(a.name, source_of(step, a), a.container_path) for a in step.inputs],
+                outputs=[(a.name, a.container_path) for a in step.outputs],
+                arguments=[x for name in step.arguments for x in (cli_flag(name), sdk.as_string(params[name]))],
+                environment=STEP_ENVIRONMENT,
+                cache=cache,
+                property_files=[property_files[step.name]] if step.name in property_files else (),
+                depends_on=depends_on,
+            )
+        elif step.kind == "training":
+            channels = []
+            for a in step.inputs:
+                channel = a.container_path.removeprefix("/opt/ml/input/data/")
+                if channel == a.container_path or "/" in channel:
+                    raise MlopsError(f"training input {a.name} must be at /opt/ml/input/data/<channel>")
+                channels.append((channel, source_of(step, a)))
+            built[step.name] = sdk.training_step(
+                session=session,
+                name=step.name,
+                description=step.description,
+                image_uri=_image(settings, "training"),
+                role=settings.role_arn,
+                instance_type=params[step.instance_type_parameter],
+                source_uri=source_uri,
+                entry_script=launcher_name(step),
+                requirements="requirements.txt",
+                channels=channels,
+                hyperparameters={cli_flag(name).removeprefix("--"): sdk.as_string(params[name]) for name in step.arguments},
+                environment=STEP_ENVIRONMENT,
+                output_path=settings.s3_uri(settings.pipeline_name, "training"),
+                cache=cache,
+                depends_on=depends_on,
+                name_tag=name_tag,
+                upload_key_prefix=f"{settings.pipeline_name}/drivers",
+            )
+        elif step.kind != "condition":  # pragma: no cover - StepKind is a Literal
+            raise MlopsError(f"unknown step kind {step.kind!r}")
+
+    # Condition steps last: their branches hold steps that come after them in the spec.
+    for step in spec.steps:
+        if step.kind == "condition":
+            gate = gate_by_step.get(step.name)
+            if gate is None:
+                raise MlopsError(f"condition step {step.name!r} has no gate in the spec")
+            depends_on = [d for d in step.depends_on if d != in_branch.get(step.name)]
+            built[step.name] = _gate_step(gate, step, built, property_files, params, branches[step.name], depends_on)
+
+    top_level = [built[s.name] for s in spec.steps if s.name not in in_branch]
+    return sdk.pipeline(
+        name=settings.pipeline_name, parameters=list(params.values()), steps=top_level, session=session
+    )
+
+
+def _gate_step(
+    gate: Gate, step: Step, built: dict[str, Any], property_files: dict[str, Any], params: dict[str, Any],
+    branch: list[Step], depends_on: list[str],
+) -> Any:
+    fail = sdk.fail_step(
+        f"{gate.name}-failed",
+        f"stop: {gate.fail_message}",
+        sdk.join(
+            [f"{gate.fail_message} ({gate.threshold_parameter} = ", sdk.as_string(params[gate.threshold_parameter]), ")"]
+        ),
+    )
+    return sdk.condition_gte_step(
+        name=gate.name,
+        description=step.description,
+        left=sdk.json_get(built[gate.after], property_files[gate.after], gate.json_path),
+        right=params[gate.threshold_parameter],
+        if_steps=[built[s.name] for s in branch],
+        else_steps=[fail],
+        depends_on=depends_on,
+    )
+
+
+def definition_dict(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> dict[str, Any]:
+    """Build the pipeline (against the configured AWS endpoint) and return its definition as a dict."""
+    return sdk.definition(build_pipeline(settings, spec))
+
+
+def definition_json(settings: SageMakerSettings, spec: PipelineSpec = SPEC, *, offline: bool = False) -> str:
+    """Return the pipeline definition as deterministic JSON (sorted keys, indent 2, trailing newline)."""
+    if offline:
+        with sdk.offline_aws():
+            data = definition_dict(settings, spec)
+    else:
+        data = definition_dict(settings, spec)
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def upsert_pipeline(
+    settings: SageMakerSettings, spec: PipelineSpec = SPEC, *, description: str | None = None, check: bool = True
+) -> dict[str, Any]:
+    """Build the pipeline against AWS (uploading its code), check it offline, create or update it; return the response."""
+    from pipelines.definition_check import assert_valid
+
+    if settings.is_placeholder_role:
+        raise MlopsError("upsert needs the real execution role", hint="pass --role arn:aws:iam::<account>:role/<name>")
+    pipeline_obj = build_pipeline(settings, spec)
+    if check:
+        assert_valid(sdk.definition(pipeline_obj))
+    response = sdk.upsert(pipeline_obj, settings.role_arn, description or f"{spec.name} pipeline (spec v{spec.version})")
+    logger.info("upserted pipeline %s: %s", settings.pipeline_name, response.get("PipelineArn"))
+    return response
+
+
+def start_pipeline(
+    settings: SageMakerSettings, parameters: dict[str, str | int | float], display_name: str | None = None
+) -> str:
+    """Start an execution of the upserted pipeline with `parameters`; return the execution ARN."""
+    sdk.prepare_environment(validate_role=settings.validate_role)
+    return sdk.start(
+        region=settings.region, pipeline_name=settings.pipeline_name, parameters=parameters, display_name=display_name
+    )

@@ -1,0 +1,67 @@
+"""The SageMaker script contract shared by all step entry points: where inputs and outputs live.
+
+In a container the paths are the spec's container paths (or SageMaker's SM_* variables for training);
+the local runner points them elsewhere with `MLOPS_PATH_<NAME>` variables. An entry point reads only its
+declared inputs and writes only its declared outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tarfile
+from pathlib import Path
+
+from pipelines.spec import SPEC, Step, cli_flag
+
+# SageMaker's training toolkit exposes channels and outputs through these variables.
+_TRAINING_ENV = {"model": "SM_MODEL_DIR", "metrics": "SM_OUTPUT_DATA_DIR"}
+
+
+def env_var(name: str) -> str:
+    """The variable the local runner sets to relocate artifact `name`."""
+    return f"MLOPS_PATH_{name.upper()}"
+
+
+def artifact_path(step: Step, name: str) -> Path:
+    """Resolve the directory of one of `step`'s inputs or outputs."""
+    for artifact in (*step.inputs, *step.outputs):
+        if artifact.name != name:
+            continue
+        if step.kind == "training":
+            is_input = artifact in step.inputs
+            sm_var = f"SM_CHANNEL_{name.upper()}" if is_input else _TRAINING_ENV.get(name, "")
+            if sm_var and os.environ.get(sm_var):
+                return Path(os.environ[sm_var])
+        return Path(os.environ.get(env_var(name), artifact.container_path))
+    raise KeyError(f"step {step.name!r} declares no artifact {name!r}")
+
+
+def argument_parser(step: Step) -> argparse.ArgumentParser:
+    """An argparse parser taking the step's parameters as --kebab-case flags with the spec's types and defaults."""
+    casts = {"String": str, "Integer": int, "Float": float}
+    parser = argparse.ArgumentParser(prog=f"python -m {step.entry_point}", description=step.description)
+    for name in step.arguments:
+        param = SPEC.parameter(name)
+        parser.add_argument(cli_flag(name), dest=name, type=casts[param.type], default=param.default, help=param.description)
+    return parser
+
+
+def setup_logging() -> None:
+    """Log to stderr the way CloudWatch and the local runner both show it."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def unpacked_input(input_dir: Path, scratch: Path) -> Path:
+    """A directory with the input's files: SageMaker hands training outputs over as one .tar.gz, the local runner as a directory."""
+    archives = sorted(input_dir.glob("*.tar.gz")) if input_dir.is_dir() else []
+    if len(archives) != 1:
+        return input_dir
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archives[0]) as tar:
+        tar.extractall(scratch, filter="data")
+    return scratch
+

@@ -1,0 +1,37 @@
+"""Evaluate step: the model on the test split, written as a SageMaker evaluation report (a PropertyFile)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from ml.data import read_split
+from ml.errors import MlopsError
+from ml.evaluation import evaluate_model, format_report, write_report
+from pipelines.spec import SPEC
+from pipelines.steps.contract import argument_parser, artifact_path, setup_logging, unpacked_input
+
+log = logging.getLogger("pipelines.steps.evaluate")
+STEP = SPEC.step("evaluate")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the evaluate step."""
+    setup_logging()
+    argument_parser(STEP).parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            model_dir = unpacked_input(artifact_path(STEP, "model"), Path(scratch))
+            report = evaluate_model(model_dir, read_split(artifact_path(STEP, "splits"), "test"), dataset="test")
+        except MlopsError as exc:
+            log.error("%s", exc)
+            return 1
+    write_report(report, artifact_path(STEP, "evaluation"))
+    log.info("\n%s", format_report(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Register step: log lineage to MLflow and register the model version with alias 'challenger'."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from ml.data import read_manifest
+from ml.errors import MlopsError
+from ml.evaluation import HEADLINE_METRICS, REPORT_FILE
+from model_registry.registration import Lineage, register_model
+from pipelines.spec import SPEC
+from pipelines.steps.contract import argument_parser, artifact_path, setup_logging, unpacked_input
+from pipelines.steps.train import TRAINING_REPORT
+
+log = logging.getLogger("pipelines.steps.register")
+STEP = SPEC.step("register")
+RUN_ENV = "MLOPS_PIPELINE_RUN"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the register step."""
+    setup_logging()
+    args = vars(argument_parser(STEP).parse_args(argv))
+    evaluation_dir = artifact_path(STEP, "evaluation")
+    scratch = Path(tempfile.mkdtemp(prefix="register-"))
+    try:
+        metrics_dir = unpacked_input(artifact_path(STEP, "metrics"), scratch / "metrics")
+        model_dir = unpacked_input(artifact_path(STEP, "model"), scratch / "model")
+        evaluation = json.loads((evaluation_dir / REPORT_FILE).read_text())
+        training = json.loads((metrics_dir / TRAINING_REPORT).read_text())
+        manifest = read_manifest(artifact_path(STEP, "splits"))
+        lineage = Lineage(
+            data_md5=manifest["source_md5"],
+            git_commit=args["GitCommit"] or "unknown",
+            params=training["params"],
+            metrics={name: evaluation["metrics"][name]["value"] for name in HEADLINE_METRICS},
+            history=training["history"],
+            pipeline_run=os.environ.get(RUN_ENV, ""),
+        )
+        reports = {
+            "evaluation": evaluation_dir / REPORT_FILE,
+            "evaluation_table": evaluation_dir / "evaluation.txt",
+            "training": metrics_dir / TRAINING_REPORT,
+        }
+        result = register_model(
+            model_dir,
+            lineage,
+            reports={k: v for k, v in reports.items() if v.exists()},
+            name=args["RegisteredModelName"],
+            tracking_uri=args["MlflowTrackingUri"] or None,
+        )
+    except (MlopsError, OSError, KeyError, json.JSONDecodeError) as exc:
+        log.error("registration failed: %s", exc)
+        return 1
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    out = artifact_path(STEP, "registration")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "registration.json").write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
+    log.info("%s version %s has alias %r", result.name, result.version, result.alias)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

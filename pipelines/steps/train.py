@@ -1,0 +1,57 @@
+"""Train step (SageMaker training contract): splits channel in, model directory and training metrics out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from ml.data import read_manifest, read_split
+from ml.errors import MlopsError
+from ml.train_config import TrainConfig
+from ml.training import train
+from pipelines.spec import SPEC
+from pipelines.steps.contract import argument_parser, artifact_path, setup_logging
+
+log = logging.getLogger("pipelines.steps.train")
+STEP = SPEC.step("train")
+TRAINING_REPORT = "training.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the train step."""
+    setup_logging()
+    args = vars(argument_parser(STEP).parse_args(argv))
+    splits_dir = artifact_path(STEP, "splits")
+    model_dir, metrics_dir = artifact_path(STEP, "model"), artifact_path(STEP, "metrics")
+    try:
+        config = TrainConfig(
+            model=args["Model"],
+            seed=args["Seed"],
+            learning_rate=args["LearningRate"],
+            epochs=args["Epochs"],
+            batch_size=args["BatchSize"],
+            max_length=args["MaxLength"],
+        )
+        manifest = read_manifest(splits_dir)
+        result = train(config, read_split(splits_dir, "train"), read_split(splits_dir, "validation"), model_dir)
+    except MlopsError as exc:
+        log.error("%s", exc)
+        return 1
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    report = {
+        "params": config.to_dict(),
+        "history": result.history,
+        "best_epoch": result.best_epoch,
+        "best_val_macro_f1": result.best_val_macro_f1,
+        "seconds": result.seconds,
+        "parameters": result.parameters,
+        "data_md5": manifest.get("source_md5"),
+    }
+    (metrics_dir / TRAINING_REPORT).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    log.info("best epoch %d, validation macro-F1 %.4f", result.best_epoch, result.best_val_macro_f1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Fixtures shared by all tests: an offline environment, a private state directory, data, a tiny model, moto."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Everything local: no AWS, no hub, no telemetry. Subprocesses (CLI, steps, servers) inherit this.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_MAX_ATTEMPTS": "1",
+        "SAGEMAKER_VALIDATE_ROLE": "false",
+        "HF_HUB_OFFLINE": "1",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "true",
+        "DVC_NO_ANALYTICS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "GIT_AUTHOR_NAME": "tests",
+        "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+        "GIT_COMMITTER_NAME": "tests",
+        "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+    }
+)
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own state directory, so nothing touches the project's .mlops."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(state))
+    yield state
+    # mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI; it must not leak into the next test's CLI calls.
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60.0) -> None:
+    """Poll url until it answers with a non-5xx status, or fail the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+                if resp.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not come up within {timeout}s")
+
+
+def run_cli(*args: str, cwd: Path = ROOT, check: bool = False, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the `mlops` CLI as a user would, in a subprocess."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlops_cli", *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, check=False,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"mlops {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def dataset_rows() -> list[dict]:
+    """The full generated dataset (the same generator and parameters the DVC stage uses)."""
+    import yaml
+
+    from ml.datagen import generate
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())["data"]
+    return generate(seed=params["seed"], per_intent=params["per_intent"])
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory: pytest.TempPathFactory, dataset_rows: list[dict]) -> Path:
+    """A stratified 40-per-intent sample of the dataset: enough for fast end-to-end runs."""
+    rng = random.Random(0)
+    by_intent: dict[str, list[dict]] = {}
+    for row in dataset_rows:
+        by_intent.setdefault(row["intent"], []).append(row)
+    sample = [r for rows in by_intent.values() for r in rng.sample(rows, 40)]
+    path = tmp_path_factory.mktemp("data") / "small.jsonl"
+    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in sample))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory, small_dataset: Path) -> Path:
+    """A tiny DeBERTa-v3 trained for a few epochs on the small sample."""
+    from ml.data import SplitConfig, load_examples, split_examples
+    from ml.train_config import TrainConfig
+    from ml.training import train
+
+    splits = split_examples(load_examples(small_dataset), SplitConfig(seed=13))
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    train(TrainConfig(epochs=4, patience=4), splits["train"], splits["validation"], out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A real moto server on loopback standing in for AWS; yields its endpoint URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/moto-api/", timeout=30)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

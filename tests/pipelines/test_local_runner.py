@@ -1,0 +1,103 @@
+"""The local runner: the whole pipeline end to end, the gate, resuming, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def completed_run(small_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One full local pipeline run on the small dataset, registered in a private SQLite store."""
+    state = tmp_path_factory.mktemp("runstate")
+    env = {"MLOPS_STATE_DIR": str(state)}
+    proc = run_cli("pipeline", "run", "--data", str(small_dataset), "-p", "Epochs=2", "-p", "MinMacroF1=0", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {"summary": json.loads(proc.stdout), "env": env, "state": state, "stderr": proc.stderr}
+
+
+def test_run_executes_every_step_and_registers_a_challenger(completed_run: dict, small_dataset: Path) -> None:
+    from ml.data import file_md5
+
+    summary = completed_run["summary"]
+    assert summary["status"] == "succeeded"
+    assert set(summary["steps"]) == {"prepare", "train", "evaluate", "gate", "register"}
+    assert all(s["status"] == "succeeded" and s["seconds"] is not None for s in summary["steps"].values())
+    assert summary["registration"]["alias"] == "challenger"
+    assert summary["data_md5"] == file_md5(small_dataset)
+    for step in ("prepare", "train", "evaluate", "register"):
+        assert f"] {step}:" in completed_run["stderr"]  # progress names each step
+
+
+def test_registered_version_carries_lineage(completed_run: dict) -> None:
+    proc = run_cli("registry", "show", "challenger", "--json", env=completed_run["env"])
+    assert proc.returncode == 0, proc.stderr
+    version = json.loads(proc.stdout)
+    summary = completed_run["summary"]
+    assert version["aliases"] == ["challenger"]
+    assert version["data_md5"] == summary["data_md5"]
+    assert version["git_commit"] == summary["git_commit"] and version["git_commit"] != "unknown"
+    assert version["metrics"]["macro_f1"] == pytest.approx(summary["metrics"]["macro_f1"], abs=1e-6)
+    assert version["params"]["epochs"] == "2"
+
+
+def test_resume_from_register_is_idempotent(completed_run: dict) -> None:
+    env = completed_run["env"]
+    run_dir = completed_run["summary"]["run_dir"]
+    model_before = (Path(run_dir) / "train" / "model" / "model.safetensors").stat().st_mtime_ns
+    proc = run_cli("pipeline", "run", "--from", "register", "--run-dir", run_dir, "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    again = json.loads(proc.stdout)
+    assert again["registration"]["version"] == completed_run["summary"]["registration"]["version"]
+    assert again["registration"]["created"] is False
+    assert (Path(run_dir) / "train" / "model" / "model.safetensors").stat().st_mtime_ns == model_before
+    listed = json.loads(run_cli("registry", "list", "--json", env=env).stdout)
+    assert len(listed["versions"]) == 1
+
+
+def test_gate_failure_stops_and_registers_nothing(small_dataset: Path, tmp_path: Path) -> None:
+    env = {"MLOPS_STATE_DIR": str(tmp_path)}
+    proc = run_cli("pipeline", "run", "--data", str(small_dataset), "-p", "Epochs=1", "-p", "MinMacroF1=1.0", env=env)
+    assert proc.returncode == 1
+    assert "gate 'gate' failed: metrics.macro_f1.value =" in proc.stderr and "< MinMacroF1 = 1.0000" in proc.stderr
+    assert "not registered" in proc.stderr
+    run_dir = Path((tmp_path / "runs" / "LATEST").read_text().strip())
+    state = json.loads((run_dir / "run.json").read_text())
+    assert state["status"] == "failed" and state["steps"]["register"]["status"] == "skipped"
+    listed = run_cli("registry", "list", env=env)
+    assert listed.returncode == 1 and "no registered model" in listed.stderr
+
+
+def test_resume_rejects_unknown_step_and_foreign_runs(completed_run: dict, tmp_path: Path) -> None:
+    env = completed_run["env"]
+    proc = run_cli("pipeline", "run", "--from", "deploy", env=env)
+    assert proc.returncode == 1 and "unknown step 'deploy'" in proc.stderr and "prepare, train" in proc.stderr
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    run_json = json.loads((Path(completed_run["summary"]["run_dir"]) / "run.json").read_text())
+    run_json["spec_fingerprint"] = "000000000000"
+    run_json["spec_version"] = 0
+    (foreign / "run.json").write_text(json.dumps(run_json))
+    proc = run_cli("pipeline", "run", "--from", "train", "--run-dir", str(foreign), env=env)
+    assert proc.returncode == 1 and "made by another pipeline version" in proc.stderr
+    proc = run_cli("pipeline", "run", "--from", "train", "--run-dir", str(tmp_path), env=env)
+    assert proc.returncode == 1 and "not a pipeline run directory" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("MinMacroF1=1.5", "MinMacroF1=1.5 is outside [0.0, 1.0]"),
+        ("MinMacroF1=-0.1", "outside [0.0, 1.0]"),
+        ("Epochs=many", "Epochs must be integer"),
+        ("Colour=blue", "unknown pipeline parameter 'Colour'"),
+    ],
+)
+def test_bad_parameters(param: str, message: str, small_dataset: Path, tmp_path: Path) -> None:
+    proc = run_cli("pipeline", "run", "--data", str(small_dataset), "-p", param, env={"MLOPS_STATE_DIR": str(tmp_path)})
+    assert proc.returncode != 0 and message in proc.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").glob("run-*"))

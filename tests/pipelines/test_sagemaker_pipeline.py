@@ -1,0 +1,401 @@
+"""The SageMaker Pipeline built from the spec: deterministic, valid, wired as the spec says, and usable on moto.
+
+Golden file: tests/pipelines/golden/pipeline_definition.json holds the definition with the code hash masked.
+After an intended change to the spec or the builder, regenerate it with
+    UPDATE_GOLDEN=1 .venv/bin/pytest tests/pipelines/test_sagemaker_pipeline.py -k golden
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import re
+import tarfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ml.errors import MlopsError
+from pipelines.spec import SPEC
+from tests.conftest import ROOT, run_cli
+from tests.pipelines.conftest import BUCKET, REGION, ROLE
+
+GOLDEN = Path(__file__).parent / "golden" / "pipeline_definition.json"
+
+
+def all_steps(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Steps by name, condition branches included."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(steps: list[dict[str, Any]]) -> None:
+        for step in steps:
+            found[step["Name"]] = step
+            if step["Type"] == "Condition":
+                walk(step["Arguments"]["IfSteps"])
+                walk(step["Arguments"]["ElseSteps"])
+
+    walk(definition["Steps"])
+    return found
+
+
+def processing_input(step: dict[str, Any], name: str) -> Any:
+    """The S3Uri of a processing step's named input."""
+    return next(i for i in step["Arguments"]["ProcessingInputs"] if i["InputName"] == name)["S3Input"]
+
+
+def masked(text: str) -> str:
+    """The definition with the content hashes of our code masked: the golden file must not change with every edit."""
+    text = re.sub(r"/code/[0-9a-f]{16}/", "/code/<CODE_SHA>/", text)
+    return re.sub(r"/train-[0-9a-f]{12}/", "/train-<CODE_TAG>/", text)
+
+
+# ------------------------------------------------------------------------------------------ definition
+
+
+def test_definition_is_deterministic(settings: Any, definition_text: str) -> None:
+    from pipelines.sagemaker_pipeline import definition_json
+
+    again = definition_json(settings, offline=True)
+    assert again == definition_text  # byte-identical: no timestamps in code paths or names
+    # The SDK's name_from_base / _get_unique_name formats, not inside a hex hash.
+    timestamp = r"(?<![0-9a-f])20\d{12}(?![0-9a-f])|20\d\d-\d\d-\d\d-\d\d-\d\d-\d\d"
+    assert not re.search(timestamp, definition_text), "a timestamp leaked into the definition"
+
+
+def test_definition_passes_the_offline_checks(definition_text: str) -> None:
+    from pipelines.definition_check import check_definition, check_references, check_steps, check_top_level
+
+    data = json.loads(definition_text)
+    assert check_top_level(data) == []
+    assert check_steps(data) == []
+    assert check_references(data) == []
+    assert check_definition(definition_text) == []
+
+
+def test_golden_definition(definition_text: str) -> None:
+    actual = masked(definition_text)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN.write_text(actual)
+    assert GOLDEN.exists(), "no golden file: run with UPDATE_GOLDEN=1 once and commit it"
+    assert actual == GOLDEN.read_text(), "definition changed: if intended, regenerate with UPDATE_GOLDEN=1 (see module doc)"
+
+
+def test_parameters_are_typed_from_the_spec(definition: dict[str, Any]) -> None:
+    params = {p["Name"]: p for p in definition["Parameters"]}
+    assert list(params) == [p.name for p in SPEC.parameters]
+    for spec_param in SPEC.parameters:
+        assert params[spec_param.name]["Type"] == spec_param.type
+        if spec_param.name != "InputDataUri":
+            assert params[spec_param.name]["DefaultValue"] == spec_param.default
+    # The spec's default is a local path; on SageMaker the input is an S3 URI.
+    assert params["InputDataUri"]["DefaultValue"] == f"s3://{BUCKET}/intent-mlops/data/prompts.jsonl"
+
+
+def test_steps_are_wired_to_each_other(definition: dict[str, Any]) -> None:
+    steps = all_steps(definition)
+    assert [s["Name"] for s in definition["Steps"]] == ["prepare", "train", "evaluate", "gate"]
+    assert {n: s["Type"] for n, s in steps.items()} == {
+        "prepare": "Processing", "train": "Training", "evaluate": "Processing", "gate": "Condition",
+        "register": "Processing", "gate-failed": "Fail",
+    }
+    splits = {"Get": "Steps.prepare.ProcessingOutputConfig.Outputs['splits'].S3Output.S3Uri"}
+    model = {"Get": "Steps.train.ModelArtifacts.S3ModelArtifacts"}
+
+    assert processing_input(steps["prepare"], "data")["S3Uri"] == {"Get": "Parameters.InputDataUri"}
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in steps["train"]["Arguments"]["InputDataConfig"]}
+    assert channels["splits"] == splits
+
+    evaluate = steps["evaluate"]
+    assert processing_input(evaluate, "model") == {**processing_input(evaluate, "model"), "S3Uri": model, "LocalPath": "/opt/ml/processing/model"}
+    assert processing_input(evaluate, "splits")["S3Uri"] == splits
+    assert evaluate["PropertyFiles"] == [
+        {"PropertyFileName": "evaluation-report", "OutputName": "evaluation", "FilePath": "evaluation.json"}
+    ]
+
+    gate = steps["gate"]["Arguments"]
+    assert gate["Conditions"] == [{
+        "Type": "GreaterThanOrEqualTo",
+        "LeftValue": {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.evaluate.PropertyFiles.evaluation-report"},
+                                      "Path": "metrics.macro_f1.value"}},
+        "RightValue": {"Get": "Parameters.MinMacroF1"},
+    }]
+    assert [s["Name"] for s in gate["IfSteps"]] == ["register"]
+    assert [s["Type"] for s in gate["ElseSteps"]] == ["Fail"]
+    assert "MinMacroF1" in json.dumps(gate["ElseSteps"][0]["Arguments"]["ErrorMessage"])
+
+    register = steps["register"]
+    assert processing_input(register, "model")["S3Uri"] == model
+    assert processing_input(register, "evaluation")["S3Uri"] == {
+        "Get": "Steps.evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"
+    }
+    assert processing_input(register, "splits")["S3Uri"] == splits
+    # /opt/ml/output/data of the training job: <S3OutputPath>/<job name>/output/output.tar.gz
+    assert processing_input(register, "metrics")["S3Uri"] == {"Std:Join": {"On": "/", "Values": [
+        {"Get": "Steps.train.OutputDataConfig.S3OutputPath"}, {"Get": "Steps.train.TrainingJobName"},
+        "output", "output.tar.gz",
+    ]}}
+
+
+def test_every_spec_input_lands_at_its_container_path(definition: dict[str, Any]) -> None:
+    steps = all_steps(definition)
+    for spec_step in SPEC.steps:
+        step = steps[spec_step.name]
+        if spec_step.kind == "processing":
+            local = {i["InputName"]: i["S3Input"]["LocalPath"] for i in step["Arguments"]["ProcessingInputs"]}
+            assert {a.name: a.container_path for a in spec_step.inputs}.items() <= local.items()
+            outputs = {o["OutputName"]: o["S3Output"]["LocalPath"] for o in step["Arguments"]["ProcessingOutputConfig"]["Outputs"]}
+            assert outputs == {a.name: a.container_path for a in spec_step.outputs}
+        elif spec_step.kind == "training":
+            channels = {c["ChannelName"] for c in step["Arguments"]["InputDataConfig"]}
+            assert {a.container_path.rsplit("/", 1)[1] for a in spec_step.inputs} <= channels
+
+
+def test_arguments_and_hyperparameters_follow_the_spec(definition: dict[str, Any]) -> None:
+    steps = all_steps(definition)
+    prepare_args = steps["prepare"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert prepare_args == [
+        "--data-md5", {"Get": "Parameters.DataMd5"},
+        "--seed", {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.Seed"}]}},
+    ]
+    # No arguments: no ContainerArguments at all (CreateProcessingJob rejects an empty list).
+    assert "ContainerArguments" not in steps["evaluate"]["Arguments"]["AppSpecification"]
+    hps = steps["train"]["Arguments"]["HyperParameters"]
+    assert set(hps) == {"model", "epochs", "learning-rate", "batch-size", "max-length", "seed"}
+    assert hps["model"] == {"Get": "Parameters.Model"}
+    assert hps["learning-rate"] == {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.LearningRate"}]}}
+    for name in ("prepare", "evaluate", "register"):
+        cluster = steps[name]["Arguments"]["ProcessingResources"]["ClusterConfig"]
+        assert cluster["InstanceType"] == {"Get": "Parameters.ProcessingInstanceType"}
+        assert steps[name]["CacheConfig"] == {"Enabled": True, "ExpireAfter": "P30D"}
+    assert steps["train"]["Arguments"]["ResourceConfig"]["InstanceType"] == {"Get": "Parameters.TrainingInstanceType"}
+    assert steps["train"]["Arguments"]["RoleArn"] == ROLE
+
+
+def test_code_comes_from_one_content_addressed_bundle(definition: dict[str, Any]) -> None:
+    from pipelines.sagemaker_pipeline import build_code_bundle
+
+    _, digest = build_code_bundle()
+    code = f"s3://{BUCKET}/intent-mlops/intent-classifier/code/{digest[:16]}"
+    steps = all_steps(definition)
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in steps["train"]["Arguments"]["InputDataConfig"]}
+    assert channels["code"] == f"{code}/sourcedir.tar.gz"
+    for name in ("prepare", "evaluate", "register"):
+        assert processing_input(steps[name], "code")["S3Uri"] == f"{code}/"
+        assert steps[name]["Arguments"]["AppSpecification"]["ImageUri"].endswith("pytorch-training:2.8-cpu-py312")
+
+
+def test_settings_change_the_definition(settings: Any) -> None:
+    from pipelines.sagemaker_pipeline import definition_json
+
+    custom = settings.model_copy(update={
+        "enable_caching": False, "s3_prefix": "other", "training_image_uri": "123.dkr.ecr.us-east-1.amazonaws.com/train:1",
+        "pipeline_name": "intent-dev",
+    })
+    data = json.loads(definition_json(custom, offline=True))
+    steps = all_steps(data)
+    assert all("CacheConfig" not in s for s in steps.values())
+    assert steps["train"]["Arguments"]["AlgorithmSpecification"]["TrainingImage"] == "123.dkr.ecr.us-east-1.amazonaws.com/train:1"
+    assert steps["train"]["Arguments"]["OutputDataConfig"]["S3OutputPath"] == f"s3://{BUCKET}/other/intent-dev/training"
+
+
+# ------------------------------------------------------------------------------------------ code bundle
+
+
+def test_code_bundle_is_reproducible_and_complete() -> None:
+    from pipelines.sagemaker_pipeline import build_code_bundle
+
+    body, digest = build_code_bundle()
+    assert build_code_bundle() == (body, digest)
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(body))) as tar:
+        names = tar.getnames()
+        assert all(m.mtime == 0 for m in tar.getmembers())
+        launcher = tar.extractfile("_sm_entry_train.py").read().decode()
+    assert "requirements.txt" in names and "pipelines/steps/train.py" in names and "ml/data.py" in names
+    assert not any("__pycache__" in n or n.startswith(("tests/", "mlops_cli/")) for n in names)
+    assert {f"_sm_entry_{s.name}.py" for s in SPEC.steps if s.entry_point} <= set(names)
+    assert 'runpy.run_module("pipelines.steps.train", run_name="__main__"' in launcher
+
+
+def test_container_requirements_match_the_project_pins() -> None:
+    from pipelines.sagemaker_pipeline import CONTAINER_REQUIREMENTS
+
+    pins = {re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0]: d for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    lines = [ln.strip() for ln in CONTAINER_REQUIREMENTS.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    assert lines
+    for line in lines:
+        name = re.split(r"[<>=!~\[ ]", line, maxsplit=1)[0]
+        assert pins.get(name) == line, f"{line!r} differs from pyproject.toml's {pins.get(name)!r}"
+    # The image brings torch; listing it would make pip pull a multi-GB CUDA build.
+    assert not any(re.split(r"[<>=!~\[ ]", ln, maxsplit=1)[0] == "torch" for ln in lines)
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"role_arn": "arn:aws:iam::123:role/x"}, "not an IAM role ARN"),
+        ({"role_arn": "arn:aws:iam::123456789012:user/alice"}, "not an IAM role ARN"),
+        ({"default_bucket": "B"}, "not a valid S3 bucket name"),
+        ({"cache_expire_after": "30 days"}, "not an ISO 8601 duration"),
+        ({"region": "mars"}, "region"),
+        ({"input_data_uri": "data/prompts.jsonl"}, "s3://"),
+    ],
+)
+def test_settings_reject_bad_values(values: dict[str, str], message: str) -> None:
+    from pipelines.sagemaker_pipeline import SageMakerSettings
+
+    with pytest.raises(MlopsError, match=message):
+        SageMakerSettings.create(**values)
+
+
+def test_parameter_overrides_are_checked_against_the_spec() -> None:
+    from pipelines.spec import parse_parameter_overrides
+
+    assert parse_parameter_overrides(["Epochs=5", "LearningRate=0.01", "Model=small"]) == {
+        "Epochs": 5, "LearningRate": 0.01, "Model": "small",
+    }
+    with pytest.raises(MlopsError, match="unknown pipeline parameter 'Epoch'"):
+        parse_parameter_overrides(["Epoch=5"])
+    with pytest.raises(MlopsError, match="Epochs must be integer"):
+        parse_parameter_overrides(["Epochs=five"])
+    with pytest.raises(MlopsError, match="expected Name=Value"):
+        parse_parameter_overrides(["Epochs"])
+
+
+def test_resolve_data_uri_from_the_dvc_s3_remote(dvc_repo: Path) -> None:
+    from ml.data import file_md5
+    from pipelines.sagemaker_pipeline import resolve_data, resolve_data_uri
+
+    md5 = file_md5(dvc_repo / "data" / "prompts.jsonl")
+    uri = resolve_data_uri(dvc_repo, None)
+    assert uri == f"s3://dvc-tests/store/files/md5/{md5[:2]}/{md5[2:]}"
+    assert resolve_data(dvc_repo, "s3store") == {"InputDataUri": uri, "DataMd5": md5}
+    with pytest.raises(MlopsError, match="not on S3"):
+        resolve_data_uri(dvc_repo, "localstore")
+    with pytest.raises(MlopsError, match="cannot resolve"):
+        resolve_data_uri(dvc_repo, "no-such-remote")
+
+
+# ------------------------------------------------------------------------------------------ CLI and moto
+
+
+def test_cli_definition_prints_the_offline_definition(definition_text: str) -> None:
+    proc = run_cli("pipeline", "definition", "--role", ROLE, "--bucket", BUCKET, "--region", REGION)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == definition_text
+
+
+def test_upsert_and_start_on_moto(aws_endpoint: str, settings: Any, definition_text: str, dvc_repo: Path) -> None:
+    import boto3
+
+    from mlops_cli.main import cli
+
+    from pipelines.sagemaker_pipeline import definition_json
+
+    # Built online against the server (STS, S3 and all), the definition is the offline one.
+    assert definition_json(settings) == definition_text
+
+    # As a user would: a subprocess, AWS reached through AWS_ENDPOINT_URL.
+    proc = run_cli("pipeline", "upsert", "--role", ROLE, "--bucket", BUCKET, "--json")
+    assert proc.returncode == 0, proc.stderr
+    upserted = json.loads(proc.stdout)
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.head_bucket(Bucket=BUCKET)  # created by the build
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert any(k.endswith("/sourcedir.tar.gz") for k in keys)
+
+    sm = boto3.client("sagemaker", region_name=REGION)
+    described = sm.describe_pipeline(PipelineName=settings.pipeline_name)
+    assert described["PipelineArn"] == upserted["pipeline_arn"]
+    assert described["RoleArn"] == ROLE
+    # What upsert sent is exactly what the offline build prints.
+    assert json.loads(described["PipelineDefinition"]) == json.loads(definition_text)
+
+    result = CliRunner().invoke(cli, ["pipeline", "start", "--repo", str(dvc_repo), "-p", "Epochs=3", "--json"])
+    assert result.exit_code == 0, result.output
+    started = json.loads(result.output)
+    executions = sm.list_pipeline_executions(PipelineName=settings.pipeline_name)["PipelineExecutionSummaries"]
+    assert started["execution_arn"] in [e["PipelineExecutionArn"] for e in executions]
+    sent = {p["Name"]: p["Value"] for p in sm.list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=started["execution_arn"])["PipelineParameters"]}
+    assert sent["Epochs"] == "3"
+    assert sent["InputDataUri"].startswith("s3://dvc-tests/store/files/md5/")  # resolved from the DVC remote
+    assert len(sent["DataMd5"]) == 32
+
+    # Upserting again updates the same pipeline.
+    again = CliRunner().invoke(cli, ["pipeline", "upsert", "--role", ROLE, "--bucket", BUCKET, "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["pipeline_arn"] == upserted["pipeline_arn"]
+
+
+def test_start_of_a_missing_pipeline_is_a_clear_error(aws_endpoint: str) -> None:
+    from mlops_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["pipeline", "start", "--pipeline-name", "no-such-pipeline",
+                                      "-p", "InputDataUri=s3://b/data.jsonl"])
+    assert result.exit_code == 1
+    assert "mlops pipeline upsert" in result.output and "Traceback" not in result.output
+
+
+def test_upsert_rejects_a_role_that_is_not_an_iam_role_arn() -> None:
+    proc = run_cli("pipeline", "upsert", "--role", "SageMakerRole", "--bucket", BUCKET)
+    assert proc.returncode != 0
+    assert "not an IAM role ARN: 'SageMakerRole'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [("Epoch=3", "unknown pipeline parameter 'Epoch'"), ("Epochs=three", "Epochs must be integer"),
+     ("MinMacroF1=high", "MinMacroF1 must be float"), ("Epochs", "expected Name=Value")],
+)
+def test_start_rejects_bad_parameters(param: str, message: str) -> None:
+    from mlops_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["pipeline", "start", "-p", param])
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_start_without_an_s3_data_remote_says_how_to_fix_it(dvc_repo: Path) -> None:
+    from mlops_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["pipeline", "start", "--repo", str(dvc_repo), "--data-remote", "localstore"])
+    assert result.exit_code == 1
+    assert "not on S3" in result.output and "hint:" in result.output
+
+
+def test_offline_build_without_moto_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from pipelines import sagemaker_sdk
+
+    monkeypatch.setitem(sys.modules, "moto", None)  # as if moto were not installed
+    with pytest.raises(MlopsError, match="needs moto") as excinfo, sagemaker_sdk.offline_aws():
+        pass
+    assert "--online" in str(excinfo.value)
+
+
+def test_cli_definition_fails_on_a_definition_that_fails_the_checks(
+    monkeypatch: pytest.MonkeyPatch, definition: dict[str, Any]
+) -> None:
+    import pipelines.sagemaker_pipeline as sagemaker_pipeline
+    from mlops_cli.main import cli
+
+    definition["Steps"][1]["Arguments"]["ResourceConfig"]["InstanceCount"] = "one"
+    monkeypatch.setattr(sagemaker_pipeline, "definition_json", lambda settings, offline: json.dumps(definition))
+    result = CliRunner().invoke(cli, ["pipeline", "definition"])
+    assert result.exit_code == 1
+    assert "$.Steps[1].Arguments.ResourceConfig.InstanceCount: expected an integer" in result.output
+    unchecked = CliRunner().invoke(cli, ["pipeline", "definition", "--no-check"])
+    assert unchecked.exit_code == 0 and json.loads(unchecked.output) == definition

@@ -1,0 +1,115 @@
+"""The `mlops` CLI as a user meets it: fast help on every command, clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+HEAVY = ("torch", "transformers", "sagemaker", "mlflow", "evaluate", "dvc", "onnxruntime", "boto3")
+
+
+def _commands() -> list[list[str]]:
+    from mlops_cli.main import cli
+
+    found: list[list[str]] = []
+
+    def walk(command, path: list[str]) -> None:  # noqa: ANN001
+        found.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(cli, [])
+    return found
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys; from mlops_cli.main import cli\n"
+        "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]"), out
+
+
+@pytest.mark.parametrize("path", _commands(), ids=lambda p: " ".join(p) or "mlops")
+def test_every_command_has_help(path: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from mlops_cli.main import cli
+
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "mlops"
+    proc = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "pipeline" in proc.stdout
+
+
+def test_train_with_missing_data(tmp_path: Path) -> None:
+    proc = run_cli("train", "--data", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "m"))
+    assert proc.returncode == 1
+    assert "dataset not found" in proc.stderr and "mlops data pull" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_with_unknown_preset(small_dataset: Path, tmp_path: Path) -> None:
+    proc = run_cli("train", "--data", str(small_dataset), "--model", "gigantic", "--out", str(tmp_path / "m"))
+    assert proc.returncode == 1 and "cannot load model 'gigantic': it is not a preset (tiny, xsmall" in proc.stderr
+
+
+def test_train_with_empty_dataset(tmp_path: Path) -> None:
+    (tmp_path / "e.jsonl").write_text("")
+    proc = run_cli("train", "--data", str(tmp_path / "e.jsonl"), "--out", str(tmp_path / "m"))
+    assert proc.returncode == 1 and "dataset is empty" in proc.stderr
+
+
+def test_train_with_label_outside_taxonomy(tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_text(json.dumps({"text": "hello", "intent": "gossip"}) + "\n")
+    proc = run_cli("data", "validate", str(tmp_path / "bad.jsonl"))
+    assert proc.returncode == 1 and "bad.jsonl:1: intent 'gossip' is not in the taxonomy" in proc.stderr
+    proc = run_cli("train", "--data", str(tmp_path / "bad.jsonl"), "--out", str(tmp_path / "m"))
+    assert proc.returncode == 1 and "'gossip' is not in the taxonomy" in proc.stderr
+
+
+def test_evaluate_with_a_directory_that_is_not_a_model(tmp_path: Path) -> None:
+    proc = run_cli("evaluate", "--model", str(tmp_path))
+    assert proc.returncode == 1 and "is not an intent model directory" in proc.stderr
+
+
+def test_train_refuses_to_overwrite_without_flag(tiny_model: Path, small_dataset: Path) -> None:
+    before = (tiny_model / "model.safetensors").read_bytes()
+    proc = run_cli("train", "--data", str(small_dataset), "--out", str(tiny_model))
+    assert proc.returncode == 1 and "already exists" in proc.stderr and "--overwrite" in proc.stderr
+    assert (tiny_model / "model.safetensors").read_bytes() == before
+
+
+def test_train_then_evaluate_end_to_end(small_dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    proc = run_cli("train", "--data", str(small_dataset), "--out", str(out), "--epochs", "2", "--json")
+    assert proc.returncode == 0, proc.stderr
+    trained = json.loads(proc.stdout)
+    assert trained["model_dir"] == str(out) and 1 <= trained["epochs_run"] <= 2
+    proc = run_cli("evaluate", "--model", str(out), "--data", str(small_dataset), "--out", str(tmp_path / "ev"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert 0.0 <= report["metrics"]["macro_f1"]["value"] <= 1.0
+    assert report["num_examples"] == 40  # 10% of 40 per intent
+    assert json.loads((tmp_path / "ev" / "evaluation.json").read_text()) == report
+    assert "confusion matrix" in (tmp_path / "ev" / "evaluation.txt").read_text()
+
+
+def test_bad_training_parameter(small_dataset: Path, tmp_path: Path) -> None:
+    proc = run_cli("train", "--data", str(small_dataset), "--out", str(tmp_path / "m"), "--learning-rate", "5")
+    assert proc.returncode == 1 and "learning_rate=5.0" in proc.stderr
+
