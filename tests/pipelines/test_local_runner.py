@@ -101,3 +101,18 @@ def test_bad_parameters(param: str, message: str, small_dataset: Path, tmp_path:
     proc = run_cli("pipeline", "run", "--data", str(small_dataset), "-p", param, env={"MLOPS_STATE_DIR": str(tmp_path)})
     assert proc.returncode != 0 and message in proc.stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").glob("run-*"))
+
+
+def test_default_run_records_the_md5_that_dvc_pins(tmp_path: Path) -> None:
+    """Without --data the run materialises the DVC-pinned dataset and the version records exactly that md5."""
+    env = {"MLOPS_STATE_DIR": str(tmp_path)}
+    proc = run_cli("pipeline", "run", "-p", "Epochs=1", "-p", "MinMacroF1=0", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout)
+    status = json.loads(run_cli("data", "status", "--json", env=env, check=True).stdout)
+    assert status["in_sync"] and summary["data_md5"] == status["pinned_md5"]
+    version = json.loads(run_cli("registry", "show", "challenger", "--json", env=env, check=True).stdout)
+    assert version["data_md5"] == status["pinned_md5"]
+    manifest = json.loads((Path(summary["run_dir"]) / "prepare" / "splits" / "manifest.json").read_text())
+    assert manifest["source_md5"] == status["pinned_md5"]
+    assert sum(s["rows"] for s in manifest["splits"].values()) == 4000
