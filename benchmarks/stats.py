@@ -1,0 +1,24 @@
+"""Exact latency statistics from raw samples (nearest-rank percentiles, no approximation)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+PERCENTILES = (50, 95, 99)
+
+
+def latency_summary(latencies_s: Sequence[float], *, wall_s: float, errors: int = 0) -> dict[str, float | int]:
+    """p50/p95/p99/max/mean in ms (nearest-rank, so each is an observed latency), throughput and error count."""
+    count = len(latencies_s)
+    summary: dict[str, float | int] = {"requests": count + errors, "ok": count, "errors": errors}
+    summary["throughput_rps"] = round(count / wall_s, 2) if wall_s > 0 else 0.0
+    if count == 0:
+        return {**summary, **{f"p{p}_ms": None for p in PERCENTILES}, "max_ms": None, "mean_ms": None}
+    ms = np.asarray(latencies_s, dtype=np.float64) * 1000.0
+    for p in PERCENTILES:
+        summary[f"p{p}_ms"] = round(float(np.percentile(ms, p, method="inverted_cdf")), 3)
+    summary["max_ms"] = round(float(ms.max()), 3)
+    summary["mean_ms"] = round(float(ms.mean()), 3)
+    return summary

@@ -1,0 +1,60 @@
+"""Benchmark targets: an HTTP endpoint speaking the container contract, or a SageMaker endpoint via boto3.
+
+An in-process predictor needs no adapter: any callable `text -> variant | None` is a target.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from benchmarks.load import Target
+
+VARIANT_HEADER = "x-Amzn-Invoked-Production-Variant"
+
+
+class HttpStatusError(RuntimeError):
+    """The target answered with a non-2xx status."""
+
+
+def http_target(url: str, *, timeout_s: float = 30.0, headers: dict[str, str] | None = None) -> Target:
+    """POST {"inputs": text} to url (e.g. http://host:8080/invocations) with one keep-alive client per thread."""
+    import httpx
+
+    local = threading.local()
+
+    def call(text: str) -> str | None:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = httpx.Client(timeout=timeout_s, headers=headers)
+        response = client.post(url, json={"inputs": text})
+        if response.status_code >= 300:
+            raise HttpStatusError(f"HTTP {response.status_code}")
+        return response.headers.get(VARIANT_HEADER)
+
+    return call
+
+
+def sagemaker_target(endpoint_name: str, *, endpoint_url: str | None = None, region: str | None = None,
+                     target_variant: str | None = None, timeout_s: float = 30.0) -> Target:
+    """Invoke a SageMaker endpoint (or anything speaking InvokeEndpoint) through boto3's sagemaker-runtime."""
+    import boto3
+    from botocore.config import Config
+
+    client: Any = boto3.client(
+        "sagemaker-runtime", endpoint_url=endpoint_url, region_name=region,
+        config=Config(read_timeout=timeout_s, connect_timeout=5, retries={"max_attempts": 1},
+                      max_pool_connections=64),
+    )
+    extra = {"TargetVariant": target_variant} if target_variant else {}
+
+    def call(text: str) -> str | None:
+        response = client.invoke_endpoint(
+            EndpointName=endpoint_name, ContentType="application/json", Accept="application/json",
+            Body=json.dumps({"inputs": text}).encode(), **extra,
+        )
+        response["Body"].read()
+        return response.get("InvokedProductionVariant")
+
+    return call

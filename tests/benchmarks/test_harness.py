@@ -1,0 +1,139 @@
+"""The load generator, exact statistics and the p95 gate."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from benchmarks.gate import latency_gate
+from benchmarks.load import LoadConfig, run_load
+from benchmarks.stats import latency_summary
+from ml.errors import MlopsError
+from tests.conftest import run_cli
+
+
+def test_percentiles_are_exact_nearest_rank() -> None:
+    latencies = [i / 1000 for i in range(1, 101)]  # 1..100 ms
+    summary = latency_summary(latencies, wall_s=2.0)
+    assert (summary["p50_ms"], summary["p95_ms"], summary["p99_ms"], summary["max_ms"]) == (50.0, 95.0, 99.0, 100.0)
+    assert summary["mean_ms"] == pytest.approx(50.5) and summary["throughput_rps"] == 50.0
+
+
+def test_closed_loop_counts_requests_errors_and_variants() -> None:
+    calls = iter(range(10_000))
+
+    def target(text: str) -> str:
+        n = next(calls)
+        if n % 10 == 0:
+            raise ConnectionError("boom")
+        return "A" if n % 2 else "B"
+
+    result = run_load(target, ["x", "y"], LoadConfig(concurrency=4, requests=200, warmup_requests=0))
+    summary = result.summary()
+    assert summary["requests"] == 200 and summary["errors"] == 20
+    assert summary["errors_by_type"] == {"ConnectionError": 20}
+    assert set(summary["variants"]) == {"A", "B"}
+    assert summary["generator_overhead_us"] > 0
+
+
+def test_open_loop_counts_queueing_delay() -> None:
+    """A target slower than the arrival rate: open-loop latency grows with the queue instead of hiding it."""
+
+    def slow(text: str) -> None:
+        time.sleep(0.02)
+
+    summary = run_load(slow, ["x"], LoadConfig(mode="open", rate_rps=200, concurrency=1, requests=40, warmup_requests=0)).summary()
+    # 40 requests of 20 ms through one worker take >= 800 ms, though all were scheduled within 200 ms.
+    assert summary["max_ms"] >= 500
+    assert summary["p50_ms"] > 100
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mode": "open"}, "positive --rate"),
+        ({"concurrency": 0}, "concurrency must be >= 1"),
+        ({"requests": None}, "request count or a duration"),
+        ({"mode": "sideways"}, "mode must be"),
+    ],
+)
+def test_bad_load_configs(kwargs: dict, message: str) -> None:
+    with pytest.raises(MlopsError, match=message):
+        LoadConfig(**kwargs)
+
+
+def test_gate_verdicts() -> None:
+    ok = {"requests": 10, "errors": 0, "p95_ms": 120.0}
+    assert latency_gate(ok, 500).passed
+    slow = latency_gate({**ok, "p95_ms": 650.0}, 500)
+    assert not slow.passed and "p95 latency 650.0 ms exceeds the budget of 500.0 ms" in slow.reasons
+    failing = latency_gate({**ok, "errors": 1, "errors_by_type": {"HttpStatusError": 1}}, 500)
+    assert not failing.passed and "1 of 10 requests failed" in failing.reasons[0]
+
+
+class _SleepyHandler(BaseHTTPRequestHandler):
+    delay_s = 0.0
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(self.delay_s)
+        body = json.dumps({"predictions": [{"intent": "conversation"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def http_server() -> Iterator[callable]:
+    servers = []
+
+    def start(delay_s: float) -> str:
+        handler = type("Handler", (_SleepyHandler,), {"delay_s": delay_s})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/invocations"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def test_cli_gate_fails_for_a_slowed_target_and_passes_for_a_fast_one(http_server, tmp_path) -> None:  # noqa: ANN001
+    payloads = tmp_path / "p.txt"
+    payloads.write_text("hello\nwrite a poem\n")
+    slow = run_cli("bench", "run", "--url", http_server(0.3), "--requests", "8", "--warmup", "1",
+                   "--payloads", str(payloads), "--p95-budget-ms", "100")
+    assert slow.returncode == 1
+    assert "exceeds the budget of 100.0 ms" in slow.stdout and "gate (p95 <= 100 ms): FAILED" in slow.stdout
+    fast = run_cli("bench", "run", "--url", http_server(0.0), "--requests", "20", "--payloads", str(payloads),
+                   "--p95-budget-ms", "100", "--json", "--out", str(tmp_path / "r.json"))
+    assert fast.returncode == 0, fast.stderr
+    result = json.loads(fast.stdout)
+    assert result["gate"]["passed"] and result["summary"]["ok"] == 20
+    assert json.loads((tmp_path / "r.json").read_text()) == result
+
+
+def test_cli_failed_requests_fail_the_gate(tmp_path) -> None:  # noqa: ANN001
+    from tests.conftest import free_port
+
+    payloads = tmp_path / "p.txt"
+    payloads.write_text("hello\n")
+    proc = run_cli("bench", "run", "--url", f"http://127.0.0.1:{free_port()}/invocations", "--requests", "3",
+                   "--warmup", "0", "--payloads", str(payloads))
+    assert proc.returncode == 1 and "3 of 3 requests failed" in proc.stdout
+
+
+def test_cli_needs_exactly_one_target() -> None:
+    proc = run_cli("bench", "run", "--requests", "1")
+    assert proc.returncode == 1 and "exactly one target" in proc.stderr
