@@ -91,3 +91,52 @@ def run(url: str | None, model_dir: Path | None, backend: str, threads: int | No
     emit(result, as_json=as_json, text=format_summary(summary, name=name) + f"\ngate (p95 <= {p95_budget_ms:g} ms): {status}")
     if not verdict.passed:
         raise SystemExit(1)
+
+
+@bench.command()
+@click.option("--model-dir", type=click.Path(path_type=Path), default=None, help="Compare in-process backends of this model.")
+@click.option("--backends", default="torch,onnx-fp32,onnx-int8", show_default=True, help="In-process backends to compare (with --model-dir).")
+@click.option("--threads", type=int, default=None, help="Intra-op threads of in-process targets.")
+@click.option("--url", "urls", multiple=True, metavar="NAME=URL", help="An HTTP target to compare (repeatable).")
+@click.option("--baseline", default=None, help="Target the ratios are relative to (default: the first).")
+@click.option("--rounds", type=int, default=3, show_default=True, help="Interleaved rounds per target.")
+@click.option("--concurrency", type=int, default=1, show_default=True)
+@click.option("--requests", type=int, default=100, show_default=True, help="Requests per target per round.")
+@click.option("--warmup", "warmup_requests", type=int, default=10, show_default=True)
+@click.option("--payloads", type=click.Path(path_type=Path), default=None, help="Prompts file; default: the test split.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON result here.")
+@json_option
+@user_errors
+def compare(model_dir: Path | None, backends: str, threads: int | None, urls: tuple[str, ...], baseline: str | None,
+            rounds: int, concurrency: int, requests: int, warmup_requests: int, payloads: Path | None,
+            out: Path | None, as_json: bool) -> None:
+    """Measure several backends or endpoints side by side (interleaved rounds) and report ratios to a baseline."""
+    from benchmarks.compare import compare as run_compare
+    from benchmarks.load import LoadConfig
+    from benchmarks.payloads import load_payloads
+    from benchmarks.report import format_table
+    from benchmarks.targets import http_target
+    from ml.errors import MlopsError
+
+    targets: dict[str, Any] = {}
+    if model_dir:
+        for backend in [b.strip() for b in backends.split(",") if b.strip()]:
+            if backend not in ("torch", "onnx-fp32", "onnx-int8"):
+                raise MlopsError(f"unknown backend {backend!r}", hint="use torch, onnx-fp32, onnx-int8")
+            targets[backend], _ = build_target(None, model_dir, None, backend=backend, endpoint_url=None,
+                                               target_variant=None, threads=threads)
+    for item in urls:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise MlopsError(f"expected NAME=URL, got {item!r}")
+        targets[name] = http_target(url)
+    config = LoadConfig(concurrency=concurrency, requests=requests, warmup_requests=warmup_requests)
+    result = run_compare(targets, load_payloads(payloads), config, rounds=rounds, baseline=baseline)
+    if out:
+        out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    rows = result["targets"]
+    lines = [format_table(rows), "", f"ratios vs {result['baseline']} (p50, p95, throughput):"]
+    for name, summary in rows.items():
+        r = summary["ratios_vs_baseline"]
+        lines.append(f"  {name:<20} {r['p50_ms']}x  {r['p95_ms']}x  {r['throughput_rps']}x")
+    emit(result, as_json=as_json, text="\n".join(lines))

@@ -137,3 +137,20 @@ def test_cli_failed_requests_fail_the_gate(tmp_path) -> None:  # noqa: ANN001
 def test_cli_needs_exactly_one_target() -> None:
     proc = run_cli("bench", "run", "--requests", "1")
     assert proc.returncode == 1 and "exactly one target" in proc.stderr
+
+
+def test_compare_interleaves_targets_and_reports_ratios() -> None:
+    from benchmarks.compare import compare
+
+    def fast(text: str) -> None:
+        time.sleep(0.001)
+
+    def slow(text: str) -> None:
+        time.sleep(0.004)
+
+    result = compare({"fast": fast, "slow": slow}, ["x"], LoadConfig(requests=20, warmup_requests=1), rounds=2)
+    assert result["baseline"] == "fast" and result["targets"]["fast"]["requests"] == 40
+    assert result["targets"]["slow"]["ratios_vs_baseline"]["p50_ms"] > 2
+    assert result["targets"]["fast"]["ratios_vs_baseline"]["p50_ms"] == 1.0
+    with pytest.raises(MlopsError, match="baseline 'nope'"):
+        compare({"fast": fast}, ["x"], LoadConfig(requests=1), baseline="nope")
