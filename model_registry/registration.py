@@ -2,16 +2,22 @@
 
 A version is created in one call carrying every lineage tag, then given the `challenger` alias. The model's
 weights digest is the idempotency key: registering the same model again returns the existing version.
+With an accepted ONNX export, its graphs and report join the model files under the run's `model/` artifacts
+(so the version's source is a servable directory), its parity figures become run metrics, and the SageMaker
+`model.tar.gz` (which names the version, so it is built after the version exists) is logged as
+`package/model.tar.gz` and linked from the version's `package_uri` tag.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ml.errors import MlopsError
 from ml.model import check_model_dir
 from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client, experiment_id
 
@@ -19,6 +25,9 @@ log = logging.getLogger(__name__)
 
 CHALLENGER = "challenger"
 DIGEST_TAG = "model_digest"
+PARITY_TAG = "onnx_parity"
+PACKAGE_TAG = "package_uri"
+PACKAGE_ARTIFACT_DIR = "package"
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class Registration:
     alias: str
     created: bool
     tracking_uri: str
+    package_uri: str = ""  # the SageMaker model.tar.gz logged with the run; empty without an ONNX export
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON output."""
@@ -64,7 +74,7 @@ def _find_by_digest(mlflow_client: Any, name: str, digest: str) -> Any | None:
     return versions[0] if versions else None
 
 
-def _version_tags(lineage: Lineage, digest: str) -> dict[str, str]:
+def _version_tags(lineage: Lineage, digest: str, export_report: dict[str, Any] | None) -> dict[str, str]:
     tags = {
         DIGEST_TAG: digest,
         "data_md5": lineage.data_md5,
@@ -73,10 +83,25 @@ def _version_tags(lineage: Lineage, digest: str) -> dict[str, str]:
         "pipeline_run": lineage.pipeline_run,
     }
     tags.update({f"metric.{k}": f"{v:.6f}" for k, v in sorted(lineage.metrics.items())})
+    if export_report is not None:
+        # read_export_report refuses a failed export, so a version with ONNX files always passed its check.
+        tags[PARITY_TAG] = "passed"
     return tags
 
 
-def _log_run(mlflow_client: Any, model_dir: Path, lineage: Lineage, reports: dict[str, Path]) -> str:
+def _onnx_metrics(export_report: dict[str, Any]) -> dict[str, float]:
+    """The export report's measured figures as run metrics: onnx_fp32_max_abs_diff, onnx_int8_argmax_agreement, ..."""
+    return {f"onnx_{k}": float(v) for k, v in sorted(export_report["measured"].items())}
+
+
+def _log_run(
+    mlflow_client: Any,
+    model_dir: Path,
+    lineage: Lineage,
+    reports: dict[str, Path],
+    onnx_dir: Path | None = None,
+    export_report: dict[str, Any] | None = None,
+) -> str:
     """Log params, metrics per epoch and final, the dataset input, reports and the model files; return the run id."""
     import mlflow
     from mlflow.data.meta_dataset import MetaDataset
@@ -96,7 +121,26 @@ def _log_run(mlflow_client: Any, model_dir: Path, lineage: Lineage, reports: dic
         for path in reports.values():
             mlflow.log_artifact(str(path), artifact_path="reports")
         mlflow.log_artifacts(str(model_dir), artifact_path="model")
+        if onnx_dir is not None and export_report is not None:
+            mlflow.log_metrics(_onnx_metrics(export_report))
+            # Next to the weights, so downloading the version's source gives a directory the server can load.
+            from ml.export import REPORT_FILE
+
+            for file_name in (*export_report["files"], REPORT_FILE):
+                mlflow.log_artifact(str(Path(onnx_dir) / file_name), artifact_path="model")
         return run.info.run_id
+
+
+def _log_package(
+    mlflow_client: Any, run_id: str, model_dir: Path, onnx_dir: Path, metadata: dict[str, Any]
+) -> str:
+    """Build the SageMaker model.tar.gz, log it as package/model.tar.gz of the run; return its artifact URI."""
+    from ml.export import PACKAGE_FILE, package_model
+
+    with tempfile.TemporaryDirectory(prefix="package-") as scratch:
+        path = package_model(model_dir, Path(scratch) / PACKAGE_FILE, metadata=metadata, onnx_dir=onnx_dir)
+        mlflow_client.log_artifact(run_id, str(path), artifact_path=PACKAGE_ARTIFACT_DIR)
+    return f"{mlflow_client.get_run(run_id).info.artifact_uri}/{PACKAGE_ARTIFACT_DIR}/{PACKAGE_FILE}"
 
 
 def register_model(
@@ -107,12 +151,21 @@ def register_model(
     name: str = DEFAULT_MODEL_NAME,
     alias: str = CHALLENGER,
     tracking_uri: str | None = None,
+    onnx_dir: Path | None = None,
 ) -> Registration:
-    """Log the run and register a model version with lineage tags and `alias`; idempotent per model digest."""
+    """Log the run and register a model version with lineage tags and `alias`; idempotent per model digest.
+
+    With `onnx_dir` (an accepted export: model.onnx, model.int8.onnx, export_report.json) the graphs, parity
+    metrics and the SageMaker package are logged too, and the version is tagged onnx_parity and package_uri.
+    """
     import mlflow
+
+    from ml.export import read_export_report
 
     model_dir = check_model_dir(model_dir)
     digest = model_digest(model_dir)
+    # Checked before anything is logged: a missing or failed export must not produce a run or a version.
+    export_report = read_export_report(onnx_dir) if onnx_dir is not None else None
     try:
         mlflow_client = client(tracking_uri)
         uri = mlflow.get_tracking_uri()
@@ -120,27 +173,42 @@ def register_model(
         if existing is not None:
             log.info("model %s already registered as %s v%s", digest[:12], name, existing.version)
             mlflow_client.set_registered_model_alias(name, alias, existing.version)
-            return Registration(name, existing.version, existing.run_id or "", alias, False, uri)
-        run_id = _log_run(mlflow_client, model_dir, lineage, reports or {})
+            package_uri = (existing.tags or {}).get(PACKAGE_TAG, "")
+            return Registration(name, existing.version, existing.run_id or "", alias, False, uri, package_uri)
+        run_id = _log_run(mlflow_client, model_dir, lineage, reports or {}, onnx_dir, export_report)
         if not _model_exists(mlflow_client, name):
             mlflow_client.create_registered_model(name, description="DeBERTa-v3 intent classifier (ten intents)")
         source = f"{mlflow_client.get_run(run_id).info.artifact_uri}/model"
-        version = mlflow_client.create_model_version(name, source, run_id=run_id, tags=_version_tags(lineage, digest))
+        tags = _version_tags(lineage, digest, export_report)
+        version = mlflow_client.create_model_version(name, source, run_id=run_id, tags=tags)
+        package_uri = ""
         try:
+            if onnx_dir is not None:
+                metadata = {
+                    "model_name": name,
+                    "model_version": str(version.version),
+                    "model_digest": digest,
+                    "run_id": run_id,
+                    "data_md5": lineage.data_md5,
+                    "git_commit": lineage.git_commit,
+                    "pipeline_run": lineage.pipeline_run,
+                }
+                package_uri = _log_package(mlflow_client, run_id, model_dir, Path(onnx_dir), metadata)
+                mlflow_client.set_model_version_tag(name, version.version, PACKAGE_TAG, package_uri)
             mlflow_client.set_registered_model_alias(name, alias, version.version)
         except Exception:
-            # Without its alias the version would be half-registered: take it back, then report.
+            # Without its package or alias the version would be half-registered: take it back, then report.
             _delete_quietly(mlflow_client, name, version.version)
             raise
-    except RegistryError:
-        raise
+    except MlopsError:
+        raise  # already says what is wrong (a bad export, an unreachable registry); nothing half-registered is kept
     except Exception as exc:
         raise RegistryError(
             f"registration in MLflow at {_safe_uri()} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
             hint="check that the tracking server is up (MLFLOW_TRACKING_URI); rerunning is safe, nothing half-registered is kept",
         ) from exc
-    log.info("registered %s v%s (alias %s)", name, version.version, alias)
-    return Registration(name, version.version, run_id, alias, True, uri)
+    log.info("registered %s v%s (alias %s)%s", name, version.version, alias, f", package {package_uri}" if package_uri else "")
+    return Registration(name, version.version, run_id, alias, True, uri, package_uri)
 
 
 def _model_exists(mlflow_client: Any, name: str) -> bool:

@@ -18,7 +18,7 @@ from ml.train_config import TrainConfig
 PIPELINE_NAME = "intent-classifier"
 # Bump when steps, their inputs/outputs or entry points change: a run directory records it, and the local
 # runner refuses to resume a run made by another version.
-SPEC_VERSION = 1
+SPEC_VERSION = 2
 
 ParamType = Literal["String", "Integer", "Float"]
 StepKind = Literal["processing", "training", "condition"]
@@ -168,7 +168,19 @@ STEPS: tuple[Step, ...] = (
         description="continue only when test macro-F1 >= MinMacroF1, else fail the run",
         depends_on=("evaluate",),
     ),
-    # export (ONNX + parity) and benchmark (p95 gate) slot in here: see issues "ONNX export" and "Benchmarks".
+    Step(
+        name="export",
+        kind="processing",
+        entry_point="pipelines.steps.export",
+        description="export ONNX fp32 + int8 and accept it only if it matches PyTorch on the test split",
+        inputs=(
+            Artifact("model", f"{PROC}/model", source="train.model"),
+            Artifact("splits", f"{PROC}/input/splits", source="prepare.splits"),
+        ),
+        outputs=(Artifact("onnx", f"{PROC}/output/onnx"),),
+        depends_on=("gate",),
+    ),
+    # benchmark (p95 gate) slots in here: see issue "Benchmarks".
     Step(
         name="register",
         kind="processing",
@@ -179,6 +191,7 @@ STEPS: tuple[Step, ...] = (
             Artifact("metrics", f"{PROC}/input/metrics", source="train.metrics"),
             Artifact("evaluation", f"{PROC}/input/evaluation", source="evaluate.evaluation"),
             Artifact("splits", f"{PROC}/input/splits", source="prepare.splits"),
+            Artifact("onnx", f"{PROC}/input/onnx", source="export.onnx"),
         ),
         outputs=(Artifact("registration", f"{PROC}/output/registration"),),
         arguments=("RegisteredModelName", "MlflowTrackingUri", "GitCommit"),

@@ -1,4 +1,4 @@
-"""Register step: log lineage to MLflow and register the model version with alias 'challenger'."""
+"""Register step: log lineage, the accepted ONNX export and the SageMaker package to MLflow; register as 'challenger'."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         metrics_dir = unpacked_input(artifact_path(STEP, "metrics"), scratch / "metrics")
         model_dir = unpacked_input(artifact_path(STEP, "model"), scratch / "model")
+        onnx_dir = unpacked_input(artifact_path(STEP, "onnx"), scratch / "onnx")
         evaluation = json.loads((evaluation_dir / REPORT_FILE).read_text())
         training = json.loads((metrics_dir / TRAINING_REPORT).read_text())
         manifest = read_manifest(artifact_path(STEP, "splits"))
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             reports={k: v for k, v in reports.items() if v.exists()},
             name=args["RegisteredModelName"],
             tracking_uri=args["MlflowTrackingUri"] or None,
+            onnx_dir=onnx_dir,
         )
     except (MlopsError, OSError, KeyError, json.JSONDecodeError) as exc:
         log.error("registration failed: %s", exc)
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     out = artifact_path(STEP, "registration")
     out.mkdir(parents=True, exist_ok=True)
     (out / "registration.json").write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
-    log.info("%s version %s has alias %r", result.name, result.version, result.alias)
+    log.info("%s version %s has alias %r; package %s", result.name, result.version, result.alias, result.package_uri or "-")
     return 0
 
 

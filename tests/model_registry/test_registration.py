@@ -98,3 +98,71 @@ def test_server_killed_mid_registration_leaves_nothing_half_registered(
         assert register_model(tiny_model, LINEAGE, tracking_uri=restarted.url).created
     finally:
         restarted.stop()
+
+
+@pytest.fixture(scope="module")
+def onnx_export(tiny_model: Path, small_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An accepted ONNX export of the tiny model in its own directory (as the pipeline's export step writes it)."""
+    from ml.data import SplitConfig, load_examples, split_examples
+    from ml.export import export_model
+
+    out = tmp_path_factory.mktemp("export") / "onnx"
+    export_model(tiny_model, split_examples(load_examples(small_dataset), SplitConfig(seed=13))["test"], out_dir=out)
+    return out
+
+
+def test_registration_with_onnx_logs_graphs_parity_and_package(tiny_model: Path, onnx_export: Path, tmp_path: Path) -> None:
+    import tarfile
+
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    result = register_model(tiny_model, LINEAGE, reports=_report(tmp_path), onnx_dir=onnx_export)
+    client = MlflowClient()
+    version = client.get_model_version("intent-classifier", result.version)
+    assert version.tags["onnx_parity"] == "passed" and version.tags["package_uri"] == result.package_uri
+    artifacts = {a.path for a in client.list_artifacts(result.run_id, "model")}
+    assert {"model/model.onnx", "model/model.int8.onnx", "model/export_report.json", "model/model.safetensors"} <= artifacts
+    report = json.loads((onnx_export / "export_report.json").read_text())
+    metrics = client.get_run(result.run_id).data.metrics
+    assert metrics["onnx_fp32_max_abs_diff"] == report["measured"]["fp32_max_abs_diff"]
+    assert metrics["onnx_int8_argmax_agreement"] == report["measured"]["int8_argmax_agreement"]
+    with tarfile.open(mlflow.artifacts.download_artifacts(result.package_uri, dst_path=str(tmp_path / "dl"))) as tar:
+        metadata = json.loads(tar.extractfile("metadata.json").read())  # type: ignore[union-attr]
+    assert metadata["model_version"] == str(result.version) and metadata["data_md5"] == LINEAGE.data_md5
+    assert metadata["git_commit"] == LINEAGE.git_commit and metadata["model_digest"] == model_digest(tiny_model)
+    # Idempotent: the same model again returns the version and its package.
+    again = register_model(tiny_model, LINEAGE, onnx_dir=onnx_export)
+    assert (again.version, again.created, again.package_uri) == (result.version, False, result.package_uri)
+
+
+def test_packaging_failure_leaves_no_version(
+    tiny_model: Path, onnx_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ml.export
+
+    def broken_package(*args: object, **kwargs: object) -> Path:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ml.export, "package_model", broken_package)
+    with pytest.raises(RegistryError, match="OSError: disk full") as info:
+        register_model(tiny_model, LINEAGE, onnx_dir=onnx_export)
+    assert "nothing half-registered" in str(info.value)
+    assert list_versions() == []
+    monkeypatch.undo()
+    assert register_model(tiny_model, LINEAGE, onnx_dir=onnx_export).package_uri  # a rerun completes it
+
+
+def test_a_failed_or_missing_export_registers_nothing(tiny_model: Path, onnx_export: Path, tmp_path: Path) -> None:
+    from ml.errors import ModelError
+
+    with pytest.raises(ModelError, match="no accepted ONNX export"):
+        register_model(tiny_model, LINEAGE, onnx_dir=tmp_path)
+    failed = tmp_path / "failed"
+    failed.mkdir()
+    report = json.loads((onnx_export / "export_report.json").read_text())
+    (failed / "export_report.json").write_text(json.dumps({**report, "passed": False}))
+    with pytest.raises(ModelError, match="did not pass its parity check"):
+        register_model(tiny_model, LINEAGE, onnx_dir=failed)
+    with pytest.raises(RegistryError, match="no registered model"):
+        list_versions()

@@ -25,12 +25,45 @@ def test_run_executes_every_step_and_registers_a_challenger(completed_run: dict,
 
     summary = completed_run["summary"]
     assert summary["status"] == "succeeded"
-    assert set(summary["steps"]) == {"prepare", "train", "evaluate", "gate", "register"}
+    assert set(summary["steps"]) == {"prepare", "train", "evaluate", "gate", "export", "register"}
     assert all(s["status"] == "succeeded" and s["seconds"] is not None for s in summary["steps"].values())
     assert summary["registration"]["alias"] == "challenger"
     assert summary["data_md5"] == file_md5(small_dataset)
-    for step in ("prepare", "train", "evaluate", "register"):
+    for step in ("prepare", "train", "evaluate", "export", "register"):
         assert f"] {step}:" in completed_run["stderr"]  # progress names each step
+
+
+def test_registered_version_is_servable_onnx_with_a_sagemaker_package(completed_run: dict) -> None:
+    import tarfile
+
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{completed_run['state'] / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    registration = completed_run["summary"]["registration"]
+    version = client.get_model_version(registration["name"], registration["version"])
+    assert version.tags["onnx_parity"] == "passed"
+    assert version.tags["package_uri"] == registration["package_uri"]
+    assert registration["package_uri"].endswith("/package/model.tar.gz")
+
+    model_files = {a.path.rsplit("/", 1)[1] for a in client.list_artifacts(version.run_id, "model")}
+    assert {"model.onnx", "model.int8.onnx", "export_report.json", "model.safetensors", "tokenizer.json"} <= model_files
+    assert [a.path for a in client.list_artifacts(version.run_id, "package")] == ["package/model.tar.gz"]
+    metrics = client.get_run(version.run_id).data.metrics
+    assert metrics["onnx_fp32_max_abs_diff"] <= 1e-4 and 0 <= metrics["onnx_int8_argmax_agreement"] <= 1
+
+    run_dir = Path(completed_run["summary"]["run_dir"])
+    exported = json.loads((run_dir / "export" / "onnx" / "export_report.json").read_text())
+    assert exported["passed"] and metrics["onnx_fp32_max_abs_diff"] == exported["measured"]["fp32_max_abs_diff"]
+    package = mlflow.artifacts.download_artifacts(registration["package_uri"], tracking_uri=uri)
+    with tarfile.open(package) as tar:
+        assert {"model.onnx", "model.int8.onnx", "tokenizer.json", "intent_model.json", "config.json",
+                "export_report.json", "metadata.json"} <= set(tar.getnames())
+        metadata = json.loads(tar.extractfile("metadata.json").read())  # type: ignore[union-attr]
+    assert metadata["model_version"] == str(registration["version"])  # registration.json holds an int
+    assert metadata["data_md5"] == completed_run["summary"]["data_md5"]
+    assert metadata["git_commit"] == completed_run["summary"]["git_commit"]
 
 
 def test_registered_version_carries_lineage(completed_run: dict) -> None:

@@ -103,7 +103,7 @@ def test_steps_are_wired_to_each_other(definition: dict[str, Any]) -> None:
     assert [s["Name"] for s in definition["Steps"]] == ["prepare", "train", "evaluate", "gate"]
     assert {n: s["Type"] for n, s in steps.items()} == {
         "prepare": "Processing", "train": "Training", "evaluate": "Processing", "gate": "Condition",
-        "register": "Processing", "gate-failed": "Fail",
+        "export": "Processing", "register": "Processing", "gate-failed": "Fail",
     }
     splits = {"Get": "Steps.prepare.ProcessingOutputConfig.Outputs['splits'].S3Output.S3Uri"}
     model = {"Get": "Steps.train.ModelArtifacts.S3ModelArtifacts"}
@@ -126,12 +126,18 @@ def test_steps_are_wired_to_each_other(definition: dict[str, Any]) -> None:
                                       "Path": "metrics.macro_f1.value"}},
         "RightValue": {"Get": "Parameters.MinMacroF1"},
     }]
-    assert [s["Name"] for s in gate["IfSteps"]] == ["register"]
+    assert [s["Name"] for s in gate["IfSteps"]] == ["export", "register"]
     assert [s["Type"] for s in gate["ElseSteps"]] == ["Fail"]
     assert "MinMacroF1" in json.dumps(gate["ElseSteps"][0]["Arguments"]["ErrorMessage"])
 
+    export = steps["export"]
+    assert processing_input(export, "model")["S3Uri"] == model
+    assert processing_input(export, "splits")["S3Uri"] == splits
+    onnx = {"Get": "Steps.export.ProcessingOutputConfig.Outputs['onnx'].S3Output.S3Uri"}
+
     register = steps["register"]
     assert processing_input(register, "model")["S3Uri"] == model
+    assert processing_input(register, "onnx")["S3Uri"] == onnx
     assert processing_input(register, "evaluation")["S3Uri"] == {
         "Get": "Steps.evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"
     }
@@ -170,7 +176,7 @@ def test_arguments_and_hyperparameters_follow_the_spec(definition: dict[str, Any
     assert set(hps) == {"model", "epochs", "learning-rate", "batch-size", "max-length", "seed"}
     assert hps["model"] == {"Get": "Parameters.Model"}
     assert hps["learning-rate"] == {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.LearningRate"}]}}
-    for name in ("prepare", "evaluate", "register"):
+    for name in ("prepare", "evaluate", "export", "register"):
         cluster = steps[name]["Arguments"]["ProcessingResources"]["ClusterConfig"]
         assert cluster["InstanceType"] == {"Get": "Parameters.ProcessingInstanceType"}
         assert steps[name]["CacheConfig"] == {"Enabled": True, "ExpireAfter": "P30D"}
@@ -186,7 +192,7 @@ def test_code_comes_from_one_content_addressed_bundle(definition: dict[str, Any]
     steps = all_steps(definition)
     channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in steps["train"]["Arguments"]["InputDataConfig"]}
     assert channels["code"] == f"{code}/sourcedir.tar.gz"
-    for name in ("prepare", "evaluate", "register"):
+    for name in ("prepare", "evaluate", "export", "register"):
         assert processing_input(steps[name], "code")["S3Uri"] == f"{code}/"
         assert steps[name]["Arguments"]["AppSpecification"]["ImageUri"].endswith("pytorch-training:2.8-cpu-py312")
 
