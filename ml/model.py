@@ -137,6 +137,7 @@ def load_pretrained_for_finetuning(name_or_dir: str, labels: list[str]) -> tuple
     """Load a DeBERTa-v2/v3 checkpoint (directory or hub name) with a fresh classification head for `labels`."""
     from transformers import AutoConfig, AutoTokenizer, DebertaV2ForSequenceClassification
 
+    _quiet_transformers()
     path = Path(name_or_dir)
     if path.exists() and not (path / "config.json").is_file():
         raise ModelError(
@@ -168,6 +169,7 @@ def save_model(model: Any, tokenizer: PreTrainedTokenizerBase, info: ModelInfo, 
     """Write config.json, model.safetensors, tokenizer.json and intent_model.json into out_dir."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    _quiet_transformers()
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
     info.save(out_dir)
@@ -188,10 +190,18 @@ def check_model_dir(model_dir: Path) -> Path:
     return model_dir
 
 
+def _quiet_transformers() -> None:
+    # "Loading weights" progress bars on every load would bury the step logs.
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def load_model(model_dir: Path) -> tuple[DebertaV2ForSequenceClassification, PreTrainedTokenizerBase, ModelInfo]:
     """Load a saved intent model (eval mode), its tokenizer and its ModelInfo."""
     from transformers import DebertaV2ForSequenceClassification
 
+    _quiet_transformers()
     from ml.tokenizer import load_tokenizer
 
     model_dir = check_model_dir(model_dir)

@@ -42,7 +42,7 @@ def steps() -> None:
 @json_option
 @user_errors
 def run(params: tuple[str, ...], data_path: Path | None, from_step: str | None, run_dir: Path | None, as_json: bool) -> None:
-    """Run prepare → train → evaluate → gate → register locally, into a run directory."""
+    """Run prepare → train → evaluate → gate → export → register locally, into a run directory."""
     from ml.dvc_data import materialize
     from ml.settings import project_root, state_dir
     from pipelines.local_runner import LocalRunner, latest_run

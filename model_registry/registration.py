@@ -174,7 +174,7 @@ def register_model(
             log.info("model %s already registered as %s v%s", digest[:12], name, existing.version)
             mlflow_client.set_registered_model_alias(name, alias, existing.version)
             package_uri = (existing.tags or {}).get(PACKAGE_TAG, "")
-            return Registration(name, existing.version, existing.run_id or "", alias, False, uri, package_uri)
+            return Registration(name, str(existing.version), existing.run_id or "", alias, False, uri, package_uri)
         run_id = _log_run(mlflow_client, model_dir, lineage, reports or {}, onnx_dir, export_report)
         if not _model_exists(mlflow_client, name):
             mlflow_client.create_registered_model(name, description="DeBERTa-v3 intent classifier (ten intents)")
@@ -208,7 +208,7 @@ def register_model(
             hint="check that the tracking server is up (MLFLOW_TRACKING_URI); rerunning is safe, nothing half-registered is kept",
         ) from exc
     log.info("registered %s v%s (alias %s)%s", name, version.version, alias, f", package {package_uri}" if package_uri else "")
-    return Registration(name, version.version, run_id, alias, True, uri, package_uri)
+    return Registration(name, str(version.version), run_id, alias, True, uri, package_uri)
 
 
 def _model_exists(mlflow_client: Any, name: str) -> bool:

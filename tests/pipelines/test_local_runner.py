@@ -61,7 +61,7 @@ def test_registered_version_is_servable_onnx_with_a_sagemaker_package(completed_
         assert {"model.onnx", "model.int8.onnx", "tokenizer.json", "intent_model.json", "config.json",
                 "export_report.json", "metadata.json"} <= set(tar.getnames())
         metadata = json.loads(tar.extractfile("metadata.json").read())  # type: ignore[union-attr]
-    assert metadata["model_version"] == str(registration["version"])  # registration.json holds an int
+    assert metadata["model_version"] == registration["version"]
     assert metadata["data_md5"] == completed_run["summary"]["data_md5"]
     assert metadata["git_commit"] == completed_run["summary"]["git_commit"]
 
