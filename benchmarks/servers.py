@@ -1,0 +1,60 @@
+"""Start the model server (`mlops serve`) as a real process for a benchmark, and stop it afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from ml.errors import MlopsError
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(model_dir: Path, *, timeout_s: float = 180.0, log_path: Path | None = None, **flags: object) -> Iterator[str]:
+    """Run `mlops serve model_dir --flag value ...` on a free port; yield its /invocations URL."""
+    port = free_port()
+    args = [sys.executable, "-m", "mlops_cli", "serve", str(model_dir), "--host", "127.0.0.1", "--port", str(port)]
+    for name, value in flags.items():
+        if value is not None:
+            args += [f"--{name.replace('_', '-')}", str(value)]
+    log = open(log_path or os.devnull, "ab")  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise MlopsError(f"server exited with {proc.returncode} before it was ready: {' '.join(args)}")
+            try:
+                with urllib.request.urlopen(f"{base}/ping", timeout=2) as resp:  # noqa: S310 - loopback
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise MlopsError(f"server not ready after {timeout_s:.0f}s: {' '.join(args)}")
+            time.sleep(0.5)
+        yield f"{base}/invocations"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()

@@ -1,0 +1,207 @@
+"""Serving benchmarks of issue "ONNX export and a SageMaker-contract inference server", in one run.
+
+1. Single-request latency over HTTP for a base-shaped DeBERTa-v3 (random weights: same compute) at 32, 64 and
+   128 tokens, served with PyTorch eager, ORT fp32 and ORT int8, next to the raw onnxruntime session on the
+   same inputs. Targets are interleaved round by round.
+2. Saturation at 64 tokens (int8): raw sessions (one per core, one thread each) against server layouts
+   (workers x threads, micro-batching), then an open-loop run of the default layout at 90 % of the raw
+   sessions' saturation throughput.
+3. Micro-batching on the tiny model with 8 concurrent clients: off against on.
+
+Run: .venv/bin/python -m benchmarks.serving --out docs/serving_benchmark.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.compare import compare
+from benchmarks.load import LoadConfig, Target, run_load
+from benchmarks.servers import served
+from benchmarks.targets import http_target
+
+log = logging.getLogger("benchmarks.serving")
+
+
+def bench_model(preset: str, root: Path, *, seed: int = 13) -> Path:
+    """A random-weights model of the preset's shape with ONNX fp32 and int8 exports (built once, then reused)."""
+    from ml.data import load_examples, split_examples
+    from ml.export import export_fp32, quantize_int8
+    from ml.model import ModelInfo, build_preset_model, get_preset, save_model
+    from ml.settings import default_data_path
+    from ml.taxonomy import INTENTS
+    from ml.tokenizer import normalize_text, train_tokenizer
+
+    out = root / preset
+    if (out / "model.int8.onnx").exists():
+        return out
+    spec = get_preset(preset)
+    train = split_examples(load_examples(default_data_path()))["train"]
+    tokenizer = train_tokenizer([normalize_text(e.text, lowercase=True) for e in train], vocab_size=spec.tokenizer_vocab_size)
+    model = build_preset_model(spec, tokenizer, list(INTENTS), seed=seed)
+    save_model(model, tokenizer, ModelInfo(max_length=128, source=f"{preset} (random weights, benchmark)"), out)
+    quantize_int8(export_fp32(out))
+    return out
+
+
+def exact_length_texts(model_dir: Path, length: int, count: int) -> list[str]:
+    """Real test prompts joined and cut so that each tokenises to exactly `length` tokens."""
+    from ml.data import load_examples, split_examples
+    from ml.model import ModelInfo
+    from ml.predict import encode
+    from ml.settings import default_data_path
+    from ml.tokenizer import load_tokenizer
+
+    tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
+    prompts = [e.text for e in split_examples(load_examples(default_data_path()))["test"]]
+    texts: list[str] = []
+    for start in range(count):
+        words = " ".join(prompts[start:] + prompts[:start]).split()
+        low, high = 1, min(len(words), length * 2)
+        while low < high:  # the longest word prefix that still fits in `length` tokens
+            mid = (low + high + 1) // 2
+            if encode(tokenizer, [" ".join(words[:mid])], info, return_tensors="np")["input_ids"].shape[1] <= length:
+                low = mid
+            else:
+                high = mid - 1
+        texts.append(" ".join(words[:low]))
+    return texts
+
+
+def raw_session_target(model_dir: Path, variant: str, threads: int, texts: list[str]) -> Target:
+    """The onnxruntime session alone (pre-tokenised inputs, no server): one session per calling thread."""
+    import onnxruntime as ort
+
+    from ml.model import ModelInfo
+    from ml.predict import encode
+    from ml.tokenizer import load_tokenizer
+
+    tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
+    path = model_dir / ("model.int8.onnx" if variant == "int8" else "model.onnx")
+    encoded = {t: encode(tokenizer, [t], info, return_tensors="np") for t in texts}
+    local = threading.local()
+
+    def call(text: str) -> None:
+        session = getattr(local, "session", None)
+        if session is None:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            session = local.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            local.inputs = [i.name for i in session.get_inputs()]
+        enc = encoded[text]
+        session.run(None, {name: np.asarray(enc[name], dtype=np.int64) for name in local.inputs})
+
+    return call
+
+
+def token_counts(model_dir: Path, texts: list[str]) -> list[int]:
+    """How many tokens each text really has (reported next to the results)."""
+    from ml.model import ModelInfo
+    from ml.predict import encode
+    from ml.tokenizer import load_tokenizer
+
+    tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
+    return sorted({int(encode(tokenizer, [t], info, return_tensors="np")["input_ids"].shape[1]) for t in texts})
+
+
+def single_request(model_dir: Path, lengths: list[int], requests: int, rounds: int, threads: int) -> dict[str, Any]:
+    """Per length: p50/p95 of one request at a time for raw sessions and the three served backends."""
+    results: dict[str, Any] = {}
+    with served(model_dir, variant="torch", workers=1, threads=threads) as torch_url, \
+            served(model_dir, variant="fp32", workers=1, threads=threads) as fp32_url, \
+            served(model_dir, variant="int8", workers=1, threads=threads) as int8_url:
+        for length in lengths:
+            texts = exact_length_texts(model_dir, length, 16)
+            targets = {
+                "raw ORT int8 session": raw_session_target(model_dir, "int8", threads, texts),
+                "raw ORT fp32 session": raw_session_target(model_dir, "fp32", threads, texts),
+                "served ORT int8": http_target(int8_url),
+                "served ORT fp32": http_target(fp32_url),
+                "served PyTorch eager": http_target(torch_url),
+            }
+            config = LoadConfig(concurrency=1, requests=requests, warmup_requests=5)
+            result = compare(targets, texts, config, rounds=rounds, baseline="served PyTorch eager")
+            result["tokens"] = token_counts(model_dir, texts)
+            results[str(length)] = result
+            log.info("length %d done", length)
+    return results
+
+
+def saturation(model_dir: Path, requests: int, threads_total: int) -> dict[str, Any]:
+    """Int8 at 64 tokens: raw-session saturation, server layouts at saturation, then open loop at 90 % of raw."""
+    texts = exact_length_texts(model_dir, 64, 16)
+    closed = LoadConfig(concurrency=2 * threads_total, requests=requests, warmup_requests=10)
+    raw = run_load(raw_session_target(model_dir, "int8", 1, texts), texts,
+                   LoadConfig(concurrency=threads_total, requests=requests, warmup_requests=10)).summary()
+    layouts = {
+        f"1 worker x {threads_total} threads": {"workers": 1, "threads": threads_total},
+        f"{threads_total} workers x 1 thread": {"workers": threads_total, "threads": 1},
+        f"1 worker x {threads_total} threads, batching 8/5ms": {"workers": 1, "threads": threads_total,
+                                                                 "batch_max_size": 8, "batch_wait_ms": 5},
+    }
+    measured = {}
+    for name, flags in layouts.items():
+        with served(model_dir, variant="int8", **flags) as url:
+            measured[name] = run_load(http_target(url), texts, closed).summary()
+    rate = round(0.9 * raw["throughput_rps"], 2)
+    with served(model_dir, variant="int8") as url:  # the server's default layout
+        default_open = run_load(http_target(url), texts, LoadConfig(mode="open", rate_rps=rate, concurrency=64,
+                                                                     requests=max(int(rate * 20), 100), warmup_requests=10)).summary()
+    return {"raw_sessions_saturation": raw, "layouts_closed_loop": measured,
+            "default_layout_open_loop_at_90pct_raw": default_open, "open_loop_rate_rps": rate}
+
+
+def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]:
+    """Tiny model, 8 concurrent clients: throughput with micro-batching off and on, interleaved."""
+    from benchmarks.payloads import load_payloads
+
+    texts = load_payloads()
+    with served(model_dir, variant="int8") as off_url, served(model_dir, variant="int8", batch_max_size=8, batch_wait_ms=5) as on_url:
+        return compare({"batching off": http_target(off_url), "batching on (8, 5 ms)": http_target(on_url)}, texts,
+                       LoadConfig(concurrency=8, requests=requests, warmup_requests=20), rounds=rounds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected parts and print (and optionally write) one JSON document."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="base")
+    parser.add_argument("--cache", type=Path, default=None, help="where the benchmark models live (default <state>/bench)")
+    parser.add_argument("--tiny-model", type=Path, default=None, help="a trained tiny model dir with ONNX exports (part 3)")
+    parser.add_argument("--lengths", default="32,64,128")
+    parser.add_argument("--requests", type=int, default=40, help="per target per round (part 1)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--parts", default="1,2,3")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from ml.settings import state_dir
+
+    parts = set(args.parts.split(","))
+    model_dir = bench_model(args.preset, args.cache or state_dir() / "bench")
+    out: dict[str, Any] = {"preset": args.preset, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    if "1" in parts:
+        out["single_request"] = single_request(model_dir, [int(x) for x in args.lengths.split(",")], args.requests,
+                                               args.rounds, args.threads)
+    if "2" in parts:
+        out["saturation_64_tokens_int8"] = saturation(model_dir, 150, args.threads)
+    if "3" in parts and args.tiny_model:
+        out["micro_batching_tiny"] = batching_gain(args.tiny_model, 400, args.rounds)
+    text = json.dumps(out, indent=2, sort_keys=True)
+    if args.out:
+        args.out.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

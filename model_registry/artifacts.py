@@ -1,0 +1,74 @@
+"""Fetch a registered model version's files to a local directory (what `mlops serve models:/...` serves)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from ml.model import check_model_dir
+from model_registry.queries import get_version
+from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, configure
+
+log = logging.getLogger(__name__)
+
+METADATA_FILE = "metadata.json"
+_MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))$")
+
+
+def parse_model_ref(uri_or_ref: str, default_name: str = DEFAULT_MODEL_NAME) -> tuple[str, str]:
+    """(name, ref) from `models:/name@alias`, `models:/name/3`, or a bare ref (`3`, `champion`, `@champion`)."""
+    text = uri_or_ref.strip()
+    if text.startswith("models:/"):
+        match = _MODELS_URI.match(text)
+        if not match:
+            raise RegistryError(
+                f"cannot parse model URI {uri_or_ref!r}",
+                hint="use models:/NAME@ALIAS (e.g. models:/intent-classifier@champion) or models:/NAME/VERSION",
+            )
+        return match["name"], match["alias"] or match["version"]
+    ref = text.removeprefix("@")
+    if not ref or "/" in ref or ":" in ref:
+        raise RegistryError(
+            f"cannot parse model reference {uri_or_ref!r}", hint="use a version number, an alias, or a models:/ URI"
+        )
+    return default_name, ref
+
+
+def download_model(
+    uri_or_ref: str, dest: Path | str, *, name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None
+) -> Path:
+    """Download a registered version's model directory under dest; write metadata.json (name, version, source)."""
+    import mlflow
+
+    model_name, ref = parse_model_ref(uri_or_ref, name)
+    version = get_version(ref, model_name, tracking_uri)  # RegistryError for an unknown model, alias or version
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    uri = configure(tracking_uri)
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=version["source"], dst_path=str(dest), tracking_uri=uri))
+    except Exception as exc:
+        raise RegistryError(
+            f"could not download {model_name} v{version['version']} from {version['source']}: {type(exc).__name__}: {exc}",
+            hint="check that the artifact store is reachable from here (MLFLOW_TRACKING_URI)",
+        ) from exc
+    check_model_dir(local)
+    metadata: dict[str, Any] = {}
+    if (local / METADATA_FILE).is_file():
+        metadata = json.loads((local / METADATA_FILE).read_text())
+    metadata.update(
+        {
+            "model_name": model_name,
+            "model_version": version["version"],
+            "aliases": version["aliases"],
+            "run_id": version["run_id"],
+            "source": version["source"],
+            "registry_uri": f"models:/{model_name}/{version['version']}",
+        }
+    )
+    (local / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    log.info("downloaded %s v%s to %s", model_name, version["version"], local)
+    return local
