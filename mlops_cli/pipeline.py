@@ -83,6 +83,9 @@ def _summary(run_dir: Path, state) -> dict:  # noqa: ANN001 - RunState is import
     evaluation = run_dir / "evaluate" / "evaluation" / "evaluation.json"
     if evaluation.exists():
         summary["metrics"] = {k: v["value"] for k, v in json.loads(evaluation.read_text())["metrics"].items()}
+    benchmark = run_dir / "benchmark" / "benchmark" / "benchmark.json"
+    if benchmark.exists():
+        summary["benchmark"] = json.loads(benchmark.read_text())
     registration = run_dir / "register" / "registration" / "registration.json"
     if registration.exists():
         summary["registration"] = json.loads(registration.read_text())
@@ -94,6 +97,15 @@ def _summary_text(summary: dict) -> str:
     lines += [f"  {n:<9} {s['status']:<10} {s['seconds'] or 0:6.1f}s" for n, s in summary["steps"].items()]
     for name, value in summary.get("metrics", {}).items():
         lines.append(f"  test {name:<16} {value:.4f}")
+    bench = summary.get("benchmark")
+    if bench:
+        b, gate = bench["summary"], bench["gate"]
+        verdict = "passed" if gate["passed"] else "FAILED: " + "; ".join(gate["reasons"])
+        lines.append(
+            f"  benchmark ({bench['target']}): p50 {b['p50_ms']:.1f} ms, p95 {b['p95_ms']:.1f} ms, "
+            f"p99 {b['p99_ms']:.1f} ms, {b['throughput_rps']:.1f} req/s"
+        )
+        lines.append(f"  latency gate (p95 <= {gate['budget_ms']:g} ms): {verdict}")
     reg = summary.get("registration")
     if reg:
         lines += [

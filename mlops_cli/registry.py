@@ -1,18 +1,23 @@
-"""`mlops registry ...`: registered model versions, their aliases and lineage."""
+"""`mlops registry ...`: registered model versions, their aliases and lineage; promotion, rollback and audit."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from mlops_cli.errors import user_errors
 from mlops_cli.output import emit, json_option
 
+if TYPE_CHECKING:
+    from model_registry.promotion import PromotionResult
+
 name_option = click.option("--name", default="intent-classifier", show_default=True, help="Registered model name.")
 
 
 @click.group()
 def registry() -> None:
-    """Inspect the MLflow model registry (MLFLOW_TRACKING_URI, default: the local SQLite store)."""
+    """Inspect the MLflow model registry, promote and roll back the champion (MLFLOW_TRACKING_URI, default: local SQLite)."""
 
 
 @registry.command("list")
@@ -50,3 +55,90 @@ def show(ref: str, name: str, as_json: bool) -> None:
     lines += [f"  metric {k:<16} {v:.4f}" for k, v in version["metrics"].items()]
     lines += [f"  param  {k:<16} {v}" for k, v in sorted(version.get("params", {}).items())]
     emit(version, as_json=as_json, text="\n".join(lines))
+
+
+def _print_result(result: PromotionResult, as_json: bool) -> None:
+    """Emit a PromotionResult; exit 1 (after printing every failed gate) when the promotion was refused."""
+    head = f"{result.action} {result.name} v{result.candidate}"
+    before = f"v{result.champion_before}" if result.champion_before else "(none)"
+    lines = [f"{head}  (champion before: {before}{', dry run' if result.dry_run else ''})"]
+    lines += [f"  {'PASS' if g.passed else 'FAIL'} {g.name:<12} {g.detail}" for g in result.gates]
+    lines.append(result.message.splitlines()[0] if result.message else "")
+    lines += [f"warning: {w}" for w in result.warnings]
+    emit(result.to_dict(), as_json=as_json, text="\n".join(lines))
+    if not result.ok:
+        failed = ", ".join(g.name for g in result.failed_gates)
+        # The numbers are in the listing above (stdout, or --json); stderr says what CI should flag.
+        click.echo(
+            f"error: promotion of v{result.candidate} refused ({len(result.failed_gates)} of {len(result.gates)} "
+            f"gates failed: {failed}); champion unchanged ({before})",
+            err=True,
+        )
+        click.get_current_context().exit(1)
+
+
+@registry.command()
+@click.option("--candidate", default="challenger", show_default=True, help="Alias or version number to promote.")
+@click.option("--tolerance", type=float, default=0.01, show_default=True,
+              help="How far macro_f1/accuracy may fall below the champion's.")
+@click.option("--p95-budget-ms", type=float, default=500.0, show_default=True, help="Benchmark p95 latency budget.")
+@click.option("--dry-run", is_flag=True, help="Evaluate the gates and report; change nothing (exit 1 if refused).")
+@click.option("--reason", default=None, help="Why (kept in the audit record; default: the gates' summary).")
+@click.option("--actor", default=None, help="Who (default: MLOPS_ACTOR, GITHUB_ACTOR in CI, else the OS user).")
+@name_option
+@json_option
+@user_errors
+def promote(
+    candidate: str, tolerance: float, p95_budget_ms: float, dry_run: bool, reason: str | None, actor: str | None,
+    name: str, as_json: bool,
+) -> None:
+    """Move the champion alias to CANDIDATE if metrics, ONNX parity, benchmark and labels gates all pass."""
+    from model_registry.promotion import promote as do_promote
+
+    result = do_promote(
+        candidate, name=name, tolerance=tolerance, p95_budget_ms=p95_budget_ms, dry_run=dry_run, actor=actor, reason=reason
+    )
+    _print_result(result, as_json)
+
+
+@registry.command()
+@click.option("--dry-run", is_flag=True, help="Report what would be restored; change nothing.")
+@click.option("--reason", default=None, help="Why (kept in the audit record).")
+@click.option("--actor", default=None, help="Who (default: MLOPS_ACTOR, GITHUB_ACTOR in CI, else the OS user).")
+@name_option
+@json_option
+@user_errors
+def rollback(dry_run: bool, reason: str | None, actor: str | None, name: str, as_json: bool) -> None:
+    """Give the champion alias back to the previous champion (undo with `mlops registry promote --candidate N`)."""
+    from model_registry.promotion import rollback as do_rollback
+
+    _print_result(do_rollback(name=name, actor=actor, reason=reason, dry_run=dry_run), as_json)
+
+
+@registry.command()
+@name_option
+@json_option
+@user_errors
+def audit(name: str, as_json: bool) -> None:
+    """Show every promotion and rollback: when, who, from and to which version, and why."""
+    from model_registry.promotion import audit_log, champion_history
+
+    events = audit_log(name)
+    history = champion_history(name)
+    lines = [f"{'at (UTC)':<27} {'action':<9} {'from':>5} -> {'to':<5} {'actor':<16} reason"]
+    for e in events:
+        from_v = e.get("from_version") or "-"
+        lines.append(
+            f"{e.get('at', ''):<27} {e.get('action', ''):<9} {from_v:>5} -> {e.get('to_version', ''):<5} "
+            f"{str(e.get('actor', '')):<16} {_clip(str(e.get('reason', '')), 100)}"
+        )
+    if not events:
+        lines.append("(no promotions recorded)")
+    previous = ", ".join(f"v{v}" for v in history["previous"]) or "-"
+    champion = f"v{history['champion']}" if history["champion"] else "(none)"
+    lines.append(f"champion: {champion}   previous champions (rollback order, last first): {previous}")
+    emit({**history, "events": events}, as_json=as_json, text="\n".join(lines))
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.errors import MlopsError
-from ml.model import check_model_dir
+from ml.model import ModelInfo, check_model_dir
 from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client, experiment_id
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ CHALLENGER = "challenger"
 DIGEST_TAG = "model_digest"
 PARITY_TAG = "onnx_parity"
 PACKAGE_TAG = "package_uri"
+LABELS_TAG = "labels"
 PACKAGE_ARTIFACT_DIR = "package"
 
 
@@ -41,6 +42,8 @@ class Lineage:
     history: list[dict[str, float]]
     data_path: str = "data/prompts.jsonl"
     pipeline_run: str = ""
+    # The benchmark step's summary and gate verdict (benchmark.json); the promotion gate reads the tags.
+    benchmark: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,18 +77,32 @@ def _find_by_digest(mlflow_client: Any, name: str, digest: str) -> Any | None:
     return versions[0] if versions else None
 
 
-def _version_tags(lineage: Lineage, digest: str, export_report: dict[str, Any] | None) -> dict[str, str]:
+def _version_tags(
+    lineage: Lineage, digest: str, export_report: dict[str, Any] | None, labels: list[str]
+) -> dict[str, str]:
     tags = {
         DIGEST_TAG: digest,
         "data_md5": lineage.data_md5,
         "data_path": lineage.data_path,
         "git_commit": lineage.git_commit,
         "pipeline_run": lineage.pipeline_run,
+        # In id order: promotion compares label sets (and their order) without downloading the model.
+        LABELS_TAG: ",".join(labels),
     }
     tags.update({f"metric.{k}": f"{v:.6f}" for k, v in sorted(lineage.metrics.items())})
     if export_report is not None:
         # read_export_report refuses a failed export, so a version with ONNX files always passed its check.
         tags[PARITY_TAG] = "passed"
+    if lineage.benchmark:
+        tags.update(benchmark_tags(lineage.benchmark))
+    return tags
+
+
+def benchmark_tags(report: dict[str, Any]) -> dict[str, str]:
+    """Version tags of a benchmark report: bench.p50_ms/p95_ms/p99_ms/throughput_rps/errors/budget_ms/passed."""
+    summary, gate = report["summary"], report["gate"]
+    tags = {f"bench.{k}": str(summary[k]) for k in ("p50_ms", "p95_ms", "p99_ms", "throughput_rps", "errors")}
+    tags.update({"bench.budget_ms": str(gate["budget_ms"]), "bench.passed": "true" if gate["passed"] else "false"})
     return tags
 
 
@@ -115,6 +132,9 @@ def _log_run(
             step = int(row["epoch"])
             mlflow.log_metrics({k: float(v) for k, v in row.items() if k != "epoch"}, step=step)
         mlflow.log_metrics({f"test_{k}": float(v) for k, v in lineage.metrics.items()})
+        if lineage.benchmark:
+            summary = lineage.benchmark["summary"]
+            mlflow.log_metrics({f"bench_{k}": float(summary[k]) for k in ("p50_ms", "p95_ms", "p99_ms", "throughput_rps")})
         # The dataset's digest is the DVC md5, so MLflow's dataset view names the exact DVC version.
         dataset = MetaDataset(HTTPDatasetSource(f"dvc://{lineage.data_path}"), name="intent-prompts", digest=lineage.data_md5)
         mlflow.log_input(dataset, context="training")
@@ -179,7 +199,7 @@ def register_model(
         if not _model_exists(mlflow_client, name):
             mlflow_client.create_registered_model(name, description="DeBERTa-v3 intent classifier (ten intents)")
         source = f"{mlflow_client.get_run(run_id).info.artifact_uri}/model"
-        tags = _version_tags(lineage, digest, export_report)
+        tags = _version_tags(lineage, digest, export_report, ModelInfo.load(model_dir).labels)
         version = mlflow_client.create_model_version(name, source, run_id=run_id, tags=tags)
         package_uri = ""
         try:

@@ -18,7 +18,7 @@ from ml.train_config import TrainConfig
 PIPELINE_NAME = "intent-classifier"
 # Bump when steps, their inputs/outputs or entry points change: a run directory records it, and the local
 # runner refuses to resume a run made by another version.
-SPEC_VERSION = 2
+SPEC_VERSION = 3
 
 ParamType = Literal["String", "Integer", "Float"]
 StepKind = Literal["processing", "training", "condition"]
@@ -180,7 +180,19 @@ STEPS: tuple[Step, ...] = (
         outputs=(Artifact("onnx", f"{PROC}/output/onnx"),),
         depends_on=("gate",),
     ),
-    # benchmark (p95 gate) slots in here: see issue "Benchmarks".
+    Step(
+        name="benchmark",
+        kind="processing",
+        entry_point="pipelines.steps.benchmark",
+        description="measure the int8 model's latency on test prompts; fail when p95 > P95BudgetMs or a request fails",
+        inputs=(
+            Artifact("model", f"{PROC}/model", source="train.model"),
+            Artifact("onnx", f"{PROC}/input/onnx", source="export.onnx"),
+            Artifact("splits", f"{PROC}/input/splits", source="prepare.splits"),
+        ),
+        outputs=(Artifact("benchmark", f"{PROC}/output/benchmark"),),
+        arguments=("P95BudgetMs",),
+    ),
     Step(
         name="register",
         kind="processing",
@@ -192,6 +204,7 @@ STEPS: tuple[Step, ...] = (
             Artifact("evaluation", f"{PROC}/input/evaluation", source="evaluate.evaluation"),
             Artifact("splits", f"{PROC}/input/splits", source="prepare.splits"),
             Artifact("onnx", f"{PROC}/input/onnx", source="export.onnx"),
+            Artifact("benchmark", f"{PROC}/input/benchmark", source="benchmark.benchmark"),
         ),
         outputs=(Artifact("registration", f"{PROC}/output/registration"),),
         arguments=("RegisteredModelName", "MlflowTrackingUri", "GitCommit"),

@@ -16,6 +16,7 @@ from ml.evaluation import HEADLINE_METRICS, REPORT_FILE
 from model_registry.registration import Lineage, register_model
 from pipelines.spec import SPEC
 from pipelines.steps.contract import argument_parser, artifact_path, setup_logging, unpacked_input
+from pipelines.steps.benchmark import REPORT_FILE as BENCHMARK_REPORT
 from pipelines.steps.train import TRAINING_REPORT
 
 log = logging.getLogger("pipelines.steps.register")
@@ -43,11 +44,13 @@ def main(argv: list[str] | None = None) -> int:
             metrics={name: evaluation["metrics"][name]["value"] for name in HEADLINE_METRICS},
             history=training["history"],
             pipeline_run=os.environ.get(RUN_ENV, ""),
+            benchmark=json.loads((artifact_path(STEP, "benchmark") / BENCHMARK_REPORT).read_text()),
         )
         reports = {
             "evaluation": evaluation_dir / REPORT_FILE,
             "evaluation_table": evaluation_dir / "evaluation.txt",
             "training": metrics_dir / TRAINING_REPORT,
+            "benchmark": artifact_path(STEP, "benchmark") / BENCHMARK_REPORT,
         }
         result = register_model(
             model_dir,

@@ -59,7 +59,7 @@ def test_unknown_field_in_step_arguments(definition: dict[str, Any]) -> None:
 def test_unknown_field_in_a_step_inside_a_condition_branch(definition: dict[str, Any]) -> None:
     step(definition, "register")["Arguments"]["AppSpecification"]["Entrypoint"] = ["python"]
     problem = only_problem(definition)
-    assert problem.path == "$.Steps[3].Arguments.IfSteps[1].Arguments.AppSpecification.Entrypoint"
+    assert problem.path == "$.Steps[3].Arguments.IfSteps[2].Arguments.AppSpecification.Entrypoint"
 
 
 def test_bad_instance_type_default_is_caught_where_the_parameter_flows(definition: dict[str, Any]) -> None:
@@ -79,6 +79,7 @@ def test_processing_instance_type_default_is_checked_against_processing_types(de
         "$.Steps[2].Arguments.ProcessingResources.ClusterConfig.InstanceType",
         "$.Steps[3].Arguments.IfSteps[0].Arguments.ProcessingResources.ClusterConfig.InstanceType",
         "$.Steps[3].Arguments.IfSteps[1].Arguments.ProcessingResources.ClusterConfig.InstanceType",
+        "$.Steps[3].Arguments.IfSteps[2].Arguments.ProcessingResources.ClusterConfig.InstanceType",
     }
 
 
@@ -229,7 +230,7 @@ def test_assert_valid_lists_every_problem(definition: dict[str, Any]) -> None:
     parameter(definition, "ProcessingInstanceType")["DefaultValue"] = "ml.nope"
     with pytest.raises(DefinitionCheckError) as excinfo:
         assert_valid(definition)
-    assert len(excinfo.value.problems) == 5  # Bogus, and the bad default in each of the 4 processing steps
+    assert len(excinfo.value.problems) == 6  # Bogus, and the bad default in each of the 5 processing steps
     assert "$.Steps[0].Arguments.Bogus" in str(excinfo.value)
 
 

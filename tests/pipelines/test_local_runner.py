@@ -25,7 +25,9 @@ def test_run_executes_every_step_and_registers_a_challenger(completed_run: dict,
 
     summary = completed_run["summary"]
     assert summary["status"] == "succeeded"
-    assert set(summary["steps"]) == {"prepare", "train", "evaluate", "gate", "export", "register"}
+    assert set(summary["steps"]) == {"prepare", "train", "evaluate", "gate", "export", "benchmark", "register"}
+    bench = summary["benchmark"]
+    assert bench["gate"]["passed"] and bench["summary"]["errors"] == 0 and bench["summary"]["ok"] == 200
     assert all(s["status"] == "succeeded" and s["seconds"] is not None for s in summary["steps"].values())
     assert summary["registration"]["alias"] == "challenger"
     assert summary["data_md5"] == file_md5(small_dataset)
@@ -149,3 +151,26 @@ def test_default_run_records_the_md5_that_dvc_pins(tmp_path: Path) -> None:
     manifest = json.loads((Path(summary["run_dir"]) / "prepare" / "splits" / "manifest.json").read_text())
     assert manifest["source_md5"] == status["pinned_md5"]
     assert sum(s["rows"] for s in manifest["splits"].values()) == 4000
+
+
+def test_registered_version_carries_the_benchmark_evidence(completed_run: dict) -> None:
+    version = json.loads(run_cli("registry", "show", "challenger", "--json", env=completed_run["env"], check=True).stdout)
+    bench = completed_run["summary"]["benchmark"]["summary"]
+    assert float(version["tags"]["bench.p95_ms"]) == pytest.approx(bench["p95_ms"])
+    assert version["tags"]["bench.passed"] == "true" and version["tags"]["bench.budget_ms"] == "500.0"
+    assert version["tags"]["bench.errors"] == "0"
+
+
+def test_a_candidate_over_the_latency_budget_is_not_registered(small_dataset: Path, tmp_path: Path) -> None:
+    env = {"MLOPS_STATE_DIR": str(tmp_path)}
+    proc = run_cli("pipeline", "run", "--data", str(small_dataset), "-p", "Epochs=1", "-p", "MinMacroF1=0",
+                   "-p", "P95BudgetMs=0.001", env=env)
+    assert proc.returncode == 1
+    assert "latency gate failed: p95 latency" in proc.stderr and "exceeds the budget of 0.0 ms" in proc.stderr
+    assert "step 'benchmark' failed" in proc.stderr
+    run_dir = Path((tmp_path / "runs" / "LATEST").read_text().strip())
+    state = json.loads((run_dir / "run.json").read_text())
+    assert state["steps"]["benchmark"]["status"] == "failed" and state["steps"]["register"]["status"] == "skipped"
+    assert json.loads((run_dir / "benchmark" / "benchmark" / "benchmark.json").read_text())["gate"]["passed"] is False
+    listed = run_cli("registry", "list", env=env)
+    assert listed.returncode == 1 and "no registered model" in listed.stderr

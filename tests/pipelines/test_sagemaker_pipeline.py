@@ -103,7 +103,7 @@ def test_steps_are_wired_to_each_other(definition: dict[str, Any]) -> None:
     assert [s["Name"] for s in definition["Steps"]] == ["prepare", "train", "evaluate", "gate"]
     assert {n: s["Type"] for n, s in steps.items()} == {
         "prepare": "Processing", "train": "Training", "evaluate": "Processing", "gate": "Condition",
-        "export": "Processing", "register": "Processing", "gate-failed": "Fail",
+        "export": "Processing", "benchmark": "Processing", "register": "Processing", "gate-failed": "Fail",
     }
     splits = {"Get": "Steps.prepare.ProcessingOutputConfig.Outputs['splits'].S3Output.S3Uri"}
     model = {"Get": "Steps.train.ModelArtifacts.S3ModelArtifacts"}
@@ -126,7 +126,7 @@ def test_steps_are_wired_to_each_other(definition: dict[str, Any]) -> None:
                                       "Path": "metrics.macro_f1.value"}},
         "RightValue": {"Get": "Parameters.MinMacroF1"},
     }]
-    assert [s["Name"] for s in gate["IfSteps"]] == ["export", "register"]
+    assert [s["Name"] for s in gate["IfSteps"]] == ["export", "benchmark", "register"]
     assert [s["Type"] for s in gate["ElseSteps"]] == ["Fail"]
     assert "MinMacroF1" in json.dumps(gate["ElseSteps"][0]["Arguments"]["ErrorMessage"])
 
@@ -135,9 +135,17 @@ def test_steps_are_wired_to_each_other(definition: dict[str, Any]) -> None:
     assert processing_input(export, "splits")["S3Uri"] == splits
     onnx = {"Get": "Steps.export.ProcessingOutputConfig.Outputs['onnx'].S3Output.S3Uri"}
 
+    benchmark = steps["benchmark"]
+    assert processing_input(benchmark, "onnx")["S3Uri"] == onnx
+    assert processing_input(benchmark, "model")["S3Uri"] == model
+    assert "--p95-budget-ms" in benchmark["Arguments"]["AppSpecification"]["ContainerArguments"]
+
     register = steps["register"]
     assert processing_input(register, "model")["S3Uri"] == model
     assert processing_input(register, "onnx")["S3Uri"] == onnx
+    assert processing_input(register, "benchmark")["S3Uri"] == {
+        "Get": "Steps.benchmark.ProcessingOutputConfig.Outputs['benchmark'].S3Output.S3Uri"
+    }
     assert processing_input(register, "evaluation")["S3Uri"] == {
         "Get": "Steps.evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"
     }

@@ -1,0 +1,577 @@
+"""Move the `champion` alias to a candidate version only on recorded evidence; roll back; keep an audit trail.
+
+Gates (all are evaluated, so a refusal lists every problem at once):
+
+- metrics: the candidate's `metric.macro_f1` and `metric.accuracy` tags are not below the champion's by more than
+  `tolerance` (passes with a note when there is no champion yet);
+- onnx_parity: the version tag `onnx_parity` is `passed`;
+- benchmark: `bench.p95_ms` <= the p95 budget, `bench.errors` == 0 and `bench.passed` == `true`; a missing tag is
+  a failed gate naming the tag;
+- labels: the same labels, in the same id order, as the champion (tag `labels`, else the model's
+  intent_model.json).
+
+Storage. Each event (promotion or rollback) is a JSON record `{id, action, at, actor, from_version, to_version,
+reason, gates, ...}` kept as one version tag `audit.<UTC timestamp>.<id>` on the version that became champion and
+on the one that lost it: one small tag per event, so no tag ever grows towards MLflow's value-size limit (5000
+characters on older servers). The registered-model tag `champion_history` is one JSON object:
+`{"champion": V, "previous": [older champions, oldest first, at most 50], "event": <the last event>, "prior":
+{"champion": ..., "previous": [...]}}`. Rollback pops `previous`; undoing a rollback is another promotion.
+
+Write order. MLflow has no transactions, so the alias is the commit point and is written between the others:
+
+1. `champion_history` gets the new state *and* the state it replaces (`prior`) plus the event;
+2. the `champion` alias moves (the commit);
+3. the `audit.*` tags are written on both versions.
+
+A failure before 2 leaves the alias where it was; readers compare the alias with the history tag and, when the
+alias still points at `prior.champion`, use `prior`: the old state, with no audit record of a move that never
+happened. A failure during 3 leaves a consistent new state whose event is still held by `champion_history`:
+`audit_log` reports it from there and the next promotion or rollback writes the missing tags. An alias moved by
+hand (MLflow UI) is detected the same way and its predecessor is kept in the history. Concurrent promotions of the
+same model are not serialised here (MLflow offers no compare-and-swap): run them one at a time (the CI workflow
+uses a concurrency group).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from model_registry.registration import CHALLENGER, LABELS_TAG, PARITY_TAG
+from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client
+
+log = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+HISTORY_TAG = "champion_history"
+AUDIT_PREFIX = "audit."
+HISTORY_LIMIT = 50
+GATED_METRICS = ("macro_f1", "accuracy")
+BENCH_P95 = "bench.p95_ms"
+BENCH_ERRORS = "bench.errors"
+BENCH_PASSED = "bench.passed"
+BENCH_BUDGET = "bench.budget_ms"
+# Keeps every tag value well under 5000 characters, the limit of older MLflow servers.
+_TEXT_LIMIT = 1000
+# Tags hold metrics as "%.6f": a candidate equal to the limit must not fail on the last rounded digit.
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One gate's verdict, with the numbers it was decided on."""
+
+    name: str
+    passed: bool
+    detail: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PromotionResult:
+    """What a promote or rollback did (or, refused or dry-run, would have done)."""
+
+    name: str
+    action: str  # "promote" or "rollback"
+    candidate: str  # the version the alias moves (or would move) to
+    champion_before: str | None
+    champion_after: str | None
+    ok: bool  # all gates passed (always true for a rollback or a no-op)
+    moved: bool  # the champion alias was moved by this call
+    dry_run: bool = False
+    noop: bool = False
+    message: str = ""
+    gates: list[Gate] = field(default_factory=list)
+    event: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed_gates(self) -> list[Gate]:
+        """The gates that did not pass."""
+        return [g for g in self.gates if not g.passed]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON output."""
+        out = asdict(self)
+        out["failed_gates"] = [g.name for g in self.failed_gates]
+        return out
+
+
+@dataclass(frozen=True)
+class _State:
+    """The champion as the registry has it now, and the earlier champions a rollback can return to."""
+
+    champion: str | None
+    previous: list[str]
+    last_event: dict[str, Any] | None  # the committed event held by champion_history, if any
+
+
+def _result(
+    action: str, name: str, target: str, before: str | None, after: str | None, *, ok: bool = True, **kwargs: Any
+) -> PromotionResult:
+    return PromotionResult(
+        name=name, action=action, candidate=target, champion_before=before, champion_after=after, ok=ok,
+        moved=kwargs.pop("moved", False), **kwargs,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- public API
+
+
+def promote(
+    candidate: str = CHALLENGER,
+    *,
+    name: str = DEFAULT_MODEL_NAME,
+    tolerance: float = 0.01,
+    p95_budget_ms: float = 500.0,
+    dry_run: bool = False,
+    actor: str | None = None,
+    reason: str | None = None,
+    tracking_uri: str | None = None,
+) -> PromotionResult:
+    """Move `champion` to `candidate` (alias or version) if every gate passes; otherwise change nothing."""
+    if tolerance < 0 or p95_budget_ms <= 0:
+        raise RegistryError(
+            f"invalid thresholds: tolerance {tolerance} (>= 0), p95 budget {p95_budget_ms} ms (> 0)",
+            hint="e.g. --tolerance 0.01 --p95-budget-ms 500",
+        )
+    mlflow_client = client(tracking_uri)
+    state = _read_state(mlflow_client, name)
+    version = _resolve(mlflow_client, name, candidate)
+    target = str(version.version)
+    if state.champion == target:
+        message = f"{name} v{target} already is {CHAMPION}: nothing to do"
+        log.info(message)
+        return _result("promote", name, target, target, target, ok=True, dry_run=dry_run, noop=True, message=message)
+    champion = _get_version(mlflow_client, name, state.champion) if state.champion else None
+    gates = evaluate_gates(
+        mlflow_client, version, champion, tolerance=tolerance, p95_budget_ms=p95_budget_ms, tracking_uri=tracking_uri
+    )
+    failed = [g for g in gates if not g.passed]
+    before = state.champion
+    if failed:
+        message = (
+            f"promotion of {name} v{target} refused: {len(failed)} of {len(gates)} gates failed; "
+            f"{CHAMPION} stays {_v(before)}\n" + "\n".join(f"  {g.name}: {g.detail}" for g in failed)
+        )
+        log.info(message)  # a verdict for the caller to report, not a fault of this module
+        return _result("promote", name, target, before, before, ok=False, dry_run=dry_run, message=message, gates=gates)
+    event = _event("promote", name, before, target, actor, reason, _summary(gates))
+    if dry_run:
+        message = f"dry run: all {len(gates)} gates passed; would move {CHAMPION} {_v(before)} -> v{target}"
+        return _result("promote", name, target, before, before, dry_run=True, message=message, gates=gates, event=event)
+    previous = (state.previous + [before])[-HISTORY_LIMIT:] if before else state.previous
+    warnings = _commit(mlflow_client, name, state, target, previous, event)
+    message = f"{CHAMPION} of {name}: {_v(before)} -> v{target} (all {len(gates)} gates passed)"
+    log.info(message)
+    return _result(
+        "promote", name, target, before, target, moved=True, message=message, gates=gates, event=event, warnings=warnings
+    )
+
+
+def rollback(
+    *,
+    name: str = DEFAULT_MODEL_NAME,
+    actor: str | None = None,
+    reason: str | None = None,
+    dry_run: bool = False,
+    tracking_uri: str | None = None,
+) -> PromotionResult:
+    """Give `champion` back to the previous champion recorded in champion_history; undo with a new promote."""
+    mlflow_client = client(tracking_uri)
+    state = _read_state(mlflow_client, name)
+    if state.champion is None:
+        raise RegistryError(
+            f"{name} has no {CHAMPION}: nothing to roll back",
+            hint="promote a version first: `mlops registry promote --candidate VERSION`",
+        )
+    if not state.previous:
+        raise RegistryError(
+            f"no previous {CHAMPION} of {name} to roll back to: v{state.champion} is the first one recorded",
+            hint="promote a specific version instead: `mlops registry promote --candidate VERSION`",
+        )
+    target = state.previous[-1]
+    _get_version(mlflow_client, name, target, purpose="previous champion")  # it may have been deleted since
+    note = f"rollback of v{state.champion} to the previous {CHAMPION} v{target}"
+    event = _event("rollback", name, state.champion, target, actor, reason or note, note)
+    before = state.champion
+    if dry_run:
+        message = f"dry run: would move {CHAMPION} v{before} -> v{target} ({note})"
+        return _result("rollback", name, target, before, before, dry_run=True, message=message, event=event)
+    warnings = _commit(mlflow_client, name, state, target, state.previous[:-1], event)
+    message = f"{CHAMPION} of {name} rolled back: v{before} -> v{target}"
+    log.info(message)
+    return _result("rollback", name, target, before, target, moved=True, message=message, event=event, warnings=warnings)
+
+
+def audit_log(name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None) -> list[dict[str, Any]]:
+    """Every promotion and rollback of `name`, oldest first (each event once, though it is on two versions)."""
+    mlflow_client = client(tracking_uri)
+    state = _read_state(mlflow_client, name)
+    events: dict[str, dict[str, Any]] = {}
+    for version in _all_versions(mlflow_client, name):
+        for key, value in (version.tags or {}).items():
+            if key.startswith(AUDIT_PREFIX):
+                event = _loads(value, f"{name} v{version.version} tag {key}")
+                if event and "id" in event:
+                    events.setdefault(str(event["id"]), event)
+    if state.last_event and str(state.last_event.get("id")) not in events:
+        # Committed, but its audit tags were not written (failure after the alias moved): it is still an event.
+        events[str(state.last_event["id"])] = state.last_event
+    return sorted(events.values(), key=lambda e: (str(e.get("at", "")), str(e.get("id", ""))))
+
+
+def champion_history(name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None) -> dict[str, Any]:
+    """The current champion and the earlier champions a rollback returns to (most recent last)."""
+    state = _read_state(client(tracking_uri), name)
+    return {"name": name, "champion": state.champion, "previous": list(state.previous)}
+
+
+def resolve_actor(actor: str | None = None) -> str:
+    """Who is acting: explicit, MLOPS_ACTOR, GITHUB_ACTOR (CI), else the OS user."""
+    for candidate in (actor, os.environ.get("MLOPS_ACTOR"), os.environ.get("GITHUB_ACTOR")):
+        if candidate:
+            return candidate
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - containers may run as a uid without a passwd entry
+        return "unknown"
+
+
+def evaluate_gates(
+    mlflow_client: Any,
+    candidate: Any,
+    champion: Any | None,
+    *,
+    tolerance: float,
+    p95_budget_ms: float,
+    tracking_uri: str | None = None,
+) -> list[Gate]:
+    """All four gates for a candidate ModelVersion against the champion's (None: no champion yet)."""
+    cand_tags = dict(candidate.tags or {})
+    champ_tags = dict(champion.tags or {}) if champion is not None else None
+    cand_labels = _labels(candidate, tracking_uri)
+    champ_labels = _labels(champion, tracking_uri) if champion is not None else None
+    return [
+        _metrics_gate(cand_tags, champ_tags, tolerance, champion.version if champion is not None else None),
+        _parity_gate(cand_tags),
+        _bench_gate(cand_tags, p95_budget_ms),
+        _labels_gate(cand_labels, champ_labels, champion is not None),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- the gates
+
+
+def _metrics_gate(cand: dict[str, str], champ: dict[str, str] | None, tolerance: float, champ_version: Any) -> Gate:
+    values: dict[str, Any] = {"tolerance": tolerance}
+    problems: list[str] = []
+    notes: list[str] = []
+    for metric in GATED_METRICS:
+        mine = _float(cand.get(f"metric.{metric}"))
+        if mine is None:
+            problems.append(f"candidate has no metric.{metric} tag")
+            values[metric] = {"candidate": None}
+            continue
+        theirs = _float(champ.get(f"metric.{metric}")) if champ is not None else None
+        if theirs is None:
+            values[metric] = {"candidate": mine, "champion": None}
+            notes.append(f"{metric} {mine:.4f}" + ("" if champ is None else " (champion has no value)"))
+            continue
+        minimum = theirs - tolerance
+        values[metric] = {"candidate": mine, "champion": theirs, "minimum": round(minimum, 6)}
+        text = f"{metric} {mine:.4f} vs champion v{champ_version} {theirs:.4f} - tolerance {tolerance:g} (minimum {minimum:.4f})"
+        (problems if mine + _EPSILON < minimum else notes).append(text)
+    if champ is None:
+        notes.insert(0, "no champion yet: nothing to compare with")
+    passed = not problems
+    return Gate("metrics", passed, "; ".join(problems if problems else notes), values)
+
+
+def _parity_gate(cand: dict[str, str]) -> Gate:
+    value = cand.get(PARITY_TAG)
+    if value == "passed":
+        return Gate("onnx_parity", True, "onnx_parity=passed", {"onnx_parity": value})
+    if value is None:
+        detail = f"tag {PARITY_TAG} missing: the version was registered without an accepted ONNX export"
+    else:
+        detail = f"{PARITY_TAG}={value}, expected passed"
+    return Gate("onnx_parity", False, detail, {"onnx_parity": value})
+
+
+def _bench_gate(cand: dict[str, str], budget: float) -> Gate:
+    problems: list[str] = []
+    p95 = _float(cand.get(BENCH_P95))
+    errors = _float(cand.get(BENCH_ERRORS))
+    verdict = cand.get(BENCH_PASSED)
+    values = {"p95_ms": p95, "budget_ms": budget, "errors": errors, "bench_passed": verdict,
+              "bench_budget_ms": _float(cand.get(BENCH_BUDGET))}
+    for tag, parsed in ((BENCH_P95, p95), (BENCH_ERRORS, errors)):
+        if tag not in cand:
+            problems.append(f"tag {tag} missing (no benchmark evidence)")
+        elif parsed is None:
+            problems.append(f"{tag}={cand[tag]!r} is not a number")
+    if p95 is not None and p95 > budget:
+        problems.append(f"p95 {p95:.1f} ms > budget {budget:.1f} ms")
+    if errors is not None and errors != 0:
+        problems.append(f"{BENCH_ERRORS} {errors:g} > 0")
+    if verdict is None:
+        problems.append(f"tag {BENCH_PASSED} missing (no benchmark verdict)")
+    elif verdict.strip().lower() != "true":
+        recorded = cand.get(BENCH_BUDGET)
+        problems.append(f"{BENCH_PASSED}={verdict}" + (f" (benchmark's own budget {recorded} ms)" if recorded else ""))
+    if problems:
+        return Gate("benchmark", False, "; ".join(problems), values)
+    extra = ", ".join(
+        f"{label} {cand[tag]}" for label, tag in (("p50", "bench.p50_ms"), ("p99", "bench.p99_ms"), ("rps", "bench.throughput_rps"))
+        if tag in cand
+    )
+    detail = f"p95 {p95:.1f} ms <= budget {budget:.1f} ms, 0 errors, {BENCH_PASSED}=true" + (f" ({extra})" if extra else "")
+    return Gate("benchmark", True, detail, values)
+
+
+def _labels_gate(cand: list[str] | None, champ: list[str] | None, has_champion: bool) -> Gate:
+    values = {"candidate": cand, "champion": champ}
+    if cand is None:
+        return Gate("labels", False, f"candidate's label set unknown (no {LABELS_TAG} tag, no readable intent_model.json)", values)
+    if not has_champion:
+        return Gate("labels", True, f"no champion yet: candidate has {len(cand)} labels", values)
+    if champ is None:
+        return Gate("labels", False, f"champion's label set unknown (no {LABELS_TAG} tag, no readable intent_model.json)", values)
+    if cand == champ:
+        return Gate("labels", True, f"same {len(cand)} labels as the champion", values)
+    added = [x for x in cand if x not in champ]
+    dropped = [x for x in champ if x not in cand]
+    if not added and not dropped:
+        detail = f"same {len(cand)} labels in a different id order: candidate {cand} vs champion {champ}"
+    else:
+        detail = f"candidate {len(cand)} labels vs champion {len(champ)}: adds {added or '[]'}, drops {dropped or '[]'}"
+    return Gate("labels", False, detail, values)
+
+
+def _labels(version: Any, tracking_uri: str | None) -> list[str] | None:
+    """The version's labels in id order: the `labels` tag, else (versions registered before it) intent_model.json."""
+    tag = (version.tags or {}).get(LABELS_TAG)
+    if tag:
+        return tag.split(",")
+    import mlflow
+
+    from ml.model import MODEL_INFO_FILE
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="labels-") as scratch:
+            path = mlflow.artifacts.download_artifacts(
+                artifact_uri=f"{version.source}/{MODEL_INFO_FILE}", dst_path=scratch, tracking_uri=tracking_uri
+            )
+            return list(json.loads(Path(path).read_text())["labels"])
+    except Exception as exc:  # noqa: BLE001 - an unreadable label map fails the gate, it does not crash it
+        log.warning("could not read the labels of v%s: %s: %s", version.version, type(exc).__name__, exc)
+        return None
+
+
+def _summary(gates: list[Gate]) -> str:
+    return _clip("; ".join(f"{g.name}: {'passed' if g.passed else 'FAILED'} ({g.detail})" for g in gates))
+
+
+# ---------------------------------------------------------------------------------------- state and writes
+
+
+def _read_state(mlflow_client: Any, name: str) -> _State:
+    """The champion alias and the history tag, reconciled (see the module docstring)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        model = mlflow_client.get_registered_model(name)
+    except MlflowException as exc:
+        if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+            raise RegistryError(
+                f"no registered model {name!r} in the registry",
+                hint="run the pipeline (`mlops pipeline run`) to register one, or check MLFLOW_TRACKING_URI",
+            ) from exc
+        # An unreachable server must not read as "no model": CI would report the wrong problem.
+        raise RegistryError(
+            f"could not read {name!r} from the registry: {type(exc).__name__}: {_first_line(exc)}",
+            hint="check that the tracking server is up and reachable (MLFLOW_TRACKING_URI); nothing was changed",
+        ) from exc
+    actual = (model.aliases or {}).get(CHAMPION)
+    actual = str(actual) if actual is not None else None
+    record = _loads((model.tags or {}).get(HISTORY_TAG), f"{name} tag {HISTORY_TAG}") or {}
+    recorded = record.get("champion")
+    previous = [str(v) for v in record.get("previous", [])]
+    prior = record.get("prior") or {}
+    if not record or recorded == actual:
+        return _State(actual, previous, record.get("event"))
+    if prior.get("champion") == actual:
+        # The last write stopped before the alias moved: that transition never happened.
+        log.warning("%s: %s names v%s but %s is %s; using the state before that change", name, HISTORY_TAG, recorded, CHAMPION, _v(actual))
+        return _State(actual, [str(v) for v in prior.get("previous", [])], None)
+    # The alias was moved outside this module (e.g. in the MLflow UI): the recorded champion preceded it.
+    log.warning("%s: %s was moved outside `mlops registry promote` (history says v%s)", name, CHAMPION, recorded)
+    kept = previous + [str(recorded)] if recorded and recorded != actual else previous
+    return _State(actual, [v for v in kept if v != actual][-HISTORY_LIMIT:], None)
+
+
+def _commit(mlflow_client: Any, name: str, state: _State, target: str, previous: list[str], event: dict[str, Any]) -> list[str]:
+    """History tag, then the alias (the commit point), then audit tags; return warnings (audit tags not written)."""
+    if state.last_event:
+        try:
+            _write_audit(mlflow_client, name, state.last_event)  # repairs an earlier commit whose audit write failed
+        except Exception as exc:
+            raise RegistryError(
+                f"could not reach the registry to update {name}: {type(exc).__name__}: {_first_line(exc)}",
+                hint=f"nothing changed: {CHAMPION} is still {_v(state.champion)}; rerunning is safe",
+            ) from exc
+    record = {
+        "champion": target,
+        "previous": previous,
+        "event": event,
+        "prior": {"champion": state.champion, "previous": state.previous},
+    }
+    try:
+        mlflow_client.set_registered_model_tag(name, HISTORY_TAG, json.dumps(record, sort_keys=True))
+    except Exception as exc:
+        raise RegistryError(
+            f"could not move {CHAMPION} of {name} to v{target}: {type(exc).__name__}: {_first_line(exc)}",
+            hint=f"nothing changed: {CHAMPION} is still {_v(state.champion)}; rerunning is safe",
+        ) from exc
+    try:
+        mlflow_client.set_registered_model_alias(name, CHAMPION, target)  # the commit point
+    except Exception as exc:
+        # A lost reply may hide a move the server made; either way the history tag reconciles with the alias.
+        raise RegistryError(
+            f"could not move {CHAMPION} of {name} to v{target}: {type(exc).__name__}: {_first_line(exc)}",
+            hint=f"{CHAMPION} is {_v(state.champion)} (or v{target}, if the server applied the move before failing): "
+            "`mlops registry show champion` tells; either state is consistent and rerunning is safe",
+        ) from exc
+    try:
+        _write_audit(mlflow_client, name, event)
+    except Exception as exc:  # noqa: BLE001 - the move is done; a missing audit tag must not report it as failed
+        # The move is committed and its event is held by champion_history; the next promote/rollback retries.
+        warning = f"audit tags not written ({type(exc).__name__}: {_first_line(exc)}); kept in {HISTORY_TAG}"
+        log.warning(warning)
+        return [warning]
+    return []
+
+
+def _write_audit(mlflow_client: Any, name: str, event: dict[str, Any]) -> None:
+    """Tag the event on its to- and from-versions, where it is not there already."""
+    from mlflow.exceptions import MlflowException
+
+    key = _audit_key(event)
+    for version in (event.get("to_version"), event.get("from_version")):
+        if not version:
+            continue
+        try:
+            tags = mlflow_client.get_model_version(name, str(version)).tags or {}
+        except MlflowException:
+            log.warning("%s v%s no longer exists: audit event %s not tagged on it", name, version, event.get("id"))
+            continue
+        if key not in tags:
+            mlflow_client.set_model_version_tag(name, str(version), key, json.dumps(event, sort_keys=True))
+
+
+def _event(
+    action: str, name: str, before: str | None, target: str, actor: str | None, reason: str | None, gates: str
+) -> dict[str, Any]:
+    now = datetime.now(timezone.utc)
+    event: dict[str, Any] = {
+        "id": uuid.uuid4().hex[:12],
+        "action": action,
+        "name": name,
+        "at": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "actor": resolve_actor(actor),
+        "from_version": before,
+        "to_version": target,
+        "reason": _clip(reason or gates),
+        "gates": gates,
+    }
+    # In CI, link the run that did it: the actor alone does not say which commit or workflow acted.
+    if os.environ.get("GITHUB_RUN_ID") and os.environ.get("GITHUB_REPOSITORY"):
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+        event["ci_run"] = f"{server}/{os.environ['GITHUB_REPOSITORY']}/actions/runs/{os.environ['GITHUB_RUN_ID']}"
+        event["ci_commit"] = os.environ.get("GITHUB_SHA", "")
+    return event
+
+
+def _audit_key(event: dict[str, Any]) -> str:
+    # Sortable by time; the id keeps two events in the same microsecond apart. Only tag-safe characters.
+    stamp = datetime.fromisoformat(str(event["at"]).replace("Z", "+00:00")).strftime("%Y%m%dT%H%M%S.%fZ")
+    return f"{AUDIT_PREFIX}{stamp}.{event['id']}"
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+
+
+def _resolve(mlflow_client: Any, name: str, ref: str) -> Any:
+    from mlflow.exceptions import MlflowException
+
+    ref = str(ref).strip().removeprefix("@")
+    try:
+        if ref.isdigit():
+            return mlflow_client.get_model_version(name, ref)
+        return mlflow_client.get_model_version_by_alias(name, ref)
+    except MlflowException as exc:
+        raise RegistryError(
+            f"{name} has no version or alias {ref!r} to promote", hint="`mlops registry list` shows versions and aliases"
+        ) from exc
+
+
+def _get_version(mlflow_client: Any, name: str, version: str, purpose: str = CHAMPION) -> Any:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow_client.get_model_version(name, version)
+    except MlflowException as exc:
+        raise RegistryError(
+            f"the {purpose} {name} v{version} no longer exists in the registry",
+            hint="promote a specific version instead: `mlops registry promote --candidate VERSION`",
+        ) from exc
+
+
+def _all_versions(mlflow_client: Any, name: str) -> list[Any]:
+    out: list[Any] = []
+    token = None
+    while True:
+        page = mlflow_client.search_model_versions(f"name = '{name}'", page_token=token)
+        out.extend(page)
+        token = getattr(page, "token", None)
+        if not token:
+            return out
+
+
+def _loads(value: str | None, what: str) -> dict[str, Any] | None:
+    if not value:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        log.warning("ignoring unreadable %s", what)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""
+
+
+def _v(version: str | None) -> str:
+    return f"v{version}" if version else "(none)"
