@@ -7,26 +7,13 @@ from pathlib import Path
 import click
 
 from mlops_cli.errors import user_errors
+from mlops_cli.options import dataset_options, load_selected
 from mlops_cli.output import emit, json_option
 
 
 @click.command("export")
 @click.argument("model_dir", type=click.Path(path_type=Path))
-@click.option(
-    "--data",
-    "data_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Labelled JSONL for the parity check (default: the DVC-tracked data/prompts.jsonl).",
-)
-@click.option(
-    "--split",
-    type=click.Choice(["train", "validation", "test", "all"]),
-    default="test",
-    show_default=True,
-    help="Which split of --data to check on; 'all' uses every row (e.g. a held-out file).",
-)
-@click.option("--split-seed", type=int, default=13, show_default=True, help="Seed of the stratified split.")
+@dataset_options("check parity on")
 @click.option("--no-int8", "no_int8", is_flag=True, help="Export fp32 only (no dynamically quantised int8 graph).")
 @click.option(
     "--package",
@@ -57,11 +44,11 @@ def export(
     accuracy within one point of fp32 (flips between classes PyTorch scores within 0.02 logits of each other
     are ties, not disagreements). The figures go to MODEL_DIR/export_report.json.
     """
-    from ml.data import SplitConfig, file_md5, load_examples, split_examples
+    from ml.data import file_md5
     from ml.errors import ModelError
     from ml.export import EXPORT_FILES, export_model, format_parity, package_model
     from ml.model import ModelInfo, check_model_dir
-    from ml.settings import default_data_path, project_root
+    from ml.settings import project_root
     from pipelines.local_runner import git_commit
 
     check_model_dir(model_dir)
@@ -72,10 +59,7 @@ def export(
         )
     if package_path is not None and package_path.exists() and not overwrite:
         raise ModelError(f"{package_path} already exists", hint="pass --overwrite to replace it, or choose another path")
-    path = data_path or default_data_path()
-    examples = load_examples(path)
-    if split != "all":
-        examples = split_examples(examples, SplitConfig(seed=split_seed))[split]
+    path, examples = load_selected(data_path, split, split_seed)
 
     report = export_model(model_dir, examples, quantize=not no_int8)
     payload = {

@@ -10,16 +10,8 @@ import click
 
 from ml.train_config import TrainConfig
 from mlops_cli.errors import user_errors
+from mlops_cli.options import data_option, dataset_options, load_selected, split_seed_option
 from mlops_cli.output import emit, json_option
-
-data_option = click.option(
-    "--data",
-    "data_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Labelled JSONL dataset (default: the DVC-tracked data/prompts.jsonl).",
-)
-split_seed_option = click.option("--split-seed", type=int, default=13, show_default=True, help="Seed of the stratified split.")
 
 
 @click.command()
@@ -71,30 +63,17 @@ def train(data_path: Path | None, model: str, out: Path | None, overwrite: bool,
 
 @click.command()
 @click.option("--model", "model_dir", type=click.Path(path_type=Path), required=True, help="Model directory written by `mlops train`.")
-@data_option
-@click.option(
-    "--split",
-    type=click.Choice(["train", "validation", "test", "all"]),
-    default="test",
-    show_default=True,
-    help="Which split of --data to evaluate; 'all' uses every row (e.g. for a held-out file).",
-)
-@split_seed_option
+@dataset_options("evaluate")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Directory for evaluation.json and evaluation.txt.")
 @json_option
 @user_errors
 def evaluate(model_dir: Path, data_path: Path | None, split: str, split_seed: int, out: Path | None, as_json: bool) -> None:
     """Evaluate a model: accuracy, macro-F1, per-intent P/R/F1 and the confusion matrix."""
-    from ml.data import SplitConfig, load_examples, split_examples
     from ml.evaluation import evaluate_model, format_report, write_report
     from ml.model import check_model_dir
-    from ml.settings import default_data_path
 
     check_model_dir(model_dir)
-    path = data_path or default_data_path()
-    examples = load_examples(path)
-    if split != "all":
-        examples = split_examples(examples, SplitConfig(seed=split_seed))[split]
+    path, examples = load_selected(data_path, split, split_seed)
     report = evaluate_model(model_dir, examples, dataset=f"{path.name}:{split}")
     if out:
         write_report(report, out)

@@ -1,0 +1,49 @@
+"""Options shared by commands that read a labelled dataset split, and the one function that applies them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from ml.data import Example
+
+SPLIT_CHOICES = ("train", "validation", "test", "all")
+
+data_option = click.option(
+    "--data", "data_path", type=click.Path(path_type=Path), default=None,
+    help="Labelled JSONL dataset (default: the DVC-tracked data/prompts.jsonl).",
+)
+split_seed_option = click.option("--split-seed", type=int, default=13, show_default=True, help="Seed of the stratified split.")
+
+
+def dataset_options(purpose: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--data, --split and --split-seed, documented for `purpose` (e.g. 'evaluate')."""
+    options = [
+        data_option,
+        click.option("--split", type=click.Choice(SPLIT_CHOICES), default="test", show_default=True,
+                     help=f"Which split of --data to {purpose}; 'all' uses every row (e.g. a held-out file)."),
+        split_seed_option,
+    ]
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def load_selected(data_path: Path | None, split: str, split_seed: int) -> tuple[Path, list[Example]]:
+    """Load --data (default: the DVC-tracked dataset) and keep the chosen split."""
+    from ml.data import SplitConfig, load_examples, split_examples
+    from ml.settings import default_data_path
+
+    path = data_path or default_data_path()
+    examples = load_examples(path)
+    if split != "all":
+        examples = split_examples(examples, SplitConfig(seed=split_seed))[split]
+    return path, examples

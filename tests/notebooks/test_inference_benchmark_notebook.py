@@ -1,0 +1,107 @@
+"""Execute notebooks/inference_benchmark.ipynb top to bottom in a real kernel, so it cannot rot.
+
+The kernel is a subprocess that inherits os.environ: MLOPS_STATE_DIR (the private state with the registry
+prepared here) and the BENCH_* parameters that keep the run small.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbclient
+import nbformat
+import pytest
+
+from tests.conftest import ROOT
+
+NOTEBOOK = ROOT / "notebooks" / "inference_benchmark.ipynb"
+
+
+def _lineage(version: str) -> Any:
+    from model_registry.registration import Lineage
+
+    return Lineage(
+        data_md5="0123456789abcdef0123456789abcdef",
+        git_commit=(version * 40)[:40],
+        params={"model": "tiny", "epochs": 4},
+        metrics={"accuracy": 0.9, "macro_f1": 0.9},
+        history=[{"epoch": 1, "train_loss": 1.0, "val_macro_f1": 0.9}],
+    )
+
+
+@pytest.fixture(scope="module")
+def exported_models(tiny_model: Path, small_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two copies of the tiny model with ONNX graphs next to the weights, differing only in intent_model.json."""
+    from ml.data import load_examples
+    from ml.export import export_model
+
+    root = tmp_path_factory.mktemp("nb-models")
+    champion = root / "champion"
+    shutil.copytree(tiny_model, champion)
+    export_model(champion, load_examples(small_dataset)[:40])
+    challenger = root / "challenger"
+    shutil.copytree(champion, challenger)
+    info_path = challenger / "intent_model.json"
+    info = json.loads(info_path.read_text())
+    info["source"] = f"{info.get('source', 'tiny')}-challenger"  # a different model digest, same weights
+    info_path.write_text(json.dumps(info, indent=2))
+    return {"champion": champion, "challenger": challenger}
+
+
+def _execute(monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name, value in {"BENCH_REQUESTS": "20", "BENCH_ROUNDS": "1", "BENCH_WARMUP": "2"}.items():
+        monkeypatch.setenv(name, value)
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
+    client.execute()
+    return nb
+
+
+def _outputs(nb: Any) -> list[dict[str, Any]]:
+    return [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
+
+
+def _text(nb: Any) -> str:
+    return "".join(out.get("text", "") for out in _outputs(nb) if out.get("output_type") == "stream")
+
+
+def test_committed_notebook_has_no_outputs() -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert code and all(not cell.outputs and cell.execution_count is None for cell in code)
+
+
+def test_notebook_benchmarks_champion_and_challenger(
+    exported_models: dict[str, Path], private_state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from model_registry.registration import register_model
+
+    first = register_model(exported_models["champion"], _lineage("a"), alias="champion")
+    second = register_model(exported_models["challenger"], _lineage("b"), alias="challenger")
+    assert first.created and second.created and first.version != second.version
+
+    nb = _execute(monkeypatch)
+    outputs = _outputs(nb)
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = _text(nb)
+    assert str(private_state / "mlflow.db") in text  # the kernel saw this test's state directory
+    for name in ("champion onnx-int8", "challenger onnx-int8", "challenger torch", "challenger onnx-fp32"):
+        assert name in text
+    assert "p95 gate verdict for challenger (onnx-int8): " in text
+    assert "p95 gate verdict for champion (onnx-int8): " in text
+    assert any("image/png" in o.get("data", {}) for o in outputs if o.get("output_type") == "display_data")
+
+
+def test_notebook_without_a_registered_model_explains_and_skips(private_state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = _execute(monkeypatch)
+    outputs = _outputs(nb)
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = _text(nb)
+    assert "nothing to benchmark" in text
+    assert "make run" in text and "mlops registry promote --candidate challenger" in text
+    assert "p95 gate: skipped" in text
+    assert not any("image/png" in o.get("data", {}) for o in outputs)
