@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from model_registry.registration import CHALLENGER, LABELS_TAG, PARITY_TAG
-from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client
+from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client, first_line, require_registered_model
 
 log = logging.getLogger(__name__)
 
@@ -386,21 +386,7 @@ def _summary(gates: list[Gate]) -> str:
 
 def _read_state(mlflow_client: Any, name: str) -> _State:
     """The champion alias and the history tag, reconciled (see the module docstring)."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        model = mlflow_client.get_registered_model(name)
-    except MlflowException as exc:
-        if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
-            raise RegistryError(
-                f"no registered model {name!r} in the registry",
-                hint="run the pipeline (`mlops pipeline run`) to register one, or check MLFLOW_TRACKING_URI",
-            ) from exc
-        # An unreachable server must not read as "no model": CI would report the wrong problem.
-        raise RegistryError(
-            f"could not read {name!r} from the registry: {type(exc).__name__}: {_first_line(exc)}",
-            hint="check that the tracking server is up and reachable (MLFLOW_TRACKING_URI); nothing was changed",
-        ) from exc
+    model = require_registered_model(mlflow_client, name)
     actual = (model.aliases or {}).get(CHAMPION)
     actual = str(actual) if actual is not None else None
     record = _loads((model.tags or {}).get(HISTORY_TAG), f"{name} tag {HISTORY_TAG}") or {}
@@ -426,7 +412,7 @@ def _commit(mlflow_client: Any, name: str, state: _State, target: str, previous:
             _write_audit(mlflow_client, name, state.last_event)  # repairs an earlier commit whose audit write failed
         except Exception as exc:
             raise RegistryError(
-                f"could not reach the registry to update {name}: {type(exc).__name__}: {_first_line(exc)}",
+                f"could not reach the registry to update {name}: {type(exc).__name__}: {first_line(exc)}",
                 hint=f"nothing changed: {CHAMPION} is still {_v(state.champion)}; rerunning is safe",
             ) from exc
     record = {
@@ -439,7 +425,7 @@ def _commit(mlflow_client: Any, name: str, state: _State, target: str, previous:
         mlflow_client.set_registered_model_tag(name, HISTORY_TAG, json.dumps(record, sort_keys=True))
     except Exception as exc:
         raise RegistryError(
-            f"could not move {CHAMPION} of {name} to v{target}: {type(exc).__name__}: {_first_line(exc)}",
+            f"could not move {CHAMPION} of {name} to v{target}: {type(exc).__name__}: {first_line(exc)}",
             hint=f"nothing changed: {CHAMPION} is still {_v(state.champion)}; rerunning is safe",
         ) from exc
     try:
@@ -447,7 +433,7 @@ def _commit(mlflow_client: Any, name: str, state: _State, target: str, previous:
     except Exception as exc:
         # A lost reply may hide a move the server made; either way the history tag reconciles with the alias.
         raise RegistryError(
-            f"could not move {CHAMPION} of {name} to v{target}: {type(exc).__name__}: {_first_line(exc)}",
+            f"could not move {CHAMPION} of {name} to v{target}: {type(exc).__name__}: {first_line(exc)}",
             hint=f"{CHAMPION} is {_v(state.champion)} (or v{target}, if the server applied the move before failing): "
             "`mlops registry show champion` tells; either state is consistent and rerunning is safe",
         ) from exc
@@ -455,7 +441,7 @@ def _commit(mlflow_client: Any, name: str, state: _State, target: str, previous:
         _write_audit(mlflow_client, name, event)
     except Exception as exc:  # noqa: BLE001 - the move is done; a missing audit tag must not report it as failed
         # The move is committed and its event is held by champion_history; the next promote/rollback retries.
-        warning = f"audit tags not written ({type(exc).__name__}: {_first_line(exc)}); kept in {HISTORY_TAG}"
+        warning = f"audit tags not written ({type(exc).__name__}: {first_line(exc)}); kept in {HISTORY_TAG}"
         log.warning(warning)
         return [warning]
     return []
@@ -567,10 +553,6 @@ def _float(value: str | None) -> float | None:
 
 def _clip(text: str) -> str:
     return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else ""
 
 
 def _v(version: str | None) -> str:

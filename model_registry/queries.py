@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client
+from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client, require_registered_model
 
 
 def _describe(version: Any, aliases: dict[str, list[str]]) -> dict[str, Any]:
@@ -22,30 +22,17 @@ def _describe(version: Any, aliases: dict[str, list[str]]) -> dict[str, Any]:
     }
 
 
-def _aliases_by_version(mlflow_client: Any, name: str) -> dict[str, list[str]]:
+def _aliases_by_version(model: Any) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for alias, version in (mlflow_client.get_registered_model(name).aliases or {}).items():
+    for alias, version in (model.aliases or {}).items():
         out.setdefault(str(version), []).append(alias)
     return out
-
-
-def _require_model(mlflow_client: Any, name: str) -> None:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        mlflow_client.get_registered_model(name)
-    except MlflowException as exc:
-        raise RegistryError(
-            f"no registered model {name!r} in the registry",
-            hint="run the pipeline (`mlops pipeline run`) to register one, or check MLFLOW_TRACKING_URI",
-        ) from exc
 
 
 def list_versions(name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None) -> list[dict[str, Any]]:
     """All versions of `name`, newest first, with aliases and lineage."""
     mlflow_client = client(tracking_uri)
-    _require_model(mlflow_client, name)
-    aliases = _aliases_by_version(mlflow_client, name)
+    aliases = _aliases_by_version(require_registered_model(mlflow_client, name))
     versions = mlflow_client.search_model_versions(f"name = '{name}'")
     return [_describe(v, aliases) for v in sorted(versions, key=lambda v: int(v.version), reverse=True)]
 
@@ -55,7 +42,7 @@ def get_version(ref: str, name: str = DEFAULT_MODEL_NAME, tracking_uri: str | No
     from mlflow.exceptions import MlflowException
 
     mlflow_client = client(tracking_uri)
-    _require_model(mlflow_client, name)
+    model = require_registered_model(mlflow_client, name)
     ref = ref.removeprefix("@")
     try:
         version = (
@@ -67,7 +54,7 @@ def get_version(ref: str, name: str = DEFAULT_MODEL_NAME, tracking_uri: str | No
         raise RegistryError(
             f"{name} has no version or alias {ref!r}", hint="`mlops registry list` shows versions and aliases"
         ) from exc
-    described = _describe(version, _aliases_by_version(mlflow_client, name))
+    described = _describe(version, _aliases_by_version(model))
     if version.run_id:
         described["params"] = dict(mlflow_client.get_run(version.run_id).data.params)
     return described

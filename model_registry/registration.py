@@ -19,7 +19,7 @@ from typing import Any
 
 from ml.errors import MlopsError
 from ml.model import ModelInfo, check_model_dir
-from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client, experiment_id
+from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client, experiment_id, find_registered_model, first_line
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +189,14 @@ def register_model(
     try:
         mlflow_client = client(tracking_uri)
         uri = mlflow.get_tracking_uri()
-        existing = _find_by_digest(mlflow_client, name, digest) if _model_exists(mlflow_client, name) else None
+        existing = _find_by_digest(mlflow_client, name, digest) if find_registered_model(mlflow_client, name) is not None else None
         if existing is not None:
             log.info("model %s already registered as %s v%s", digest[:12], name, existing.version)
             mlflow_client.set_registered_model_alias(name, alias, existing.version)
             package_uri = (existing.tags or {}).get(PACKAGE_TAG, "")
             return Registration(name, str(existing.version), existing.run_id or "", alias, False, uri, package_uri)
         run_id = _log_run(mlflow_client, model_dir, lineage, reports or {}, onnx_dir, export_report)
-        if not _model_exists(mlflow_client, name):
+        if not find_registered_model(mlflow_client, name) is not None:
             mlflow_client.create_registered_model(name, description="DeBERTa-v3 intent classifier (ten intents)")
         source = f"{mlflow_client.get_run(run_id).info.artifact_uri}/model"
         tags = _version_tags(lineage, digest, export_report, ModelInfo.load(model_dir).labels)
@@ -224,23 +224,11 @@ def register_model(
         raise  # already says what is wrong (a bad export, an unreachable registry); nothing half-registered is kept
     except Exception as exc:
         raise RegistryError(
-            f"registration in MLflow at {_safe_uri()} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            f"registration in MLflow at {_safe_uri()} failed: {type(exc).__name__}: {first_line(exc)}",
             hint="check that the tracking server is up (MLFLOW_TRACKING_URI); rerunning is safe, nothing half-registered is kept",
         ) from exc
     log.info("registered %s v%s (alias %s)%s", name, version.version, alias, f", package {package_uri}" if package_uri else "")
     return Registration(name, str(version.version), run_id, alias, True, uri, package_uri)
-
-
-def _model_exists(mlflow_client: Any, name: str) -> bool:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        mlflow_client.get_registered_model(name)
-        return True
-    except MlflowException as exc:
-        if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
-            return False
-        raise
 
 
 def _delete_quietly(mlflow_client: Any, name: str, version: str) -> None:

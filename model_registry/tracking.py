@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ml.errors import MlopsError
 from ml.settings import state_dir
@@ -62,3 +62,36 @@ def experiment_id(mlflow_client: MlflowClient, name: str = EXPERIMENT_NAME) -> s
     if mlflow.get_tracking_uri().startswith("sqlite:"):
         location = (state_dir() / "mlartifacts").as_uri()
     return mlflow_client.create_experiment(name, artifact_location=location)
+
+
+def find_registered_model(mlflow_client: MlflowClient, name: str) -> Any | None:
+    """The registered model `name`, or None when it does not exist; an unreachable registry raises RegistryError."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow_client.get_registered_model(name)
+    except MlflowException as exc:
+        if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        # An unreachable server must not read as "no model": callers would report the wrong problem.
+        raise RegistryError(
+            f"could not read {name!r} from the registry: {type(exc).__name__}: {first_line(exc)}",
+            hint="check that the tracking server is up and reachable (MLFLOW_TRACKING_URI); nothing was changed",
+        ) from exc
+
+
+def require_registered_model(mlflow_client: MlflowClient, name: str) -> Any:
+    """The registered model `name`; RegistryError saying how to get one when it does not exist."""
+    model = find_registered_model(mlflow_client, name)
+    if model is None:
+        raise RegistryError(
+            f"no registered model {name!r} in the registry",
+            hint="run the pipeline (`mlops pipeline run`) to register one, or check MLFLOW_TRACKING_URI",
+        )
+    return model
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (MLflow's can run to pages)."""
+    return str(exc).splitlines()[0] if str(exc) else ""
+

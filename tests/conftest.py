@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from benchmarks.servers import free_port  # noqa: F401 - re-exported for the test modules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,13 +49,6 @@ def private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     yield state
     # mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI; it must not leak into the next test's CLI calls.
     os.environ.pop("MLFLOW_TRACKING_URI", None)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float = 60.0) -> None:
