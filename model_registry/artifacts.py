@@ -10,7 +10,7 @@ from typing import Any
 
 from ml.model import check_model_dir
 from model_registry.queries import get_version
-from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, configure
+from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, configure, first_line
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +72,34 @@ def download_model(
     (local / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     log.info("downloaded %s v%s to %s", model_name, version["version"], local)
     return local
+
+
+def download_package(
+    uri_or_ref: str, dest: Path | str, *, name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Download a registered version's SageMaker model.tar.gz (its `package_uri` tag) under dest; return it and the version."""
+    import mlflow
+
+    from model_registry.registration import PACKAGE_TAG
+
+    model_name, ref = parse_model_ref(uri_or_ref, name)
+    version = get_version(ref, model_name, tracking_uri)
+    package_uri = version["tags"].get(PACKAGE_TAG)
+    if not package_uri:
+        raise RegistryError(
+            f"{model_name} v{version['version']} has no packaged model ({PACKAGE_TAG} tag)",
+            hint="register it through the pipeline (its export step packages model.tar.gz), or deploy a model.tar.gz path",
+        )
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    uri = configure(tracking_uri)
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=package_uri, dst_path=str(dest), tracking_uri=uri))
+    except Exception as exc:
+        raise RegistryError(
+            f"could not download the package of {model_name} v{version['version']} from {package_uri}: {first_line(exc)}",
+            hint="check that the artifact store is reachable from here (MLFLOW_TRACKING_URI)",
+        ) from exc
+    version["name"] = model_name
+    log.info("downloaded the package of %s v%s to %s", model_name, version["version"], local)
+    return local, version
