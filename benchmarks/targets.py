@@ -42,11 +42,13 @@ def sagemaker_target(endpoint_name: str, *, endpoint_url: str | None = None, reg
     import boto3
     from botocore.config import Config
 
-    client: Any = boto3.client(
-        "sagemaker-runtime", endpoint_url=endpoint_url, region_name=region,
-        config=Config(read_timeout=timeout_s, connect_timeout=5, retries={"max_attempts": 1},
-                      max_pool_connections=64),
-    )
+    config = Config(read_timeout=timeout_s, connect_timeout=5, retries={"max_attempts": 1}, max_pool_connections=64)
+    if endpoint_url and boto3.Session().get_credentials() is None:
+        from botocore import UNSIGNED
+
+        # The local A/B endpoint needs no signature; without credentials boto3 could not sign at all.
+        config = config.merge(Config(signature_version=UNSIGNED))
+    client: Any = boto3.client("sagemaker-runtime", endpoint_url=endpoint_url, region_name=region, config=config)
     extra = {"TargetVariant": target_variant} if target_variant else {}
 
     def call(text: str) -> str | None:

@@ -185,6 +185,11 @@ class SageMakerTransport:
                 connect_timeout=connect_timeout, read_timeout=read_timeout,
                 retries={"max_attempts": max_attempts, "mode": "standard"},
             )
+            if endpoint_url and boto3.Session().get_credentials() is None:
+                from botocore import UNSIGNED
+
+                # The local A/B endpoint needs no signature; without credentials boto3 could not sign at all.
+                config = config.merge(Config(signature_version=UNSIGNED))
             client = boto3.client("sagemaker-runtime", endpoint_url=endpoint_url, region_name=region_name, config=config)
         self._client = client
 

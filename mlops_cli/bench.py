@@ -54,7 +54,8 @@ def build_target(url: str | None, model_dir: Path | None, endpoint: str | None, 
               help="Backend of the in-process target.")
 @click.option("--threads", type=int, default=None, help="Intra-op threads of the in-process target.")
 @click.option("--endpoint", default=None, help="SageMaker endpoint name (boto3 sagemaker-runtime).")
-@click.option("--endpoint-url", default=None, help="Runtime URL for --endpoint (e.g. the local A/B endpoint).")
+@click.option("--endpoint-url", envvar="MLOPS_LOCAL_ENDPOINT", default=None,
+              help="Runtime URL for --endpoint, e.g. the local A/B endpoint [env MLOPS_LOCAL_ENDPOINT].")
 @click.option("--target-variant", default=None, help="Pin a production variant of --endpoint.")
 @click.option("--mode", type=click.Choice(["closed", "open"]), default="closed", show_default=True,
               help="closed: N clients back to back; open: fixed arrival rate (--rate).")
