@@ -319,6 +319,10 @@ class EndpointManager:
         ]
         previous = existing["EndpointConfigName"] if existing and existing["EndpointStatus"] == "InService" else None
         config_name = self._create_config(endpoint, production_variants, previous, data_capture=data_capture)
+        if existing is not None and existing["EndpointStatus"] == "Failed":
+            # SageMaker cannot update a Failed endpoint: it serves nothing, so replace it.
+            self._delete_and_wait(endpoint)
+            existing = None
         if existing is None:
             kwargs: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": config_name}
             if guardrails is not None:
@@ -333,6 +337,15 @@ class EndpointManager:
             for v in variants:
                 self.configure_autoscaling(endpoint, v.name, autoscaling)
         return self.status(endpoint) if wait else {"endpoint": endpoint, "endpoint_config": config_name}
+
+    def _delete_and_wait(self, endpoint: str) -> None:
+        self.sm.delete_endpoint(EndpointName=endpoint)
+        log.info("deleting failed endpoint %s", endpoint)
+        deadline = self.clock() + self.timeout_s
+        while self.exists(endpoint):
+            if self.clock() > deadline:
+                raise EndpointError(f"endpoint {endpoint!r} still exists {self.timeout_s:.0f} s after DeleteEndpoint")
+            self.sleep(self.poll_s)
 
     def _ensure_model(self, endpoint: str, variant: VariantDeployment, role_arn: str) -> str:
         """The SageMaker Model for a variant, created unless the same image+data+env already has one."""
@@ -472,8 +485,8 @@ class EndpointManager:
         taken: list[dict[str, Any]] = []
         for percent in steps:
             target = weights_for_share(self.current_weights(endpoint), variant, percent)
-            start = self.clock()
             self.shift(endpoint, target)
+            start = self.clock()  # the step is judged on traffic served at its weights, after the update finished
             self.sleep(bake_s)
             stats = metrics.variant_stats(endpoint, list(target), start, self.clock())
             violations = [v for s in stats.values() for v in s.violations(guard)]

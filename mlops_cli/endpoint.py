@@ -126,6 +126,39 @@ def endpoint() -> None:
     """
 
 
+def guardrail_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--guardrails, --guardrail-step, --guardrail-wait, --guardrail-p95-ms for commands that update an endpoint."""
+    options = [
+        click.option("--guardrails", type=click.Choice(["canary", "linear"]), default=None,
+                     help="Blue/green update with canary or linear traffic shifting, rolled back automatically by "
+                          "CloudWatch alarms on each variant's 5XX errors and p95 latency (AWS)."),
+        click.option("--guardrail-step", type=click.IntRange(1, 99), default=10, show_default=True,
+                     help="Guardrails: percent of capacity per step."),
+        click.option("--guardrail-wait", type=click.IntRange(min=0), default=300, show_default=True,
+                     help="Guardrails: seconds between steps."),
+        click.option("--guardrail-p95-ms", type=float, default=500.0, show_default=True,
+                     help="Guardrails: the p95 model latency alarm threshold."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _guardrails(target: Target, endpoint_name: str, variants: list[str], mode: str | None, step: int, wait: int,
+                p95_ms: float) -> Any:
+    """Create the alarms and the Guardrails for an update, or None without --guardrails."""
+    from inference.endpoints import Guardrails
+    from inference.variants import EndpointError, Guard
+
+    if not mode:
+        return None
+    if target.is_local:
+        raise EndpointError("deployment guardrails are a SageMaker feature: not on the local endpoint",
+                            hint="drop --guardrails, or use a stepwise `mlops endpoint shift --schedule` locally")
+    alarms = target.manager.create_alarms(endpoint_name, variants, Guard(max_p95_ms=p95_ms))
+    return Guardrails(mode=mode, step_percent=step, wait_s=wait, alarms=tuple(alarms))
+
+
 # ---- deploy ----------------------------------------------------------------------------------------------------
 
 
@@ -148,22 +181,18 @@ def endpoint() -> None:
 @click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True, help="Instances per variant.")
 @click.option("--data-capture", default=None, metavar="S3_URI", help="Capture requests and responses to this S3 URI.")
 @click.option("--capture-percent", type=click.IntRange(0, 100), default=100, show_default=True, help="Data capture sampling.")
-@click.option("--guardrails", type=click.Choice(["canary", "linear"]), default=None,
-              help="Blue/green update with canary or linear traffic shifting and auto-rollback alarms (AWS).")
-@click.option("--guardrail-step", type=click.IntRange(1, 99), default=10, show_default=True, help="Percent of capacity per step.")
-@click.option("--guardrail-wait", type=click.IntRange(min=0), default=300, show_default=True, help="Seconds between steps.")
-@click.option("--max-p95-ms", type=float, default=500.0, show_default=True, help="Guardrail alarm: p95 model latency.")
+@guardrail_options
 @click.option("--autoscale", "autoscale", default=None, metavar="MIN:MAX:TARGET",
               help="Target tracking on invocations per instance per minute for each variant, e.g. 1:4:70 (AWS).")
 @click.option("--no-wait", is_flag=True, help="Return once the update has started.")
 def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tuple[str, ...], weights: str | None,
            model_name: str, image_uri: str | None, role: str | None, bucket: str | None, prefix: str,
            instance_type: str, instance_count: int, data_capture: str | None, capture_percent: int,
-           guardrails: str | None, guardrail_step: int, guardrail_wait: int, max_p95_ms: float, autoscale: str | None,
-           no_wait: bool) -> None:
+           guardrails: str | None, guardrail_step: int, guardrail_wait: int, guardrail_p95_ms: float,
+           autoscale: str | None, no_wait: bool) -> None:
     """Deploy ENDPOINT with production variants built from registry versions (create, or update in place)."""
-    from inference.endpoints import Autoscaling, DataCapture, Guardrails, VariantDeployment
-    from inference.variants import EndpointError, Guard, check_name, check_unique, check_weights, parse_weights
+    from inference.endpoints import DataCapture, VariantDeployment
+    from inference.variants import EndpointError, check_name, check_unique, check_weights, parse_weights
     from mlops_cli.endpoint_models import resolve_models, upload_packages
 
     check_name("endpoint", endpoint_name)
@@ -176,8 +205,8 @@ def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tup
     if missing:
         raise EndpointError(f"no weight given for variant(s) {', '.join(missing)}", hint="give every variant a weight")
     policy = _autoscaling(autoscale) if autoscale else None
-    if target.is_local and (guardrails or policy or data_capture):
-        raise EndpointError("guardrails, autoscaling and data capture are SageMaker features: not on the local endpoint",
+    if target.is_local and (policy or data_capture):
+        raise EndpointError("autoscaling and data capture are SageMaker features: not on the local endpoint",
                             hint="drop those options, or deploy to AWS")
     capture = DataCapture(data_capture, capture_percent) if data_capture else None
     if not target.is_local:
@@ -199,10 +228,7 @@ def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tup
         )
         for m in models
     ]
-    rails = None
-    if guardrails:
-        alarms = target.manager.create_alarms(endpoint_name, names, Guard(max_p95_ms=max_p95_ms))
-        rails = Guardrails(mode=guardrails, step_percent=guardrail_step, wait_s=guardrail_wait, alarms=tuple(alarms))
+    rails = _guardrails(target, endpoint_name, names, guardrails, guardrail_step, guardrail_wait, guardrail_p95_ms)
     status = target.manager.deploy(
         endpoint_name, variants, role_arn=role or LOCAL_ROLE, data_capture=capture, guardrails=rails,
         autoscaling=policy, wait=not no_wait,
@@ -317,8 +343,10 @@ def shift(endpoint_name: str, target: Target, as_json: bool, weights: str | None
 @click.option("--p95-budget-ms", type=float, default=500.0, show_default=True, help="Registry gate: benchmark p95 budget.")
 @click.option("--reason", default=None, help="Why (kept in the registry's audit record).")
 @click.option("--actor", default=None, help="Who (default: MLOPS_ACTOR, GITHUB_ACTOR in CI, else the OS user).")
+@guardrail_options
 def promote(endpoint_name: str, target: Target, as_json: bool, variant: str, registry: bool, tolerance: float,
-            p95_budget_ms: float, reason: str | None, actor: str | None) -> None:
+            p95_budget_ms: float, reason: str | None, actor: str | None, guardrails: str | None, guardrail_step: int,
+            guardrail_wait: int, guardrail_p95_ms: float) -> None:
     """Promote VARIANT on ENDPOINT: all traffic to it, the loser removed, and the champion alias moved to its version."""
     from inference.variants import EndpointError
     from model_registry.promotion import promote as registry_promote
@@ -334,7 +362,8 @@ def promote(endpoint_name: str, target: Target, as_json: bool, variant: str, reg
         if not check.ok:
             raise EndpointError(f"endpoint {endpoint_name} unchanged: {check.message}",
                                 hint="see `mlops registry promote --dry-run`; or --no-registry to move traffic only")
-    result = target.manager.promote(endpoint_name, variant)
+    rails = _guardrails(target, endpoint_name, [variant], guardrails, guardrail_step, guardrail_wait, guardrail_p95_ms)
+    result = target.manager.promote(endpoint_name, variant, guardrails=rails)
     registry_result = None
     if use_registry:
         try:

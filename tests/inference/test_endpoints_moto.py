@@ -252,3 +252,21 @@ def test_promoting_an_unknown_variant_or_endpoint_is_a_clear_error(manager: Any)
     with pytest.raises(EndpointError, match="does not exist"):
         mgr.promote("no-such-endpoint", "challenger")
     assert len(replay.requests) == count
+
+
+def test_new_endpoint_with_guardrails_keeps_them_for_later_updates(manager: Any, moto_server: str) -> None:
+    mgr, _, clients = manager
+    name = _endpoint()
+    sent: list[dict[str, Any]] = []
+    clients["sagemaker"].meta.events.register(
+        "before-call.sagemaker.CreateEndpoint", lambda params, **kw: sent.append(__import__("json").loads(params["body"])))
+    alarms = mgr.create_alarms(name, ["champion", "challenger"], Guard())
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE,
+               guardrails=Guardrails(mode="linear", step_percent=25, wait_s=60, alarms=tuple(alarms)))
+    routing = sent[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing == {"Type": "LINEAR", "WaitIntervalInSeconds": 60, "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}}
+    assert mgr.status(name)["status"] == "InService"
+    with pytest.raises(EndpointError, match="maximum execution time"):
+        Guardrails(max_execution_s=60)
+    with pytest.raises(EndpointError, match="1 <= min <= max"):
+        Autoscaling(3, 2)
