@@ -152,7 +152,7 @@ async def invocations(request: Request) -> Response:
     try:
         check_content_type(request.headers.get("content-type"))
         check_content_length(request.headers.get("content-length"), service.limits)
-        body = await _read_body(request, service.limits)
+        body = await read_body(request, service.limits)
         texts = parse_inputs(body, service.limits)
     except BadRequest as exc:
         service.metrics.errors.labels(exc.reason).inc()
@@ -179,7 +179,7 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
-async def _read_body(request: Request, limits: Limits) -> bytes:
+async def read_body(request: Request, limits: Limits) -> bytes:
     """The body, counted while reading (Content-Length may be absent or lie); 413 past the limit."""
     chunks, size = [], 0
     async for chunk in request.stream():

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from mlops_cli.endpoint_local import serve_local
 from mlops_cli.errors import user_errors
 from mlops_cli.output import emit, json_option
 
@@ -478,9 +479,4 @@ def _report_inputs(path: Path | None, limit: int) -> tuple[list[str], list[str]]
     return [e.text for e in examples], [e.intent for e in examples]
 
 
-try:  # the local endpoint's own command
-    from mlops_cli.endpoint_local import serve_local
-
-    endpoint.add_command(serve_local)
-except ImportError:  # pragma: no cover - lands separately
-    pass
+endpoint.add_command(serve_local)

@@ -128,3 +128,126 @@ def test_aws_needs_image_role_and_an_existing_endpoint(registry: dict[str, str],
         assert proc.returncode == 1 and "endpoint 'no-such-ep' does not exist" in proc.stderr, (args, proc.stderr)
     assert "give either --weights or --schedule" in _cli("shift", "x", env=env).stderr
     assert "increasing percentages" in _cli("shift", "x", "--variant", "a", "--schedule", "50,10", env=env).stderr
+
+
+# ------------------------------------------------------------------------------------------ the local endpoint
+
+
+@pytest.fixture(scope="module")
+def local_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """`mlops endpoint serve-local`, started empty: endpoints are created through its SageMaker API."""
+    log = tmp_path_factory.mktemp("local-endpoint") / "server.log"
+    server = start_server(["-m", "mlops_cli", "endpoint", "serve-local"], log)
+    yield server
+    server.kill()
+
+
+def _runtime(url: str) -> Any:
+    return boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1",
+                        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
+
+
+class Traffic:
+    """Client threads invoking the endpoint until stopped; counts answers per variant and failures."""
+
+    def __init__(self, url: str, endpoint: str, clients: int = 2) -> None:
+        self.runtime = _runtime(url)
+        self.endpoint = endpoint
+        self.variants: Counter[str] = Counter()
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._loop, daemon=True) for _ in range(clients)]
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                response = self.runtime.invoke_endpoint(EndpointName=self.endpoint, ContentType="application/json",
+                                                        Body=json.dumps({"inputs": "write a haiku about autumn"}))
+                response["Body"].read()
+                self.variants[response["InvokedProductionVariant"]] += 1
+            except Exception as exc:  # every failure is a finding
+                self.failures.append(repr(exc))
+
+    def __enter__(self) -> Traffic:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+
+def test_local_ab_flow_deploy_report_shift_promote_rollback(registry: dict[str, str], local_endpoint: ServerProcess) -> None:
+    env = {**registry, "MLOPS_LOCAL_ENDPOINT": local_endpoint.url}
+    status = _json(_cli("deploy", "intent-ab", "--json", env=env))
+    assert status["status"] == "InService"
+    assert {v["variant"]: (v["current_weight"], v["model_version"]) for v in status["variants"]} == {
+        "champion": (90.0, "1"), "challenger": (10.0, "2")}
+
+    # Traffic through the benchmark harness (boto3 sagemaker-runtime), reported per variant.
+    bench = run_cli("bench", "run", "--endpoint", "intent-ab", "--requests", "300", "--concurrency", "2",
+                    "--payloads", "data/natural_prompts.jsonl", "--json", env=env)
+    assert bench.returncode == 0, bench.stderr
+    per_variant = json.loads(bench.stdout)["summary"]["variants"]
+    assert set(per_variant) == {"champion", "challenger"}
+
+    report = _json(_cli("report", "intent-ab", "--min-invocations", "5", "--json", env=env))
+    counts = {n: v["invocations"] for n, v in report["variants"].items()}
+    assert counts["champion"] + counts["challenger"] >= 300 and counts["challenger"] > 0
+    assert report["candidate"] == "challenger" and report["baseline"] == "champion"
+    # The two versions share their weights: they agree everywhere and are equally accurate.
+    assert report["agreement"] == 1.0 and report["sample_size"] == 50
+    assert report["verdict"] == "promote", report["evidence"]
+    assert sum(report["variants"]["champion"]["prediction_distribution"].values()) == pytest.approx(1.0, abs=1e-3)
+    table = _cli("report", "intent-ab", "--min-invocations", "5", env=env).stdout
+    assert "verdict: PROMOTE" in table and "agreement on 50 sampled inputs: 100.0%" in table
+
+    # A stepwise shift whose guard is crossed (p95 over 0.001 ms) stops at its first step and reverts.
+    with Traffic(local_endpoint.url, "intent-ab") as traffic:
+        reverted = _cli("shift", "intent-ab", "--variant", "challenger", "--schedule", "50,100", "--bake-seconds", "1",
+                        "--max-p95-ms", "0.001", "--json", env=env)
+    assert reverted.returncode == 1 and "reverted at 50%" in reverted.stderr, reverted.stderr
+    outcome = json.loads(reverted.stdout)
+    assert len(outcome["steps"]) == 1 and outcome["final_weights"] == {"champion": 90.0, "challenger": 10.0}
+    assert traffic.failures == []
+
+    # A healthy schedule runs to the end while traffic flows, dropping nothing.
+    with Traffic(local_endpoint.url, "intent-ab") as traffic:
+        done = _json(_cli("shift", "intent-ab", "--variant", "challenger", "--schedule", "50,100", "--bake-seconds", "1",
+                          "--json", env=env))
+    assert done["completed"] and done["final_weights"] == {"champion": 0.0, "challenger": 100.0}
+    assert traffic.failures == [] and traffic.variants["challenger"] > 0
+
+    # Promote: the challenger takes everything, the champion leaves the endpoint, the alias follows.
+    with Traffic(local_endpoint.url, "intent-ab") as traffic:
+        promoted = _json(_cli("promote", "intent-ab", "--variant", "challenger", "--json", env=env))
+    assert promoted["removed"] == ["champion"] and promoted["registry"]["moved"]
+    assert traffic.failures == []
+    assert _champion(registry) == "2"
+    status = _json(_cli("status", "intent-ab", "--json", env=env))
+    assert [v["variant"] for v in status["variants"]] == ["challenger"]
+
+    # Rollback: the A/B config and the previous champion come back in one command.
+    rolled = _json(_cli("rollback", "intent-ab", "--json", env=env))
+    assert rolled["registry"]["moved"] and _champion(registry) == "1"
+    status = _json(_cli("status", "intent-ab", "--json", env=env))
+    assert {v["variant"]: v["current_weight"] for v in status["variants"]} == {"champion": 90.0, "challenger": 10.0}
+
+
+def test_local_endpoint_bad_input(registry: dict[str, str], local_endpoint: ServerProcess) -> None:
+    env = {**registry, "MLOPS_LOCAL_ENDPOINT": local_endpoint.url}
+    for args, message in [
+        (["deploy", "intent-bad", "--variant", "a=no-such-alias"], "has no version or alias 'no-such-alias'"),
+        (["deploy", "intent-bad", "--variant", "a=champion", "--variant", "a=challenger"], "two variants are named 'a'"),
+        (["deploy", "intent-bad", "--variant", "a.b=champion"], "would be rejected by SageMaker"),
+        (["deploy", "intent-bad", "--weights", "champion=0,challenger=0"], "do not sum to a positive number"),
+        (["deploy", "intent-bad", "--autoscale", "1:2:70"], "not on the local endpoint"),
+        (["shift", "no-such-endpoint", "--weights", "a=1"], "endpoint 'no-such-endpoint' does not exist"),
+        (["report", "no-such-endpoint"], "endpoint 'no-such-endpoint' does not exist"),
+    ]:
+        proc = _cli(*args, env=env)
+        assert proc.returncode == 1 and message in proc.stderr, (args, proc.stderr)
+    unreachable = _cli("status", "intent-ab", env={**env, "MLOPS_LOCAL_ENDPOINT": "http://127.0.0.1:9"})
+    assert unreachable.returncode == 1 and "Traceback" not in unreachable.stderr
