@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from mlops_cli.errors import user_errors
+from mlops_cli.errors import aws_errors, user_errors
 from mlops_cli.output import emit, json_option
 
 
@@ -18,7 +18,8 @@ def bench() -> None:
 
 
 def build_target(url: str | None, model_dir: Path | None, endpoint: str | None, *, backend: str,
-                 endpoint_url: str | None, target_variant: str | None, threads: int | None) -> tuple[Any, str]:
+                 endpoint_url: str | None, target_variant: str | None, threads: int | None,
+                 region: str | None = None) -> tuple[Any, str]:
     """The callable target and a display name, from exactly one of --url / --model-dir / --endpoint."""
     from ml.errors import MlopsError
 
@@ -32,7 +33,7 @@ def build_target(url: str | None, model_dir: Path | None, endpoint: str | None, 
     if endpoint:
         from benchmarks.targets import sagemaker_target
 
-        return sagemaker_target(endpoint, endpoint_url=endpoint_url, target_variant=target_variant), endpoint
+        return sagemaker_target(endpoint, endpoint_url=endpoint_url, target_variant=target_variant, region=region), endpoint
     from inference.predictor import OnnxPredictor, TorchPredictor
 
     predictor = (
@@ -57,6 +58,8 @@ def build_target(url: str | None, model_dir: Path | None, endpoint: str | None, 
 @click.option("--endpoint-url", envvar="MLOPS_LOCAL_ENDPOINT", default=None,
               help="Runtime URL for --endpoint, e.g. the local A/B endpoint [env MLOPS_LOCAL_ENDPOINT].")
 @click.option("--target-variant", default=None, help="Pin a production variant of --endpoint.")
+@click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], default="us-east-1", show_default=True,
+              help="AWS region of --endpoint [env AWS_REGION / AWS_DEFAULT_REGION].")
 @click.option("--mode", type=click.Choice(["closed", "open"]), default="closed", show_default=True,
               help="closed: N clients back to back; open: fixed arrival rate (--rate).")
 @click.option("--concurrency", type=int, default=1, show_default=True, help="Clients (closed) or max in-flight requests (open).")
@@ -69,8 +72,9 @@ def build_target(url: str | None, model_dir: Path | None, endpoint: str | None, 
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON result here.")
 @json_option
 @user_errors
+@aws_errors
 def run(url: str | None, model_dir: Path | None, backend: str, threads: int | None, endpoint: str | None,
-        endpoint_url: str | None, target_variant: str | None, payloads: Path | None, p95_budget_ms: float,
+        endpoint_url: str | None, target_variant: str | None, region: str, payloads: Path | None, p95_budget_ms: float,
         out: Path | None, as_json: bool, **load: Any) -> None:
     """Measure p50/p95/p99/max latency, throughput and errors, then apply the p95 gate (non-zero exit on failure)."""
     from benchmarks.gate import latency_gate
@@ -82,7 +86,7 @@ def run(url: str | None, model_dir: Path | None, backend: str, threads: int | No
         load["requests"] = 200
     config = LoadConfig(**load)
     target, name = build_target(url, model_dir, endpoint, backend=backend, endpoint_url=endpoint_url,
-                                target_variant=target_variant, threads=threads)
+                                target_variant=target_variant, threads=threads, region=region)
     summary = run_load(target, load_payloads(payloads), config).summary()
     verdict = latency_gate(summary, p95_budget_ms)
     result = {"target": name, "summary": summary, "gate": verdict.to_dict()}

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from mlops_cli.endpoint_local import serve_local
-from mlops_cli.errors import user_errors
+from mlops_cli.errors import aws_errors, user_errors
 from mlops_cli.output import emit, json_option
 
 log = logging.getLogger(__name__)
@@ -86,31 +86,11 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _botocore_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """An AWS API error or an unreachable endpoint is a clean CLI error, not a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return func(*args, **kwargs)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            raise click.ClickException(
-                f"{exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}"
-            ) from exc
-        except BotoCoreError as exc:
-            raise click.ClickException(f"{type(exc).__name__}: {exc}\n  hint: check --local-endpoint / AWS settings") from exc
-
-    return wrapper
-
-
 def endpoint_command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
     """A subcommand of `mlops endpoint` taking ENDPOINT, target options and --json, with clean errors."""
 
     def decorate(func: Callable[..., Any]) -> click.Command:
-        func = user_errors(_botocore_errors(func))
+        func = user_errors(aws_errors(func))
         func = target_options(func)
         func = json_option(func)
         func = click.argument("endpoint_name", metavar="ENDPOINT")(func)

@@ -24,3 +24,23 @@ def user_errors(func: F) -> F:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def aws_errors(func: F) -> F:
+    """Decorator: an AWS API error or an unreachable endpoint is a clean CLI failure, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return func(*args, **kwargs)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise click.ClickException(f"{exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}") from exc
+        except BotoCoreError as exc:
+            raise click.ClickException(
+                f"{type(exc).__name__}: {exc}\n  hint: check the endpoint URL, AWS region and credentials"
+            ) from exc
+
+    return wrapper  # type: ignore[return-value]

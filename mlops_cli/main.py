@@ -24,6 +24,7 @@ def cli(verbose: int) -> None:
         ("DO_NOT_TRACK", "true"),
         ("DVC_NO_ANALYTICS", "1"),
         ("TOKENIZERS_PARALLELISM", "false"),
+        ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false"),  # one-file downloads: a bar is only noise
     ):
         os.environ.setdefault(name, value)
 

@@ -249,5 +249,10 @@ def test_local_endpoint_bad_input(registry: dict[str, str], local_endpoint: Serv
     ]:
         proc = _cli(*args, env=env)
         assert proc.returncode == 1 and message in proc.stderr, (args, proc.stderr)
+    # No AWS region or credentials configured (a fresh laptop): the local endpoint still works.
+    bare = {**env, "AWS_DEFAULT_REGION": "", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+    proc = run_cli("bench", "run", "--endpoint", "intent-ab", "--requests", "5", "--payloads", "data/natural_prompts.jsonl", env=bare)
+    assert proc.returncode == 0, proc.stderr
+    assert _cli("status", "intent-ab", env=bare).returncode == 0
     unreachable = _cli("status", "intent-ab", env={**env, "MLOPS_LOCAL_ENDPOINT": "http://127.0.0.1:9"})
     assert unreachable.returncode == 1 and "Traceback" not in unreachable.stderr
