@@ -153,13 +153,15 @@ def _guardrails(target: Target, endpoint_name: str, variants: list[str], mode: s
 @click.option("--model-name", default="intent-classifier", show_default=True, help="Registered model name.")
 @click.option("--image-uri", envvar="MLOPS_SERVING_IMAGE", default=None,
               help="Serving image (the Dockerfile's) [env MLOPS_SERVING_IMAGE; required on AWS].")
-@click.option("--role", envvar="MLOPS_SAGEMAKER_ROLE", default=None,
-              help="SageMaker execution role ARN [env MLOPS_SAGEMAKER_ROLE; required on AWS].")
+@click.option("--role", envvar="MLOPS_SAGEMAKER_ROLE_ARN", default=None,
+              help="SageMaker execution role ARN [env MLOPS_SAGEMAKER_ROLE_ARN; required on AWS].")
 @click.option("--bucket", envvar="MLOPS_SAGEMAKER_BUCKET", default=None,
               help="S3 bucket for model packages [env MLOPS_SAGEMAKER_BUCKET; default sagemaker-<region>-<account>].")
 @click.option("--prefix", envvar="MLOPS_SAGEMAKER_PREFIX", default="intent-mlops", show_default=True, help="S3 key prefix.")
-@click.option("--instance-type", default="ml.m5.large", show_default=True, help="Instance type of every variant.")
-@click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True, help="Instances per variant.")
+@click.option("--instance-type", "instance_types", multiple=True, metavar="[NAME=]TYPE",
+              help="Instance type of every variant, or of one (NAME=TYPE); repeatable [default: ml.m5.large].")
+@click.option("--instance-count", "instance_counts", multiple=True, metavar="[NAME=]N",
+              help="Instances of every variant, or of one (NAME=N); repeatable [default: 1].")
 @click.option("--data-capture", default=None, metavar="S3_URI", help="Capture requests and responses to this S3 URI.")
 @click.option("--capture-percent", type=click.IntRange(0, 100), default=100, show_default=True, help="Data capture sampling.")
 @guardrail_options
@@ -168,7 +170,7 @@ def _guardrails(target: Target, endpoint_name: str, variants: list[str], mode: s
 @click.option("--no-wait", is_flag=True, help="Return once the update has started.")
 def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tuple[str, ...], weights: str | None,
            model_name: str, image_uri: str | None, role: str | None, bucket: str | None, prefix: str,
-           instance_type: str, instance_count: int, data_capture: str | None, capture_percent: int,
+           instance_types: tuple[str, ...], instance_counts: tuple[str, ...], data_capture: str | None, capture_percent: int,
            guardrails: str | None, guardrail_step: int, guardrail_wait: int, guardrail_p95_ms: float,
            autoscale: str | None, no_wait: bool) -> None:
     """Deploy ENDPOINT with production variants built from registry versions (create, or update in place)."""
@@ -185,6 +187,8 @@ def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tup
     missing = [n for n in names if n not in weight_map]
     if missing:
         raise EndpointError(f"no weight given for variant(s) {', '.join(missing)}", hint="give every variant a weight")
+    types = _per_variant("--instance-type", instance_types, names, "ml.m5.large", str)
+    counts = _per_variant("--instance-count", instance_counts, names, "1", int)
     policy = _autoscaling(autoscale) if autoscale else None
     if target.is_local and (policy or data_capture):
         raise EndpointError("autoscaling and data capture are SageMaker features: not on the local endpoint",
@@ -194,7 +198,7 @@ def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tup
         if not image_uri:
             raise EndpointError("no serving image", hint="pass --image-uri (or MLOPS_SERVING_IMAGE): the image built from the Dockerfile")
         if not role:
-            raise EndpointError("no SageMaker execution role", hint="pass --role (or MLOPS_SAGEMAKER_ROLE)")
+            raise EndpointError("no SageMaker execution role", hint="pass --role (or MLOPS_SAGEMAKER_ROLE_ARN)")
         from pipelines.sagemaker_pipeline import validate_role_arn
 
         validate_role_arn(role)
@@ -204,7 +208,7 @@ def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tup
     variants = [
         VariantDeployment(
             name=m.variant, model_data_url=urls[m.variant], image_uri=image_uri or LOCAL_IMAGE, weight=weight_map[m.variant],
-            instance_type=instance_type, instance_count=instance_count, registered_model=m.registered_model,
+            instance_type=types[m.variant], instance_count=counts[m.variant], registered_model=m.registered_model,
             model_version=m.model_version,
         )
         for m in models
@@ -224,6 +228,28 @@ def _split_spec(spec: str) -> tuple[str, str]:
     if not sep or not name.strip() or not model.strip():
         raise EndpointError(f"variant {spec!r} is not NAME=MODEL", hint="e.g. --variant challenger=models:/intent-classifier@challenger")
     return name.strip(), model.strip()
+
+
+def _per_variant(option: str, values: tuple[str, ...], names: list[str], default: str, convert: Callable[[str], Any]) -> dict[str, Any]:
+    """`VALUE` for every variant and/or `NAME=VALUE` for one, as {variant: value}."""
+    from inference.variants import EndpointError
+
+    common = [v for v in values if "=" not in v]
+    if len(common) > 1:
+        raise EndpointError(f"{option} is given twice for every variant: {', '.join(common)}",
+                            hint=f"give one {option} VALUE, then NAME=VALUE for the exceptions")
+    chosen = dict.fromkeys(names, common[0] if common else default)
+    for value in values:
+        name, sep, item = value.partition("=")
+        if not sep:
+            continue
+        if name not in chosen:
+            raise EndpointError(f"{option} {value}: no variant named {name!r}", hint=f"variants: {', '.join(names)}")
+        chosen[name] = item
+    try:
+        return {name: convert(item) for name, item in chosen.items()}
+    except ValueError:
+        raise EndpointError(f"{option}: {values} are not valid values") from None
 
 
 def _autoscaling(text: str) -> Any:

@@ -79,11 +79,14 @@ def test_aws_deploy_uploads_packages_and_creates_two_variants(registry: dict[str
     s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
     s3.create_bucket(Bucket="intent-models")
     status = _json(_cli("deploy", "intent-ab", "--image-uri", IMAGE, "--role", ROLE, "--bucket", "intent-models",
-                        "--autoscale", "1:4:70", "--data-capture", "s3://intent-models/capture", "--json", env=env))
+                        "--autoscale", "1:4:70", "--data-capture", "s3://intent-models/capture",
+                        "--instance-type", "ml.c6i.large", "--instance-count", "challenger=2", "--json", env=env))
     variants = {v["variant"]: v for v in status["variants"]}
     assert {n: (v["current_weight"], v["model_version"]) for n, v in variants.items()} == {
         "champion": (90.0, "1"), "challenger": (10.0, "2")}
     assert variants["challenger"]["autoscaling"]["max_instances"] == 4 and status["data_capture"]
+    assert {n: (v["instance_type"], v["current_instance_count"]) for n, v in variants.items()} == {
+        "champion": ("ml.c6i.large", 1), "challenger": ("ml.c6i.large", 2)}
     key = "intent-mlops/models/intent-classifier/v2/model.tar.gz"
     uploaded = s3.get_object(Bucket="intent-models", Key=key)["Body"].read()
     assert uploaded[:2] == b"\x1f\x8b"  # the registered gzip package, as SageMaker will download it
@@ -108,6 +111,8 @@ def test_aws_deploy_uploads_packages_and_creates_two_variants(registry: dict[str
         (["--weights", "champion=0,challenger=0"], "do not sum to a positive number"),
         (["--weights", "champion=90,shadow=10"], "no variant named 'shadow'"),
         (["--variant", "champion"], "is not NAME=MODEL"),
+        (["--instance-count", "shadow=2"], "no variant named 'shadow'"),
+        (["--instance-count", "two"], "are not valid values"),
     ],
 )
 def test_aws_deploy_bad_input_changes_nothing(registry: dict[str, str], moto_server: str, args: list[str], message: str) -> None:
