@@ -306,7 +306,36 @@ class EndpointManager:
                 f"endpoint {endpoint!r} is {existing['EndpointStatus']}: it cannot be updated now",
                 hint="wait until it is InService (`mlops endpoint status`)",
             )
-        models = {v.name: self._ensure_model(endpoint, v, role_arn) for v in variants}
+        created: list[str] = []
+        try:
+            return self._deploy(endpoint, variants, existing, role_arn, created, data_capture, guardrails, autoscaling, wait)
+        except Exception:
+            # Refused before the endpoint took the new config: the models made for it would only be litter.
+            if not self._endpoint_uses_any(endpoint, created):
+                for name in created:
+                    self._delete_model_quietly(name)
+            raise
+
+    def _endpoint_uses_any(self, endpoint: str, models: list[str]) -> bool:
+        try:
+            config = self.sm.describe_endpoint_config(EndpointConfigName=self.describe(endpoint)["EndpointConfigName"])
+        except Exception:
+            return False
+        return any(v["ModelName"] in models for v in config["ProductionVariants"])
+
+    def _delete_model_quietly(self, name: str) -> None:
+        try:
+            self.sm.delete_model(ModelName=name)
+            log.info("deleted model %s, created for a deployment that failed", name)
+        except Exception as exc:  # best effort: the original error is the one to report
+            log.warning("could not delete model %s: %s", name, exc)
+
+    def _deploy(
+        self, endpoint: str, variants: Sequence[VariantDeployment], existing: dict[str, Any] | None, role_arn: str,
+        created: list[str], data_capture: DataCapture | None, guardrails: Guardrails | None,
+        autoscaling: Autoscaling | None, wait: bool,
+    ) -> dict[str, Any]:
+        models = {v.name: self._ensure_model(endpoint, v, role_arn, created) for v in variants}
         production_variants = [
             {
                 "VariantName": v.name,
@@ -347,7 +376,7 @@ class EndpointManager:
                 raise EndpointError(f"endpoint {endpoint!r} still exists {self.timeout_s:.0f} s after DeleteEndpoint")
             self.sleep(self.poll_s)
 
-    def _ensure_model(self, endpoint: str, variant: VariantDeployment, role_arn: str) -> str:
+    def _ensure_model(self, endpoint: str, variant: VariantDeployment, role_arn: str, created: list[str]) -> str:
         """The SageMaker Model for a variant, created unless the same image+data+env already has one."""
         identity = "\n".join([variant.image_uri, variant.model_data_url, *sorted(f"{k}={v}" for k, v in variant.environment.items())])
         digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
@@ -368,6 +397,7 @@ class EndpointManager:
             ExecutionRoleArn=role_arn,
             Tags=_tags({TAG_REGISTERED_MODEL: variant.registered_model, TAG_MODEL_VERSION: variant.model_version}),
         )
+        created.append(name)
         log.info("created model %s from %s", name, variant.model_data_url)
         return name
 

@@ -80,13 +80,13 @@ def test_aws_deploy_uploads_packages_and_creates_two_variants(registry: dict[str
     s3.create_bucket(Bucket="intent-models")
     status = _json(_cli("deploy", "intent-ab", "--image-uri", IMAGE, "--role", ROLE, "--bucket", "intent-models",
                         "--autoscale", "1:4:70", "--data-capture", "s3://intent-models/capture",
-                        "--instance-type", "ml.c6i.large", "--instance-count", "challenger=2", "--json", env=env))
+                        "--instance-type", "ml.c5.large", "--instance-count", "challenger=2", "--json", env=env))
     variants = {v["variant"]: v for v in status["variants"]}
     assert {n: (v["current_weight"], v["model_version"]) for n, v in variants.items()} == {
         "champion": (90.0, "1"), "challenger": (10.0, "2")}
     assert variants["challenger"]["autoscaling"]["max_instances"] == 4 and status["data_capture"]
     assert {n: (v["instance_type"], v["current_instance_count"]) for n, v in variants.items()} == {
-        "champion": ("ml.c6i.large", 1), "challenger": ("ml.c6i.large", 2)}
+        "champion": ("ml.c5.large", 1), "challenger": ("ml.c5.large", 2)}
     key = "intent-mlops/models/intent-classifier/v2/model.tar.gz"
     uploaded = s3.get_object(Bucket="intent-models", Key=key)["Body"].read()
     assert uploaded[:2] == b"\x1f\x8b"  # the registered gzip package, as SageMaker will download it
@@ -100,6 +100,17 @@ def test_aws_deploy_uploads_packages_and_creates_two_variants(registry: dict[str
     assert failed.returncode == 1 and "UpdateEndpoint" in failed.stderr
     assert _champion(registry) == "1"
     assert _json(_cli("status", "intent-ab", "--json", env=env))["endpoint_config"] == status["endpoint_config"]
+
+
+def test_aws_deploy_refused_by_sagemaker_leaves_no_models(registry: dict[str, str], moto_server: str) -> None:
+    env = {**registry, "AWS_ENDPOINT_URL": moto_server}
+    sm = boto3.client("sagemaker", endpoint_url=moto_server, region_name="us-east-1")
+    boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(Bucket="intent-refused")
+    before = {m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]}
+    proc = _cli("deploy", "intent-refused", "--image-uri", IMAGE, "--role", ROLE, "--bucket", "intent-refused",
+                "--instance-type", "ml.nope.large", env=env)
+    assert proc.returncode == 1 and "CreateEndpointConfig failed: ValidationException" in proc.stderr
+    assert {m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]} == before
 
 
 @pytest.mark.parametrize(
