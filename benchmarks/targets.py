@@ -20,14 +20,21 @@ class HttpStatusError(RuntimeError):
 
 def http_target(url: str, *, timeout_s: float = 30.0, headers: dict[str, str] | None = None) -> Target:
     """POST {"inputs": text} to url (e.g. http://host:8080/invocations) with one keep-alive client per thread."""
+    import socket
+
     import httpx
 
     local = threading.local()
+    # httpx writes request headers and body in separate sends without TCP_NODELAY: Nagle holds the body back
+    # until the server's delayed ACK (tens of ms), a client-side stall that would be measured as server latency.
+    # Production clients (urllib3/boto3, SageMaker's front end) set TCP_NODELAY; so does this one.
+    nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
     def call(text: str) -> str | None:
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = httpx.Client(timeout=timeout_s, headers=headers)
+            transport = httpx.HTTPTransport(socket_options=nodelay)
+            client = local.client = httpx.Client(timeout=timeout_s, headers=headers, transport=transport)
         response = client.post(url, json={"inputs": text})
         if response.status_code >= 300:
             raise HttpStatusError(f"HTTP {response.status_code}")

@@ -19,6 +19,7 @@ Environment variables (all optional):
 | `INTENT_SERVE_GRACEFUL_TIMEOUT_S` | how long in-flight requests may run after SIGTERM         | 30               |
 | `INTENT_SERVE_KEEP_ALIVE_S`       | HTTP keep-alive                                           | 75               |
 | `INTENT_SERVE_LOG_LEVEL`          | debug, info, warning, error                               | info             |
+| `INTENT_SERVE_SPIN`               | onnxruntime threads spin while idle: auto (one worker), on, off | auto       |
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ RESOLVED_CONFIG_ENV = "INTENT_SERVE_RESOLVED_CONFIG"
 # torch is the PyTorch-eager baseline (the way the service ran before ONNX); it needs torch, which the image lacks.
 VARIANTS = ("int8", "fp32", "torch")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+SPIN_MODES = ("auto", "on", "off")
 
 
 class ConfigError(MlopsError):
@@ -68,6 +70,7 @@ class ServerConfig:
     graceful_timeout_s: float = 30.0
     keep_alive_s: int = 75
     log_level: str = "info"
+    spin: str = "auto"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_dir", Path(self.model_dir))
@@ -85,6 +88,8 @@ class ServerConfig:
             raise ConfigError("batch_wait_ms and graceful_timeout_s must not be negative")
         if self.variant not in VARIANTS:
             raise ConfigError(f"variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}")
+        if self.spin not in SPIN_MODES:
+            raise ConfigError(f"spin must be one of {', '.join(SPIN_MODES)}, got {self.spin!r}")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
 
@@ -92,6 +97,11 @@ class ServerConfig:
     def batching(self) -> bool:
         """Micro-batching is on when a batch may hold more than one text."""
         return self.batch_max_size > 1
+
+    @property
+    def allow_spinning(self) -> bool:
+        """Whether idle onnxruntime threads spin: auto spins for a lone worker, whose threads have the cores to themselves."""
+        return self.spin == "on" or (self.spin == "auto" and self.workers == 1)
 
     @property
     def intra_op_threads(self) -> int:
@@ -143,5 +153,5 @@ def _parse(name: str, raw: str, type_name: Any) -> Any:
         kind = "an integer" if type_name.startswith("int") else "a number"
         raise ConfigError(f"{name}={raw!r} is not {kind}") from None
     if type_name == "str":
-        return raw.lower() if name.endswith(("VARIANT", "LOG_LEVEL")) else raw
+        return raw.lower() if name.endswith(("VARIANT", "LOG_LEVEL", "SPIN")) else raw
     return raw

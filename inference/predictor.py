@@ -1,6 +1,7 @@
 """Predictors over a model directory: onnxruntime (what serving uses) and PyTorch eager (the benchmarks' baseline).
 
-Both share everything but the forward pass: input checks, chunking into `max_batch`, the training-time
+Both share everything but the forward pass: input checks, chunking into calls of at most `max_batch` texts of
+similar length, the training-time
 tokenisation (`ml.predict.encode`), softmax and the result shape
 `{"intent", "confidence", "probabilities": {label: p, ...}}`.
 """
@@ -85,6 +86,33 @@ def onnx_path(model_dir: Path, variant: str) -> Path:
     return path
 
 
+# A chunk's texts are padded to its longest one; up to this much padding (relative, plus a fixed allowance for
+# short texts) a larger batch is still cheaper than another model call.
+PADDING_TOLERANCE = 1.3
+PADDING_ALLOWANCE_CHARS = 24
+
+
+def length_chunks(texts: Sequence[str], max_batch: int) -> list[list[int]]:
+    """Indices of texts grouped into model calls of similar length (at most max_batch each).
+
+    The cost of a call grows with batch size times padded length, so batching a short text with a long one
+    makes the short one as expensive as the long one. Sorting by length first keeps the padding small; a
+    chunk's texts are at most PADDING_TOLERANCE times (plus an allowance) longer than its shortest one.
+    Character count stands in for token count: it orders texts nearly the same way and costs nothing.
+    """
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    chunks: list[list[int]] = []
+    shortest = 0
+    for i in order:
+        size = len(texts[i])
+        if chunks and len(chunks[-1]) < max_batch and size <= shortest * PADDING_TOLERANCE + PADDING_ALLOWANCE_CHARS:
+            chunks[-1].append(i)
+        else:
+            chunks.append([i])
+            shortest = size
+    return chunks
+
+
 class Predictor(ABC):
     """Texts in, one `{"intent", "confidence", "probabilities"}` dict per text out."""
 
@@ -115,8 +143,10 @@ class Predictor(ABC):
                 raise TypeError(f"texts[{i}] is {type(text).__name__}, not str")
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        chunks = [softmax(self._logits(texts[i : i + self.max_batch])) for i in range(0, len(texts), self.max_batch)]
-        return np.concatenate(chunks, axis=0)
+        out = np.empty((len(texts), len(self.labels)), dtype=np.float32)
+        for chunk in length_chunks(texts, self.max_batch):
+            out[chunk] = softmax(self._logits([texts[i] for i in chunk]))
+        return out
 
     def predict(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Per text: the intent, its probability as confidence, and the probability of every label."""

@@ -75,7 +75,7 @@ class Service:
                 # Batches never need splitting again inside the predictor: the batch-size metric stays exact.
                 max_batch=max(c.batch_max_size, c.max_inputs),
                 # Spinning threads help a lone worker's latency but steal the cores other workers need.
-                allow_spinning=c.workers == 1,
+                allow_spinning=c.allow_spinning,
             )
         self.predictor.warmup()
 

@@ -66,6 +66,20 @@ def test_chunking_does_not_change_results(onnx_model: Path) -> None:
     np.testing.assert_allclose(chunked, whole, atol=1e-5)
 
 
+def test_length_sorted_chunks_keep_every_text_in_its_place(onnx_model: Path) -> None:
+    from inference.predictor import length_chunks
+
+    texts = ["hi", "a much longer prompt about the history of the roman empire and its fall", "yo", "hey there"]
+    chunks = length_chunks(texts, max_batch=8)
+    assert sorted(i for chunk in chunks for i in chunk) == [0, 1, 2, 3]
+    assert [1] in chunks  # the long text is not padded together with the short ones
+    assert all(len(c) <= 2 for c in length_chunks(texts * 3, max_batch=2))
+    predictor = OnnxPredictor(onnx_model, variant="fp32", intra_op_threads=1)
+    together = predictor.predict_proba(texts)
+    alone = np.concatenate([predictor.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
 def test_thread_counts(onnx_model: Path) -> None:
     assert OnnxPredictor(onnx_model, intra_op_threads=1).session.get_session_options().intra_op_num_threads == 1
     assert OnnxPredictor(onnx_model).intra_op_threads == default_threads() >= 1
