@@ -146,10 +146,11 @@ def saturation(model_dir: Path, requests: int, threads_total: int) -> dict[str, 
     raw = run_load(raw_session_target(model_dir, "int8", 1, texts), texts,
                    LoadConfig(concurrency=threads_total, requests=requests, warmup_requests=10)).summary()
     layouts = {
-        f"1 worker x {threads_total} threads": {"workers": 1, "threads": threads_total},
-        f"{threads_total} workers x 1 thread": {"workers": threads_total, "threads": 1},
-        f"1 worker x {threads_total} threads, batching 8/5ms": {"workers": 1, "threads": threads_total,
-                                                                 "batch_max_size": 8, "batch_wait_ms": 5},
+        f"1 worker x {threads_total} threads, no batching": {"workers": 1, "threads": threads_total, "batch_max_size": 1},
+        f"1 worker x {threads_total} threads, batching 8/0ms (default)": {"workers": 1, "threads": threads_total},
+        f"1 worker x {threads_total} threads, batching 8/5ms": {"workers": 1, "threads": threads_total, "batch_wait_ms": 5},
+        f"{threads_total} workers x 1 thread, no batching": {"workers": threads_total, "threads": 1, "batch_max_size": 1},
+        f"{threads_total} workers x 1 thread, batching 8/0ms": {"workers": threads_total, "threads": 1},
     }
     measured = {}
     for name, flags in layouts.items():
@@ -157,8 +158,10 @@ def saturation(model_dir: Path, requests: int, threads_total: int) -> dict[str, 
             measured[name] = run_load(http_target(url), texts, closed).summary()
     rate = round(0.9 * raw["throughput_rps"], 2)
     with served(model_dir, variant="int8") as url:  # the server's default layout
+        # A minute of arrivals: the achieved rate counts the drain of the last queued requests, which a short
+        # run would weigh too heavily.
         default_open = run_load(http_target(url), texts, LoadConfig(mode="open", rate_rps=rate, concurrency=64,
-                                                                     requests=max(int(rate * 20), 100), warmup_requests=10)).summary()
+                                                                     requests=max(int(rate * 60), 100), warmup_requests=10)).summary()
     return {"raw_sessions_saturation": raw, "layouts_closed_loop": measured,
             "default_layout_open_loop_at_90pct_raw": default_open, "open_loop_rate_rps": rate}
 
@@ -168,9 +171,12 @@ def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]
     from benchmarks.payloads import load_payloads
 
     texts = load_payloads()
-    with served(model_dir, variant="int8") as off_url, served(model_dir, variant="int8", batch_max_size=8, batch_wait_ms=5) as on_url:
-        return compare({"batching off": http_target(off_url), "batching on (8, 5 ms)": http_target(on_url)}, texts,
-                       LoadConfig(concurrency=8, requests=requests, warmup_requests=20), rounds=rounds)
+    with served(model_dir, variant="int8", batch_max_size=1) as off_url, served(model_dir, variant="int8") as on_url, \
+            served(model_dir, variant="int8", batch_wait_ms=5) as wait_url:
+        targets = {"batching off": http_target(off_url), "batching on (8, 0 ms; default)": http_target(on_url),
+                   "batching on (8, 5 ms)": http_target(wait_url)}
+        return compare(targets, texts, LoadConfig(concurrency=8, requests=requests, warmup_requests=20), rounds=rounds,
+                       baseline="batching off")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,8 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="where the benchmark models live (default <state>/bench)")
     parser.add_argument("--tiny-model", type=Path, default=None, help="a trained tiny model dir with ONNX exports (part 3)")
     parser.add_argument("--lengths", default="32,64,128")
-    parser.add_argument("--requests", type=int, default=40, help="per target per round (part 1)")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=20, help="per target per round (part 1)")
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds: short rounds spread the machine's noise evenly")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--parts", default="1,2,3")
     parser.add_argument("--out", type=Path, default=None)
@@ -199,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if "2" in parts:
         out["saturation_64_tokens_int8"] = saturation(model_dir, 150, args.threads)
     if "3" in parts and args.tiny_model:
-        out["micro_batching_tiny"] = batching_gain(args.tiny_model, 400, args.rounds)
+        out["micro_batching_tiny"] = batching_gain(args.tiny_model, 200, args.rounds)
     text = json.dumps(out, indent=2, sort_keys=True)
     if args.out:
         args.out.write_text(text + "\n")

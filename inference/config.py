@@ -10,8 +10,8 @@ Environment variables (all optional):
 | `INTENT_SERVE_WORKERS`            | worker processes (else `SAGEMAKER_MODEL_SERVER_WORKERS`)  | 1                |
 | `INTENT_SERVE_THREADS`            | onnxruntime intra-op threads per worker                   | CPUs / workers   |
 | `INTENT_SERVE_VARIANT`            | int8 or fp32 (ONNX), torch (PyTorch eager baseline)       | int8             |
-| `INTENT_SERVE_BATCH_MAX_SIZE`     | micro-batching: most texts per model call; 1 turns it off | 1 (off)          |
-| `INTENT_SERVE_BATCH_WAIT_MS`      | micro-batching: longest wait for a batch to fill          | 5                |
+| `INTENT_SERVE_BATCH_MAX_SIZE`     | micro-batching: most texts per model call; 1 turns it off | 8                |
+| `INTENT_SERVE_BATCH_WAIT_MS`      | micro-batching: longest wait for a batch to fill          | 0                |
 | `INTENT_SERVE_MAX_INPUTS`         | most texts per request (413 beyond)                       | 64               |
 | `INTENT_SERVE_MAX_BODY_BYTES`     | largest request body (413 beyond)                         | 1048576          |
 | `INTENT_SERVE_MAX_TEXT_BYTES`     | largest single text, UTF-8 bytes (413 beyond)             | 16384            |
@@ -61,8 +61,11 @@ class ServerConfig:
     workers: int = 1
     threads: int | None = None
     variant: str = "int8"
-    batch_max_size: int = 1
-    batch_wait_ms: float = 5.0
+    # Opportunistic batching by default: a lone request runs at once (no wait), and requests that arrive while a
+    # model call runs share the next one. Measured on the base model: single-request latency as with batching
+    # off, about 10 % more throughput at saturation (docs/benchmarks.md).
+    batch_max_size: int = 8
+    batch_wait_ms: float = 0.0
     max_inputs: int = 64
     max_body_bytes: int = 1024 * 1024
     max_text_bytes: int = 16 * 1024

@@ -34,9 +34,10 @@ def _setting(
 @_setting("--threads", "INTENT_SERVE_THREADS", "CPUs/workers", "onnxruntime intra-op threads per worker.",
           type=click.IntRange(min=1))
 @_setting("--variant", "INTENT_SERVE_VARIANT", "int8", "int8 or fp32 (ONNX), or torch (PyTorch eager baseline; needs torch).", type=click.Choice(["int8", "fp32", "torch"]))
-@_setting("--batch-max-size", "INTENT_SERVE_BATCH_MAX_SIZE", "1 = off", "Micro-batching: most texts per model call.",
+@_setting("--batch-max-size", "INTENT_SERVE_BATCH_MAX_SIZE", "8", "Micro-batching: most texts per model call (1 = off).",
           type=click.IntRange(min=1))
-@_setting("--batch-wait-ms", "INTENT_SERVE_BATCH_WAIT_MS", "5", "Micro-batching: longest wait for a batch to fill.",
+@_setting("--batch-wait-ms", "INTENT_SERVE_BATCH_WAIT_MS", "0: only requests already waiting join",
+          "Micro-batching: longest wait for a batch to fill.",
           type=click.FloatRange(min=0))
 @_setting("--max-inputs", "INTENT_SERVE_MAX_INPUTS", "64", "Most texts per request.", type=click.IntRange(min=1))
 @_setting("--max-body-bytes", "INTENT_SERVE_MAX_BODY_BYTES", "1 MiB", "Largest request body.", type=click.IntRange(min=1))
@@ -45,6 +46,8 @@ def _setting(
 @_setting("--max-length", "INTENT_SERVE_MAX_LENGTH", "the model's", "Token truncation length.", type=click.IntRange(min=1))
 @_setting("--graceful-timeout", "INTENT_SERVE_GRACEFUL_TIMEOUT_S", "30", "Seconds in-flight requests may run after SIGTERM.",
           dest="graceful_timeout_s", type=click.FloatRange(min=0))
+@_setting("--spin", "INTENT_SERVE_SPIN", "auto", "Idle onnxruntime threads spin (auto: only with one worker).",
+          type=click.Choice(["auto", "on", "off"]))
 @_setting("--log-level", "INTENT_SERVE_LOG_LEVEL", "info", "Log level.",
           type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--download-dir", type=click.Path(path_type=Path), default=None,

@@ -26,7 +26,14 @@ from tests.conftest import ROOT
 def test_config_defaults() -> None:
     config = ServerConfig.from_env({})
     assert config.model_dir == Path("/opt/ml/model") and config.port == 8080 and config.workers == 1
-    assert config.variant == "int8" and not config.batching and config.max_inputs == 64
+    assert config.variant == "int8" and config.max_inputs == 64 and config.spin == "auto" and config.allow_spinning
+    # Opportunistic batching: on, but a lone request never waits for company.
+    assert config.batching and (config.batch_max_size, config.batch_wait_ms) == (8, 0.0)
+    assert not ServerConfig.from_env({"INTENT_SERVE_BATCH_MAX_SIZE": "1"}).batching
+    assert not ServerConfig.from_env({"INTENT_SERVE_WORKERS": "2"}).allow_spinning
+    assert ServerConfig.from_env({"INTENT_SERVE_WORKERS": "2", "INTENT_SERVE_SPIN": "ON"}).allow_spinning
+    with pytest.raises(ConfigError, match="spin must be one of auto, on, off"):
+        ServerConfig(spin="sometimes")
 
 
 def test_config_precedence_flags_over_env_over_defaults() -> None:
