@@ -121,13 +121,15 @@ def single_request(model_dir: Path, lengths: list[int], requests: int, rounds: i
     results: dict[str, Any] = {}
     with served(model_dir, variant="torch", workers=1, threads=threads) as torch_url, \
             served(model_dir, variant="fp32", workers=1, threads=threads) as fp32_url, \
-            served(model_dir, variant="int8", workers=1, threads=threads) as int8_url:
+            served(model_dir, variant="int8", workers=1, threads=threads) as int8_url, \
+            served(model_dir, variant="int8") as default_url:
         for length in lengths:
             texts = exact_length_texts(model_dir, length, 16)
             targets = {
                 "raw ORT int8 session": raw_session_target(model_dir, "int8", threads, texts),
                 "raw ORT fp32 session": raw_session_target(model_dir, "fp32", threads, texts),
                 "served ORT int8": http_target(int8_url),
+                "served ORT int8, default layout": http_target(default_url),
                 "served ORT fp32": http_target(fp32_url),
                 "served PyTorch eager": http_target(torch_url),
             }
@@ -146,11 +148,13 @@ def saturation(model_dir: Path, requests: int, threads_total: int) -> dict[str, 
     raw = run_load(raw_session_target(model_dir, "int8", 1, texts), texts,
                    LoadConfig(concurrency=threads_total, requests=requests, warmup_requests=10)).summary()
     layouts = {
-        f"1 worker x {threads_total} threads, no batching": {"workers": 1, "threads": threads_total, "batch_max_size": 1},
-        f"1 worker x {threads_total} threads, batching 8/0ms (default)": {"workers": 1, "threads": threads_total},
-        f"1 worker x {threads_total} threads, batching 8/5ms": {"workers": 1, "threads": threads_total, "batch_wait_ms": 5},
+        f"{threads_total} workers x 1 thread, batching 8/0ms (default)": {},
         f"{threads_total} workers x 1 thread, no batching": {"workers": threads_total, "threads": 1, "batch_max_size": 1},
-        f"{threads_total} workers x 1 thread, batching 8/0ms": {"workers": threads_total, "threads": 1},
+        f"1 worker x {threads_total} threads, no batching": {"workers": 1, "threads": threads_total, "batch_max_size": 1},
+        f"1 worker x {threads_total} threads, no batching, no spinning": {"workers": 1, "threads": threads_total,
+                                                                         "batch_max_size": 1, "spin": "off"},
+        f"1 worker x {threads_total} threads, batching 8/0ms": {"workers": 1, "threads": threads_total},
+        f"1 worker x {threads_total} threads, batching 8/5ms": {"workers": 1, "threads": threads_total, "batch_wait_ms": 5},
     }
     measured = {}
     for name, flags in layouts.items():
@@ -171,12 +175,17 @@ def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]
     from benchmarks.payloads import load_payloads
 
     texts = load_payloads()
-    with served(model_dir, variant="int8", batch_max_size=1) as off_url, served(model_dir, variant="int8") as on_url, \
-            served(model_dir, variant="int8", batch_wait_ms=5) as wait_url:
-        targets = {"batching off": http_target(off_url), "batching on (8, 0 ms; default)": http_target(on_url),
-                   "batching on (8, 5 ms)": http_target(wait_url)}
+    with served(model_dir, variant="int8", workers=1, batch_max_size=1) as off_url, \
+            served(model_dir, variant="int8", workers=1) as on_url, \
+            served(model_dir, variant="int8", workers=1, batch_wait_ms=5) as wait_url, \
+            served(model_dir, variant="int8", batch_max_size=1) as default_off_url, \
+            served(model_dir, variant="int8") as default_url:
+        targets = {"1 worker, batching off": http_target(off_url), "1 worker, batching on (8, 0 ms)": http_target(on_url),
+                   "1 worker, batching on (8, 5 ms)": http_target(wait_url),
+                   "default workers, batching off": http_target(default_off_url),
+                   "default workers, batching on (8, 0 ms; default)": http_target(default_url)}
         return compare(targets, texts, LoadConfig(concurrency=8, requests=requests, warmup_requests=20), rounds=rounds,
-                       baseline="batching off")
+                       baseline="1 worker, batching off")
 
 
 def main(argv: list[str] | None = None) -> int:

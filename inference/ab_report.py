@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inference.variants import EndpointError, Guard, VariantStats
+from inference.variants import DeploymentError, Guard, VariantStats
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,14 @@ def pinned_predictions(runtime_client: Any, endpoint: str, variant: str, texts: 
             )
         except Exception as exc:
             error = getattr(exc, "response", {}).get("Error", {})
-            raise EndpointError(
+            raise DeploymentError(
                 f"variant {variant!r} of {endpoint!r} failed on the report sample: "
                 f"{error.get('Code', type(exc).__name__)}: {error.get('Message', exc)}",
                 hint="check `mlops endpoint status`; the sample must be texts the model server accepts",
             ) from exc
         answered = response.get("InvokedProductionVariant")
         if answered and answered != variant:
-            raise EndpointError(f"asked for variant {variant!r} but {answered!r} answered: the endpoint ignores TargetVariant")
+            raise DeploymentError(f"asked for variant {variant!r} but {answered!r} answered: the endpoint ignores TargetVariant")
         payload = json.loads(response["Body"].read())
         intents += [p["intent"] for p in payload["predictions"]]
     return intents
@@ -81,9 +81,9 @@ def build_report(
     """Per-variant evidence, agreement with the baseline, and the verdict on the candidate."""
     for role, name in (("candidate", candidate), ("baseline", baseline)):
         if name not in traffic:
-            raise EndpointError(f"{role} variant {name!r} is not on {endpoint!r}", hint=f"variants: {', '.join(traffic)}")
+            raise DeploymentError(f"{role} variant {name!r} is not on {endpoint!r}", hint=f"variants: {', '.join(traffic)}")
     if candidate == baseline:
-        raise EndpointError(f"the candidate and the baseline are the same variant ({candidate!r})",
+        raise DeploymentError(f"the candidate and the baseline are the same variant ({candidate!r})",
                             hint="name two different variants with --candidate and --baseline")
     total = sum(s.invocations for s in traffic.values())
     variants: dict[str, dict[str, Any]] = {}

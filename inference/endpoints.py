@@ -27,7 +27,7 @@ from typing import Any
 
 from inference.variant_metrics import MetricsSource
 from inference.variants import (
-    EndpointError,
+    DeploymentError,
     Guard,
     VariantStats,
     check_name,
@@ -66,9 +66,9 @@ class VariantDeployment:
     def __post_init__(self) -> None:
         check_name("variant", self.name)
         if self.instance_count < 1:
-            raise EndpointError(f"variant {self.name!r}: instance count must be at least 1, got {self.instance_count}")
+            raise DeploymentError(f"variant {self.name!r}: instance count must be at least 1, got {self.instance_count}")
         if not self.model_data_url:
-            raise EndpointError(f"variant {self.name!r} has no model data URL")
+            raise DeploymentError(f"variant {self.name!r} has no model data URL")
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,9 @@ class DataCapture:
 
     def __post_init__(self) -> None:
         if not self.destination_s3_uri.startswith("s3://"):
-            raise EndpointError(f"data capture destination must be an s3:// URI, got {self.destination_s3_uri!r}")
+            raise DeploymentError(f"data capture destination must be an s3:// URI, got {self.destination_s3_uri!r}")
         if not 0 <= self.sampling_percent <= 100:
-            raise EndpointError(f"data capture sampling must be 0-100 percent, got {self.sampling_percent}")
+            raise DeploymentError(f"data capture sampling must be 0-100 percent, got {self.sampling_percent}")
 
     def config(self) -> dict[str, Any]:
         """The DataCaptureConfig structure."""
@@ -108,11 +108,11 @@ class Guardrails:
 
     def __post_init__(self) -> None:
         if self.mode not in ("canary", "linear", "all_at_once"):
-            raise EndpointError(f"guardrail mode must be canary, linear or all_at_once, got {self.mode!r}")
+            raise DeploymentError(f"guardrail mode must be canary, linear or all_at_once, got {self.mode!r}")
         if not 1 <= self.step_percent <= 99:
-            raise EndpointError(f"guardrail step must be 1-99 percent of capacity, got {self.step_percent}")
+            raise DeploymentError(f"guardrail step must be 1-99 percent of capacity, got {self.step_percent}")
         if self.wait_s < 0 or self.termination_wait_s < 0 or self.max_execution_s < 600:
-            raise EndpointError("guardrail waits must be >= 0 and the maximum execution time at least 600 s")
+            raise DeploymentError("guardrail waits must be >= 0 and the maximum execution time at least 600 s")
 
     def deployment_config(self) -> dict[str, Any]:
         """The DeploymentConfig structure for CreateEndpoint/UpdateEndpoint."""
@@ -146,11 +146,11 @@ class Autoscaling:
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_instances <= self.max_instances:
-            raise EndpointError(
+            raise DeploymentError(
                 f"autoscaling needs 1 <= min <= max instances, got min {self.min_instances}, max {self.max_instances}"
             )
         if self.target_invocations_per_instance <= 0:
-            raise EndpointError("the autoscaling target (invocations per instance per minute) must be positive")
+            raise DeploymentError("the autoscaling target (invocations per instance per minute) must be positive")
 
 
 @dataclass
@@ -217,7 +217,7 @@ class EndpointManager:
             return self.sm.describe_endpoint(EndpointName=endpoint)
         except Exception as exc:
             if _not_found(exc):
-                raise EndpointError(
+                raise DeploymentError(
                     f"endpoint {endpoint!r} does not exist", hint="deploy it first: `mlops endpoint deploy ENDPOINT`"
                 ) from exc
             raise
@@ -226,7 +226,7 @@ class EndpointManager:
         """Whether the endpoint exists (in any status)."""
         try:
             self.describe(endpoint)
-        except EndpointError:
+        except DeploymentError:
             return False
         return True
 
@@ -298,11 +298,11 @@ class EndpointManager:
         check_name("endpoint", endpoint)
         check_unique("variant", [v.name for v in variants])
         if not variants:
-            raise EndpointError("no variants to deploy", hint="e.g. --variant champion=champion --variant challenger=challenger")
+            raise DeploymentError("no variants to deploy", hint="e.g. --variant champion=champion --variant challenger=challenger")
         check_weights({v.name: v.weight for v in variants})
         existing = self.describe(endpoint) if self.exists(endpoint) else None
         if existing is not None and existing["EndpointStatus"] not in ("InService", "Failed"):
-            raise EndpointError(
+            raise DeploymentError(
                 f"endpoint {endpoint!r} is {existing['EndpointStatus']}: it cannot be updated now",
                 hint="wait until it is InService (`mlops endpoint status`)",
             )
@@ -373,7 +373,7 @@ class EndpointManager:
         deadline = self.clock() + self.timeout_s
         while self.exists(endpoint):
             if self.clock() > deadline:
-                raise EndpointError(f"endpoint {endpoint!r} still exists {self.timeout_s:.0f} s after DeleteEndpoint")
+                raise DeploymentError(f"endpoint {endpoint!r} still exists {self.timeout_s:.0f} s after DeleteEndpoint")
             self.sleep(self.poll_s)
 
     def _ensure_model(self, endpoint: str, variant: VariantDeployment, role_arn: str, created: list[str]) -> str:
@@ -441,7 +441,7 @@ class EndpointManager:
         self._pending_autoscaling = saved
 
     def wait(self, endpoint: str, config_name: str | None = None) -> dict[str, Any]:
-        """Poll until InService on config_name; EndpointError if it fails, or if an update was rolled back."""
+        """Poll until InService on config_name; DeploymentError if it fails, or if an update was rolled back."""
         deadline = self.clock() + self.timeout_s
         while True:
             described = self.describe(endpoint)
@@ -449,7 +449,7 @@ class EndpointManager:
             if status == "InService":
                 if config_name and described["EndpointConfigName"] != config_name:
                     self._after_update(endpoint)
-                    raise EndpointError(
+                    raise DeploymentError(
                         f"the update of {endpoint!r} to {config_name} failed and was rolled back: "
                         f"{described.get('FailureReason') or 'no reason given'}; it still serves "
                         f"{described['EndpointConfigName']}",
@@ -459,12 +459,12 @@ class EndpointManager:
                 return described
             if status in ("Failed", "OutOfService"):
                 self._after_update(endpoint)
-                raise EndpointError(
+                raise DeploymentError(
                     f"endpoint {endpoint!r} is {status}: {described.get('FailureReason') or 'no reason given'}",
                     hint="see the endpoint's CloudWatch logs (/aws/sagemaker/Endpoints/...) or the local endpoint's log",
                 )
             if self.clock() > deadline:
-                raise EndpointError(
+                raise DeploymentError(
                     f"endpoint {endpoint!r} still {status} after {self.timeout_s:.0f} s",
                     hint="check it with `mlops endpoint status`; the update goes on in the background",
                 )
@@ -509,7 +509,7 @@ class EndpointManager:
     ) -> ShiftOutcome:
         """Give `variant` each step's percentage in turn, baking between; revert all weights on a guard violation."""
         if bake_s < 0:
-            raise EndpointError(f"bake time must be >= 0 s, got {bake_s}")
+            raise DeploymentError(f"bake time must be >= 0 s, got {bake_s}")
         original = self.current_weights(endpoint)
         weights_for_share(original, variant, steps[0])  # unknown variant: fail before touching anything
         taken: list[dict[str, Any]] = []
@@ -545,7 +545,7 @@ class EndpointManager:
         for variant in self.status(endpoint)["variants"]:
             if variant["variant"] == winner:
                 return {"registered_model": variant["registered_model"] or "", "model_version": variant["model_version"] or ""}
-        raise EndpointError(
+        raise DeploymentError(
             f"no variant named {winner!r} on endpoint {endpoint!r}",
             hint=f"its variants are: {', '.join(self.current_weights(endpoint))}",
         )
@@ -554,7 +554,7 @@ class EndpointManager:
         """Serve only `winner` (all traffic, same model and instances); the other variants leave the endpoint."""
         described = self.describe(endpoint)
         if described["EndpointStatus"] != "InService":
-            raise EndpointError(f"endpoint {endpoint!r} is {described['EndpointStatus']}, not InService")
+            raise DeploymentError(f"endpoint {endpoint!r} is {described['EndpointStatus']}, not InService")
         model = self.winner_model(endpoint, winner)
         config = self.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
         spec = next(v for v in config["ProductionVariants"] if v["VariantName"] == winner)
@@ -586,7 +586,7 @@ class EndpointManager:
         tags = self._config_tags(current)
         previous = tags.get(TAG_PREVIOUS_CONFIG)
         if not previous:
-            raise EndpointError(
+            raise DeploymentError(
                 f"endpoint {endpoint!r} has no previous config to roll back to ({described['EndpointConfigName']} is the first)",
                 hint="deploy the variants you want with `mlops endpoint deploy`",
             )
@@ -594,7 +594,7 @@ class EndpointManager:
             self.sm.describe_endpoint_config(EndpointConfigName=previous)
         except Exception as exc:
             if _not_found(exc):
-                raise EndpointError(f"the previous config {previous} of {endpoint!r} was deleted: cannot roll back") from exc
+                raise DeploymentError(f"the previous config {previous} of {endpoint!r} was deleted: cannot roll back") from exc
             raise
         return {"endpoint": endpoint, "from_config": described["EndpointConfigName"], "to_config": previous,
                 "promoted_version": tags.get(TAG_PROMOTED_VERSION), "promoted_model": tags.get(TAG_PROMOTED_MODEL)}
@@ -612,7 +612,7 @@ class EndpointManager:
 
     def _require_autoscaling(self) -> Any:
         if self.autoscaling is None:
-            raise EndpointError("autoscaling needs the Application Auto Scaling API, which this target lacks",
+            raise DeploymentError("autoscaling needs the Application Auto Scaling API, which this target lacks",
                                 hint="autoscaling applies to SageMaker endpoints on AWS, not to the local endpoint")
         return self.autoscaling
 
@@ -683,7 +683,7 @@ class EndpointManager:
     def create_alarms(self, endpoint: str, variants: Sequence[str], guard: Guard) -> list[str]:
         """CloudWatch alarms per variant (5XX errors, p95 model latency) for blue/green auto-rollback."""
         if self.cloudwatch is None:
-            raise EndpointError("guardrail alarms need CloudWatch, which this target lacks",
+            raise DeploymentError("guardrail alarms need CloudWatch, which this target lacks",
                                 hint="guardrails apply to SageMaker endpoints on AWS")
         names = []
         for variant in variants:

@@ -40,7 +40,7 @@ from inference.local_sagemaker import ACCOUNT, REGION, ApiError, LocalSageMaker,
 from inference.logs import ACCESS_LOGGER, logging_config
 from inference.payload import BadRequest, Limits, check_content_length, check_content_type, parse_inputs
 from inference.server import read_body
-from inference.variants import EndpointError, check_name, check_unique, check_weights
+from inference.variants import DeploymentError, check_name, check_unique, check_weights
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger(ACCESS_LOGGER)
@@ -79,11 +79,11 @@ def check_variants(endpoint: str | None, variant_names: Sequence[str], weights: 
     """Validate an endpoint's name, variant names and weights as SageMaker would; return the weights (default equal)."""
     if endpoint is None:
         if variant_names or weights:
-            raise EndpointError("variants and weights need an endpoint name", hint="e.g. serve-local intents --variant a=DIR")
+            raise DeploymentError("variants and weights need an endpoint name", hint="e.g. serve-local intents --variant a=DIR")
         return {}
     check_name("endpoint", endpoint)
     if not variant_names:
-        raise EndpointError(f"endpoint {endpoint!r} has no variants", hint="add --variant NAME=MODEL (repeatable)")
+        raise DeploymentError(f"endpoint {endpoint!r} has no variants", hint="add --variant NAME=MODEL (repeatable)")
     check_unique("variant", variant_names)
     # The names the startup deployment gives its models and config must be valid SageMaker names too.
     for variant in variant_names:
@@ -93,7 +93,7 @@ def check_variants(endpoint: str | None, variant_names: Sequence[str], weights: 
         return dict.fromkeys(variant_names, 1.0)
     missing = [v for v in variant_names if v not in weights]
     if missing:
-        raise EndpointError(f"no weight given for variant {', '.join(map(repr, missing))}",
+        raise DeploymentError(f"no weight given for variant {', '.join(map(repr, missing))}",
                             hint="give every variant a weight, e.g. --weights champion=90,challenger=10")
     return check_weights(weights, known=variant_names)
 
@@ -125,10 +125,10 @@ async def _deploy_startup(sagemaker: LocalSageMaker, spec: StartupEndpoint) -> N
         })
         sagemaker.call("CreateEndpoint", {"EndpointName": spec.name, "EndpointConfigName": config})
     except ApiError as exc:
-        raise EndpointError(f"cannot create endpoint {spec.name!r}: {exc.message}") from None
+        raise DeploymentError(f"cannot create endpoint {spec.name!r}: {exc.message}") from None
     endpoint = await sagemaker.wait_deployed(spec.name)
     if endpoint.status != "InService":
-        raise EndpointError(f"endpoint {spec.name!r} failed to start: {endpoint.failure_reason}")
+        raise DeploymentError(f"endpoint {spec.name!r} failed to start: {endpoint.failure_reason}")
 
 
 # ------------------------------------------------------------------------------------------ control plane
@@ -324,7 +324,7 @@ def create_app(*, work_dir: Path, threads: int | None = None, startup: StartupEn
         if startup is not None:
             try:
                 await _deploy_startup(sagemaker, startup)
-            except EndpointError as exc:
+            except DeploymentError as exc:
                 log.error("startup endpoint failed: %s", exc)
                 app.state.startup_error = exc  # serve_local re-raises it once uvicorn has given up
                 raise
@@ -370,7 +370,7 @@ def serve_local(host: str = "127.0.0.1", port: int = 8080, *, endpoint: str | No
         log_level: debug, info, warning or error.
 
     Raises:
-        EndpointError, ModelError: a bad name, weight or model path (before anything starts), or a startup endpoint
+        DeploymentError, ModelError: a bad name, weight or model path (before anything starts), or a startup endpoint
             whose models fail to load.
     """
     import uvicorn

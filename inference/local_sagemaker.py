@@ -32,7 +32,7 @@ from typing import Any
 from inference.config import ServerConfig
 from inference.payload import Limits
 from inference.predictor import OnnxPredictor, default_threads, onnx_path
-from inference.variants import EndpointError, VariantStats, check_name, check_unique, check_weights, traffic_shares
+from inference.variants import DeploymentError, VariantStats, check_name, check_unique, check_weights, traffic_shares
 from ml.errors import MlopsError
 from ml.model import MODEL_INFO_FILE
 
@@ -76,34 +76,34 @@ def arn(kind: str, name: str) -> str:
 
 
 def model_path_from_url(url: str) -> Path:
-    """`file:///abs/path` or `/abs/path` -> Path; anything else (s3://, relative paths) is an EndpointError."""
+    """`file:///abs/path` or `/abs/path` -> Path; anything else (s3://, relative paths) is an DeploymentError."""
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost"):
-            raise EndpointError(f"ModelDataUrl {url!r} names a remote host", hint="use file:///absolute/path")
+            raise DeploymentError(f"ModelDataUrl {url!r} names a remote host", hint="use file:///absolute/path")
         path = Path(urllib.parse.unquote(parsed.path))
     elif parsed.scheme == "":
         path = Path(url)
     else:
-        raise EndpointError(
+        raise DeploymentError(
             f"ModelDataUrl {url!r} is not a local path: the local endpoint serves file paths only",
             hint="download the model.tar.gz and pass file:///absolute/path/model.tar.gz",
         )
     if not path.is_absolute():
-        raise EndpointError(f"ModelDataUrl {url!r} is a relative path", hint="use an absolute path or file:///absolute/path")
+        raise DeploymentError(f"ModelDataUrl {url!r} is a relative path", hint="use an absolute path or file:///absolute/path")
     return path
 
 
 def check_model_source(path: Path, variant: str = "int8") -> Path:
-    """A model directory with the ONNX variant, or a tar archive (checked when loaded); else ModelError/EndpointError."""
+    """A model directory with the ONNX variant, or a tar archive (checked when loaded); else ModelError/DeploymentError."""
     path = Path(path)
     if path.is_dir():
         onnx_path(path, variant)
     elif path.is_file():
         if not tarfile.is_tarfile(path):
-            raise EndpointError(f"{path} is neither a model directory nor a model.tar.gz", hint="pass either of them")
+            raise DeploymentError(f"{path} is neither a model directory nor a model.tar.gz", hint="pass either of them")
     else:
-        raise EndpointError(f"model not found: {path}", hint="pass an exported model directory or its model.tar.gz")
+        raise DeploymentError(f"model not found: {path}", hint="pass an exported model directory or its model.tar.gz")
     return path
 
 
@@ -381,7 +381,7 @@ def _param(params: Mapping[str, Any], key: str, kind: type | tuple[type, ...], *
 def _name(params: Mapping[str, Any], key: str, kind: str) -> str:
     try:
         return check_name(kind, _param(params, key, str))
-    except EndpointError as exc:
+    except DeploymentError as exc:
         raise _from_user_error(exc) from None
 
 
@@ -475,7 +475,7 @@ class LocalSageMaker:
         try:
             config = ServerConfig.from_env({str(k): str(v) for k, v in environment.items()})
             if config.variant == "torch":
-                raise EndpointError("INTENT_SERVE_VARIANT=torch is not served by the local endpoint", hint="use int8 or fp32")
+                raise DeploymentError("INTENT_SERVE_VARIANT=torch is not served by the local endpoint", hint="use int8 or fp32")
             source = check_model_source(model_path_from_url(url), config.variant)
         except MlopsError as exc:
             raise _from_user_error(exc) from None
@@ -542,7 +542,7 @@ class LocalSageMaker:
         try:
             check_unique("variant", [v.name for v in variants])
             check_weights({v.name: v.weight for v in variants})
-        except EndpointError as exc:
+        except DeploymentError as exc:
             raise _from_user_error(exc) from None
         for variant in variants:
             self._model(variant.model_name)
@@ -635,7 +635,7 @@ class LocalSageMaker:
             names = check_unique("variant", [_param(item, "VariantName", str) for item in desired])
             unknown = [n for n in names if n not in live.variants]
             if unknown:
-                raise EndpointError(f"no variant named {', '.join(map(repr, unknown))} on endpoint {endpoint.name!r}",
+                raise DeploymentError(f"no variant named {', '.join(map(repr, unknown))} on endpoint {endpoint.name!r}",
                                     hint=f"its variants are: {', '.join(live.variants)}")
             for item in desired:
                 weight = _param(item, "DesiredWeight", (int, float), default=None)
@@ -644,10 +644,10 @@ class LocalSageMaker:
                     weights[item["VariantName"]] = float(weight)
                 if count is not None:
                     if count < 0:
-                        raise EndpointError(f"DesiredInstanceCount of variant {item['VariantName']!r} must be at least 0")
+                        raise DeploymentError(f"DesiredInstanceCount of variant {item['VariantName']!r} must be at least 0")
                     counts[item["VariantName"]] = count  # recorded and reported; one process serves every variant
             check_weights(weights, known=live.variants)  # each >= 0, and the new sum must still send traffic somewhere
-        except EndpointError as exc:
+        except DeploymentError as exc:
             raise _from_user_error(exc) from None
         endpoint.live = endpoint.live.with_weights(weights, counts)
         endpoint.modified = time.time()

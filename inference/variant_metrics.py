@@ -14,7 +14,7 @@ import urllib.request
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from inference.variants import EndpointError, VariantStats
+from inference.variants import DeploymentError, VariantStats
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +85,10 @@ class LocalEndpointMetrics:
             with urllib.request.urlopen(url, timeout=self.timeout_s) as resp:  # noqa: S310 - a URL the user configured
                 return json.loads(resp.read())
         except urllib.error.HTTPError as exc:
-            raise EndpointError(f"the local endpoint has no metrics for {endpoint!r}: HTTP {exc.code} {exc.read()[:200]!r}",
+            raise DeploymentError(f"the local endpoint has no metrics for {endpoint!r}: HTTP {exc.code} {exc.read()[:200]!r}",
                                 hint="check the endpoint name with `mlops endpoint status`") from exc
         except OSError as exc:
-            raise EndpointError(f"cannot reach the local endpoint at {self.url}: {exc}",
+            raise DeploymentError(f"cannot reach the local endpoint at {self.url}: {exc}",
                                 hint="start it with `mlops endpoint serve-local`") from exc
 
     def variant_stats(self, endpoint: str, variants: list[str], since: float, until: float) -> dict[str, VariantStats]:

@@ -22,14 +22,14 @@ NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 NAME_RULE = "1-63 characters: letters, digits and hyphens, starting and ending with a letter or digit"
 
 
-class EndpointError(MlopsError):
+class DeploymentError(MlopsError):
     """An endpoint, variant, weight or schedule cannot be used, or the endpoint is not in a usable state."""
 
 
 def check_name(kind: str, name: str) -> str:
-    """Return name if SageMaker accepts it as an endpoint/variant/model name, else raise EndpointError."""
+    """Return name if SageMaker accepts it as an endpoint/variant/model name, else raise DeploymentError."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise EndpointError(
+        raise DeploymentError(
             f"{kind} name {name!r} would be rejected by SageMaker", hint=f"{kind} names are {NAME_RULE}, e.g. 'challenger-v2'"
         )
     return name
@@ -41,7 +41,7 @@ def check_unique(kind: str, names: Iterable[str]) -> list[str]:
     for name in names:
         check_name(kind, name)
         if name in seen:
-            raise EndpointError(f"two {kind}s are named {name!r}", hint=f"give every {kind} its own name")
+            raise DeploymentError(f"two {kind}s are named {name!r}", hint=f"give every {kind} its own name")
         seen.append(name)
     return seen
 
@@ -50,19 +50,19 @@ def parse_weights(text: str | Sequence[str]) -> dict[str, float]:
     """`a=90,b=10` (or ["a=90", "b=10"]) -> {"a": 90.0, "b": 10.0}, validated by check_weights."""
     parts = [p.strip() for chunk in ([text] if isinstance(text, str) else text) for p in chunk.split(",") if p.strip()]
     if not parts:
-        raise EndpointError("no weights given", hint="use NAME=WEIGHT pairs, e.g. --weights champion=90,challenger=10")
+        raise DeploymentError("no weights given", hint="use NAME=WEIGHT pairs, e.g. --weights champion=90,challenger=10")
     weights: dict[str, float] = {}
     for part in parts:
         name, sep, value = part.partition("=")
         name = name.strip()
         if not sep:
-            raise EndpointError(f"weight {part!r} is not NAME=WEIGHT", hint="e.g. --weights champion=90,challenger=10")
+            raise DeploymentError(f"weight {part!r} is not NAME=WEIGHT", hint="e.g. --weights champion=90,challenger=10")
         try:
             weight = float(value)
         except ValueError:
-            raise EndpointError(f"weight of {name!r} is not a number: {value.strip()!r}", hint="e.g. champion=90") from None
+            raise DeploymentError(f"weight of {name!r} is not a number: {value.strip()!r}", hint="e.g. champion=90") from None
         if name in weights:
-            raise EndpointError(f"variant {name!r} is given two weights", hint="name each variant once")
+            raise DeploymentError(f"variant {name!r} is given two weights", hint="name each variant once")
         weights[name] = weight
     return check_weights(weights)
 
@@ -72,9 +72,9 @@ def check_weights(weights: Mapping[str, float], known: Iterable[str] | None = No
     check_unique("variant", weights)
     for name, weight in weights.items():
         if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
-            raise EndpointError(f"weight of variant {name!r} must be a finite number >= 0, got {weight!r}")
+            raise DeploymentError(f"weight of variant {name!r} must be a finite number >= 0, got {weight!r}")
     if not weights or sum(weights.values()) <= 0:
-        raise EndpointError(
+        raise DeploymentError(
             f"weights {dict(weights)} do not sum to a positive number: no variant would get traffic",
             hint="give at least one variant a weight above 0",
         )
@@ -82,7 +82,7 @@ def check_weights(weights: Mapping[str, float], known: Iterable[str] | None = No
         known = list(known)
         unknown = [n for n in weights if n not in known]
         if unknown:
-            raise EndpointError(
+            raise DeploymentError(
                 f"no variant named {', '.join(map(repr, unknown))} on the endpoint",
                 hint=f"its variants are: {', '.join(known) or '(none)'}",
             )
@@ -101,11 +101,11 @@ def parse_schedule(text: str | Sequence[float]) -> list[float]:
     try:
         steps = [float(str(s).strip().rstrip("%")) for s in raw if str(s).strip()]
     except ValueError:
-        raise EndpointError(f"schedule {text!r} is not a list of percentages", hint="e.g. --schedule 10,25,50,100") from None
+        raise DeploymentError(f"schedule {text!r} is not a list of percentages", hint="e.g. --schedule 10,25,50,100") from None
     if not steps:
-        raise EndpointError("the schedule is empty", hint="e.g. --schedule 10,25,50,100")
+        raise DeploymentError("the schedule is empty", hint="e.g. --schedule 10,25,50,100")
     if any(not (0 < s <= 100) for s in steps) or any(b <= a for a, b in zip(steps, steps[1:])):
-        raise EndpointError(
+        raise DeploymentError(
             f"schedule {steps} must be increasing percentages in (0, 100]", hint="e.g. --schedule 10,25,50,100"
         )
     return steps
@@ -115,7 +115,7 @@ def weights_for_share(current: Mapping[str, float], variant: str, percent: float
     """Weights (summing to 100) giving `variant` percent of traffic; the others keep their relative proportions."""
     check_weights(current)
     if variant not in current:
-        raise EndpointError(f"no variant named {variant!r} on the endpoint", hint=f"its variants are: {', '.join(current)}")
+        raise DeploymentError(f"no variant named {variant!r} on the endpoint", hint=f"its variants are: {', '.join(current)}")
     others = {n: w for n, w in current.items() if n != variant}
     rest = 100.0 - percent
     total = sum(others.values())
@@ -134,11 +134,11 @@ class Guard:
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_error_rate <= 1:
-            raise EndpointError(f"max error rate must be in [0, 1], got {self.max_error_rate}", hint="e.g. 0.01 for 1%")
+            raise DeploymentError(f"max error rate must be in [0, 1], got {self.max_error_rate}", hint="e.g. 0.01 for 1%")
         if self.max_p95_ms <= 0:
-            raise EndpointError(f"max p95 must be positive, got {self.max_p95_ms} ms", hint="e.g. 500")
+            raise DeploymentError(f"max p95 must be positive, got {self.max_p95_ms} ms", hint="e.g. 500")
         if self.min_invocations < 0:
-            raise EndpointError(f"min invocations must be >= 0, got {self.min_invocations}")
+            raise DeploymentError(f"min invocations must be >= 0, got {self.min_invocations}")
 
 
 @dataclass(frozen=True)

@@ -129,12 +129,12 @@ def _guardrails(target: Target, endpoint_name: str, variants: list[str], mode: s
                 p95_ms: float) -> Any:
     """Create the alarms and the Guardrails for an update, or None without --guardrails."""
     from inference.endpoints import Guardrails
-    from inference.variants import EndpointError, Guard
+    from inference.variants import DeploymentError, Guard
 
     if not mode:
         return None
     if target.is_local:
-        raise EndpointError("deployment guardrails are a SageMaker feature: not on the local endpoint",
+        raise DeploymentError("deployment guardrails are a SageMaker feature: not on the local endpoint",
                             hint="drop --guardrails, or use a stepwise `mlops endpoint shift --schedule` locally")
     alarms = target.manager.create_alarms(endpoint_name, variants, Guard(max_p95_ms=p95_ms))
     return Guardrails(mode=mode, step_percent=step, wait_s=wait, alarms=tuple(alarms))
@@ -175,7 +175,7 @@ def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tup
            autoscale: str | None, no_wait: bool) -> None:
     """Deploy ENDPOINT with production variants built from registry versions (create, or update in place)."""
     from inference.endpoints import DataCapture, VariantDeployment
-    from inference.variants import EndpointError, check_name, check_unique, check_weights, parse_weights
+    from inference.variants import DeploymentError, check_name, check_unique, check_weights, parse_weights
     from mlops_cli.endpoint_models import resolve_models, upload_packages
 
     check_name("endpoint", endpoint_name)
@@ -186,19 +186,19 @@ def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tup
     weight_map = check_weights(parse_weights(weights or default_weights), names)
     missing = [n for n in names if n not in weight_map]
     if missing:
-        raise EndpointError(f"no weight given for variant(s) {', '.join(missing)}", hint="give every variant a weight")
+        raise DeploymentError(f"no weight given for variant(s) {', '.join(missing)}", hint="give every variant a weight")
     types = _per_variant("--instance-type", instance_types, names, "ml.m5.large", str)
     counts = _per_variant("--instance-count", instance_counts, names, "1", int)
     policy = _autoscaling(autoscale) if autoscale else None
     if target.is_local and (policy or data_capture):
-        raise EndpointError("autoscaling and data capture are SageMaker features: not on the local endpoint",
+        raise DeploymentError("autoscaling and data capture are SageMaker features: not on the local endpoint",
                             hint="drop those options, or deploy to AWS")
     capture = DataCapture(data_capture, capture_percent) if data_capture else None
     if not target.is_local:
         if not image_uri:
-            raise EndpointError("no serving image", hint="pass --image-uri (or MLOPS_SERVING_IMAGE): the image built from the Dockerfile")
+            raise DeploymentError("no serving image", hint="pass --image-uri (or MLOPS_SERVING_IMAGE): the image built from the Dockerfile")
         if not role:
-            raise EndpointError("no SageMaker execution role", hint="pass --role (or MLOPS_SAGEMAKER_ROLE_ARN)")
+            raise DeploymentError("no SageMaker execution role", hint="pass --role (or MLOPS_SAGEMAKER_ROLE_ARN)")
         from pipelines.sagemaker_pipeline import validate_role_arn
 
         validate_role_arn(role)
@@ -222,21 +222,21 @@ def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tup
 
 
 def _split_spec(spec: str) -> tuple[str, str]:
-    from inference.variants import EndpointError
+    from inference.variants import DeploymentError
 
     name, sep, model = spec.partition("=")
     if not sep or not name.strip() or not model.strip():
-        raise EndpointError(f"variant {spec!r} is not NAME=MODEL", hint="e.g. --variant challenger=models:/intent-classifier@challenger")
+        raise DeploymentError(f"variant {spec!r} is not NAME=MODEL", hint="e.g. --variant challenger=models:/intent-classifier@challenger")
     return name.strip(), model.strip()
 
 
 def _per_variant(option: str, values: tuple[str, ...], names: list[str], default: str, convert: Callable[[str], Any]) -> dict[str, Any]:
     """`VALUE` for every variant and/or `NAME=VALUE` for one, as {variant: value}."""
-    from inference.variants import EndpointError
+    from inference.variants import DeploymentError
 
     common = [v for v in values if "=" not in v]
     if len(common) > 1:
-        raise EndpointError(f"{option} is given twice for every variant: {', '.join(common)}",
+        raise DeploymentError(f"{option} is given twice for every variant: {', '.join(common)}",
                             hint=f"give one {option} VALUE, then NAME=VALUE for the exceptions")
     chosen = dict.fromkeys(names, common[0] if common else default)
     for value in values:
@@ -244,23 +244,23 @@ def _per_variant(option: str, values: tuple[str, ...], names: list[str], default
         if not sep:
             continue
         if name not in chosen:
-            raise EndpointError(f"{option} {value}: no variant named {name!r}", hint=f"variants: {', '.join(names)}")
+            raise DeploymentError(f"{option} {value}: no variant named {name!r}", hint=f"variants: {', '.join(names)}")
         chosen[name] = item
     try:
         return {name: convert(item) for name, item in chosen.items()}
     except ValueError:
-        raise EndpointError(f"{option}: {values} are not valid values") from None
+        raise DeploymentError(f"{option}: {values} are not valid values") from None
 
 
 def _autoscaling(text: str) -> Any:
     from inference.endpoints import Autoscaling
-    from inference.variants import EndpointError
+    from inference.variants import DeploymentError
 
     parts = text.split(":")
     try:
         low, high, target = int(parts[0]), int(parts[1]), float(parts[2])
     except (ValueError, IndexError):
-        raise EndpointError(f"--autoscale {text!r} is not MIN:MAX:TARGET", hint="e.g. --autoscale 1:4:70") from None
+        raise DeploymentError(f"--autoscale {text!r} is not MIN:MAX:TARGET", hint="e.g. --autoscale 1:4:70") from None
     return Autoscaling(low, high, target)
 
 
@@ -307,20 +307,20 @@ def status(endpoint_name: str, target: Target, as_json: bool) -> None:
 def shift(endpoint_name: str, target: Target, as_json: bool, weights: str | None, variant: str | None,
           schedule: str | None, bake_seconds: float, max_error_rate: float, max_p95_ms: float, min_invocations: int) -> None:
     """Change ENDPOINT's variant weights in place, at once (--weights) or stepwise with a revert guard (--schedule)."""
-    from inference.variants import EndpointError, Guard, parse_schedule, parse_weights
+    from inference.variants import DeploymentError, Guard, parse_schedule, parse_weights
 
     if bool(weights) == bool(schedule):
-        raise EndpointError("give either --weights or --schedule (with --variant)",
+        raise DeploymentError("give either --weights or --schedule (with --variant)",
                             hint="e.g. --weights champion=50,challenger=50, or --variant challenger --schedule 10,25,50,100")
     if weights:
         if variant:
-            raise EndpointError("--variant goes with --schedule, not with --weights")
+            raise DeploymentError("--variant goes with --schedule, not with --weights")
         result = target.manager.shift(endpoint_name, parse_weights(weights))
         emit({"endpoint": endpoint_name, "weights": result}, as_json=as_json,
              text=f"{endpoint_name}: " + ", ".join(f"{n}={w:g}" for n, w in result.items()))
         return
     if not variant:
-        raise EndpointError("--schedule needs --variant: the variant whose share grows", hint="e.g. --variant challenger")
+        raise DeploymentError("--schedule needs --variant: the variant whose share grows", hint="e.g. --variant challenger")
     steps = parse_schedule(schedule or "")
     guard = Guard(max_error_rate, max_p95_ms, min_invocations)
 
@@ -355,7 +355,7 @@ def promote(endpoint_name: str, target: Target, as_json: bool, variant: str, reg
             p95_budget_ms: float, reason: str | None, actor: str | None, guardrails: str | None, guardrail_step: int,
             guardrail_wait: int, guardrail_p95_ms: float) -> None:
     """Promote VARIANT on ENDPOINT: all traffic to it, the loser removed, and the champion alias moved to its version."""
-    from inference.variants import EndpointError
+    from inference.variants import DeploymentError
     from model_registry.promotion import promote as registry_promote
 
     model = target.manager.winner_model(endpoint_name, variant)
@@ -367,7 +367,7 @@ def promote(endpoint_name: str, target: Target, as_json: bool, variant: str, reg
     if use_registry:
         check = registry_promote(model["model_version"], dry_run=True, **gate_args)
         if not check.ok:
-            raise EndpointError(f"endpoint {endpoint_name} unchanged: {check.message}",
+            raise DeploymentError(f"endpoint {endpoint_name} unchanged: {check.message}",
                                 hint="see `mlops registry promote --dry-run`; or --no-registry to move traffic only")
     rails = _guardrails(target, endpoint_name, [variant], guardrails, guardrail_step, guardrail_wait, guardrail_p95_ms)
     result = target.manager.promote(endpoint_name, variant, guardrails=rails)
@@ -376,7 +376,7 @@ def promote(endpoint_name: str, target: Target, as_json: bool, variant: str, reg
         try:
             registry_result = registry_promote(model["model_version"], **gate_args)
             if not registry_result.ok:
-                raise EndpointError(registry_result.message)
+                raise DeploymentError(registry_result.message)
         except Exception:
             log.error("moving the champion alias failed; putting %s back on %s", endpoint_name, result["previous_config"])
             target.manager.rollback(endpoint_name)

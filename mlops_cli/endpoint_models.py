@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.variants import EndpointError
+from inference.variants import DeploymentError
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +57,13 @@ def resolve_models(pairs: list[tuple[str, str]], *, model_name: str, local: bool
 def _check_path(variant: str, path: Path, local: bool) -> Path:
     if path.is_dir():
         if not local:
-            raise EndpointError(
+            raise DeploymentError(
                 f"variant {variant}: {path} is a model directory; SageMaker needs a model.tar.gz",
                 hint="deploy a registry version (its package is built by the pipeline) or `mlops export` output",
             )
         return path
     if not path.name.endswith(".tar.gz"):
-        raise EndpointError(f"variant {variant}: {path} is neither a model directory nor a model.tar.gz")
+        raise DeploymentError(f"variant {variant}: {path} is neither a model directory nor a model.tar.gz")
     return path
 
 

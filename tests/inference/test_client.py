@@ -88,8 +88,8 @@ def test_slow_endpoint_times_out_falls_back_then_recovers(endpoint: ServerProces
     breaker = CircuitBreaker(failure_threshold=2, reset_timeout_s=1.0)
     client = IntentClient.for_url(endpoint.url, read_timeout=0.5, retries=1, local_model_dir=onnx_model, breaker=breaker)
     assert client.classify_one("warm the connection pool").source == "endpoint"
-    # A stopped process still accepts connections (the kernel queues them) but never answers: a hung endpoint.
-    os.kill(endpoint.proc.pid, signal.SIGSTOP)
+    # Stopped processes still accept connections (the kernel queues them) but never answer: a hung endpoint.
+    os.killpg(endpoint.proc.pid, signal.SIGSTOP)  # the whole group: the supervisor and its workers
     try:
         for _ in range(2):
             start = time.perf_counter()
@@ -101,7 +101,7 @@ def test_slow_endpoint_times_out_falls_back_then_recovers(endpoint: ServerProces
         assert client.classify_one("still down?").source == "local_onnx"
         assert time.perf_counter() - start < 0.3  # open circuit: no waiting on the endpoint
     finally:
-        os.kill(endpoint.proc.pid, signal.SIGCONT)
+        os.killpg(endpoint.proc.pid, signal.SIGCONT)
     time.sleep(1.1)  # the cooldown: the next call is the half-open probe
     assert breaker.state is State.HALF_OPEN
     assert client.classify_one("are you back?").source == "endpoint"

@@ -32,7 +32,7 @@ from inference.endpoints import (
     VariantDeployment,
 )
 from inference.variant_metrics import CloudWatchMetrics
-from inference.variants import EndpointError, Guard
+from inference.variants import DeploymentError, Guard
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/intent-serve:1.0"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
@@ -121,15 +121,15 @@ def test_shift_in_place_and_its_bad_inputs(manager: Any) -> None:
     mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
     assert mgr.shift(name, {"champion": 50, "challenger": 50}) == {"champion": 50.0, "challenger": 50.0}
     assert mgr.shift(name, {"challenger": 75}) == {"champion": 50.0, "challenger": 75.0}  # the other keeps its weight
-    with pytest.raises(EndpointError, match="no variant named 'shadow'"):
+    with pytest.raises(DeploymentError, match="no variant named 'shadow'"):
         mgr.shift(name, {"shadow": 10})
-    with pytest.raises(EndpointError, match="do not sum to a positive number"):
+    with pytest.raises(DeploymentError, match="do not sum to a positive number"):
         mgr.shift(name, {"champion": 0, "challenger": 0})
-    with pytest.raises(EndpointError, match="must be a finite number >= 0"):
+    with pytest.raises(DeploymentError, match="must be a finite number >= 0"):
         mgr.shift(name, {"champion": -1})
-    with pytest.raises(EndpointError, match="endpoint 'no-such-endpoint' does not exist"):
+    with pytest.raises(DeploymentError, match="endpoint 'no-such-endpoint' does not exist"):
         mgr.shift("no-such-endpoint", {"champion": 1})
-    with pytest.raises(EndpointError, match="would be rejected by SageMaker"):
+    with pytest.raises(DeploymentError, match="would be rejected by SageMaker"):
         mgr.shift("bad_endpoint_name", {"champion": 1})
     assert mgr.current_weights(name) == {"champion": 50.0, "challenger": 75.0}  # nothing changed by the failures
 
@@ -137,13 +137,13 @@ def test_shift_in_place_and_its_bad_inputs(manager: Any) -> None:
 def test_bad_deployments_fail_before_any_call(manager: Any) -> None:
     mgr, _, clients = manager
     before = len(clients["sagemaker"].list_models(MaxResults=100)["Models"])
-    with pytest.raises(EndpointError, match="two variants are named 'champion'"):
+    with pytest.raises(DeploymentError, match="two variants are named 'champion'"):
         mgr.deploy(_endpoint(), [*_variants(champion=1), *_variants(champion=1)], role_arn=ROLE)
-    with pytest.raises(EndpointError, match="variant name 'champion_v2' would be rejected"):
+    with pytest.raises(DeploymentError, match="variant name 'champion_v2' would be rejected"):
         mgr.deploy(_endpoint(), _variants(champion_v2=1), role_arn=ROLE)
-    with pytest.raises(EndpointError, match="do not sum to a positive number"):
+    with pytest.raises(DeploymentError, match="do not sum to a positive number"):
         mgr.deploy(_endpoint(), _variants(champion=0, challenger=0), role_arn=ROLE)
-    with pytest.raises(EndpointError, match="endpoint name 'x+' would be rejected"):
+    with pytest.raises(DeploymentError, match="endpoint name 'x+' would be rejected"):
         mgr.deploy("x" * 70, _variants(champion=1), role_arn=ROLE)
     assert len(clients["sagemaker"].list_models(MaxResults=100)["Models"]) == before
 
@@ -226,7 +226,7 @@ def test_promote_and_rollback_with_autoscaling_and_guardrails(manager: Any) -> N
     status = mgr.status(name)
     assert status["endpoint_config"] == first_config
     assert {v["variant"]: v["current_weight"] for v in status["variants"]} == {"champion": 90.0, "challenger": 10.0}
-    with pytest.raises(EndpointError, match="no previous config to roll back to"):
+    with pytest.raises(DeploymentError, match="no previous config to roll back to"):
         mgr.rollback(name)
 
 
@@ -247,9 +247,9 @@ def test_promoting_an_unknown_variant_or_endpoint_is_a_clear_error(manager: Any)
     name = _endpoint()
     mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
     count = len(replay.requests)
-    with pytest.raises(EndpointError, match="no variant named 'shadow'"):
+    with pytest.raises(DeploymentError, match="no variant named 'shadow'"):
         mgr.promote(name, "shadow")
-    with pytest.raises(EndpointError, match="does not exist"):
+    with pytest.raises(DeploymentError, match="does not exist"):
         mgr.promote("no-such-endpoint", "challenger")
     assert len(replay.requests) == count
 
@@ -266,7 +266,7 @@ def test_new_endpoint_with_guardrails_keeps_them_for_later_updates(manager: Any,
     routing = sent[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
     assert routing == {"Type": "LINEAR", "WaitIntervalInSeconds": 60, "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}}
     assert mgr.status(name)["status"] == "InService"
-    with pytest.raises(EndpointError, match="maximum execution time"):
+    with pytest.raises(DeploymentError, match="maximum execution time"):
         Guardrails(max_execution_s=60)
-    with pytest.raises(EndpointError, match="1 <= min <= max"):
+    with pytest.raises(DeploymentError, match="1 <= min <= max"):
         Autoscaling(3, 2)

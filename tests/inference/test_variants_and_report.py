@@ -6,7 +6,7 @@ import pytest
 
 from inference.ab_report import INCONCLUSIVE, PROMOTE, ROLLBACK, ReportPolicy, build_report, render_table
 from inference.variants import (
-    EndpointError,
+    DeploymentError,
     Guard,
     VariantStats,
     check_name,
@@ -24,7 +24,7 @@ def test_names_sagemaker_accepts(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["", "-a", "a-", "under_score", "dot.ted", "space d", "x" * 64, "é"])
 def test_names_sagemaker_rejects(name: str) -> None:
-    with pytest.raises(EndpointError, match="would be rejected by SageMaker"):
+    with pytest.raises(DeploymentError, match="would be rejected by SageMaker"):
         check_name("variant", name)
 
 
@@ -42,7 +42,7 @@ def test_weights_parse_and_validate() -> None:
         ("bad_name=1", "would be rejected"),
         ("", "no weights given"),
     ]:
-        with pytest.raises(EndpointError, match=message):
+        with pytest.raises(DeploymentError, match=message):
             parse_weights(text)
 
 
@@ -50,13 +50,13 @@ def test_schedules_and_the_weights_they_give() -> None:
     assert parse_schedule("10,25,50,100") == [10, 25, 50, 100]
     assert parse_schedule("5%, 100%") == [5, 100]
     for text in ("", "50,25", "0,10", "10,150", "10,x"):
-        with pytest.raises(EndpointError):
+        with pytest.raises(DeploymentError):
             parse_schedule(text)
     # The variant gets the share; the others keep their proportions among themselves.
     assert weights_for_share({"a": 90, "b": 10}, "b", 25) == {"a": 75.0, "b": 25.0}
     assert weights_for_share({"a": 60, "b": 20, "c": 20}, "c", 50) == {"a": 37.5, "b": 12.5, "c": 50.0}
     assert weights_for_share({"a": 0, "b": 0, "c": 1}, "c", 50) == {"a": 25.0, "b": 25.0, "c": 50.0}
-    with pytest.raises(EndpointError, match="no variant named 'z'"):
+    with pytest.raises(DeploymentError, match="no variant named 'z'"):
         weights_for_share({"a": 1}, "z", 10)
 
 
@@ -68,7 +68,7 @@ def test_variant_stats_and_guard() -> None:
         "b: error rate 1.96% (2/102) > 1.00%", "b: p95 latency 95.0 ms > 90.0 ms"]
     assert stats.violations(Guard(max_error_rate=0.0, min_invocations=1000)) == []  # too few requests to judge
     assert VariantStats.from_samples("c", [], errors=0).p95_ms is None
-    with pytest.raises(EndpointError):
+    with pytest.raises(DeploymentError):
         Guard(max_error_rate=2)
 
 
@@ -111,7 +111,7 @@ def test_report_agreement_distribution_and_bad_roles() -> None:
     assert report["agreement"] == 0.75
     assert report["variants"]["champion"]["prediction_distribution"] == {"code": 0.25, "qa": 0.75}
     assert report["variants"]["challenger"]["sample_accuracy"] == 0.75
-    with pytest.raises(EndpointError, match="candidate variant 'shadow'"):
+    with pytest.raises(DeploymentError, match="candidate variant 'shadow'"):
         build_report("ep", _traffic(), candidate="shadow", baseline="champion")
-    with pytest.raises(EndpointError, match="the same variant"):
+    with pytest.raises(DeploymentError, match="the same variant"):
         build_report("ep", _traffic(), candidate="champion", baseline="champion")
