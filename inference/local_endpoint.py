@@ -392,7 +392,7 @@ def serve_local(host: str = "127.0.0.1", port: int = 8080, *, endpoint: str | No
             app,
             host=host,
             port=port,
-            http="h11",  # pinned like the model server: its body-limit behaviour was tested on h11
+            http="inference.http_protocol:NoDelayH11Protocol",  # the model server's h11 with TCP_NODELAY
             lifespan="on",
             log_config=logging_config(log_level),
             access_log=False,

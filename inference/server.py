@@ -327,8 +327,8 @@ def serve(config: ServerConfig) -> None:
             port=config.port,
             workers=config.workers,
             # Pinned: the body-limit and graceful-close behaviour was tested on h11; 'auto' would switch to
-            # httptools wherever it happens to be installed.
-            http="h11",
+            # httptools wherever it happens to be installed. The subclass only adds TCP_NODELAY.
+            http="inference.http_protocol:NoDelayH11Protocol",
             lifespan="on",
             log_config=logging_config(config.log_level),
             access_log=False,

@@ -1,0 +1,25 @@
+"""uvicorn's h11 protocol with TCP_NODELAY on every connection.
+
+asyncio sets TCP_NODELAY itself only on sockets whose protocol number is IPPROTO_TCP. With several workers,
+uvicorn binds the listening socket with protocol 0, so accepted connections keep Nagle's algorithm: the response
+body, written after the headers, then waits for the client's delayed ACK. That added about 40 ms to every request
+with two workers (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+class NoDelayH11Protocol(H11Protocol):
+    """H11Protocol that turns Nagle's algorithm off before the first byte is exchanged."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Set TCP_NODELAY on TCP connections, then hand over to uvicorn."""
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
