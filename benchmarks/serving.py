@@ -122,14 +122,14 @@ def single_request(model_dir: Path, lengths: list[int], requests: int, rounds: i
     with served(model_dir, variant="torch", workers=1, threads=threads) as torch_url, \
             served(model_dir, variant="fp32", workers=1, threads=threads) as fp32_url, \
             served(model_dir, variant="int8", workers=1, threads=threads) as int8_url, \
-            served(model_dir, variant="int8") as default_url:
+            served(model_dir, variant="int8", workers=threads, threads=1) as per_core_url:
         for length in lengths:
             texts = exact_length_texts(model_dir, length, 16)
             targets = {
                 "raw ORT int8 session": raw_session_target(model_dir, "int8", threads, texts),
                 "raw ORT fp32 session": raw_session_target(model_dir, "fp32", threads, texts),
                 "served ORT int8": http_target(int8_url),
-                "served ORT int8, default layout": http_target(default_url),
+                f"served ORT int8, {threads} workers x 1 thread": http_target(per_core_url),
                 "served ORT fp32": http_target(fp32_url),
                 "served PyTorch eager": http_target(torch_url),
             }
@@ -148,12 +148,13 @@ def saturation(model_dir: Path, requests: int, threads_total: int) -> dict[str, 
     raw = run_load(raw_session_target(model_dir, "int8", 1, texts), texts,
                    LoadConfig(concurrency=threads_total, requests=requests, warmup_requests=10)).summary()
     layouts = {
-        f"{threads_total} workers x 1 thread, batching 8/0ms (default)": {},
-        f"{threads_total} workers x 1 thread, no batching": {"workers": threads_total, "threads": 1, "batch_max_size": 1},
+        f"1 worker x {threads_total} threads, batching 8/0ms (default)": {},
+        f"1 worker x {threads_total} threads, batching 8/0ms, no spinning": {"spin": "off"},
         f"1 worker x {threads_total} threads, no batching": {"workers": 1, "threads": threads_total, "batch_max_size": 1},
         f"1 worker x {threads_total} threads, no batching, no spinning": {"workers": 1, "threads": threads_total,
                                                                          "batch_max_size": 1, "spin": "off"},
-        f"1 worker x {threads_total} threads, batching 8/0ms": {"workers": 1, "threads": threads_total},
+        f"{threads_total} workers x 1 thread, batching 8/0ms": {"workers": threads_total, "threads": 1},
+        f"{threads_total} workers x 1 thread, no batching": {"workers": threads_total, "threads": 1, "batch_max_size": 1},
         f"1 worker x {threads_total} threads, batching 8/5ms": {"workers": 1, "threads": threads_total, "batch_wait_ms": 5},
     }
     measured = {}
@@ -178,12 +179,13 @@ def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]
     with served(model_dir, variant="int8", workers=1, batch_max_size=1) as off_url, \
             served(model_dir, variant="int8", workers=1) as on_url, \
             served(model_dir, variant="int8", workers=1, batch_wait_ms=5) as wait_url, \
-            served(model_dir, variant="int8", batch_max_size=1) as default_off_url, \
-            served(model_dir, variant="int8") as default_url:
-        targets = {"1 worker, batching off": http_target(off_url), "1 worker, batching on (8, 0 ms)": http_target(on_url),
+            served(model_dir, variant="int8", workers=2, batch_max_size=1) as two_off_url, \
+            served(model_dir, variant="int8", workers=2) as two_on_url:
+        targets = {"1 worker, batching off": http_target(off_url),
+                   "1 worker, batching on (8, 0 ms; default)": http_target(on_url),
                    "1 worker, batching on (8, 5 ms)": http_target(wait_url),
-                   "default workers, batching off": http_target(default_off_url),
-                   "default workers, batching on (8, 0 ms; default)": http_target(default_url)}
+                   "2 workers, batching off": http_target(two_off_url),
+                   "2 workers, batching on (8, 0 ms)": http_target(two_on_url)}
         return compare(targets, texts, LoadConfig(concurrency=8, requests=requests, warmup_requests=20), rounds=rounds,
                        baseline="1 worker, batching off")
 
