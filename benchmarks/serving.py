@@ -148,12 +148,13 @@ def saturation(model_dir: Path, requests: int, threads_total: int) -> dict[str, 
     raw = run_load(raw_session_target(model_dir, "int8", 1, texts), texts,
                    LoadConfig(concurrency=threads_total, requests=requests, warmup_requests=10)).summary()
     layouts = {
-        f"1 worker x {threads_total} threads, batching 8/0ms (default)": {},
-        f"1 worker x {threads_total} threads, batching 8/0ms, no spinning": {"spin": "off"},
+        f"{threads_total} workers x 1 thread, batching 8/0ms (default)": {},
+        f"1 worker x {threads_total} threads, batching 8/0ms": {"workers": 1, "threads": threads_total},
+        f"1 worker x {threads_total} threads, batching 8/0ms, no spinning": {"workers": 1, "threads": threads_total,
+                                                                            "spin": "off"},
         f"1 worker x {threads_total} threads, no batching": {"workers": 1, "threads": threads_total, "batch_max_size": 1},
         f"1 worker x {threads_total} threads, no batching, no spinning": {"workers": 1, "threads": threads_total,
                                                                          "batch_max_size": 1, "spin": "off"},
-        f"{threads_total} workers x 1 thread, batching 8/0ms": {"workers": threads_total, "threads": 1},
         f"{threads_total} workers x 1 thread, no batching": {"workers": threads_total, "threads": 1, "batch_max_size": 1},
         f"1 worker x {threads_total} threads, batching 8/5ms": {"workers": 1, "threads": threads_total, "batch_wait_ms": 5},
     }
@@ -182,10 +183,10 @@ def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]
             served(model_dir, variant="int8", workers=2, batch_max_size=1) as two_off_url, \
             served(model_dir, variant="int8", workers=2) as two_on_url:
         targets = {"1 worker, batching off": http_target(off_url),
-                   "1 worker, batching on (8, 0 ms; default)": http_target(on_url),
+                   "1 worker, batching on (8, 0 ms)": http_target(on_url),
                    "1 worker, batching on (8, 5 ms)": http_target(wait_url),
                    "2 workers, batching off": http_target(two_off_url),
-                   "2 workers, batching on (8, 0 ms)": http_target(two_on_url)}
+                   "2 workers, batching on (8, 0 ms; default)": http_target(two_on_url)}
         return compare(targets, texts, LoadConfig(concurrency=8, requests=requests, warmup_requests=20), rounds=rounds,
                        baseline="1 worker, batching off")
 

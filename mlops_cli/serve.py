@@ -30,7 +30,7 @@ def _setting(
 @click.argument("model", required=False)
 @_setting("--host", "INTENT_SERVE_HOST", "0.0.0.0", "Interface to bind.")
 @_setting("--port", "SAGEMAKER_BIND_TO_PORT", "8080", "Port.", type=click.IntRange(1, 65535))
-@_setting("--workers", "INTENT_SERVE_WORKERS", "1", "Worker processes.", type=click.IntRange(min=1))
+@_setting("--workers", "INTENT_SERVE_WORKERS", "one per CPU", "Worker processes.", type=click.IntRange(min=1))
 @_setting("--threads", "INTENT_SERVE_THREADS", "CPUs/workers", "onnxruntime intra-op threads per worker.",
           type=click.IntRange(min=1))
 @_setting("--variant", "INTENT_SERVE_VARIANT", "int8", "int8 or fp32 (ONNX), or torch (PyTorch eager baseline; needs torch).", type=click.Choice(["int8", "fp32", "torch"]))

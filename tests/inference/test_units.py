@@ -27,10 +27,11 @@ def test_config_defaults() -> None:
     config = ServerConfig.from_env({})
     from inference.predictor import available_cpus
 
-    # One worker using every CPU, spinning (it has the cores to itself).
+    # One single-threaded worker per CPU; spinning only for a lone worker.
     assert config.model_dir == Path("/opt/ml/model") and config.port == 8080
-    assert (config.workers, config.intra_op_threads) == (1, available_cpus())
-    assert config.variant == "int8" and config.max_inputs == 64 and config.spin == "auto" and config.allow_spinning
+    assert (config.workers, config.intra_op_threads) == (available_cpus(), 1)
+    assert config.variant == "int8" and config.max_inputs == 64 and config.spin == "auto"
+    assert config.allow_spinning == (available_cpus() == 1)
     # Opportunistic batching: on, but a lone request never waits for company.
     assert config.batching and (config.batch_max_size, config.batch_wait_ms) == (8, 0.0)
     assert not ServerConfig.from_env({"INTENT_SERVE_BATCH_MAX_SIZE": "1"}).batching
