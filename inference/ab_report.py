@@ -61,7 +61,7 @@ def pinned_predictions(runtime_client: Any, endpoint: str, variant: str, texts: 
 
 
 def _distribution(intents: Sequence[str] | Mapping[str, int]) -> dict[str, float]:
-    counts = Counter(intents) if not isinstance(intents, Mapping) else Counter(dict(intents))
+    counts = Counter(intents)  # counts a sequence of intents; takes a mapping of counts as it is
     total = sum(counts.values())
     return {k: round(v / total, 4) for k, v in sorted(counts.items())} if total else {}
 

@@ -205,8 +205,6 @@ class EndpointManager:
         self.timeout_s = timeout_s
         self.sleep = sleep
         self.clock = clock
-        # Autoscaling deregistered for an update in progress, registered again once it has finished.
-        self._pending_autoscaling: list[tuple[str, Autoscaling]] | None = None
 
     # ---- reading -------------------------------------------------------------------------------------------
 
@@ -222,13 +220,16 @@ class EndpointManager:
                 ) from exc
             raise
 
+    def find(self, endpoint: str) -> dict[str, Any] | None:
+        """DescribeEndpoint, or None when the endpoint does not exist."""
+        try:
+            return self.describe(endpoint)
+        except DeploymentError:
+            return None
+
     def exists(self, endpoint: str) -> bool:
         """Whether the endpoint exists (in any status)."""
-        try:
-            self.describe(endpoint)
-        except DeploymentError:
-            return False
-        return True
+        return self.find(endpoint) is not None
 
     def current_weights(self, endpoint: str) -> dict[str, float]:
         """Each variant's current weight."""
@@ -300,7 +301,7 @@ class EndpointManager:
         if not variants:
             raise DeploymentError("no variants to deploy", hint="e.g. --variant champion=champion --variant challenger=challenger")
         check_weights({v.name: v.weight for v in variants})
-        existing = self.describe(endpoint) if self.exists(endpoint) else None
+        existing = self.find(endpoint)
         if existing is not None and existing["EndpointStatus"] not in ("InService", "Failed"):
             raise DeploymentError(
                 f"endpoint {endpoint!r} is {existing['EndpointStatus']}: it cannot be updated now",
@@ -358,10 +359,10 @@ class EndpointManager:
                 kwargs["DeploymentConfig"] = guardrails.deployment_config()  # applies to later updates
             self.sm.create_endpoint(**kwargs)
             log.info("creating endpoint %s with config %s", endpoint, config_name)
+            if wait:
+                self.wait(endpoint, config_name)
         else:
-            self._update(endpoint, config_name, guardrails)
-        if wait:
-            self.wait(endpoint, config_name)
+            self._update(endpoint, config_name, guardrails, wait=wait)
         if autoscaling is not None:
             for v in variants:
                 self.configure_autoscaling(endpoint, v.name, autoscaling)
@@ -426,9 +427,13 @@ class EndpointManager:
         log.info("created endpoint config %s (%s)", name, ", ".join(v["VariantName"] for v in production_variants))
         return name
 
-    def _update(self, endpoint: str, config_name: str, guardrails: Guardrails | None) -> None:
-        """UpdateEndpoint, with autoscaling deregistered around it (AWS refuses updates of scaled variants)."""
-        saved = self._suspend_autoscaling(endpoint)
+    def _update(self, endpoint: str, config_name: str, guardrails: Guardrails | None, *, wait: bool) -> None:
+        """UpdateEndpoint (and wait), with autoscaling deregistered around it: AWS refuses updates of scaled variants.
+
+        Autoscaling is registered again, for the variants that remain, once the update has finished; so an
+        endpoint with autoscaling is only updated when the caller waits.
+        """
+        saved = self._suspend_autoscaling(endpoint, refuse=not wait)
         kwargs: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": config_name}
         if guardrails is not None:
             kwargs["DeploymentConfig"] = guardrails.deployment_config()
@@ -438,7 +443,14 @@ class EndpointManager:
             self._restore_autoscaling(endpoint, saved, keep=None)
             raise
         log.info("updating endpoint %s to config %s", endpoint, config_name)
-        self._pending_autoscaling = saved
+        if not wait:
+            return
+        try:
+            self.wait(endpoint, config_name)
+        finally:
+            # Still updating (the wait timed out): AWS would refuse the registration; the update goes on.
+            if saved and self.describe(endpoint)["EndpointStatus"] != "Updating":
+                self._restore_autoscaling(endpoint, saved, keep=set(self.current_weights(endpoint)))
 
     def wait(self, endpoint: str, config_name: str | None = None) -> dict[str, Any]:
         """Poll until InService on config_name; DeploymentError if it fails, or if an update was rolled back."""
@@ -448,17 +460,14 @@ class EndpointManager:
             status = described["EndpointStatus"]
             if status == "InService":
                 if config_name and described["EndpointConfigName"] != config_name:
-                    self._after_update(endpoint)
                     raise DeploymentError(
                         f"the update of {endpoint!r} to {config_name} failed and was rolled back: "
                         f"{described.get('FailureReason') or 'no reason given'}; it still serves "
                         f"{described['EndpointConfigName']}",
                         hint="fix the cause (model package, image, instance quota) and deploy again",
                     )
-                self._after_update(endpoint)
                 return described
             if status in ("Failed", "OutOfService"):
-                self._after_update(endpoint)
                 raise DeploymentError(
                     f"endpoint {endpoint!r} is {status}: {described.get('FailureReason') or 'no reason given'}",
                     hint="see the endpoint's CloudWatch logs (/aws/sagemaker/Endpoints/...) or the local endpoint's log",
@@ -470,13 +479,6 @@ class EndpointManager:
                 )
             self.sleep(self.poll_s)
 
-    def _after_update(self, endpoint: str) -> None:
-        saved = self._pending_autoscaling
-        if saved:
-            present = set(self.current_weights(endpoint))
-            self._restore_autoscaling(endpoint, saved, keep=present)
-        self._pending_autoscaling = None
-
     # ---- traffic -------------------------------------------------------------------------------------------
 
     def shift(self, endpoint: str, weights: Mapping[str, float], *, wait: bool = True) -> dict[str, float]:
@@ -484,9 +486,8 @@ class EndpointManager:
         described = self.describe(endpoint)
         known = [v["VariantName"] for v in described["ProductionVariants"]]
         weights = check_weights(weights, known)
-        merged = {n: weights.get(n, float(v.get("CurrentWeight", 0.0))) for n, v in
-                  ((v["VariantName"], v) for v in described["ProductionVariants"])}
-        check_weights(merged)  # the variants left out keep their weight; the total must still be positive
+        current = {v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in described["ProductionVariants"]}
+        check_weights({**current, **weights})  # the variants left out keep their weight; the total must still be positive
         self.sm.update_endpoint_weights_and_capacities(
             EndpointName=endpoint,
             DesiredWeightsAndCapacities=[{"VariantName": n, "DesiredWeight": float(w)} for n, w in weights.items()],
@@ -572,9 +573,7 @@ class EndpointManager:
             data_capture_config=config.get("DataCaptureConfig"),
             extra_tags={TAG_PROMOTED_VERSION: model["model_version"], TAG_PROMOTED_MODEL: model["registered_model"]},
         )
-        self._update(endpoint, new_config, guardrails)
-        if wait:
-            self.wait(endpoint, new_config)
+        self._update(endpoint, new_config, guardrails, wait=wait)
         log.info("promoted %s on %s; removed %s", winner, endpoint, ", ".join(removed) or "nothing")
         return {"endpoint": endpoint, "winner": winner, "removed": removed, **model,
                 "previous_config": described["EndpointConfigName"], "endpoint_config": new_config}
@@ -602,9 +601,7 @@ class EndpointManager:
     def rollback(self, endpoint: str, *, wait: bool = True) -> dict[str, Any]:
         """Put the endpoint back on the config the current one replaced."""
         target = self.rollback_target(endpoint)
-        self._update(endpoint, target["to_config"], None)
-        if wait:
-            self.wait(endpoint, target["to_config"])
+        self._update(endpoint, target["to_config"], None, wait=wait)
         log.info("rolled %s back from %s to %s", endpoint, target["from_config"], target["to_config"])
         return target
 
@@ -655,22 +652,32 @@ class EndpointManager:
         return {"min_instances": target["MinCapacity"], "max_instances": target["MaxCapacity"],
                 "target_invocations_per_instance": tracking[0]["TargetValue"] if tracking else None}
 
-    def _suspend_autoscaling(self, endpoint: str) -> list[tuple[str, Autoscaling]]:
-        """Deregister every variant's scalable target; return what to register again after the update."""
+    def _suspend_autoscaling(self, endpoint: str, *, refuse: bool = False) -> list[tuple[str, Autoscaling]]:
+        """Deregister every variant's scalable target; return what to register again after the update.
+
+        With `refuse`, an autoscaled endpoint is an error instead (nothing would register it again).
+        """
         if self.autoscaling is None:
             return []
         saved = []
         for variant in self.current_weights(endpoint):
             current = self._autoscaling_of(endpoint, variant)
-            if current is None:
-                continue
-            policy = Autoscaling(int(current["min_instances"]), int(current["max_instances"]),
-                                 float(current["target_invocations_per_instance"] or Autoscaling.target_invocations_per_instance))
+            if current is not None:
+                saved.append((variant, Autoscaling(
+                    int(current["min_instances"]), int(current["max_instances"]),
+                    float(current["target_invocations_per_instance"] or Autoscaling.target_invocations_per_instance),
+                )))
+        if saved and refuse:
+            raise DeploymentError(
+                f"endpoint {endpoint!r} has autoscaled variants ({', '.join(v for v, _ in saved)}): their autoscaling "
+                "is lifted for the update and registered again when it has finished, so this update must wait",
+                hint="drop --no-wait",
+            )
+        for variant, _ in saved:
             self.autoscaling.deregister_scalable_target(
                 ServiceNamespace="sagemaker", ResourceId=f"endpoint/{endpoint}/variant/{variant}",
                 ScalableDimension=SCALABLE_DIMENSION,
             )
-            saved.append((variant, policy))
         return saved
 
     def _restore_autoscaling(self, endpoint: str, saved: list[tuple[str, Autoscaling]], keep: set[str] | None) -> None:

@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from inference.local_sagemaker import ACCOUNT, REGION, ApiError, LocalSageMaker, check_model_source
 from inference.logs import ACCESS_LOGGER, logging_config
 from inference.payload import BadRequest, Limits, check_content_length, check_content_type, parse_inputs
-from inference.server import read_body
+from inference.server import ignore_reraised_signal, read_body, server_error
 from inference.variants import DeploymentError, check_name, check_unique, check_weights
 
 log = logging.getLogger(__name__)
@@ -276,11 +276,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": message}, status_code=exc.status_code)
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s", request.url.path, exc_info=exc)
-    return JSONResponse({"error": "internal server error"}, status_code=500)
-
-
 class AccessLog:
     """Pure ASGI middleware: an AWS request id on every answer and one structured log line per request."""
 
@@ -341,16 +336,12 @@ def create_app(*, work_dir: Path, threads: int | None = None, startup: StartupEn
             Route("/endpoints/{name}/invocations", invocations, methods=["POST"]),
             Route("/endpoints/{name}/metrics", endpoint_metrics, methods=["GET"]),
         ],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={HTTPException: _http_error, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.sagemaker = sagemaker
     app.add_middleware(AccessLog)
     return app
-
-
-def _ignore_reraised_signal(signum: int, frame: object) -> None:
-    """uvicorn re-raises the signal that stopped it after a graceful shutdown; landing here makes that exit 0."""
 
 
 def serve_local(host: str = "127.0.0.1", port: int = 8080, *, endpoint: str | None = None,
@@ -383,7 +374,7 @@ def serve_local(host: str = "127.0.0.1", port: int = 8080, *, endpoint: str | No
     work_dir.mkdir(parents=True, exist_ok=True)
     if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, _ignore_reraised_signal)
+            signal.signal(sig, ignore_reraised_signal)
     log.info("starting local endpoint", extra={"host": host, "port": port, "endpoint": endpoint, "threads": threads,
                                                 "variants": {n: str(p) for n, p in spec.variants} if spec else {}})
     app = create_app(work_dir=work_dir, threads=threads, startup=spec)

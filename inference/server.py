@@ -204,7 +204,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _error(exc.status_code, message, request, f"http_{exc.status_code}")
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
+async def server_error(request: Request, exc: Exception) -> Response:
+    """Any unhandled exception: logged with its traceback, answered as a JSON 500 that reveals nothing."""
     log.error("unhandled error on %s", request.url.path, exc_info=exc)
     return JSONResponse({"error": "internal server error"}, status_code=500)
 
@@ -284,7 +285,7 @@ def create_app(config: ServerConfig, predictor: Predictor | None = None) -> Star
             Route("/invocations", invocations, methods=["POST"]),
             Route("/metrics", metrics, methods=["GET"]),
         ],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={HTTPException: _http_error, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.service = service
@@ -299,7 +300,7 @@ def app_from_env() -> Starlette:
     return create_app(config)
 
 
-def _ignore_reraised_sigterm(signum: int, frame: object) -> None:
+def ignore_reraised_signal(signum: int, frame: object) -> None:
     """After a graceful shutdown uvicorn re-raises the signal it caught; landing here makes that a clean exit 0."""
 
 
@@ -313,7 +314,7 @@ def serve(config: ServerConfig) -> None:
     metrics_dir, created = prepare_multiprocess_dir()
     os.environ[RESOLVED_CONFIG_ENV] = config.to_json()
     if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
-        signal.signal(signal.SIGTERM, _ignore_reraised_sigterm)
+        signal.signal(signal.SIGTERM, ignore_reraised_signal)
     log.info(
         "starting server",
         extra={"host": config.host, "port": config.port, "workers": config.workers, "threads": config.intra_op_threads,

@@ -93,12 +93,16 @@ class LocalEndpointMetrics:
 
     def variant_stats(self, endpoint: str, variants: list[str], since: float, until: float) -> dict[str, VariantStats]:
         """Per-variant stats of the requests since `since` (the endpoint counts up to now)."""
-        document = self.fetch(endpoint, since)
-        stats = {}
-        for variant in variants:
-            data = document.get("variants", {}).get(variant, {})
-            stats[variant] = VariantStats(
-                variant, int(data.get("invocations", 0)), int(data.get("errors", 0)),
-                data.get("p50_ms"), data.get("p95_ms"), data.get("p99_ms"),
-            )
-        return stats
+        return stats_from_document(self.fetch(endpoint, since), variants)
+
+
+def stats_from_document(document: dict[str, Any], variants: list[str]) -> dict[str, VariantStats]:
+    """VariantStats of the named variants from a local endpoint metrics document (zero for a variant it lacks)."""
+    stats = {}
+    for variant in variants:
+        data = document.get("variants", {}).get(variant, {})
+        stats[variant] = VariantStats(
+            variant, int(data.get("invocations", 0)), int(data.get("errors", 0)),
+            data.get("p50_ms"), data.get("p95_ms"), data.get("p99_ms"),
+        )
+    return stats

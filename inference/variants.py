@@ -46,6 +46,15 @@ def check_unique(kind: str, names: Iterable[str]) -> list[str]:
     return seen
 
 
+def parse_variant_spec(spec: str) -> tuple[str, str]:
+    """`NAME=MODEL` -> (name, model), e.g. `challenger=models:/intent-classifier@challenger` (the name is checked later)."""
+    name, sep, model = spec.partition("=")
+    if not sep or not name.strip() or not model.strip():
+        raise DeploymentError(f"variant {spec!r} is not NAME=MODEL",
+                              hint="e.g. --variant challenger=models:/intent-classifier@challenger")
+    return name.strip(), model.strip()
+
+
 def parse_weights(text: str | Sequence[str]) -> dict[str, float]:
     """`a=90,b=10` (or ["a=90", "b=10"]) -> {"a": 90.0, "b": 10.0}, validated by check_weights."""
     parts = [p.strip() for chunk in ([text] if isinstance(text, str) else text) for p in chunk.split(",") if p.strip()]

@@ -175,12 +175,19 @@ def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tup
            autoscale: str | None, no_wait: bool) -> None:
     """Deploy ENDPOINT with production variants built from registry versions (create, or update in place)."""
     from inference.endpoints import DataCapture, VariantDeployment
-    from inference.variants import DeploymentError, check_name, check_unique, check_weights, parse_weights
+    from inference.variants import (
+        DeploymentError,
+        check_name,
+        check_unique,
+        check_weights,
+        parse_variant_spec,
+        parse_weights,
+    )
     from mlops_cli.endpoint_models import resolve_models, upload_packages
 
     check_name("endpoint", endpoint_name)
     specs = list(variant_specs or DEFAULT_VARIANTS)
-    pairs = [_split_spec(s) for s in specs]
+    pairs = [parse_variant_spec(s) for s in specs]
     names = check_unique("variant", [n for n, _ in pairs])
     default_weights = DEFAULT_WEIGHTS if not variant_specs else ",".join(f"{n}=1" for n in names)
     weight_map = check_weights(parse_weights(weights or default_weights), names)
@@ -219,15 +226,6 @@ def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tup
         autoscaling=policy, wait=not no_wait,
     )
     _emit_status(status, as_json)
-
-
-def _split_spec(spec: str) -> tuple[str, str]:
-    from inference.variants import DeploymentError
-
-    name, sep, model = spec.partition("=")
-    if not sep or not name.strip() or not model.strip():
-        raise DeploymentError(f"variant {spec!r} is not NAME=MODEL", hint="e.g. --variant challenger=models:/intent-classifier@challenger")
-    return name.strip(), model.strip()
 
 
 def _per_variant(option: str, values: tuple[str, ...], names: list[str], default: str, convert: Callable[[str], Any]) -> dict[str, Any]:
@@ -445,7 +443,8 @@ def report(endpoint_name: str, target: Target, as_json: bool, candidate: str | N
            max_error_rate: float, max_p95_ms: float, accuracy_tolerance: float, check: bool) -> None:
     """A/B report on ENDPOINT: traffic share, errors, latency, predictions, agreement, and a verdict."""
     from inference.ab_report import PROMOTE, ReportPolicy, build_report, pinned_predictions, render_table
-    from inference.variants import Guard, VariantStats
+    from inference.variant_metrics import stats_from_document
+    from inference.variants import Guard
 
     policy = ReportPolicy(Guard(max_error_rate, max_p95_ms), min_invocations, accuracy_tolerance)
     weights = target.manager.current_weights(endpoint_name)
@@ -455,9 +454,8 @@ def report(endpoint_name: str, target: Target, as_json: bool, candidate: str | N
     live: dict[str, dict[str, int]] | None = None
     if target.is_local:  # read the live traffic before the sample below adds to it
         document = target.metrics.fetch(endpoint_name, now - since_seconds if since_seconds else None)
-        traffic = {n: VariantStats(n, int(v.get("invocations", 0)), int(v.get("errors", 0)), v.get("p50_ms"),
-                                   v.get("p95_ms"), v.get("p99_ms")) for n, v in document["variants"].items() if n in weights}
-        live = {n: v.get("predictions", {}) for n, v in document["variants"].items() if n in weights}
+        traffic = stats_from_document(document, list(weights))
+        live = {n: document.get("variants", {}).get(n, {}).get("predictions", {}) for n in weights}
     else:
         traffic = target.metrics.variant_stats(endpoint_name, list(weights), now - (since_seconds or 3600), now)
     texts, labels = _report_inputs(inputs, sample_size)

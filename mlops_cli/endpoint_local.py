@@ -13,14 +13,6 @@ from mlops_cli.errors import user_errors
 REGISTRY_PREFIX = "models:/"
 
 
-def _split_variant(text: str) -> tuple[str, str]:
-    name, sep, model = text.partition("=")
-    if not sep or not name.strip() or not model.strip():
-        raise click.BadParameter(f"{text!r} is not NAME=MODEL (e.g. champion=models:/intent-classifier@champion)",
-                                 param_hint="--variant")
-    return name.strip(), model.strip()
-
-
 @click.command("serve-local")
 @click.argument("endpoint_name", metavar="[ENDPOINT]", required=False)
 @click.option("--variant", "variant_specs", multiple=True, metavar="NAME=MODEL",
@@ -67,9 +59,9 @@ def serve_local(endpoint_name: str | None, variant_specs: tuple[str, ...], weigh
     from inference.local_endpoint import check_variants
     from inference.local_endpoint import serve_local as run_local_endpoint
     from inference.local_sagemaker import check_model_source
-    from inference.variants import parse_weights
+    from inference.variants import parse_variant_spec, parse_weights
 
-    variants = [_split_variant(spec) for spec in variant_specs]
+    variants = [parse_variant_spec(spec) for spec in variant_specs]
     # Every name and weight is checked before anything is downloaded or loaded.
     parsed_weights = parse_weights(weights) if weights is not None else None
     check_variants(endpoint_name, [name for name, _ in variants], parsed_weights)

@@ -270,3 +270,16 @@ def test_new_endpoint_with_guardrails_keeps_them_for_later_updates(manager: Any,
         Guardrails(max_execution_s=60)
     with pytest.raises(DeploymentError, match="1 <= min <= max"):
         Autoscaling(3, 2)
+
+
+def test_an_autoscaled_endpoint_is_not_updated_without_waiting(manager: Any) -> None:
+    mgr, replay, clients = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE, autoscaling=Autoscaling(1, 3, 50.0))
+    count = len(replay.requests)
+    with pytest.raises(DeploymentError, match="this update must wait"):
+        mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE, wait=False)
+    assert len(replay.requests) == count  # no UpdateEndpoint was sent
+    targets = clients["application-autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert {t["ResourceId"] for t in targets if name + "/" in t["ResourceId"]} == {
+        f"endpoint/{name}/variant/champion", f"endpoint/{name}/variant/challenger"}
