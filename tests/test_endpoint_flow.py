@@ -124,6 +124,8 @@ def test_aws_deploy_refused_by_sagemaker_leaves_no_models(registry: dict[str, st
         (["--variant", "champion"], "is not NAME=MODEL"),
         (["--instance-count", "shadow=2"], "no variant named 'shadow'"),
         (["--instance-count", "two"], "are not valid values"),
+        (["--autoscale", "4:1:70"], "1 <= min <= max"),
+        (["--autoscale", "1-4"], "is not MIN:MAX:TARGET"),
     ],
 )
 def test_aws_deploy_bad_input_changes_nothing(registry: dict[str, str], moto_server: str, args: list[str], message: str) -> None:
@@ -260,6 +262,8 @@ def test_local_endpoint_bad_input(registry: dict[str, str], local_endpoint: Serv
         (["deploy", "intent-bad", "--variant", "a.b=champion"], "would be rejected by SageMaker"),
         (["deploy", "intent-bad", "--weights", "champion=0,challenger=0"], "do not sum to a positive number"),
         (["deploy", "intent-bad", "--autoscale", "1:2:70"], "not on the local endpoint"),
+        (["deploy", "intent-bad", "--guardrails", "canary"], "not on the local endpoint"),
+        (["promote", "intent-ab", "--variant", "shadow"], "no variant named 'shadow'"),
         (["shift", "no-such-endpoint", "--weights", "a=1"], "endpoint 'no-such-endpoint' does not exist"),
         (["report", "no-such-endpoint"], "endpoint 'no-such-endpoint' does not exist"),
     ]:
