@@ -1,8 +1,8 @@
 """Multi-text requests: texts grouped into model calls of similar length against one call padded to the longest.
 
-Both targets run the same onnxruntime session on the same batches of real test prompts (mixed lengths), in
-interleaved rounds. "padded to the longest" is what the predictor did before `length_chunks`: one call per
-`max_batch` texts in request order.
+Both targets run the same onnxruntime session (int8) on the same batches of real test prompts (mixed lengths),
+tokenised and softmaxed as the predictor does, in interleaved rounds. "padded to the longest" is what the
+predictor did before `ml.predict.length_chunks`: one call per 64 texts in request order.
 
 Run: .venv/bin/python -m benchmarks.predictor_chunking --model-dir DIR [--batch 64] [--out FILE]
 """
@@ -15,29 +15,47 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchmarks.compare import compare
 from benchmarks.load import LoadConfig
 from benchmarks.payloads import load_payloads
 
+MAX_BATCH = 64  # the predictor's default
+
 
 def measure(model_dir: Path, batch: int, rounds: int, requests: int, threads: int) -> dict[str, Any]:
     """p50/p95 of one `batch`-text request, length-sorted chunks vs padded to the longest."""
-    from inference.predictor import OnnxPredictor
-    from ml.predict import softmax
+    import onnxruntime as ort
 
-    predictor = OnnxPredictor(model_dir, variant="int8", intra_op_threads=threads)
-    predictor.warmup()
-    texts = load_payloads()
+    from ml.model import ModelInfo
+    from ml.predict import encode, length_chunks, softmax
+    from ml.tokenizer import load_tokenizer
+
+    tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(model_dir / "model.int8.onnx"), options, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+
+    def classify(texts: list[str]) -> np.ndarray:
+        enc = encode(tokenizer, texts, info, return_tensors="np")
+        return softmax(session.run(["logits"], {n: np.asarray(enc[n], dtype=np.int64) for n in names})[0])
+
     rng = random.Random(0)
+    texts = load_payloads()
     batches = {f"batch{i}": rng.sample(texts, min(batch, len(texts))) for i in range(8)}
 
     def sorted_chunks(key: str) -> None:
-        predictor.predict(batches[key])
+        chosen = batches[key]
+        for chunk in length_chunks(chosen, MAX_BATCH):
+            classify([chosen[i] for i in chunk])
 
     def padded(key: str) -> None:
         chosen = batches[key]
-        for start in range(0, len(chosen), predictor.max_batch):
-            softmax(predictor._logits(chosen[start : start + predictor.max_batch]))
+        for start in range(0, len(chosen), MAX_BATCH):
+            classify(chosen[start : start + MAX_BATCH])
 
     result = compare({"padded to the longest": padded, "length-sorted chunks": sorted_chunks}, list(batches),
                      LoadConfig(concurrency=1, requests=requests, warmup_requests=2), rounds=rounds,

@@ -21,7 +21,7 @@ import numpy as np
 
 from ml.errors import ModelError
 from ml.model import MODEL_INFO_FILE, ModelInfo
-from ml.predict import encode, softmax
+from ml.predict import encode, length_chunks, softmax
 
 log = logging.getLogger(__name__)
 
@@ -84,33 +84,6 @@ def onnx_path(model_dir: Path, variant: str) -> Path:
         if not (model_dir / name).is_file():
             raise ModelError(f"{model_dir} is not an intent model directory: missing {name}")
     return path
-
-
-# A chunk's texts are padded to its longest one; up to this much padding (relative, plus a fixed allowance for
-# short texts) a larger batch is still cheaper than another model call.
-PADDING_TOLERANCE = 1.3
-PADDING_ALLOWANCE_CHARS = 24
-
-
-def length_chunks(texts: Sequence[str], max_batch: int) -> list[list[int]]:
-    """Indices of texts grouped into model calls of similar length (at most max_batch each).
-
-    The cost of a call grows with batch size times padded length, so batching a short text with a long one
-    makes the short one as expensive as the long one. Sorting by length first keeps the padding small; a
-    chunk's texts are at most PADDING_TOLERANCE times (plus an allowance) longer than its shortest one.
-    Character count stands in for token count: it orders texts nearly the same way and costs nothing.
-    """
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    chunks: list[list[int]] = []
-    shortest = 0
-    for i in order:
-        size = len(texts[i])
-        if chunks and len(chunks[-1]) < max_batch and size <= shortest * PADDING_TOLERANCE + PADDING_ALLOWANCE_CHARS:
-            chunks[-1].append(i)
-        else:
-            chunks.append([i])
-            shortest = size
-    return chunks
 
 
 class Predictor(ABC):

@@ -67,7 +67,7 @@ def test_chunking_does_not_change_results(onnx_model: Path) -> None:
 
 
 def test_length_sorted_chunks_keep_every_text_in_its_place(onnx_model: Path) -> None:
-    from inference.predictor import length_chunks
+    from ml.predict import length_chunks
 
     texts = ["hi", "a much longer prompt about the history of the roman empire and its fall", "yo", "hey there"]
     chunks = length_chunks(texts, max_batch=8)
