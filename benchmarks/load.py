@@ -105,11 +105,29 @@ def run_load(target: Target, payloads: Sequence[str], config: LoadConfig) -> Loa
     """Warm up, then drive the target with the configured load; return every sample."""
     if not payloads:
         raise MlopsError("no payloads to send", hint="give prompts with --payloads FILE or use the test split")
-    cycle = itertools.cycle(payloads)
-    for _ in range(config.warmup_requests):
-        _call(target, next(cycle))
+    _warm_up(target, payloads, config)
     runner = _run_open if config.mode == "open" else _run_closed
     return runner(target, payloads, config)
+
+
+def _warm_up(target: Target, payloads: Sequence[str], config: LoadConfig) -> None:
+    """Unmeasured requests from as many threads as the run will use (up to the warm-up count).
+
+    Sent concurrently so that a target which opens a connection (or a pooled client) per concurrent caller has
+    opened all of them before measuring starts, not during the first measured requests.
+    """
+    total = config.warmup_requests
+    counter = itertools.count()
+
+    def client() -> None:
+        while (index := next(counter)) < total:
+            _call(target, payloads[index % len(payloads)])
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(min(config.concurrency, total))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def _run_closed(target: Target, payloads: Sequence[str], config: LoadConfig) -> LoadResult:

@@ -154,3 +154,49 @@ def test_compare_interleaves_targets_and_reports_ratios() -> None:
     assert result["targets"]["fast"]["ratios_vs_baseline"]["p50_ms"] == 1.0
     with pytest.raises(MlopsError, match="baseline 'nope'"):
         compare({"fast": fast}, ["x"], LoadConfig(requests=1), baseline="nope")
+
+
+def test_warm_up_runs_at_the_load_concurrency_and_is_not_measured() -> None:
+    """Every concurrent caller is warmed up before measuring: 4 warm-up calls meet at a barrier only if concurrent."""
+    barrier = threading.Barrier(4, timeout=10)
+    lock, calls = threading.Lock(), []
+
+    def target(text: str) -> None:
+        with lock:
+            calls.append(text)
+            first_four = len(calls) <= 4
+        if first_four:
+            barrier.wait()  # sequential warm-up calls would break the barrier after 10 s
+
+    summary = run_load(target, ["x"], LoadConfig(concurrency=4, requests=8, warmup_requests=4)).summary()
+    assert not barrier.broken
+    assert len(calls) == 12 and summary["requests"] == 8 and summary["errors"] == 0
+
+
+class _KeepAliveHandler(_SleepyHandler):
+    protocol_version = "HTTP/1.1"  # keep connections open, so that each client shows up as one connection
+    connections: list[int]
+
+    def setup(self) -> None:
+        super().setup()
+        self.connections.append(self.client_address[1])
+
+
+def test_http_target_keeps_its_connections_across_rounds_of_new_threads() -> None:
+    """Clients outlive the load generator's threads: three rounds of 3 new threads reuse 3 connections."""
+    from benchmarks.compare import compare
+    from benchmarks.targets import http_target
+
+    connections: list[int] = []
+    handler = type("Handler", (_KeepAliveHandler,), {"connections": connections})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/invocations"
+        result = compare({"http": http_target(url)}, ["x"], LoadConfig(concurrency=3, requests=30, warmup_requests=6),
+                         rounds=3)
+    finally:
+        server.shutdown()
+    assert result["targets"]["http"]["ok"] == 90
+    # A client per thread would have opened one connection per thread per round (and one for the warm-up): 10.
+    assert 1 <= len(connections) <= 3
