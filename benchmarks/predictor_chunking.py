@@ -15,10 +15,9 @@ import random
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from benchmarks.compare import compare
 from benchmarks.load import LoadConfig
+from benchmarks.onnx_session import classifier
 from benchmarks.payloads import load_payloads
 
 MAX_BATCH = 64  # the predictor's default
@@ -26,22 +25,9 @@ MAX_BATCH = 64  # the predictor's default
 
 def measure(model_dir: Path, batch: int, rounds: int, requests: int, threads: int) -> dict[str, Any]:
     """p50/p95 of one `batch`-text request, length-sorted chunks vs padded to the longest."""
-    import onnxruntime as ort
+    from ml.predict import length_chunks
 
-    from ml.model import ModelInfo
-    from ml.predict import encode, length_chunks, softmax
-    from ml.tokenizer import load_tokenizer
-
-    tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(model_dir / "model.int8.onnx"), options, providers=["CPUExecutionProvider"])
-    names = [i.name for i in session.get_inputs()]
-
-    def classify(texts: list[str]) -> np.ndarray:
-        enc = encode(tokenizer, texts, info, return_tensors="np")
-        return softmax(session.run(["logits"], {n: np.asarray(enc[n], dtype=np.int64) for n in names})[0])
+    classify = classifier(model_dir, "int8", threads)
 
     rng = random.Random(0)
     texts = load_payloads()

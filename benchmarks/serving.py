@@ -2,10 +2,10 @@
 
 1. Single-request latency over HTTP for a base-shaped DeBERTa-v3 (random weights: same compute) at 32, 64 and
    128 tokens, served with PyTorch eager, ORT fp32 and ORT int8, next to the raw onnxruntime session on the
-   same inputs. Targets are interleaved round by round.
-2. Saturation at 64 tokens (int8): raw sessions (one per core, one thread each) against server layouts
-   (workers x threads, micro-batching), then an open-loop run of the default layout at 90 % of the raw
-   sessions' saturation throughput.
+   same inputs. Targets take turns request by request.
+2. Saturation at 64 tokens (int8): server layouts (workers x threads, micro-batching) in a closed loop, then
+   the raw session's sustained saturation (one caller per core, one thread each) and, right after it, the
+   default layout under open-loop load at 90 % of that throughput for as long.
 3. Micro-batching on the tiny model with 8 concurrent clients: off against on.
 
 Run: .venv/bin/python -m benchmarks.serving --out docs/serving_benchmark.json
@@ -24,6 +24,7 @@ import numpy as np
 
 from benchmarks.compare import compare
 from benchmarks.load import LoadConfig, Target, run_load
+from benchmarks.onnx_session import open_session
 from benchmarks.servers import served
 from benchmarks.targets import http_target
 
@@ -82,19 +83,12 @@ def raw_session_target(model_dir: Path, variant: str, threads: int, texts: list[
     its caller, so concurrent callers run in parallel). A session per thread would be rebuilt, cold, whenever the
     load generator starts new threads, and its first runs would be measured.
     """
-    import onnxruntime as ort
-
     from ml.model import ModelInfo
     from ml.predict import encode
     from ml.tokenizer import load_tokenizer
 
     tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
-    path = model_dir / ("model.int8.onnx" if variant == "int8" else "model.onnx")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    names = [i.name for i in session.get_inputs()]
+    session, names = open_session(model_dir, variant, threads)
     feeds = {t: {n: np.asarray(encode(tokenizer, [t], info, return_tensors="np")[n], dtype=np.int64) for n in names}
              for t in texts}
     for feed in list(feeds.values())[:3]:
@@ -116,8 +110,12 @@ def token_counts(model_dir: Path, texts: list[str]) -> list[int]:
     return sorted({int(encode(tokenizer, [t], info, return_tensors="np")["input_ids"].shape[1]) for t in texts})
 
 
-def single_request(model_dir: Path, lengths: list[int], requests: int, rounds: int, threads: int) -> dict[str, Any]:
-    """Per length: p50/p95 of one request at a time for raw sessions and the three served backends."""
+def single_request(model_dir: Path, lengths: list[int], samples: int, threads: int) -> dict[str, Any]:
+    """Per length: p50/p95 of one request at a time for raw sessions and the three served backends.
+
+    The targets take turns request by request (A B C A B C ...), so a spell of machine noise, however long,
+    lands on every target's samples alike and cannot inflate one target's tail.
+    """
     results: dict[str, Any] = {}
     with served(model_dir, variant="torch", workers=1, threads=threads) as torch_url, \
             served(model_dir, variant="fp32", workers=1, threads=threads) as fp32_url, \
@@ -133,20 +131,23 @@ def single_request(model_dir: Path, lengths: list[int], requests: int, rounds: i
                 "served ORT fp32": http_target(fp32_url),
                 "served PyTorch eager": http_target(torch_url),
             }
-            config = LoadConfig(concurrency=1, requests=requests, warmup_requests=5)
-            result = compare(targets, texts, config, rounds=rounds, baseline="served PyTorch eager")
+            config = LoadConfig(concurrency=1, requests=1, warmup_requests=5)
+            result = compare(targets, texts, config, rounds=samples, baseline="served PyTorch eager")
             result["tokens"] = token_counts(model_dir, texts)
             results[str(length)] = result
             log.info("length %d done", length)
     return results
 
 
-def saturation(model_dir: Path, requests: int, threads_total: int) -> dict[str, Any]:
-    """Int8 at 64 tokens: raw-session saturation, server layouts at saturation, then open loop at 90 % of raw."""
+def saturation(model_dir: Path, requests: int, threads_total: int, sustained_s: float) -> dict[str, Any]:
+    """Int8 at 64 tokens: server layouts at saturation, then the raw sessions' sustained saturation and the
+    default layout under open-loop load at 90 % of it, each for `sustained_s`, back to back.
+
+    The raw sessions are measured for as long as the open loop runs, right before it: a few seconds of raw
+    throughput catch the machine's best moments, which a minute of arrivals cannot hold to.
+    """
     texts = exact_length_texts(model_dir, 64, 16)
     closed = LoadConfig(concurrency=2 * threads_total, requests=requests, warmup_requests=10)
-    raw = run_load(raw_session_target(model_dir, "int8", 1, texts), texts,
-                   LoadConfig(concurrency=threads_total, requests=requests, warmup_requests=10)).summary()
     layouts = {
         f"{threads_total} workers x 1 thread, batching 8/0ms (default)": {},
         f"1 worker x {threads_total} threads, batching 8/0ms": {"workers": 1, "threads": threads_total},
@@ -162,13 +163,16 @@ def saturation(model_dir: Path, requests: int, threads_total: int) -> dict[str, 
     for name, flags in layouts.items():
         with served(model_dir, variant="int8", **flags) as url:
             measured[name] = run_load(http_target(url), texts, closed).summary()
-    rate = round(0.9 * raw["throughput_rps"], 2)
+    raw_target = raw_session_target(model_dir, "int8", 1, texts)
     with served(model_dir, variant="int8") as url:  # the server's default layout
-        # A minute of arrivals: the achieved rate counts the drain of the last queued requests, which a short
-        # run would weigh too heavily.
-        default_open = run_load(http_target(url), texts, LoadConfig(mode="open", rate_rps=rate, concurrency=64,
-                                                                     requests=max(int(rate * 60), 100), warmup_requests=10)).summary()
-    return {"raw_sessions_saturation": raw, "layouts_closed_loop": measured,
+        raw = run_load(raw_target, texts, LoadConfig(concurrency=threads_total, requests=None, duration_s=sustained_s,
+                                                     warmup_requests=10)).summary()
+        rate = round(0.9 * raw["throughput_rps"], 2)
+        # The achieved rate counts the drain of the last queued requests, which a short run would weigh too heavily.
+        default_open = run_load(http_target(url), texts, LoadConfig(
+            mode="open", rate_rps=rate, concurrency=64, requests=max(int(rate * sustained_s), 100), warmup_requests=10,
+        )).summary()
+    return {"layouts_closed_loop": measured, "raw_sessions_saturation": raw,
             "default_layout_open_loop_at_90pct_raw": default_open, "open_loop_rate_rps": rate}
 
 
@@ -198,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="where the benchmark models live (default <state>/bench)")
     parser.add_argument("--tiny-model", type=Path, default=None, help="a trained tiny model dir with ONNX exports (part 3)")
     parser.add_argument("--lengths", default="32,64,128")
-    parser.add_argument("--requests", type=int, default=20, help="per target per round (part 1)")
-    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds: short rounds spread the machine's noise evenly")
+    parser.add_argument("--samples", type=int, default=240, help="requests per target per length, taken in turns (part 1)")
+    parser.add_argument("--sustained-s", type=float, default=60.0, help="raw saturation and open-loop duration (part 2)")
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds of the micro-batching comparison (part 3)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--parts", default="1,2,3")
     parser.add_argument("--out", type=Path, default=None)
@@ -212,10 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = bench_model(args.preset, args.cache or state_dir() / "bench")
     out: dict[str, Any] = {"preset": args.preset, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     if "1" in parts:
-        out["single_request"] = single_request(model_dir, [int(x) for x in args.lengths.split(",")], args.requests,
-                                               args.rounds, args.threads)
+        out["single_request"] = single_request(model_dir, [int(x) for x in args.lengths.split(",")], args.samples,
+                                               args.threads)
     if "2" in parts:
-        out["saturation_64_tokens_int8"] = saturation(model_dir, 150, args.threads)
+        out["saturation_64_tokens_int8"] = saturation(model_dir, 150, args.threads, args.sustained_s)
     if "3" in parts and args.tiny_model:
         out["micro_batching_tiny"] = batching_gain(args.tiny_model, 200, args.rounds)
     text = json.dumps(out, indent=2, sort_keys=True)

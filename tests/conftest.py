@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -110,6 +111,17 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory, small_dataset: Path) ->
     out = tmp_path_factory.mktemp("models") / "tiny"
     train(TrainConfig(epochs=4, patience=4), splits["train"], splits["validation"], out, progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def onnx_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny model with model.onnx and model.int8.onnx next to its weights (read-only for tests)."""
+    from ml.export import export_fp32, quantize_int8
+
+    model_dir = tmp_path_factory.mktemp("served") / "intent-model"
+    shutil.copytree(tiny_model, model_dir)
+    quantize_int8(export_fp32(model_dir))
+    return model_dir
 
 
 @pytest.fixture(scope="session")

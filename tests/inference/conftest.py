@@ -21,17 +21,6 @@ import pytest
 from tests.conftest import ROOT, free_port
 
 
-@pytest.fixture(scope="session")
-def onnx_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the tiny model with model.onnx and model.int8.onnx next to its weights (read-only for tests)."""
-    from ml.export import export_fp32, quantize_int8
-
-    model_dir = tmp_path_factory.mktemp("served") / "intent-model"
-    shutil.copytree(tiny_model, model_dir)
-    quantize_int8(export_fp32(model_dir))
-    return model_dir
-
-
 def model_copy(model_dir: Path, dest: Path) -> Path:
     """A writable copy of a model directory."""
     shutil.copytree(model_dir, dest)

@@ -1,0 +1,38 @@
+"""An onnxruntime session opened the way the server opens it, for benchmarks that measure the model alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ONNX_FILES = {"int8": "model.int8.onnx", "fp32": "model.onnx"}
+
+
+def open_session(model_dir: Path, variant: str, threads: int) -> tuple[Any, list[str]]:
+    """A CPU session on `threads` intra-op threads (one inter-op thread) and the input names its graph declares."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(model_dir / ONNX_FILES[variant]), options, providers=["CPUExecutionProvider"])
+    return session, [i.name for i in session.get_inputs()]
+
+
+def classifier(model_dir: Path, variant: str = "int8", threads: int = 2) -> Callable[[Sequence[str]], np.ndarray]:
+    """texts -> probabilities in one model call: tokenised, run and softmaxed as the predictor does."""
+    from ml.model import ModelInfo
+    from ml.predict import encode, softmax
+    from ml.tokenizer import load_tokenizer
+
+    tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
+    session, names = open_session(model_dir, variant, threads)
+
+    def classify(texts: Sequence[str]) -> np.ndarray:
+        enc = encode(tokenizer, list(texts), info, return_tensors="np")
+        return softmax(session.run(["logits"], {n: np.asarray(enc[n], dtype=np.int64) for n in names})[0])
+
+    return classify

@@ -1,0 +1,35 @@
+"""Benchmarks that time the model alone measure what the server's predictor computes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.batch_ceiling import main as batch_ceiling
+from benchmarks.onnx_session import classifier
+
+
+def test_benchmark_classifier_computes_what_the_predictor_serves(onnx_model: Path) -> None:
+    from inference.predictor import OnnxPredictor
+
+    texts = ["translate this sentence into French please", "write a haiku", "plan my week of study, day by day"]
+    predictor = OnnxPredictor(onnx_model, variant="int8", intra_op_threads=1)
+    for text in texts:  # one text per call: no padding, so the probabilities must agree to float precision
+        np.testing.assert_allclose(classifier(onnx_model, "int8", 1)([text])[0], predictor.predict_proba([text])[0],
+                                   atol=1e-6)
+
+
+def test_batch_ceiling_reports_the_cost_per_text_for_each_case(onnx_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ceiling.json"
+    assert batch_ceiling(["--model-dir", str(onnx_model), "--threads", "1", "--lengths", "16", "--rounds", "1",
+                          "--requests", "2", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())["1 threads"]
+    assert set(result) == {"real prompts (mixed lengths)", "16 tokens each"}
+    real = result["real prompts (mixed lengths)"]
+    assert set(real) == {"1 text per call", "8 texts per call, padded to the longest",
+                         "8 texts, length-sorted calls (the predictor)"}
+    assert real["1 text per call"]["gain_vs_one_text_per_call"] == 1.0
+    for row in real.values():
+        assert row["p50_ms_per_text"] > 0 and abs(row["p50_ms_per_text"] * 8 - row["p50_ms_for_8_texts"]) < 1e-3
