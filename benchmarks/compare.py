@@ -6,6 +6,7 @@ same conditions, and ratios are taken between medians of the same run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -21,8 +22,15 @@ def compare(
     *,
     rounds: int = 3,
     baseline: str | None = None,
+    settle_s: float = 0.0,
+    round_warmup: int = 0,
 ) -> dict[str, Any]:
-    """Run every target for `rounds` interleaved rounds of `config`; return per-target summaries and ratios."""
+    """Run every target for `rounds` interleaved rounds of `config`; return per-target summaries and ratios.
+
+    `settle_s` pauses before each target's round, so that threads the previous target left spinning (onnxruntime
+    and OpenMP pools busy-wait after a call) are idle again; `round_warmup` unmeasured requests open every round
+    after the first, which warms up with `config.warmup_requests`.
+    """
     if not targets:
         raise MlopsError("nothing to compare: give at least one target")
     baseline = baseline or next(iter(targets))
@@ -30,11 +38,14 @@ def compare(
         raise MlopsError(f"baseline {baseline!r} is not one of the targets: {', '.join(targets)}")
     if rounds < 1:
         raise MlopsError("rounds must be >= 1")
+    if settle_s < 0 or round_warmup < 0:
+        raise MlopsError("settle time and per-round warm-up cannot be negative")
     collected: dict[str, list[LoadResult]] = {name: [] for name in targets}
     for round_index in range(rounds):
-        # Only the first round warms up: later rounds find the target warm.
-        round_config = config if round_index == 0 else replace(config, warmup_requests=0)
+        round_config = config if round_index == 0 else replace(config, warmup_requests=round_warmup)
         for name, target in targets.items():
+            if settle_s:
+                time.sleep(settle_s)
             collected[name].append(run_load(target, payloads, round_config))
     summaries = {name: _merge(results) for name, results in collected.items()}
     base = summaries[baseline]

@@ -2,7 +2,7 @@
 
 1. Single-request latency over HTTP for a base-shaped DeBERTa-v3 (random weights: same compute) at 32, 64 and
    128 tokens, served with PyTorch eager, ORT fp32 and ORT int8, next to the raw onnxruntime session on the
-   same inputs. Targets take turns request by request.
+   same inputs, in many short interleaved rounds.
 2. Saturation at 64 tokens (int8): server layouts (workers x threads, micro-batching) in a closed loop, then
    the raw session's sustained saturation (one caller per core, one thread each) and, right after it, the
    default layout under open-loop load at 90 % of that throughput for as long.
@@ -110,11 +110,12 @@ def token_counts(model_dir: Path, texts: list[str]) -> list[int]:
     return sorted({int(encode(tokenizer, [t], info, return_tensors="np")["input_ids"].shape[1]) for t in texts})
 
 
-def single_request(model_dir: Path, lengths: list[int], samples: int, threads: int) -> dict[str, Any]:
+def single_request(model_dir: Path, lengths: list[int], rounds: int, requests: int, threads: int) -> dict[str, Any]:
     """Per length: p50/p95 of one request at a time for raw sessions and the three served backends.
 
-    The targets take turns request by request (A B C A B C ...), so a spell of machine noise, however long,
-    lands on every target's samples alike and cannot inflate one target's tail.
+    Many short interleaved rounds spread the machine's noise over the targets. Every target runs alone on the
+    machine, as in production: the previous target's spinning threads settle before a round starts, and the
+    round's first request (which would find them still waking) is not measured.
     """
     results: dict[str, Any] = {}
     with served(model_dir, variant="torch", workers=1, threads=threads) as torch_url, \
@@ -131,8 +132,9 @@ def single_request(model_dir: Path, lengths: list[int], samples: int, threads: i
                 "served ORT fp32": http_target(fp32_url),
                 "served PyTorch eager": http_target(torch_url),
             }
-            config = LoadConfig(concurrency=1, requests=1, warmup_requests=5)
-            result = compare(targets, texts, config, rounds=samples, baseline="served PyTorch eager")
+            config = LoadConfig(concurrency=1, requests=requests, warmup_requests=5)
+            result = compare(targets, texts, config, rounds=rounds, baseline="served PyTorch eager", settle_s=0.3,
+                             round_warmup=1)
             result["tokens"] = token_counts(model_dir, texts)
             results[str(length)] = result
             log.info("length %d done", length)
@@ -202,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="where the benchmark models live (default <state>/bench)")
     parser.add_argument("--tiny-model", type=Path, default=None, help="a trained tiny model dir with ONNX exports (part 3)")
     parser.add_argument("--lengths", default="32,64,128")
-    parser.add_argument("--samples", type=int, default=240, help="requests per target per length, taken in turns (part 1)")
+    parser.add_argument("--requests", type=int, default=10, help="measured requests per target per round (part 1)")
+    parser.add_argument("--single-rounds", type=int, default=20, help="interleaved rounds per length (part 1)")
     parser.add_argument("--sustained-s", type=float, default=60.0, help="raw saturation and open-loop duration (part 2)")
     parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds of the micro-batching comparison (part 3)")
     parser.add_argument("--threads", type=int, default=2)
@@ -217,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = bench_model(args.preset, args.cache or state_dir() / "bench")
     out: dict[str, Any] = {"preset": args.preset, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     if "1" in parts:
-        out["single_request"] = single_request(model_dir, [int(x) for x in args.lengths.split(",")], args.samples,
-                                               args.threads)
+        out["single_request"] = single_request(model_dir, [int(x) for x in args.lengths.split(",")], args.single_rounds,
+                                               args.requests, args.threads)
     if "2" in parts:
         out["saturation_64_tokens_int8"] = saturation(model_dir, 150, args.threads, args.sustained_s)
     if "3" in parts and args.tiny_model:

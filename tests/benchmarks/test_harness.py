@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -200,3 +200,22 @@ def test_http_target_keeps_its_connections_across_rounds_of_new_threads() -> Non
     assert result["targets"]["http"]["ok"] == 90
     # A client per thread would have opened one connection per thread per round (and one for the warm-up): 10.
     assert 1 <= len(connections) <= 3
+
+
+def test_compare_settles_between_targets_and_warms_up_every_round() -> None:
+    from benchmarks.compare import compare
+
+    calls: list[tuple[str, float]] = []
+
+    def recorder(name: str) -> Callable[[str], None]:
+        return lambda text: calls.append((name, time.monotonic()))
+
+    result = compare({"a": recorder("a"), "b": recorder("b")}, ["x"], LoadConfig(requests=2, warmup_requests=1),
+                     rounds=3, settle_s=0.05, round_warmup=1)
+    # Per target: 1 warm-up and 2 measured in the first round, then 1 unmeasured and 2 measured in each other round.
+    assert [name for name, _ in calls] == ["a"] * 3 + ["b"] * 3 + (["a"] * 3 + ["b"] * 3) * 2
+    assert result["targets"]["a"]["requests"] == 6 and result["targets"]["b"]["requests"] == 6
+    switches = [i for i in range(1, len(calls)) if calls[i][0] != calls[i - 1][0]]
+    assert all(calls[i][1] - calls[i - 1][1] >= 0.05 for i in switches)
+    with pytest.raises(MlopsError, match="cannot be negative"):
+        compare({"a": recorder("a")}, ["x"], LoadConfig(requests=1), settle_s=-1)
