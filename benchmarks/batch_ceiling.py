@@ -12,7 +12,6 @@ Run: .venv/bin/python -m benchmarks.batch_ceiling --model-dir DIR [--threads 1,2
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from benchmarks.compare import compare
 from benchmarks.load import LoadConfig
 from benchmarks.onnx_session import classifier
 from benchmarks.payloads import load_payloads
+from benchmarks.report import emit_json
 
 BATCH = 8
 DRAWS = 16  # distinct random draws of texts per case
@@ -79,10 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     lengths = [int(x) for x in args.lengths.split(",")]
     out = {f"{threads} threads": measure(args.model_dir, threads, lengths, args.rounds, args.requests)
            for threads in (int(x) for x in args.threads.split(","))}
-    text = json.dumps(out, indent=2)
-    if args.out:
-        args.out.write_text(text + "\n")
-    print(text)
+    emit_json(out, args.out)
     return 0
 
 

@@ -10,7 +10,6 @@ Run: .venv/bin/python -m benchmarks.predictor_chunking --model-dir DIR [--batch 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from benchmarks.compare import compare
 from benchmarks.load import LoadConfig
 from benchmarks.onnx_session import classifier
 from benchmarks.payloads import load_payloads
+from benchmarks.report import emit_json
 
 MAX_BATCH = 64  # the predictor's default
 
@@ -61,10 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = {batch: measure(args.model_dir, batch, args.rounds, args.requests, args.threads)
            for batch in sorted({8, args.batch})}
-    text = json.dumps(out, indent=2, sort_keys=True)
-    if args.out:
-        args.out.write_text(text + "\n")
-    print(text)
+    emit_json(out, args.out)
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 COLUMNS = ("requests", "errors", "throughput_rps", "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms")
@@ -29,3 +31,11 @@ def format_summary(summary: dict[str, Any], *, name: str = "target") -> str:
     if summary.get("schedule_lag_p99_ms") is not None:
         extra += f", schedule lag p99 {summary['schedule_lag_p99_ms']:.2f} ms"
     return format_table(rows) + "\n" + extra
+
+
+def emit_json(document: dict[str, Any], out: Path | None = None) -> None:
+    """Print a benchmark's result as JSON and, given a path, write the same text there."""
+    text = json.dumps(document, indent=2, sort_keys=True)
+    if out is not None:
+        out.write_text(text + "\n")
+    print(text)

@@ -14,7 +14,6 @@ Run: .venv/bin/python -m benchmarks.serving --out docs/serving_benchmark.json
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 from benchmarks.compare import compare
 from benchmarks.load import LoadConfig, Target, run_load
 from benchmarks.onnx_session import open_session
+from benchmarks.report import emit_json
 from benchmarks.servers import served
 from benchmarks.targets import http_target
 
@@ -226,10 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         out["saturation_64_tokens_int8"] = saturation(model_dir, 150, args.threads, args.sustained_s)
     if "3" in parts and args.tiny_model:
         out["micro_batching_tiny"] = batching_gain(args.tiny_model, 200, args.rounds)
-    text = json.dumps(out, indent=2, sort_keys=True)
-    if args.out:
-        args.out.write_text(text + "\n")
-    print(text)
+    emit_json(out, args.out)
     return 0
 
 
