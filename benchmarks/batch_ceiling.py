@@ -26,17 +26,17 @@ BATCH = 8
 DRAWS = 16  # distinct random draws of texts per case
 
 
-def measure(model_dir: Path, threads: int, lengths: list[int], rounds: int, requests: int) -> dict[str, Any]:
+def measure(model_dir: Path, threads: int, lengths: list[int], rounds: int, requests: int,
+            prompts: list[str]) -> dict[str, Any]:
     """Per case: p50 ms per call and per text, 1 text per call against BATCH texts per call."""
     from benchmarks.serving import exact_length_texts
     from ml.predict import length_chunks
 
     classify = classifier(model_dir, "int8", threads)
     rng = random.Random(0)
-    prompts = load_payloads()
     cases = {"real prompts (mixed lengths)": [rng.sample(prompts, BATCH) for _ in range(DRAWS)]}
     for length in lengths:
-        same = exact_length_texts(model_dir, length, DRAWS * BATCH)
+        same = exact_length_texts(model_dir, length, DRAWS * BATCH, prompts)
         cases[f"{length} tokens each"] = [same[i * BATCH:(i + 1) * BATCH] for i in range(DRAWS)]
     out: dict[str, Any] = {}
     for case, draws in cases.items():
@@ -74,10 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", default="16,32,64", help="token counts for the one-length cases")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--requests", type=int, default=20, help="per target per round")
+    parser.add_argument("--payloads", type=Path, default=None,
+                        help="prompts: JSONL with a 'text' field, or one per line (default: the test split)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     lengths = [int(x) for x in args.lengths.split(",")]
-    out = {f"{threads} threads": measure(args.model_dir, threads, lengths, args.rounds, args.requests)
+    prompts = load_payloads(args.payloads)
+    out = {f"{threads} threads": measure(args.model_dir, threads, lengths, args.rounds, args.requests, prompts)
            for threads in (int(x) for x in args.threads.split(","))}
     emit_json(out, args.out)
     return 0

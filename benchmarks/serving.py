@@ -52,16 +52,15 @@ def bench_model(preset: str, root: Path, *, seed: int = 13) -> Path:
     return out
 
 
-def exact_length_texts(model_dir: Path, length: int, count: int) -> list[str]:
-    """Real test prompts joined and cut so that each tokenises to exactly `length` tokens."""
-    from ml.data import load_examples, split_examples
+def exact_length_texts(model_dir: Path, length: int, count: int, prompts: list[str] | None = None) -> list[str]:
+    """Real prompts (default: the test split) joined and cut so that each tokenises to exactly `length` tokens."""
+    from benchmarks.payloads import load_payloads
     from ml.model import ModelInfo
     from ml.predict import encode
-    from ml.settings import default_data_path
     from ml.tokenizer import load_tokenizer
 
     tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
-    prompts = [e.text for e in split_examples(load_examples(default_data_path()))["test"]]
+    prompts = prompts or load_payloads()
     texts: list[str] = []
     for start in range(count):
         words = " ".join(prompts[start:] + prompts[:start]).split()

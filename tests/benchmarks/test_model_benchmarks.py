@@ -21,10 +21,11 @@ def test_benchmark_classifier_computes_what_the_predictor_serves(onnx_model: Pat
                                    atol=1e-6)
 
 
-def test_batch_ceiling_reports_the_cost_per_text_for_each_case(onnx_model: Path, tmp_path: Path) -> None:
+def test_batch_ceiling_reports_the_cost_per_text_for_each_case(onnx_model: Path, small_dataset: Path,
+                                                               tmp_path: Path) -> None:
     out = tmp_path / "ceiling.json"
     assert batch_ceiling(["--model-dir", str(onnx_model), "--threads", "1", "--lengths", "16", "--rounds", "1",
-                          "--requests", "2", "--out", str(out)]) == 0
+                          "--requests", "2", "--payloads", str(small_dataset), "--out", str(out)]) == 0
     result = json.loads(out.read_text())["1 threads"]
     assert set(result) == {"real prompts (mixed lengths)", "16 tokens each"}
     real = result["real prompts (mixed lengths)"]
