@@ -66,8 +66,8 @@ class ServerConfig:
     variant: str = "int8"
     # Opportunistic batching by default: a lone request runs at once (no wait), and requests that arrive while a
     # model call runs share the next one. Measured on the base model: single-request latency as with batching
-    # off; 1.7x the throughput at saturation for a one-worker layout, neutral for one worker per CPU
-    # (docs/benchmarks.md).
+    # off; within noise for one worker per CPU; for a one-worker layout up to 1.7x the throughput at saturation,
+    # though that layout swings by 1.5x between runs (docs/benchmarks.md).
     batch_max_size: int = 8
     batch_wait_ms: float = 0.0
     max_inputs: int = 64
