@@ -14,6 +14,7 @@ Run: .venv/bin/python -m benchmarks.serving --out docs/serving_benchmark.json
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
 from pathlib import Path
@@ -31,8 +32,16 @@ from benchmarks.targets import http_target
 log = logging.getLogger("benchmarks.serving")
 
 
-def bench_model(preset: str, root: Path, *, seed: int = 13) -> Path:
-    """A random-weights model of the preset's shape with ONNX fp32 and int8 exports (built once, then reused)."""
+# How the cached benchmark graphs were exported; a cache without it (or with other values) is exported again.
+GRAPHS_FILE = "bench_graphs.json"
+
+
+def bench_model(preset: str, root: Path, *, seed: int = 13, slice_positions: bool = True) -> Path:
+    """A random-weights model of the preset's shape with ONNX fp32 and int8 exports (built once, then reused).
+
+    slice_positions=False exports the graphs with transformers' attention as is (ml.export_attention), into a
+    sibling directory that links to the same weights and tokenizer.
+    """
     from ml.data import load_examples, split_examples
     from ml.export import export_fp32, quantize_int8
     from ml.model import ModelInfo, build_preset_model, get_preset, save_model
@@ -40,15 +49,26 @@ def bench_model(preset: str, root: Path, *, seed: int = 13) -> Path:
     from ml.taxonomy import INTENTS
     from ml.tokenizer import normalize_text, train_tokenizer
 
-    out = root / preset
-    if (out / "model.int8.onnx").exists():
+    base = root / preset
+    if not (base / "model.safetensors").exists():
+        spec = get_preset(preset)
+        train = split_examples(load_examples(default_data_path()))["train"]
+        tokenizer = train_tokenizer([normalize_text(e.text, lowercase=True) for e in train],
+                                    vocab_size=spec.tokenizer_vocab_size)
+        model = build_preset_model(spec, tokenizer, list(INTENTS), seed=seed)
+        save_model(model, tokenizer, ModelInfo(max_length=128, source=f"{preset} (random weights, benchmark)"), base)
+    out = base if slice_positions else root / f"{preset}-unsliced"
+    if out != base:
+        out.mkdir(parents=True, exist_ok=True)
+        for source in base.iterdir():
+            if source.suffix != ".onnx" and source.name != GRAPHS_FILE and not (out / source.name).exists():
+                (out / source.name).symlink_to(source.resolve())
+    wanted = {"slice_positions": slice_positions}
+    marker = out / GRAPHS_FILE
+    if (out / "model.int8.onnx").exists() and marker.exists() and json.loads(marker.read_text()) == wanted:
         return out
-    spec = get_preset(preset)
-    train = split_examples(load_examples(default_data_path()))["train"]
-    tokenizer = train_tokenizer([normalize_text(e.text, lowercase=True) for e in train], vocab_size=spec.tokenizer_vocab_size)
-    model = build_preset_model(spec, tokenizer, list(INTENTS), seed=seed)
-    save_model(model, tokenizer, ModelInfo(max_length=128, source=f"{preset} (random weights, benchmark)"), out)
-    quantize_int8(export_fp32(out))
+    quantize_int8(export_fp32(out, slice_positions=slice_positions))
+    marker.write_text(json.dumps(wanted) + "\n")
     return out
 
 

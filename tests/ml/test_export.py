@@ -96,6 +96,7 @@ def test_export_report_records_thresholds_figures_and_versions(exported: tuple[P
     for name, check in report["checks"].items():
         assert check["passed"] is True and check["value"] == report["measured"][name]
     assert report["opset"] == 17 and report["quantized"] is True and report["reference"] == "pytorch"
+    assert report["attention"] == "relative positions sliced to the input's span"
     assert report["versions"]["onnxruntime"] == onnxruntime.__version__
     assert report["versions"]["torch"] == torch.__version__
     for name, entry in report["files"].items():
