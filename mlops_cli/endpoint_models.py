@@ -6,6 +6,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inference.variants import DeploymentError
 
@@ -33,24 +34,25 @@ def resolve_models(pairs: list[tuple[str, str]], *, model_name: str, local: bool
     from model_registry.artifacts import download_package, parse_model_ref
     from model_registry.queries import get_version
 
-    checked: dict[str, Path | tuple[str, str]] = {}
+    checked: dict[str, Path | tuple[str, dict[str, Any]]] = {}
     for variant, model in pairs:
         path = Path(model).expanduser()
         if path.exists():
             checked[variant] = _check_path(variant, path, local)
         else:
             name, ref = parse_model_ref(model, model_name)
-            checked[variant] = (name, str(get_version(ref, name)["version"]))  # an unknown alias fails here
+            checked[variant] = (name, get_version(ref, name))  # an unknown alias fails here
     out = []
     for variant, item in checked.items():
         if isinstance(item, Path):
             out.append(ResolvedModel(variant, item))
             continue
-        name, version = item
+        name, found = item
+        version = str(found["version"])
         # Versions are immutable: a package downloaded once is reused by later deployments.
         dest = state_dir() / PACKAGE_DIR / name / f"v{version}"
         cached = next(dest.rglob("model.tar.gz"), None) if dest.is_dir() else None
-        out.append(ResolvedModel(variant, cached or download_package(version, dest, name=name)[0], name, version))
+        out.append(ResolvedModel(variant, cached or download_package(name, found, dest), name, version))
     return out
 
 

@@ -75,15 +75,13 @@ def download_model(
 
 
 def download_package(
-    uri_or_ref: str, dest: Path | str, *, name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None
-) -> tuple[Path, dict[str, Any]]:
-    """Download a registered version's SageMaker model.tar.gz (its `package_uri` tag) under dest; return it and the version."""
+    model_name: str, version: dict[str, Any], dest: Path | str, *, tracking_uri: str | None = None
+) -> Path:
+    """Download the SageMaker model.tar.gz (its `package_uri` tag) of a version `get_version` returned, under dest."""
     import mlflow
 
     from model_registry.registration import PACKAGE_TAG
 
-    model_name, ref = parse_model_ref(uri_or_ref, name)
-    version = get_version(ref, model_name, tracking_uri)
     package_uri = version["tags"].get(PACKAGE_TAG)
     if not package_uri:
         raise RegistryError(
@@ -100,6 +98,5 @@ def download_package(
             f"could not download the package of {model_name} v{version['version']} from {package_uri}: {first_line(exc)}",
             hint="check that the artifact store is reachable from here (MLFLOW_TRACKING_URI)",
         ) from exc
-    version["name"] = model_name
     log.info("downloaded the package of %s v%s to %s", model_name, version["version"], local)
-    return local, version
+    return local

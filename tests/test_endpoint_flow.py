@@ -276,3 +276,33 @@ def test_local_endpoint_bad_input(registry: dict[str, str], local_endpoint: Serv
     assert _cli("status", "intent-ab", env=bare).returncode == 0
     unreachable = _cli("status", "intent-ab", env={**env, "MLOPS_LOCAL_ENDPOINT": "http://127.0.0.1:9"})
     assert unreachable.returncode == 1 and "Traceback" not in unreachable.stderr
+
+
+# ---------------------------------------------------------------------------------------------- model resolution
+
+
+def test_resolving_variants_looks_each_version_up_once_and_reuses_its_package(
+    registry: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow.artifacts
+
+    import model_registry.queries as queries
+    from mlops_cli.endpoint_models import resolve_models
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry["MLFLOW_TRACKING_URI"])
+    lookups: list[tuple] = []
+    downloads: list[str] = []
+    real_lookup, real_download = queries.get_version, mlflow.artifacts.download_artifacts
+    monkeypatch.setattr(queries, "get_version", lambda *a, **k: lookups.append(a) or real_lookup(*a, **k))
+    monkeypatch.setattr(mlflow.artifacts, "download_artifacts",
+                        lambda *a, **k: downloads.append(k["artifact_uri"]) or real_download(*a, **k))
+    pairs = [("champion", f"models:/{NAME}@champion"), ("challenger", f"models:/{NAME}/2")]
+
+    first = resolve_models(pairs, model_name=NAME, local=True)
+    assert [(m.variant, m.model_version) for m in first] == [("champion", "1"), ("challenger", "2")]
+    assert all(m.local_path.name == "model.tar.gz" and m.local_path.is_file() for m in first)
+    assert len(lookups) == 2 and len(downloads) == 2  # one registry lookup and one download per variant
+
+    again = resolve_models(pairs, model_name=NAME, local=True)
+    assert [m.local_path for m in again] == [m.local_path for m in first]
+    assert len(lookups) == 4 and len(downloads) == 2  # versions are immutable: their packages are reused
