@@ -18,7 +18,7 @@ from typing import Any
 
 from benchmarks.compare import compare
 from benchmarks.load import LoadConfig
-from benchmarks.onnx_session import classifier
+from benchmarks.onnx_session import classifier, classify_in_chunks
 from benchmarks.payloads import load_payloads
 from benchmarks.report import emit_json
 
@@ -30,7 +30,6 @@ def measure(model_dir: Path, threads: int, lengths: list[int], rounds: int, requ
             prompts: list[str]) -> dict[str, Any]:
     """Per case: p50 ms per call and per text, 1 text per call against BATCH texts per call."""
     from benchmarks.serving import exact_length_texts
-    from ml.predict import length_chunks
 
     classify = classifier(model_dir, "int8", threads)
     rng = random.Random(0)
@@ -48,9 +47,7 @@ def measure(model_dir: Path, threads: int, lengths: list[int], rounds: int, requ
             classify(draws[int(key)])
 
         def chunked(key: str, draws: list[list[str]] = draws) -> None:
-            chosen = draws[int(key)]
-            for chunk in length_chunks(chosen, BATCH):
-                classify([chosen[i] for i in chunk])
+            classify_in_chunks(classify, draws[int(key)], BATCH)
 
         targets = {"1 text per call": one_per_call, f"{BATCH} texts per call, padded to the longest": padded}
         if case.startswith("real"):

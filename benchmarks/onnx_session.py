@@ -36,3 +36,11 @@ def classifier(model_dir: Path, variant: str = "int8", threads: int = 2) -> Call
         return softmax(session.run(["logits"], {n: np.asarray(enc[n], dtype=np.int64) for n in names})[0])
 
     return classify
+
+
+def classify_in_chunks(classify: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], max_batch: int) -> None:
+    """Run texts through `classify` in length-sorted calls of at most max_batch, as the predictor runs a request."""
+    from ml.predict import length_chunks
+
+    for chunk in length_chunks(texts, max_batch):
+        classify([texts[i] for i in chunk])

@@ -16,7 +16,7 @@ from typing import Any
 
 from benchmarks.compare import compare
 from benchmarks.load import LoadConfig
-from benchmarks.onnx_session import classifier
+from benchmarks.onnx_session import classifier, classify_in_chunks
 from benchmarks.payloads import load_payloads
 from benchmarks.report import emit_json
 
@@ -25,8 +25,6 @@ MAX_BATCH = 64  # the predictor's default
 
 def measure(model_dir: Path, batch: int, rounds: int, requests: int, threads: int) -> dict[str, Any]:
     """p50/p95 of one `batch`-text request, length-sorted chunks vs padded to the longest."""
-    from ml.predict import length_chunks
-
     classify = classifier(model_dir, "int8", threads)
 
     rng = random.Random(0)
@@ -34,9 +32,7 @@ def measure(model_dir: Path, batch: int, rounds: int, requests: int, threads: in
     batches = {f"batch{i}": rng.sample(texts, min(batch, len(texts))) for i in range(8)}
 
     def sorted_chunks(key: str) -> None:
-        chosen = batches[key]
-        for chunk in length_chunks(chosen, MAX_BATCH):
-            classify([chosen[i] for i in chunk])
+        classify_in_chunks(classify, batches[key], MAX_BATCH)
 
     def padded(key: str) -> None:
         chosen = batches[key]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.batch_ceiling import main as batch_ceiling
-from benchmarks.onnx_session import classifier
+from benchmarks.onnx_session import classifier, classify_in_chunks
 
 
 def test_benchmark_classifier_computes_what_the_predictor_serves(onnx_model: Path) -> None:
@@ -34,3 +34,14 @@ def test_batch_ceiling_reports_the_cost_per_text_for_each_case(onnx_model: Path,
     assert real["1 text per call"]["gain_vs_one_text_per_call"] == 1.0
     for row in real.values():
         assert row["p50_ms_per_text"] > 0 and abs(row["p50_ms_per_text"] * 8 - row["p50_ms_for_8_texts"]) < 1e-3
+
+
+def test_classify_in_chunks_runs_every_text_once_in_calls_the_predictor_would_make() -> None:
+    from ml.predict import length_chunks
+
+    texts = ["short", "a much much longer prompt than the others " * 4, "tiny", "medium length prompt", "x" * 300]
+    calls: list[list[str]] = []
+    classify_in_chunks(lambda chunk: calls.append(list(chunk)) or np.zeros((len(chunk), 2)), texts, 2)
+    assert sorted(t for call in calls for t in call) == sorted(texts)
+    assert calls == [[texts[i] for i in chunk] for chunk in length_chunks(texts, 2)]
+    assert all(1 <= len(call) <= 2 for call in calls)
