@@ -68,6 +68,7 @@ def export(
         "checks": report["checks"],
         "measured": report["measured"],
         "inputs_checked": report["inputs"]["checked"],
+        "attention": report["attention"],
         "files": sorted([*report["files"], "export_report.json"]),
     }
     if package_path is not None:
@@ -83,6 +84,7 @@ def export(
     lines = [
         f"ONNX export of {model_dir} accepted ({report['inputs']['checked']} inputs checked)",
         *(f"  {part}" for part in format_parity(report).split("; ")),
+        f"  attention: {report['attention']}",
     ]
     measured = report["measured"]
     if report["quantized"]:

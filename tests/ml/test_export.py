@@ -267,6 +267,7 @@ def test_cli_exports_and_packages(tiny_model: Path, small_dataset: Path, tmp_pat
     payload = json.loads(proc.stdout)
     assert payload["passed"] is True and payload["package"] == str(package)
     assert payload["measured"]["fp32_max_abs_diff"] <= 1e-4
+    assert payload["attention"] == "relative positions sliced to the input's span"
     assert payload["files"] == ["export_report.json", "model.int8.onnx", "model.onnx"]
     with tarfile.open(package) as tar:
         assert set(tar.getnames()) == ROOT_FILES
