@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -58,3 +59,22 @@ def served(model_dir: Path, *, timeout_s: float = 180.0, log_path: Path | None =
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
+
+
+def traffic_per_worker(log_path: Path) -> dict[str, dict[str, int]]:
+    """Invocations and distinct client connections per worker pid, from a server's JSON access log.
+
+    Keep-alive connections stay with the worker that accepted them, so a closed loop with few clients can leave
+    a worker idle (one worker may accept a burst of connections at once); this shows whether that happened.
+    """
+    seen: dict[str, tuple[int, set[str]]] = {}
+    for line in log_path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("path") == "/invocations" and "pid" in entry:
+            count, clients = seen.get(str(entry["pid"]), (0, set()))
+            clients.add(str(entry.get("client", "")))
+            seen[str(entry["pid"])] = (count + 1, clients)
+    return {pid: {"invocations": count, "connections": len(clients)} for pid, (count, clients) in sorted(seen.items())}

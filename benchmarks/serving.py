@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import json
 import logging
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from benchmarks.compare import compare
 from benchmarks.load import LoadConfig, Target, run_load
 from benchmarks.onnx_session import open_session
 from benchmarks.report import emit_json
-from benchmarks.servers import served
+from benchmarks.servers import served, traffic_per_worker
 from benchmarks.targets import http_target
 
 log = logging.getLogger("benchmarks.serving")
@@ -169,7 +170,8 @@ def saturation(model_dir: Path, requests: int, threads_total: int, sustained_s: 
 
     The raw sessions are measured for as long as an open loop runs, right before them: a few seconds of raw
     throughput catch the machine's best moments, which a minute of arrivals cannot hold to. Every layout names its
-    batching explicitly, so the figures do not depend on the server's defaults.
+    batching explicitly, so the figures do not depend on the server's defaults. Each closed-loop layout records
+    the invocations and connections each worker served: with 4 clients a worker can end up with none.
     """
     texts = exact_length_texts(model_dir, 64, 16)
     closed = LoadConfig(concurrency=2 * threads_total, requests=requests, warmup_requests=10)
@@ -186,9 +188,12 @@ def saturation(model_dir: Path, requests: int, threads_total: int, sustained_s: 
         f"1 worker x {threads_total} threads, batching 8/5ms": {**one, "batch_max_size": 8, "batch_wait_ms": 5},
     }
     measured = {}
-    for name, flags in layouts.items():
-        with served(model_dir, variant="int8", **flags) as url:
-            measured[name] = run_load(http_target(url), texts, closed).summary()
+    with tempfile.TemporaryDirectory(prefix="serving-bench-") as logs:
+        for index, (name, flags) in enumerate(layouts.items()):
+            access_log = Path(logs) / f"layout{index}.log"
+            with served(model_dir, variant="int8", log_path=access_log, **flags) as url:
+                measured[name] = run_load(http_target(url), texts, closed).summary()
+            measured[name]["per_worker"] = traffic_per_worker(access_log)
     raw_target = raw_session_target(model_dir, "int8", 1, texts)
     with served(model_dir, variant="int8", **default) as default_url, \
             served(model_dir, variant="int8", **unbatched) as unbatched_url:

@@ -45,3 +45,21 @@ def test_classify_in_chunks_runs_every_text_once_in_calls_the_predictor_would_ma
     assert sorted(t for call in calls for t in call) == sorted(texts)
     assert calls == [[texts[i] for i in chunk] for chunk in length_chunks(texts, 2)]
     assert all(1 <= len(call) <= 2 for call in calls)
+
+
+def test_served_server_reports_which_worker_answered_over_which_connections(onnx_model: Path, tmp_path: Path) -> None:
+    """A real two-worker server: every invocation is counted once, under the pid of the worker that answered it."""
+    from benchmarks.load import LoadConfig, run_load
+    from benchmarks.servers import served, traffic_per_worker
+    from benchmarks.targets import http_target
+
+    access_log = tmp_path / "server.log"
+    with served(onnx_model, variant="int8", workers=2, threads=1, log_path=access_log) as url:
+        summary = run_load(http_target(url), ["write a haiku", "plan my week"],
+                           LoadConfig(concurrency=4, requests=40, warmup_requests=4)).summary()
+    assert summary["errors"] == 0
+    per_worker = traffic_per_worker(access_log)
+    assert 1 <= len(per_worker) <= 2
+    assert sum(w["invocations"] for w in per_worker.values()) == 44  # 4 warm-up + 40 measured
+    # Pooled keep-alive connections: the 4 clients opened 4 connections in all, each kept by one worker.
+    assert sum(w["connections"] for w in per_worker.values()) == 4
