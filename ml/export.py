@@ -74,6 +74,10 @@ class ParityError(ModelError):
 # ---------------------------------------------------------------------------------------------- export
 
 
+ATTENTION_SLICED = "relative positions sliced to the input's span"
+ATTENTION_AS_IS = "as in transformers"
+
+
 def export_fp32(
     model_dir: Path, out_path: Path | None = None, *, opset: int = OPSET, slice_positions: bool = True
 ) -> Path:
@@ -82,6 +86,11 @@ def export_fp32(
     slice_positions: trace DeBERTa's attention with the span rewrite of ml.export_attention (same logits, less
     work on short inputs); False traces transformers' code as is.
     """
+    return _trace_fp32(model_dir, out_path, opset=opset, slice_positions=slice_positions)[0]
+
+
+def _trace_fp32(model_dir: Path, out_path: Path | None, *, opset: int, slice_positions: bool) -> tuple[Path, str]:
+    """export_fp32's work; also returns how the attention was traced (ATTENTION_SLICED or ATTENTION_AS_IS)."""
     import torch
 
     from ml.export_attention import span_sliced_attention
@@ -95,7 +104,7 @@ def export_fp32(
     sample = encode(tokenizer, ["an example prompt to trace the graph", "short"], info)
     dynamic = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES}
     rewrite = span_sliced_attention(model) if slice_positions else contextlib.nullcontext(False)
-    with torch.inference_mode(), warnings.catch_warnings(), rewrite:
+    with torch.inference_mode(), warnings.catch_warnings(), rewrite as sliced:
         # DeBERTa's scale factors become trace constants; they do not depend on the input, so the warnings are noise.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message="To copy construct from a tensor", category=UserWarning)
@@ -113,7 +122,7 @@ def export_fp32(
             do_constant_folding=True,
         )
     log.info("exported %s", out_path)
-    return out_path
+    return out_path, ATTENTION_SLICED if sliced else ATTENTION_AS_IS
 
 
 class _QuantizationChatter(logging.Filter):
@@ -378,16 +387,6 @@ def _staging_dir(out_dir: Path) -> Path:
         return Path(tempfile.mkdtemp(prefix="onnx-export-"))
 
 
-def _attention_kind(model_dir: Path) -> str:
-    """How export_fp32 traced the model's attention, for the export report."""
-    from transformers import AutoConfig
-
-    from ml.export_attention import supports_span_slicing
-
-    sliced = supports_span_slicing(AutoConfig.from_pretrained(model_dir))
-    return "relative positions sliced to the input's span" if sliced else "as in transformers"
-
-
 def export_model(
     model_dir: Path,
     examples: Sequence[Example],
@@ -404,10 +403,10 @@ def export_model(
         raise ModelError("the parity check needs held-out labelled examples", hint="pass the test split")
     staging = _staging_dir(out_dir)
     try:
-        fp32 = export_fp32(model_dir, staging / FP32_FILE, opset=opset)
+        fp32, attention = _trace_fp32(model_dir, staging / FP32_FILE, opset=opset, slice_positions=True)
         int8 = quantize_int8(fp32, staging / INT8_FILE) if quantize else None
         report = check_parity(model_dir, fp32, int8, examples, thresholds=thresholds, opset=opset)
-        report["attention"] = _attention_kind(model_dir)
+        report["attention"] = attention
         summary = format_parity(report)
         if not report["passed"]:
             raise ParityError(

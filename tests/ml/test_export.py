@@ -133,14 +133,14 @@ def test_onnx_graphs_have_dynamic_batch_and_sequence_axes(exported: tuple[Path, 
 # ------------------------------------------------------------------------------------------ refusal
 
 
-def _perturbing_export(real_export: Any) -> Any:
-    """An export_fp32 that writes a graph whose weights are slightly off, as a broken exporter would."""
+def _perturbing_export(real_trace: Any) -> Any:
+    """A fp32 trace (ml.export._trace_fp32) that writes a graph whose weights are slightly off, as a broken exporter would."""
 
-    def export(model_dir: Path, out_path: Path | None = None, **kwargs: Any) -> Path:
+    def export(model_dir: Path, out_path: Path | None = None, **kwargs: Any) -> tuple[Path, str]:
         import onnx
         from onnx import numpy_helper
 
-        path = real_export(model_dir, out_path, **kwargs)
+        path, attention = real_trace(model_dir, out_path, **kwargs)
         graph = onnx.load(str(path))
         weight = next(t for t in graph.graph.initializer if t.data_type == onnx.TensorProto.FLOAT and len(t.dims) == 2)
         values = numpy_helper.to_array(weight)
@@ -148,7 +148,7 @@ def _perturbing_export(real_export: Any) -> Any:
         noise = np.random.default_rng(0).normal(0.0, 0.05, values.shape).astype(np.float32)
         weight.CopyFrom(numpy_helper.from_array(values + noise, weight.name))
         onnx.save(graph, str(path))
-        return path
+        return path, attention
 
     return export
 
@@ -160,7 +160,7 @@ def test_a_broken_export_is_refused_and_leaves_the_model_dir_untouched(
 
     model_dir = copy_model(tiny_model, tmp_path)
     before = snapshot(tmp_path)
-    monkeypatch.setattr(export_module, "export_fp32", _perturbing_export(export_module.export_fp32))
+    monkeypatch.setattr(export_module, "_trace_fp32", _perturbing_export(export_module._trace_fp32))
     with pytest.raises(export_module.ParityError) as excinfo:
         export_module.export_model(model_dir, test_split)
     message = str(excinfo.value)
@@ -305,7 +305,7 @@ def test_cli_parity_failure_exits_non_zero_with_the_figures(
     from mlops_cli.main import cli
 
     model_dir = copy_model(tiny_model, tmp_path)
-    monkeypatch.setattr(export_module, "export_fp32", _perturbing_export(export_module.export_fp32))
+    monkeypatch.setattr(export_module, "_trace_fp32", _perturbing_export(export_module._trace_fp32))
     result = CliRunner().invoke(cli, ["export", str(model_dir), "--data", str(small_dataset), "--no-int8"])
     assert result.exit_code == 1
     assert "fp32_max_abs_diff = " in result.output and "(FAILED)" in result.output and "hint:" in result.output
