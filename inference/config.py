@@ -10,7 +10,7 @@ Environment variables (all optional):
 | `INTENT_SERVE_WORKERS`            | worker processes (else `SAGEMAKER_MODEL_SERVER_WORKERS`)  | CPUs             |
 | `INTENT_SERVE_THREADS`            | onnxruntime intra-op threads per worker                   | CPUs / workers   |
 | `INTENT_SERVE_VARIANT`            | int8 or fp32 (ONNX), torch (PyTorch eager baseline)       | int8             |
-| `INTENT_SERVE_BATCH_MAX_SIZE`     | micro-batching: most texts per model call; 1 turns it off | 8                |
+| `INTENT_SERVE_BATCH_MAX_SIZE`     | micro-batching: most texts per model call; 1 turns it off | 1 (off)          |
 | `INTENT_SERVE_BATCH_WAIT_MS`      | micro-batching: longest wait for a batch to fill          | 0                |
 | `INTENT_SERVE_MAX_INPUTS`         | most texts per request (413 beyond)                       | 64               |
 | `INTENT_SERVE_MAX_BODY_BYTES`     | largest request body (413 beyond)                         | 1048576          |
@@ -64,11 +64,11 @@ class ServerConfig:
     workers: int | None = None
     threads: int | None = None
     variant: str = "int8"
-    # Opportunistic batching by default: a lone request runs at once (no wait), and requests that arrive while a
-    # model call runs share the next one. Measured on the base model: single-request latency as with batching
-    # off; within noise for one worker per CPU; for a one-worker layout up to 1.7x the throughput at saturation,
-    # though that layout swings by 1.5x between runs (docs/benchmarks.md).
-    batch_max_size: int = 8
+    # Micro-batching is off by default: with one worker per CPU on the base model it adds no throughput (within
+    # 2 % in every run), and a batch of k texts costs k single calls there, so under a queue it makes every request
+    # in the batch wait for the last. It pays where a call's fixed cost dominates: the tiny model gains
+    # 1.12-1.32x at 8 clients with --batch-max-size 8 (docs/benchmarks.md).
+    batch_max_size: int = 1
     batch_wait_ms: float = 0.0
     max_inputs: int = 64
     max_body_bytes: int = 1024 * 1024

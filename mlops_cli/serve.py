@@ -34,7 +34,8 @@ def _setting(
 @_setting("--threads", "INTENT_SERVE_THREADS", "CPUs/workers", "onnxruntime intra-op threads per worker.",
           type=click.IntRange(min=1))
 @_setting("--variant", "INTENT_SERVE_VARIANT", "int8", "int8 or fp32 (ONNX), or torch (PyTorch eager baseline; needs torch).", type=click.Choice(["int8", "fp32", "torch"]))
-@_setting("--batch-max-size", "INTENT_SERVE_BATCH_MAX_SIZE", "8", "Micro-batching: most texts per model call (1 = off).",
+@_setting("--batch-max-size", "INTENT_SERVE_BATCH_MAX_SIZE", "1: off",
+          "Micro-batching: most texts per model call; 8 suits small models whose calls cost little per text.",
           type=click.IntRange(min=1))
 @_setting("--batch-wait-ms", "INTENT_SERVE_BATCH_WAIT_MS", "0: only requests already waiting join",
           "Micro-batching: longest wait for a batch to fill.",

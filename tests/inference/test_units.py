@@ -32,9 +32,9 @@ def test_config_defaults() -> None:
     assert (config.workers, config.intra_op_threads) == (available_cpus(), 1)
     assert config.variant == "int8" and config.max_inputs == 64 and config.spin == "auto"
     assert config.allow_spinning == (available_cpus() == 1)
-    # Opportunistic batching: on, but a lone request never waits for company.
-    assert config.batching and (config.batch_max_size, config.batch_wait_ms) == (8, 0.0)
-    assert not ServerConfig.from_env({"INTENT_SERVE_BATCH_MAX_SIZE": "1"}).batching
+    # Micro-batching off unless asked for; when on, a lone request never waits for company.
+    assert not config.batching and (config.batch_max_size, config.batch_wait_ms) == (1, 0.0)
+    assert ServerConfig.from_env({"INTENT_SERVE_BATCH_MAX_SIZE": "8"}).batching
     assert not ServerConfig.from_env({"INTENT_SERVE_WORKERS": "2"}).allow_spinning
     assert ServerConfig.from_env({"INTENT_SERVE_WORKERS": "2", "INTENT_SERVE_SPIN": "ON"}).allow_spinning
     with pytest.raises(ConfigError, match="spin must be one of auto, on, off"):
