@@ -234,8 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="where the benchmark models live (default <state>/bench)")
     parser.add_argument("--tiny-model", type=Path, default=None, help="a trained tiny model dir with ONNX exports (part 3)")
     parser.add_argument("--lengths", default="32,64,128")
-    parser.add_argument("--requests", type=int, default=10, help="measured requests per target per round (part 1)")
-    parser.add_argument("--single-rounds", type=int, default=20, help="interleaved rounds per length (part 1)")
+    # Many short rounds: the machine's slow spells last seconds, and with rounds of 10 requests one spell on one
+    # target's round was 10 samples of 200, that target's whole p95; rounds of 3 spread the spells evenly.
+    parser.add_argument("--requests", type=int, default=3, help="measured requests per target per round (part 1)")
+    parser.add_argument("--single-rounds", type=int, default=67, help="interleaved rounds per length (part 1)")
     parser.add_argument("--sustained-s", type=float, default=60.0, help="raw saturation and open-loop duration (part 2)")
     parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds of the micro-batching comparison (part 3)")
     parser.add_argument("--threads", type=int, default=2)
