@@ -66,10 +66,8 @@ def http_target(url: str, *, timeout_s: float = 30.0, headers: dict[str, str] | 
         except BaseException:
             conn.close()  # a half-read response would corrupt the next request on this connection
             raise
-        if response.will_close:
-            conn.close()
-        else:
-            idle.put(conn)
+        # After a "Connection: close" answer http.client has closed the socket itself and reopens it on next use.
+        idle.put(conn)
         if response.status >= 300:
             raise HttpStatusError(f"HTTP {response.status}")
         return response.getheader(VARIANT_HEADER)

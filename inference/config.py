@@ -66,8 +66,8 @@ class ServerConfig:
     variant: str = "int8"
     # Micro-batching is off by default: with one worker per CPU on the base model it adds little or nothing to
     # throughput (-2 to +5 %, within run-to-run spread), and a batch of k texts costs k single calls there, so under
-    # a queue it makes every request in the batch wait for the last. It pays where a call's fixed cost dominates: the tiny model gains
-    # 1.06-1.32x at 8 clients with --batch-max-size 8 (docs/benchmarks.md).
+    # a queue it makes every request in the batch wait for the last. It pays where a call's fixed cost dominates:
+    # the tiny model gains 1.06-1.32x at 8 clients with --batch-max-size 8 (docs/benchmarks.md).
     batch_max_size: int = 1
     batch_wait_ms: float = 0.0
     max_inputs: int = 64
