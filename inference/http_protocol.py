@@ -1,4 +1,8 @@
-"""uvicorn's h11 protocol with TCP_NODELAY on every connection.
+"""The HTTP stack both servers run on: uvicorn's h11 protocol with TCP_NODELAY, on the standard asyncio loop.
+
+Both are pinned rather than left to uvicorn's "auto", which picks httptools and uvloop wherever they happen to be
+installed: the server's behaviour (body limits, graceful close) and its measured speed then depend on the machine.
+The serving image and `pip install .` install neither.
 
 asyncio sets TCP_NODELAY itself only on sockets whose protocol number is IPPROTO_TCP. With several workers,
 uvicorn binds the listening socket with protocol 0, so accepted connections keep Nagle's algorithm: the response
@@ -12,6 +16,9 @@ import asyncio
 import socket
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+# uvicorn.run(**UVICORN_STACK) in both servers.
+UVICORN_STACK = {"http": "inference.http_protocol:NoDelayH11Protocol", "loop": "asyncio"}
 
 
 class NoDelayH11Protocol(H11Protocol):

@@ -366,6 +366,8 @@ def serve_local(host: str = "127.0.0.1", port: int = 8080, *, endpoint: str | No
     """
     import uvicorn
 
+    from inference.http_protocol import UVICORN_STACK
+
     spec = startup_endpoint(endpoint, variants, weights)  # every mistake is reported before anything loads
     logging.config.dictConfig(logging_config(log_level))
     temporary = None
@@ -383,7 +385,7 @@ def serve_local(host: str = "127.0.0.1", port: int = 8080, *, endpoint: str | No
             app,
             host=host,
             port=port,
-            http="inference.http_protocol:NoDelayH11Protocol",  # the model server's h11 with TCP_NODELAY
+            **UVICORN_STACK,  # the model server's pinned h11 (with TCP_NODELAY) and asyncio
             lifespan="on",
             log_config=logging_config(log_level),
             access_log=False,

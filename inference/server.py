@@ -121,6 +121,7 @@ class Service:
                 "threads": getattr(self.predictor, "intra_op_threads", None),
                 "batching": self.config.batching, "batch_max_size": self.config.batch_max_size,
                 "batch_wait_ms": self.config.batch_wait_ms,
+                "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
             },
         )
 
@@ -308,6 +309,8 @@ def serve(config: ServerConfig) -> None:
     """Run the server until SIGTERM/SIGINT: in-flight requests finish, then the process exits 0."""
     import uvicorn
 
+    from inference.http_protocol import UVICORN_STACK
+
     if config.variant != "torch":
         onnx_path(config.model_dir, config.variant)  # a missing model is a clear error now, not a worker crash later
     logging.config.dictConfig(logging_config(config.log_level))
@@ -327,9 +330,7 @@ def serve(config: ServerConfig) -> None:
             host=config.host,
             port=config.port,
             workers=config.workers,
-            # Pinned: the body-limit and graceful-close behaviour was tested on h11; 'auto' would switch to
-            # httptools wherever it happens to be installed. The subclass only adds TCP_NODELAY.
-            http="inference.http_protocol:NoDelayH11Protocol",
+            **UVICORN_STACK,  # pinned h11 + asyncio, wherever httptools or uvloop happen to be installed
             lifespan="on",
             log_config=logging_config(config.log_level),
             access_log=False,

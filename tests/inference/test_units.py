@@ -265,7 +265,7 @@ def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> 
 
     from uvicorn.config import Config
 
-    from inference.http_protocol import NoDelayH11Protocol
+    from inference.http_protocol import UVICORN_STACK, NoDelayH11Protocol
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0)  # as uvicorn's bind_socket makes it
     listener.bind(("127.0.0.1", 0))
@@ -282,7 +282,7 @@ def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> 
             def is_closing(self) -> bool:
                 return False
 
-        config = Config(app=lambda *a: None, http="inference.http_protocol:NoDelayH11Protocol")
+        config = Config(app=lambda *a: None, **UVICORN_STACK)  # what both servers run
         config.load()
         assert config.http_protocol_class is NoDelayH11Protocol
 
