@@ -7,7 +7,7 @@ same conditions, and ratios are taken between medians of the same run.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,12 +24,17 @@ def compare(
     baseline: str | None = None,
     settle_s: float = 0.0,
     round_warmup: int = 0,
+    cpu_probes: Mapping[str, Callable[[], float]] | None = None,
 ) -> dict[str, Any]:
     """Run every target for `rounds` interleaved rounds of `config`; return per-target summaries and ratios.
 
     `settle_s` pauses before each target's round, so that threads the previous target left spinning (onnxruntime
     and OpenMP pools busy-wait after a call) are idle again; `round_warmup` unmeasured requests open every round
     after the first, which warms up with `config.warmup_requests`.
+
+    `cpu_probes` maps a target to a counter of CPU seconds (a server's processes, say), read before and after each of
+    its rounds: its summary then has `server_cpu_ms_per_request`, and `client_cpu_ms_per_request` (this process: the
+    load generator), both over every request the rounds sent, warm-ups included.
     """
     if not targets:
         raise MlopsError("nothing to compare: give at least one target")
@@ -40,14 +45,30 @@ def compare(
         raise MlopsError("rounds must be >= 1")
     if settle_s < 0 or round_warmup < 0:
         raise MlopsError("settle time and per-round warm-up cannot be negative")
+    probes = dict(cpu_probes or {})
+    if unknown := sorted(set(probes) - set(targets)):
+        raise MlopsError(f"CPU probes for unknown targets: {', '.join(unknown)}")
     collected: dict[str, list[LoadResult]] = {name: [] for name in targets}
+    # target -> [server CPU s, client CPU s, requests sent]
+    cpu = {name: [0.0, 0.0, 0] for name in probes}
     for round_index in range(rounds):
         round_config = config if round_index == 0 else replace(config, warmup_requests=round_warmup)
         for name, target in targets.items():
             if settle_s:
                 time.sleep(settle_s)
-            collected[name].append(run_load(target, payloads, round_config))
+            probe = probes.get(name)
+            before = (probe(), time.process_time()) if probe else (0.0, 0.0)
+            result = run_load(target, payloads, round_config)
+            if probe:
+                used = cpu[name]
+                used[0] += probe() - before[0]
+                used[1] += time.process_time() - before[1]
+                used[2] += len(result.samples) + round_config.warmup_requests
+            collected[name].append(result)
     summaries = {name: _merge(results) for name, results in collected.items()}
+    for name, (server_s, client_s, sent) in cpu.items():
+        summaries[name]["server_cpu_ms_per_request"] = round(1000 * server_s / sent, 3)
+        summaries[name]["client_cpu_ms_per_request"] = round(1000 * client_s / sent, 3)
     base = summaries[baseline]
     for summary in summaries.values():
         summary["ratios_vs_baseline"] = {

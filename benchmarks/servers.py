@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ml.errors import MlopsError
@@ -24,9 +25,45 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class ServerProcess:
+    """A running `mlops serve`: its /invocations URL and the process that leads its session."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU seconds used so far by the server and its worker processes."""
+        return session_cpu_seconds(self.pid)
+
+
+def session_cpu_seconds(session_id: int) -> float:
+    """User and system CPU seconds of every live process in a session (a server started in its own session)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # Fields after the command name (which may hold spaces): state ppid pgrp session ... utime(12) stime(13).
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process exited while we looked
+        if int(fields[3]) == session_id:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 @contextlib.contextmanager
 def served(model_dir: Path, *, timeout_s: float = 180.0, log_path: Path | None = None, **flags: object) -> Iterator[str]:
     """Run `mlops serve model_dir --flag value ...` on a free port; yield its /invocations URL."""
+    with server_process(model_dir, timeout_s=timeout_s, log_path=log_path, **flags) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def server_process(
+    model_dir: Path, *, timeout_s: float = 180.0, log_path: Path | None = None, **flags: object
+) -> Iterator[ServerProcess]:
+    """Run `mlops serve model_dir --flag value ...` in its own session on a free port, until the block ends."""
     port = free_port()
     args = [sys.executable, "-m", "mlops_cli", "serve", str(model_dir), "--host", "127.0.0.1", "--port", str(port)]
     for name, value in flags.items():
@@ -49,7 +86,7 @@ def served(model_dir: Path, *, timeout_s: float = 180.0, log_path: Path | None =
             if time.monotonic() > deadline:
                 raise MlopsError(f"server not ready after {timeout_s:.0f}s: {' '.join(args)}")
             time.sleep(0.5)
-        yield f"{base}/invocations"
+        yield ServerProcess(f"{base}/invocations", proc.pid)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -156,6 +156,24 @@ def test_compare_interleaves_targets_and_reports_ratios() -> None:
         compare({"fast": fast}, ["x"], LoadConfig(requests=1), baseline="nope")
 
 
+def test_compare_reports_cpu_per_request_sent_for_probed_targets() -> None:
+    from benchmarks.compare import compare
+
+    used = {"a": 0.0}
+
+    def costly(text: str) -> None:
+        used["a"] += 0.002  # the "server" spends 2 ms of CPU per request
+
+    result = compare({"a": costly, "b": lambda text: None}, ["x"], LoadConfig(requests=10, warmup_requests=2), rounds=3,
+                     round_warmup=1, cpu_probes={"a": lambda: used["a"]})
+    # 30 measured + 2 warm-up + 2 per-round warm-ups = 34 requests, all of them counted.
+    assert result["targets"]["a"]["server_cpu_ms_per_request"] == 2.0
+    assert result["targets"]["a"]["client_cpu_ms_per_request"] >= 0
+    assert "server_cpu_ms_per_request" not in result["targets"]["b"]
+    with pytest.raises(MlopsError, match="unknown targets: c"):
+        compare({"a": costly}, ["x"], LoadConfig(requests=1), cpu_probes={"c": lambda: 0.0})
+
+
 def test_warm_up_runs_at_the_load_concurrency_and_is_not_measured() -> None:
     """Every concurrent caller is warmed up before measuring: 4 warm-up calls meet at a barrier only if concurrent."""
     barrier = threading.Barrier(4, timeout=10)

@@ -63,3 +63,30 @@ def test_served_server_reports_which_worker_answered_over_which_connections(onnx
     assert sum(w["invocations"] for w in per_worker.values()) == 44  # 4 warm-up + 40 measured
     # Pooled keep-alive connections: the 4 clients opened 4 connections in all, each kept by one worker.
     assert sum(w["connections"] for w in per_worker.values()) == 4
+
+
+def test_server_cpu_counts_the_workers_and_compare_reports_it_per_request(onnx_model: Path) -> None:
+    """A real two-worker server: its CPU is its workers' (the supervisor only waits), reported per request."""
+    from benchmarks.compare import compare
+    from benchmarks.load import LoadConfig
+    from benchmarks.servers import server_process
+    from benchmarks.targets import http_target
+
+    def own_cpu_seconds(pid: int) -> float:
+        import os
+
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    with server_process(onnx_model, variant="int8", workers=2, threads=1) as server:
+        session_before, supervisor_before = server.cpu_seconds(), own_cpu_seconds(server.pid)
+        result = compare({"server": http_target(server.url)}, ["write a haiku", "plan my week"],
+                         LoadConfig(concurrency=4, requests=100, warmup_requests=4), rounds=2,
+                         cpu_probes={"server": server.cpu_seconds})
+        session_used = server.cpu_seconds() - session_before
+        supervisor_used = own_cpu_seconds(server.pid) - supervisor_before
+    summary = result["targets"]["server"]
+    assert summary["errors"] == 0
+    assert session_used > 0 and supervisor_used < session_used / 2
+    # 208 requests sent (2 x 100 measured, 4 + 4 warm-up), each costing the server some CPU and the client some.
+    assert summary["server_cpu_ms_per_request"] > 0 and summary["client_cpu_ms_per_request"] > 0
