@@ -234,14 +234,25 @@ def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]
     text_sets = {"real prompts": load_payloads(), "16 tokens": exact_length_texts(model_dir, 16, 32)}
     out: dict[str, Any] = {"layouts": BATCHING_LAYOUTS}
     with contextlib.ExitStack() as stack:
-        servers = {name: stack.enter_context(server_process(model_dir, variant="int8", **flags))
-                   for name, flags in BATCHING_LAYOUTS.items()}
+        logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="serving-bench-")))
+        servers = {name: stack.enter_context(server_process(model_dir, variant="int8", log_path=logs / f"{index}.log",
+                                                            **flags))
+                   for index, (name, flags) in enumerate(BATCHING_LAYOUTS.items())}
+        seen: dict[str, dict[str, dict[str, int]]] = {name: {} for name in servers}
         for set_name, texts in text_sets.items():
+            # New clients per set: new keep-alive connections, which the workers may share out differently.
             out[set_name] = compare(
                 {name: http_target(server.url) for name, server in servers.items()}, texts,
                 LoadConfig(concurrency=8, requests=requests, warmup_requests=20), rounds=rounds,
                 baseline="1 worker, batching off", cpu_probes={name: server.cpu_seconds for name, server in servers.items()},
             )
+            for index, name in enumerate(servers):
+                total = traffic_per_worker(logs / f"{index}.log")
+                out[set_name]["targets"][name]["per_worker"] = {
+                    pid: {key: counts[key] - seen[name].get(pid, {}).get(key, 0) for key in counts}
+                    for pid, counts in total.items()
+                }
+                seen[name] = total
     out["gains"] = {
         set_name: {
             workers: round(out[set_name]["targets"][on]["throughput_rps"] / out[set_name]["targets"][off]["throughput_rps"], 3)
