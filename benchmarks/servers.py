@@ -37,19 +37,31 @@ class ServerProcess:
         return session_cpu_seconds(self.pid)
 
 
+def _stat_fields(stat: Path) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (which may hold spaces), or None once the process is gone.
+
+    From there: state ppid pgrp session ... utime (index 11) stime (12), in clock ticks.
+    """
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds used so far by one process (all its threads), not its children."""
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def session_cpu_seconds(session_id: int) -> float:
     """User and system CPU seconds of every live process in a session (a server started in its own session)."""
-    ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # Fields after the command name (which may hold spaces): state ppid pgrp session ... utime(12) stime(13).
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # the process exited while we looked
-        if int(fields[3]) == session_id:
+        fields = _stat_fields(stat)
+        if fields is not None and int(fields[3]) == session_id:
             total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager

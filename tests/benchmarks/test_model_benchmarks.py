@@ -69,22 +69,16 @@ def test_server_cpu_counts_the_workers_and_compare_reports_it_per_request(onnx_m
     """A real two-worker server: its CPU is its workers' (the supervisor only waits), reported per request."""
     from benchmarks.compare import compare
     from benchmarks.load import LoadConfig
-    from benchmarks.servers import server_process
+    from benchmarks.servers import process_cpu_seconds, server_process
     from benchmarks.targets import http_target
 
-    def own_cpu_seconds(pid: int) -> float:
-        import os
-
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     with server_process(onnx_model, variant="int8", workers=2, threads=1) as server:
-        session_before, supervisor_before = server.cpu_seconds(), own_cpu_seconds(server.pid)
+        session_before, supervisor_before = server.cpu_seconds(), process_cpu_seconds(server.pid)
         result = compare({"server": http_target(server.url)}, ["write a haiku", "plan my week"],
                          LoadConfig(concurrency=4, requests=100, warmup_requests=4), rounds=2,
                          cpu_probes={"server": server.cpu_seconds})
         session_used = server.cpu_seconds() - session_before
-        supervisor_used = own_cpu_seconds(server.pid) - supervisor_before
+        supervisor_used = process_cpu_seconds(server.pid) - supervisor_before
     summary = result["targets"]["server"]
     assert summary["errors"] == 0
     assert session_used > 0 and supervisor_used < session_used / 2

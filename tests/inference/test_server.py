@@ -106,7 +106,6 @@ def test_request_id_is_echoed_and_access_log_is_json(server: ServerProcess) -> N
     assert entry["method"] == "POST" and entry["path"] == "/invocations" and entry["duration_ms"] > 0
 
 
-
 def test_runs_on_the_pinned_asyncio_loop_whatever_is_installed(server: ServerProcess) -> None:
     # uvicorn's "auto" would pick uvloop wherever it is installed (it is in some dev environments, not in the image).
     ready = [line for line in server.log_lines() if line.get("message") == "worker ready"]
