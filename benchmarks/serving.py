@@ -215,7 +215,7 @@ def saturation(model_dir: Path, requests: int, threads_total: int, sustained_s: 
 # spins between calls and takes the core its event loop needs (the unbatched layout then loses the most, which
 # would inflate batching's gain). No wait for a batch to fill: a batch is whatever queued while the last one ran,
 # so the event loop answers one batch's clients while the next batch computes. On one worker, waiting 2 ms for 8
-# instead kept all 8 clients in one batch, in lockstep: 1.0-1.1x on real prompts against 1.16-1.26x without the wait
+# instead kept all 8 clients in one batch, in lockstep: 1.01-1.11x on real prompts, against 1.16-1.26x without a wait
 # (docs/benchmarks.md).
 BATCHING_PAIRS = {
     "1 worker": {
