@@ -48,10 +48,15 @@ def _stat_fields(stat: Path) -> list[str] | None:
         return None
 
 
+def _cpu_ticks(fields: list[str]) -> int:
+    """utime + stime of one process's stat fields (see _stat_fields), in clock ticks."""
+    return int(fields[11]) + int(fields[12])
+
+
 def process_cpu_seconds(pid: int) -> float:
     """User and system CPU seconds used so far by one process (all its threads), not its children."""
     fields = _stat_fields(Path(f"/proc/{pid}/stat"))
-    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0 if fields is None else _cpu_ticks(fields) / os.sysconf("SC_CLK_TCK")
 
 
 def session_cpu_seconds(session_id: int) -> float:
@@ -60,7 +65,7 @@ def session_cpu_seconds(session_id: int) -> float:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         fields = _stat_fields(stat)
         if fields is not None and int(fields[3]) == session_id:
-            total += int(fields[11]) + int(fields[12])
+            total += _cpu_ticks(fields)
     return total / os.sysconf("SC_CLK_TCK")
 
 
