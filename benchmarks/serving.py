@@ -243,9 +243,11 @@ def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]
     out: dict[str, Any] = {"layouts": BATCHING_LAYOUTS}
     with contextlib.ExitStack() as stack:
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="serving-bench-")))
-        servers = {name: stack.enter_context(server_process(model_dir, variant="int8", log_path=logs / f"{index}.log",
-                                                            **flags))
-                   for index, (name, flags) in enumerate(BATCHING_LAYOUTS.items())}
+        log_paths = {name: logs / f"{index}.log" for index, name in enumerate(BATCHING_LAYOUTS)}
+        servers = {
+            name: stack.enter_context(server_process(model_dir, variant="int8", log_path=log_paths[name], **flags))
+            for name, flags in BATCHING_LAYOUTS.items()
+        }
         seen: dict[str, dict[str, dict[str, int]]] = {name: {} for name in servers}
         for set_name, texts in text_sets.items():
             # New clients per set: new keep-alive connections, which the workers may share out differently.
@@ -254,8 +256,8 @@ def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]
                 LoadConfig(concurrency=8, requests=requests, warmup_requests=20), rounds=rounds,
                 baseline="1 worker, batching off", cpu_probes={name: server.cpu_seconds for name, server in servers.items()},
             )
-            for index, name in enumerate(servers):
-                total = traffic_per_worker(logs / f"{index}.log")
+            for name in servers:
+                total = traffic_per_worker(log_paths[name])
                 out[set_name]["targets"][name]["per_worker"] = {
                     pid: {key: counts[key] - seen[name].get(pid, {}).get(key, 0) for key in counts}
                     for pid, counts in total.items()
