@@ -36,6 +36,10 @@ class ServerProcess:
         """User and system CPU seconds used so far by the server and its worker processes."""
         return session_cpu_seconds(self.pid)
 
+    def pids(self) -> list[int]:
+        """The server's live processes: the one that leads its session and its workers."""
+        return [pid for pid, _ in _session_stats(self.pid)]
+
 
 def _stat_fields(stat: Path) -> list[str] | None:
     """The fields of /proc/PID/stat after the command name (which may hold spaces), or None once the process is gone.
@@ -59,14 +63,17 @@ def process_cpu_seconds(pid: int) -> float:
     return 0.0 if fields is None else _cpu_ticks(fields) / os.sysconf("SC_CLK_TCK")
 
 
-def session_cpu_seconds(session_id: int) -> float:
-    """User and system CPU seconds of every live process in a session (a server started in its own session)."""
-    total = 0
+def _session_stats(session_id: int) -> Iterator[tuple[int, list[str]]]:
+    """(pid, stat fields) of every live process in a session."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         fields = _stat_fields(stat)
         if fields is not None and int(fields[3]) == session_id:
-            total += _cpu_ticks(fields)
-    return total / os.sysconf("SC_CLK_TCK")
+            yield int(stat.parent.name), fields
+
+
+def session_cpu_seconds(session_id: int) -> float:
+    """User and system CPU seconds of every live process in a session (a server started in its own session)."""
+    return sum(_cpu_ticks(fields) for _, fields in _session_stats(session_id)) / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager

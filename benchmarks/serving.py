@@ -7,8 +7,9 @@
    the raw session's sustained saturation (one caller per core, one thread each) and, right after it, the
    default layout (no micro-batching) under open-loop load at 90 % of that throughput for as long, then the same
    layout with micro-batching at the same rate.
-3. Micro-batching on the tiny model with 8 concurrent clients: off against on, with one and two workers, on the
-   real test prompts and on 16-token prompts, with each server's CPU per request.
+3. Micro-batching on the tiny model with 8 concurrent clients: off against on, on the real test prompts and on
+   16-token prompts, with each server's CPU per request: one worker on a core of its own with the load generator
+   on the others (where the machine has two cores or more), then one and two workers sharing all cores with it.
 
 Run: .venv/bin/python -m benchmarks.serving --out docs/serving_benchmark.json
 """
@@ -32,6 +33,7 @@ from benchmarks.onnx_session import open_session
 from benchmarks.report import emit_json
 from benchmarks.servers import served, traffic_per_worker
 from benchmarks.targets import http_target
+from ml.errors import MlopsError
 
 log = logging.getLogger("benchmarks.serving")
 
@@ -228,33 +230,65 @@ BATCHING_PAIRS = {
     },
 }
 BATCHING_LAYOUTS = {name: flags for pair in BATCHING_PAIRS.values() for name, flags in pair.items()}
+# The pair also measured with the server on a core of its own and the load generator on the rest (benchmarks.affinity).
+OWN_CORE_PAIR = "1 worker"
 
 
 def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]:
     """Tiny model, 8 concurrent clients: micro-batching off and on, interleaved, with each server's CPU per request.
 
     Measured on the real test prompts and on prompts of exactly 16 tokens, where the model's fixed cost per call
-    weighs most against its cost per token. `gains` is batching's throughput ratio with one and with two workers.
+    weighs most against its cost per token. First the one-worker pair with the server on a core of its own and
+    the load generator on the others (`own_core`; skipped where the platform or the core count cannot do it), then
+    every layout sharing all cores with the generator. `gains` is batching's throughput ratio for each pair.
     """
+    from benchmarks.affinity import split_cores
     from benchmarks.payloads import load_payloads
-    from benchmarks.servers import server_process
 
     text_sets = {"real prompts": load_payloads(), "16 tokens": exact_length_texts(model_dir, 16, 32)}
     out: dict[str, Any] = {"layouts": BATCHING_LAYOUTS}
+    try:
+        cores = split_cores(1)
+    except MlopsError as exc:
+        log.warning("skipping the comparison with the server on a core of its own: %s", exc)
+        out["own_core"] = {"skipped": str(exc)}
+    else:
+        out["own_core"] = {"server_cpus": sorted(cores[0]), "load_generator_cpus": sorted(cores[1]),
+                           **_batching_rounds(model_dir, BATCHING_PAIRS[OWN_CORE_PAIR], text_sets, requests, rounds, cores)}
+    out.update(_batching_rounds(model_dir, BATCHING_LAYOUTS, text_sets, requests, rounds))
+    out["gains"] = {set_name: _batching_gains(out, set_name) for set_name in text_sets}
+    return out
+
+
+def _batching_rounds(model_dir: Path, layouts: dict[str, dict[str, Any]], text_sets: dict[str, list[str]], requests: int,
+                     rounds: int, cores: tuple[frozenset[int], frozenset[int]] | None = None) -> dict[str, Any]:
+    """One server per layout, compared on each text set (baseline: the first layout), with traffic per worker.
+
+    `cores` (server cores, load generator cores) pins every server to the first set and this process, which
+    generates the load, to the second, for the duration.
+    """
+    from benchmarks.affinity import pin_processes, pinned
+    from benchmarks.servers import server_process
+
+    out: dict[str, Any] = {}
     with contextlib.ExitStack() as stack:
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="serving-bench-")))
-        log_paths = {name: logs / f"{index}.log" for index, name in enumerate(BATCHING_LAYOUTS)}
+        log_paths = {name: logs / f"{index}.log" for index, name in enumerate(layouts)}
         servers = {
             name: stack.enter_context(server_process(model_dir, variant="int8", log_path=log_paths[name], **flags))
-            for name, flags in BATCHING_LAYOUTS.items()
+            for name, flags in layouts.items()
         }
+        if cores is not None:
+            for server in servers.values():
+                pin_processes(server.pids(), cores[0])  # threads the workers start later (the executor's) inherit it
+            stack.enter_context(pinned(cores[1]))
         seen: dict[str, dict[str, dict[str, int]]] = {name: {} for name in servers}
         for set_name, texts in text_sets.items():
             # New clients per set: new keep-alive connections, which the workers may share out differently.
             out[set_name] = compare(
                 {name: http_target(server.url) for name, server in servers.items()}, texts,
                 LoadConfig(concurrency=8, requests=requests, warmup_requests=20), rounds=rounds,
-                baseline="1 worker, batching off", cpu_probes={name: server.cpu_seconds for name, server in servers.items()},
+                cpu_probes={name: server.cpu_seconds for name, server in servers.items()},
             )
             for name in servers:
                 total = traffic_per_worker(log_paths[name])
@@ -263,14 +297,22 @@ def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]
                     for pid, counts in total.items()
                 }
                 seen[name] = total
-    out["gains"] = {
-        set_name: {
-            workers: round(out[set_name]["targets"][on]["throughput_rps"] / out[set_name]["targets"][off]["throughput_rps"], 3)
-            for workers, (off, on) in BATCHING_PAIRS.items()
-        }
-        for set_name in text_sets
-    }
     return out
+
+
+def _batching_gains(result: dict[str, Any], set_name: str) -> dict[str, float]:
+    """Batching's throughput ratio (on / off) for each pair on one text set, the own-core pair first when measured."""
+
+    def gain(targets: dict[str, Any], pair: dict[str, Any]) -> float:
+        off, on = pair  # each pair lists its layout without batching first
+        return round(targets[on]["throughput_rps"] / targets[off]["throughput_rps"], 3)
+
+    gains = {}
+    if set_name in result["own_core"]:
+        gains[f"{OWN_CORE_PAIR}, server on its own core"] = gain(result["own_core"][set_name]["targets"],
+                                                                 BATCHING_PAIRS[OWN_CORE_PAIR])
+    gains.update({workers: gain(result[set_name]["targets"], pair) for workers, pair in BATCHING_PAIRS.items()})
+    return gains
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single-rounds", type=int, default=67, help="interleaved rounds per length (part 1)")
     parser.add_argument("--sustained-s", type=float, default=60.0, help="raw saturation and open-loop duration (part 2)")
     parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds of the micro-batching comparison (part 3)")
+    parser.add_argument("--batching-requests", type=int, default=200, help="requests per server per round (part 3)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--parts", default="1,2,3")
     parser.add_argument("--out", type=Path, default=None)
@@ -302,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     if "2" in parts:
         out["saturation_64_tokens_int8"] = saturation(model_dir, 150, args.threads, args.sustained_s)
     if "3" in parts and args.tiny_model:
-        out["micro_batching_tiny"] = batching_gain(args.tiny_model, 200, args.rounds)
+        out["micro_batching_tiny"] = batching_gain(args.tiny_model, args.batching_requests, args.rounds)
     emit_json(out, args.out)
     return 0
 
