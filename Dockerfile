@@ -13,7 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     TOKENIZERS_PARALLELISM=false
 
-# Serving dependencies only (onnxruntime, tokenizers, starlette, uvicorn, prometheus-client, numpy): no torch,
+# Serving dependencies only (onnxruntime, tokenizers, starlette, uvicorn, httptools, prometheus-client, numpy): no torch,
 # no transformers. Installed before the code so that this layer survives code changes.
 COPY inference/requirements.txt /tmp/requirements.txt
 RUN pip install -r /tmp/requirements.txt && rm /tmp/requirements.txt

@@ -385,7 +385,7 @@ def serve_local(host: str = "127.0.0.1", port: int = 8080, *, endpoint: str | No
             app,
             host=host,
             port=port,
-            **UVICORN_STACK,  # the model server's pinned h11 (with TCP_NODELAY) and asyncio
+            **UVICORN_STACK,  # the model server's pinned httptools (with TCP_NODELAY) and asyncio
             lifespan="on",
             log_config=logging_config(log_level),
             access_log=False,

@@ -330,7 +330,7 @@ def serve(config: ServerConfig) -> None:
             host=config.host,
             port=config.port,
             workers=config.workers,
-            **UVICORN_STACK,  # pinned h11 + asyncio, wherever httptools or uvloop happen to be installed
+            **UVICORN_STACK,  # pinned httptools + asyncio, whatever else is installed
             lifespan="on",
             log_config=logging_config(config.log_level),
             access_log=False,

@@ -265,7 +265,7 @@ def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> 
 
     from uvicorn.config import Config
 
-    from inference.http_protocol import UVICORN_STACK, NoDelayH11Protocol
+    from inference.http_protocol import UVICORN_STACK, NoDelayHttpToolsProtocol
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0)  # as uvicorn's bind_socket makes it
     listener.bind(("127.0.0.1", 0))
@@ -284,7 +284,7 @@ def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> 
 
         config = Config(app=lambda *a: None, **UVICORN_STACK)  # what both servers run
         config.load()
-        assert config.http_protocol_class is NoDelayH11Protocol
+        assert config.http_protocol_class is NoDelayHttpToolsProtocol
 
         class State:
             connections: set = set()
@@ -292,7 +292,7 @@ def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> 
             default_headers: list = []
             total_requests = 0
 
-        protocol = NoDelayH11Protocol(config, State(), app_state={}, _loop=asyncio.new_event_loop())
+        protocol = NoDelayHttpToolsProtocol(config, State(), app_state={}, _loop=asyncio.new_event_loop())
         protocol.connection_made(Transport())  # type: ignore[arg-type]
         assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
