@@ -234,18 +234,20 @@ BATCHING_LAYOUTS = {name: flags for pair in BATCHING_PAIRS.values() for name, fl
 OWN_CORE_PAIR = "1 worker"
 
 
-def batching_gain(model_dir: Path, requests: int, rounds: int) -> dict[str, Any]:
+def batching_gain(model_dir: Path, requests: int, rounds: int, prompts: list[str] | None = None) -> dict[str, Any]:
     """Tiny model, 8 concurrent clients: micro-batching off and on, interleaved, with each server's CPU per request.
 
     Measured on the real test prompts and on prompts of exactly 16 tokens, where the model's fixed cost per call
     weighs most against its cost per token. First the one-worker pair with the server on a core of its own and
     the load generator on the others (`own_core`; skipped where the platform or the core count cannot do it), then
     every layout sharing all cores with the generator. `gains` is batching's throughput ratio for each pair.
+    `prompts` defaults to the test split.
     """
     from benchmarks.affinity import split_cores
     from benchmarks.payloads import load_payloads
 
-    text_sets = {"real prompts": load_payloads(), "16 tokens": exact_length_texts(model_dir, 16, 32)}
+    prompts = prompts or load_payloads()
+    text_sets = {"real prompts": prompts, "16 tokens": exact_length_texts(model_dir, 16, 32, prompts)}
     out: dict[str, Any] = {"layouts": BATCHING_LAYOUTS}
     try:
         cores = split_cores(1)

@@ -3,7 +3,7 @@
 Both are pinned rather than left to uvicorn's "auto", which picks whichever of h11/httptools and asyncio/uvloop
 happen to be installed: the server's behaviour (body limits, graceful close) and its measured speed would then
 depend on the machine. httptools (a C parser, a declared dependency) costs the event loop less per request than
-h11's pure-Python one: the tiny model served 15-30 % more requests per core (docs/benchmarks.md).
+h11's pure-Python one: the tiny model served 15-34 % more requests per core (docs/benchmarks.md).
 
 asyncio sets TCP_NODELAY itself only on sockets whose protocol number is IPPROTO_TCP. With several workers,
 uvicorn binds the listening socket with protocol 0, so accepted connections keep Nagle's algorithm: the response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,31 @@ def test_server_cpu_counts_the_workers_and_compare_reports_it_per_request(onnx_m
     assert session_used > 0 and supervisor_used < session_used / 2
     # 208 requests sent (2 x 100 measured, 4 + 4 warm-up), each costing the server some CPU and the client some.
     assert summary["server_cpu_ms_per_request"] > 0 and summary["client_cpu_ms_per_request"] > 0
+
+
+def test_batching_comparison_pins_the_own_core_pair_and_reports_every_gain(onnx_model: Path, small_dataset: Path) -> None:
+    """Part 3 of benchmarks.serving, small: real servers, the own-core pair where the machine can pin, every layout."""
+    from benchmarks.affinity import can_pin
+    from benchmarks.payloads import load_payloads
+    from benchmarks.serving import BATCHING_LAYOUTS, BATCHING_PAIRS, batching_gain
+
+    result = batching_gain(onnx_model, requests=16, rounds=1, prompts=load_payloads(small_dataset))
+    pinning = can_pin() and len(os.sched_getaffinity(0)) >= 2
+    own_core = result["own_core"]
+    assert ("skipped" not in own_core) == pinning
+    sets = ("real prompts", "16 tokens")
+    compared = [(result[s], BATCHING_LAYOUTS) for s in sets]
+    if pinning:
+        assert set(own_core["server_cpus"]).isdisjoint(own_core["load_generator_cpus"])
+        compared += [(own_core[s], BATCHING_PAIRS["1 worker"]) for s in sets]
+    for comparison, layouts in compared:
+        assert list(comparison["targets"]) == list(layouts) and comparison["baseline"] == next(iter(layouts))
+        for summary in comparison["targets"].values():
+            assert summary["errors"] == 0 and summary["ok"] == 16
+            assert sum(w["invocations"] for w in summary["per_worker"].values()) == 16 + 20  # measured + warm-up
+    for set_name in sets:
+        gains = result["gains"][set_name]
+        assert set(gains) == {"1 worker", "2 workers"} | ({"1 worker, server on its own core"} if pinning else set())
+        targets = result[set_name]["targets"]
+        assert gains["2 workers"] == round(targets["2 workers, batching 8 / 0 ms"]["throughput_rps"]
+                                           / targets["2 workers, batching off (default)"]["throughput_rps"], 3)
