@@ -66,10 +66,10 @@ class ServerConfig:
     variant: str = "int8"
     # Micro-batching is off by default: with one worker per CPU on the base model it adds little or nothing to
     # throughput (-2 to +6 % over six runs, within run-to-run spread), and a batch of k texts costs k single calls
-    # there, so under a queue it makes every request in the batch wait for the last. It pays where a call's fixed cost dominates:
-    # the tiny model on one worker (on a core of its own) gains 1.55-1.72x at 8 clients on 16-token prompts with
-    # --batch-max-size 8 and no wait, and 1.21-1.31x on typical prompts, where even its compute per token dominates
-    # (docs/benchmarks.md).
+    # there, so under a queue it makes every request in the batch wait for the last. It pays where a call's fixed
+    # cost dominates: the tiny model on one worker (on a core of its own) gains 1.55-1.72x at 8 clients on 16-token
+    # prompts with --batch-max-size 8 and no wait, and 1.21-1.31x on typical prompts, where even its compute per
+    # token dominates (docs/benchmarks.md).
     batch_max_size: int = 1
     batch_wait_ms: float = 0.0
     max_inputs: int = 64
