@@ -73,7 +73,8 @@ def test_serving_requirements_are_pinned_ranges_without_torch_or_transformers() 
         match = re.fullmatch(r"([A-Za-z0-9_.-]+)>=[\w.]+,<[\w.]+", requirement)
         assert match, f"{requirement!r} is not a pinned range (name>=x,<y)"
         names.add(match[1].lower())
-    assert {"onnxruntime", "tokenizers", "numpy", "uvicorn", "starlette", "prometheus-client"} <= names
+    # httptools: the server's pinned HTTP parser (inference.http_protocol); without it no worker starts.
+    assert {"onnxruntime", "tokenizers", "numpy", "uvicorn", "httptools", "starlette", "prometheus-client"} <= names
     assert not names & {"torch", "transformers", "mlflow", "sagemaker", "fastapi"}
 
 
