@@ -113,3 +113,16 @@ def test_batching_comparison_pins_the_own_core_pair_and_reports_every_gain(onnx_
         targets = result[set_name]["targets"]
         assert gains["2 workers"] == round(targets["2 workers, batching 8 / 0 ms"]["throughput_rps"]
                                            / targets["2 workers, batching off (default)"]["throughput_rps"], 3)
+
+
+def test_batching_gains_leave_out_the_own_core_pair_when_it_was_skipped() -> None:
+    """Where the server could not be pinned (one core, not Linux), the gains are those of the shared-core pairs only."""
+    from benchmarks.serving import BATCHING_LAYOUTS, _batching_gains
+
+    rps = dict(zip(BATCHING_LAYOUTS, (100.0, 150.0, 200.0, 220.0), strict=True))
+    shared = {"targets": {name: {"throughput_rps": value} for name, value in rps.items()}}
+    result = {"own_core": {"skipped": "cannot give a server 1 core(s) of its own"}, "16 tokens": shared}
+    assert _batching_gains(result, "16 tokens") == {"1 worker": 1.5, "2 workers": 1.1}
+    result["own_core"] = {"16 tokens": {"targets": {name: {"throughput_rps": rps[name] * (2 if "8" in name else 1)}
+                                                    for name in list(BATCHING_LAYOUTS)[:2]}}}
+    assert _batching_gains(result, "16 tokens")["1 worker, server on its own core"] == 3.0
