@@ -13,8 +13,8 @@ from ml.data import file_md5
 from ml.dvc_data import DATA_PATH, data_version, materialize, pinned_md5, run_dvc
 from tests.conftest import ROOT, run_cli
 
-# What the DVC stage needs: its definition, lock, params and the generator code.
-PROJECT_FILES = ("dvc.yaml", "dvc.lock", "params.yaml", ".dvcignore", ".dvc/config", "ml/__init__.py", "ml/datagen.py", "ml/taxonomy.py")
+# What the DVC stage needs: its definition, lock, params and the generator code (ml/datagen/ is a package).
+PROJECT_FILES = ("dvc.yaml", "dvc.lock", "params.yaml", ".dvcignore", ".dvc/config", "ml/__init__.py", "ml/datagen", "ml/taxonomy.py")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -28,7 +28,10 @@ def project_clone(tmp_path: Path) -> Path:
     repo = tmp_path / "clone"
     for rel in PROJECT_FILES:
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / rel, repo / rel)
+        if (ROOT / rel).is_dir():
+            shutil.copytree(ROOT / rel, repo / rel, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / rel, repo / rel)
     (repo / ".dvc" / ".gitignore").write_text("/config.local\n/tmp\n/cache\n")
     (repo / ".gitignore").write_text(".mlops/\n__pycache__/\n")
     (repo / "data").mkdir()
@@ -69,7 +72,7 @@ def test_second_clone_pulls_from_the_remote_without_regenerating(project_clone: 
     second = tmp_path / "second"
     git(tmp_path, "clone", "-q", str(project_clone), str(second))
     run_dvc(["remote", "modify", "--local", "local", "url", str(project_clone / ".mlops" / "dvc-remote")], second)
-    (second / "ml" / "datagen.py").unlink()  # regenerating is impossible now: the bytes must come from the remote
+    shutil.rmtree(second / "ml" / "datagen")  # regenerating is impossible now: the bytes must come from the remote
     version = materialize(second)
     assert version.in_sync and version.workspace_md5 == pinned_md5(project_clone)
 
