@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ml.datagen.engine import TRAILING_PUNCT, IntentSpec, collapse_whitespace, lower_first, render, tidy
+from ml.datagen.engine import TRAILING_PUNCT, IntentSpec, check_template, collapse_whitespace, lower_first, render, tidy
 from ml.datagen.intents import SPECS
 from ml.datagen.noise import add_noise
 from ml.datagen.slots import PREFIXES, PROPER_FIRST_WORDS, SHARED_POOLS, SUFFIXES
@@ -90,6 +90,9 @@ def generate(seed: int = 13, per_intent: int = 400) -> list[dict[str, str]]:
     missing = [intent for intent in INTENTS if intent not in SPECS]
     if missing:
         raise ValueError(f"no generator spec for intents: {', '.join(missing)}")
+    for intent in INTENTS:  # every template, every alternative: a typo fails here, not on some seeds only
+        for frame in SPECS[intent].frames:
+            check_template(frame.template, SPECS[intent].pools, SHARED_POOLS)
     started = time.perf_counter()
     rng = random.Random(seed)
     seen: set[str] = set()  # membership only; output order never depends on it
