@@ -18,7 +18,8 @@ import numpy as np
 
 from benchmarks.compare import compare
 from benchmarks.load import LoadConfig
-from benchmarks.onnx_session import ONNX_FILES, classifier
+from benchmarks.onnx_session import classifier
+from ml.model import ONNX_FILES
 from benchmarks.report import emit_json
 from benchmarks.serving import bench_model, exact_length_texts, raw_session_target
 
@@ -30,14 +31,14 @@ def measure(sliced: Path, as_is: Path, lengths: list[int], rounds: int, requests
     out: dict[str, Any] = {}
     for length in lengths:
         texts = exact_length_texts(sliced, length, 16)
-        for variant in ONNX_FILES:
-            targets = {REWRITE: raw_session_target(sliced, variant, threads, texts),
-                       AS_IS: raw_session_target(as_is, variant, threads, texts)}
+        for precision in ONNX_FILES:
+            targets = {REWRITE: raw_session_target(sliced, precision, threads, texts),
+                       AS_IS: raw_session_target(as_is, precision, threads, texts)}
             result = compare(targets, texts, LoadConfig(requests=requests, warmup_requests=3), rounds=rounds,
                              baseline=AS_IS, settle_s=0.2, round_warmup=1)
-            new, old = (classifier(d, variant, threads)(texts) for d in (sliced, as_is))
+            new, old = (classifier(d, precision, threads)(texts) for d in (sliced, as_is))
             result["max_abs_probability_diff"] = float(np.abs(new - old).max())
-            out[f"{length} tokens, {variant}"] = result
+            out[f"{length} tokens, {precision}"] = result
     return out
 
 

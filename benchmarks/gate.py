@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-DEFAULT_P95_BUDGET_MS = 500.0
+from ml.settings import P95_BUDGET_MS
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class GateVerdict:
         return asdict(self)
 
 
-def latency_gate(summary: dict[str, Any], budget_ms: float = DEFAULT_P95_BUDGET_MS) -> GateVerdict:
+def latency_gate(summary: dict[str, Any], budget_ms: float = P95_BUDGET_MS) -> GateVerdict:
     """Fail when p95 exceeds the budget, when any request failed, or when nothing was measured."""
     reasons = []
     p95 = summary.get("p95_ms")

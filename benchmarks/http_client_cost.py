@@ -61,7 +61,7 @@ def measure(model_dir: Path, requests: int, rounds: int, concurrency: int) -> di
     texts = load_payloads()
     config = LoadConfig(concurrency=concurrency, requests=requests, warmup_requests=0)
     samples: dict[str, list[dict[str, float]]] = {"httpx": [], "http.client": []}
-    with served(model_dir, variant="int8", workers=1, threads=1, batch_max_size=1) as url:
+    with served(model_dir, precision="int8", workers=1, threads=1, batch_max_size=1) as url:
         clients = {"httpx": httpx_target(url), "http.client": http_target(url)}
         for target in clients.values():  # opens every pooled connection and warms the server
             run_load(target, texts, LoadConfig(concurrency=concurrency, requests=300, warmup_requests=concurrency))

@@ -8,28 +8,29 @@ from typing import Any
 
 import numpy as np
 
-ONNX_FILES = {"int8": "model.int8.onnx", "fp32": "model.onnx"}
+from ml.model import ONNX_FILES
 
 
-def open_session(model_dir: Path, variant: str, threads: int) -> tuple[Any, list[str]]:
+
+def open_session(model_dir: Path, precision: str, threads: int) -> tuple[Any, list[str]]:
     """A CPU session on `threads` intra-op threads (one inter-op thread) and the input names its graph declares."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(model_dir / ONNX_FILES[variant]), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(model_dir / ONNX_FILES[precision]), options, providers=["CPUExecutionProvider"])
     return session, [i.name for i in session.get_inputs()]
 
 
-def classifier(model_dir: Path, variant: str = "int8", threads: int = 2) -> Callable[[Sequence[str]], np.ndarray]:
+def classifier(model_dir: Path, precision: str = "int8", threads: int = 2) -> Callable[[Sequence[str]], np.ndarray]:
     """texts -> probabilities in one model call: tokenised, run and softmaxed as the predictor does."""
     from ml.model import ModelInfo
     from ml.predict import encode, softmax
     from ml.tokenizer import load_tokenizer
 
     tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
-    session, names = open_session(model_dir, variant, threads)
+    session, names = open_session(model_dir, precision, threads)
 
     def classify(texts: Sequence[str]) -> np.ndarray:
         enc = encode(tokenizer, list(texts), info, return_tensors="np")

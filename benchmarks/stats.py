@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
-PERCENTILES = (50, 95, 99)
+from ml.stats import PERCENTILES, nearest_rank
 
 
 def latency_summary(latencies_s: Sequence[float], *, wall_s: float, errors: int = 0) -> dict[str, float | int]:
@@ -16,9 +14,9 @@ def latency_summary(latencies_s: Sequence[float], *, wall_s: float, errors: int 
     summary["throughput_rps"] = round(count / wall_s, 2) if wall_s > 0 else 0.0
     if count == 0:
         return {**summary, **{f"p{p}_ms": None for p in PERCENTILES}, "max_ms": None, "mean_ms": None}
-    ms = np.asarray(latencies_s, dtype=np.float64) * 1000.0
-    for p in PERCENTILES:
-        summary[f"p{p}_ms"] = round(float(np.percentile(ms, p, method="inverted_cdf")), 3)
-    summary["max_ms"] = round(float(ms.max()), 3)
-    summary["mean_ms"] = round(float(ms.mean()), 3)
+    ms = [latency * 1000.0 for latency in latencies_s]
+    for p, value in nearest_rank(ms).items():
+        summary[f"p{p}_ms"] = round(value, 3)
+    summary["max_ms"] = round(max(ms), 3)
+    summary["mean_ms"] = round(sum(ms) / count, 3)
     return summary

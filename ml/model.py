@@ -16,8 +16,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The files of a model directory (docs/architecture.md#the-model): one home for every name.
 MODEL_INFO_FILE = "intent_model.json"
-REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", MODEL_INFO_FILE)
+TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"  # optional: pad token and padding side
+REQUIRED_FILES = ("config.json", "model.safetensors", TOKENIZER_FILE, MODEL_INFO_FILE)
+# ONNX graphs by numeric precision, written by `ml.export` and served by `inference.predictor`.
+ONNX_FILES = {"int8": "model.int8.onnx", "fp32": "model.onnx"}
+PRECISIONS = tuple(ONNX_FILES)
+EXPORT_REPORT_FILE = "export_report.json"
+# The registry version, data md5 and git commit a packaged or downloaded model reports.
+METADATA_FILE = "metadata.json"
+# The SageMaker model package: ONNX graphs, tokenizer, label map, export report and metadata, in one archive.
+PACKAGE_FILE = "model.tar.gz"
 
 # Shared by every DeBERTa-v3 checkpoint (microsoft/deberta-v3-*): relative attention with
 # log-bucketed positions, content<->position attention, no token types.

@@ -1,10 +1,15 @@
-"""Where the project keeps its local state, and the environment variables that move it."""
+"""Project-wide settings: the registered model's name, the latency budget, and where local state lives."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
+# The MLflow registered model every command defaults to (DESIGN: "intent-classifier", configurable per command).
+REGISTERED_MODEL_NAME = "intent-classifier"
+# The latency budget: the benchmark gate, promotion, shift guards and guardrail alarms all default to it.
+P95_BUDGET_MS = 500.0
 STATE_DIR_ENV = "MLOPS_STATE_DIR"
 
 
@@ -28,3 +33,15 @@ def state_dir() -> Path:
 def default_data_path() -> Path:
     """Return the DVC-tracked dataset file of the project."""
     return project_root() / "data" / "prompts.jsonl"
+
+
+def git_commit(repo: Path) -> str:
+    """HEAD's commit in repo, suffixed '-dirty' when tracked files have changes; 'unknown' outside git."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=False)
+    if head.returncode != 0:
+        return "unknown"
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    # A model trained from uncommitted changes cannot be reproduced from the commit alone: say so.
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")

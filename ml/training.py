@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ml.data import Example
 from ml.errors import DataError
-from ml.metrics import classification_metrics
+from ml.scores import classification_scores
 from ml.model import ModelInfo, build_preset_model, get_preset, is_preset, load_pretrained_for_finetuning, save_model
 from ml.train_config import TrainConfig
 from ml.predict import encode, predict_logits
@@ -159,7 +159,7 @@ def train(
             running += out.loss.item()
             bar.set_postfix(loss=f"{running / (step + 1):.4f}")
         preds = predict_logits(model, tokenizer, info, val_texts).argmax(axis=1)
-        val = classification_metrics(preds.tolist(), val_labels, labels)
+        val = classification_scores(preds.tolist(), val_labels, labels)
         row = {
             "epoch": epoch,
             "train_loss": running / len(batches),
@@ -191,3 +191,32 @@ def train(
         seconds=time.perf_counter() - started,
         parameters=n_params,
     )
+
+
+def train_to_directory(
+    config: TrainConfig, data_path: Path, out: Path, *, split_seed: int = 13, overwrite: bool = False
+) -> TrainResult:
+    """Train on `data_path`'s train split (early stopping on its validation split) into the model directory `out`.
+
+    Training runs in a sibling staging directory that replaces `out` only at the end: a failed run leaves an
+    existing model untouched, and an existing model is replaced only with `overwrite`.
+    """
+    import shutil
+    import tempfile
+
+    from ml.data import SplitConfig, load_examples, split_examples
+    from ml.errors import ModelError
+
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise ModelError(f"{out} already exists", hint="pass --overwrite to replace it, or choose another --out")
+    splits = split_examples(load_examples(data_path), SplitConfig(seed=split_seed))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        result = train(config, splits["train"], splits["validation"], staging)
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result

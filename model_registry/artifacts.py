@@ -1,24 +1,32 @@
-"""Fetch a registered model version's files to a local directory (what `mlops serve models:/...` serves)."""
+"""Fetch a registered model version's files to a local directory (what `mlops serve models:/...` serves), or its
+SageMaker package (what an endpoint deploys)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ml.model import check_model_dir
+from ml.model import METADATA_FILE, PACKAGE_FILE, check_model_dir
+from ml.settings import REGISTERED_MODEL_NAME, state_dir
 from model_registry.queries import get_version
-from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, configure, first_line
+from model_registry.tracking import RegistryError, configure, first_line
 
 log = logging.getLogger(__name__)
 
-METADATA_FILE = "metadata.json"
+REGISTRY_PREFIX = "models:/"
+# Versions are immutable: a package downloaded once is reused by later deployments.
+PACKAGE_CACHE_DIR = "endpoint-packages"
 _MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))$")
 
 
-def parse_model_ref(uri_or_ref: str, default_name: str = DEFAULT_MODEL_NAME) -> tuple[str, str]:
+def parse_model_ref(uri_or_ref: str, default_name: str = REGISTERED_MODEL_NAME) -> tuple[str, str]:
     """(name, ref) from `models:/name@alias`, `models:/name/3`, or a bare ref (`3`, `champion`, `@champion`)."""
     text = uri_or_ref.strip()
     if text.startswith("models:/"):
@@ -38,7 +46,7 @@ def parse_model_ref(uri_or_ref: str, default_name: str = DEFAULT_MODEL_NAME) -> 
 
 
 def download_model(
-    uri_or_ref: str, dest: Path | str, *, name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None
+    uri_or_ref: str, dest: Path | str, *, name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = None
 ) -> Path:
     """Download a registered version's model directory under dest; write metadata.json (name, version, source)."""
     import mlflow
@@ -100,3 +108,32 @@ def download_package(
         ) from exc
     log.info("downloaded the package of %s v%s to %s", model_name, version["version"], local)
     return local
+
+
+def is_registry_ref(model: str) -> bool:
+    """Whether a MODEL argument names a registry version (`models:/...`) rather than a path."""
+    return model.startswith(REGISTRY_PREFIX)
+
+
+@contextlib.contextmanager
+def materialized(model: str | Path, dest: Path | None = None) -> Iterator[Path]:
+    """A model directory for MODEL: the path itself, or a `models:/` reference downloaded under `dest` (default: a
+    temporary directory, removed when the block ends)."""
+    if not is_registry_ref(str(model)):
+        yield Path(model)
+        return
+    temporary = None
+    if dest is None:
+        temporary = dest = Path(tempfile.mkdtemp(prefix="intent-model-"))
+    try:
+        yield download_model(str(model), dest)
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def cached_package(model_name: str, version: dict[str, Any]) -> Path:
+    """The version's model.tar.gz under the state directory, downloaded on first use."""
+    dest = state_dir() / PACKAGE_CACHE_DIR / model_name / f"v{version['version']}"
+    cached = next(dest.rglob(PACKAGE_FILE), None) if dest.is_dir() else None
+    return cached or download_package(model_name, version, dest)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client, require_registered_model
+from ml.settings import REGISTERED_MODEL_NAME
+from model_registry.tracking import RegistryError, client, require_registered_model
 
 
 def _describe(version: Any, aliases: dict[str, list[str]]) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def _aliases_by_version(model: Any) -> dict[str, list[str]]:
     return out
 
 
-def list_versions(name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None) -> list[dict[str, Any]]:
+def list_versions(name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = None) -> list[dict[str, Any]]:
     """All versions of `name`, newest first, with aliases and lineage."""
     mlflow_client = client(tracking_uri)
     aliases = _aliases_by_version(require_registered_model(mlflow_client, name))
@@ -37,7 +38,7 @@ def list_versions(name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = Non
     return [_describe(v, aliases) for v in sorted(versions, key=lambda v: int(v.version), reverse=True)]
 
 
-def get_version(ref: str, name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None) -> dict[str, Any]:
+def get_version(ref: str, name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = None) -> dict[str, Any]:
     """One version by number or alias (e.g. '3', 'champion', '@challenger'), with its run's params."""
     from mlflow.exceptions import MlflowException
 

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ml.errors import MlopsError
-from ml.model import ModelInfo, check_model_dir
-from model_registry.tracking import DEFAULT_MODEL_NAME, RegistryError, client, experiment_id, find_registered_model, first_line
+from ml.model import REQUIRED_FILES, ModelInfo, check_model_dir
+from ml.settings import REGISTERED_MODEL_NAME
+from model_registry.tracking import RegistryError, client, experiment_id, find_registered_model, first_line
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class Registration:
 def model_digest(model_dir: Path) -> str:
     """sha256 over the model's weights, config, tokenizer and label map: same bytes, same model."""
     digest = hashlib.sha256()
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "intent_model.json"):
+    for name in REQUIRED_FILES:
         digest.update(name.encode())
         digest.update((Path(model_dir) / name).read_bytes())
     return digest.hexdigest()
@@ -155,7 +156,8 @@ def _log_package(
     mlflow_client: Any, run_id: str, model_dir: Path, onnx_dir: Path, metadata: dict[str, Any]
 ) -> str:
     """Build the SageMaker model.tar.gz, log it as package/model.tar.gz of the run; return its artifact URI."""
-    from ml.export import PACKAGE_FILE, package_model
+    from ml.package import package_model
+    from ml.model import PACKAGE_FILE
 
     with tempfile.TemporaryDirectory(prefix="package-") as scratch:
         path = package_model(model_dir, Path(scratch) / PACKAGE_FILE, metadata=metadata, onnx_dir=onnx_dir)
@@ -168,7 +170,7 @@ def register_model(
     lineage: Lineage,
     *,
     reports: dict[str, Path] | None = None,
-    name: str = DEFAULT_MODEL_NAME,
+    name: str = REGISTERED_MODEL_NAME,
     alias: str = CHALLENGER,
     tracking_uri: str | None = None,
     onnx_dir: Path | None = None,

@@ -7,15 +7,14 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ml.errors import MlopsError
-from ml.settings import state_dir
+from ml.settings import REGISTERED_MODEL_NAME, state_dir
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL_NAME = "intent-classifier"
-EXPERIMENT_NAME = "intent-classifier"
+EXPERIMENT_NAME = REGISTERED_MODEL_NAME  # one experiment holds the runs of the registered model
 
 
 class RegistryError(MlopsError):

@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from ml.errors import MlopsError
+from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from ml.train_config import TrainConfig
 
-PIPELINE_NAME = "intent-classifier"
+PIPELINE_NAME = REGISTERED_MODEL_NAME  # the pipeline is named for the model it registers
 # Bump when steps, their inputs/outputs or entry points change: a run directory records it, and the local
 # runner refuses to resume a run made by another version.
 SPEC_VERSION = 3
@@ -122,8 +123,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("MaxLength", "Integer", TrainConfig.max_length, "maximum tokens per prompt"),
     Parameter("Seed", "Integer", TrainConfig.seed, "seed for the split, initialisation and data order"),
     Parameter("MinMacroF1", "Float", 0.9, "quality gate: minimum test macro-F1 to continue"),
-    Parameter("P95BudgetMs", "Float", 500.0, "latency gate: maximum p95 latency in ms"),
-    Parameter("RegisteredModelName", "String", "intent-classifier", "MLflow registered model name"),
+    Parameter("P95BudgetMs", "Float", P95_BUDGET_MS, "latency gate: maximum p95 latency in ms"),
+    Parameter("RegisteredModelName", "String", REGISTERED_MODEL_NAME, "MLflow registered model name"),
     Parameter("MlflowTrackingUri", "String", "", "MLflow tracking URI for the register step (empty: local default)"),
     Parameter("GitCommit", "String", "", "git commit of the code that runs; recorded on the registered version"),
     Parameter("ProcessingInstanceType", "String", "ml.m5.xlarge", "instance type of processing steps"),

@@ -4,7 +4,7 @@
 import datasets
 import evaluate
 
-from ml.metrics import classification_metrics
+from ml.scores import classification_scores
 from ml.taxonomy import INTENTS
 
 _DESCRIPTION = "Accuracy, macro precision/recall/F1, per-class precision/recall/F1 and the confusion matrix."
@@ -32,4 +32,4 @@ class IntentClassification(evaluate.Metric):
         )
 
     def _compute(self, predictions, references, labels=None):
-        return classification_metrics(predictions, references, list(labels or INTENTS))
+        return classification_scores(predictions, references, list(labels or INTENTS))

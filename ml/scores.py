@@ -1,4 +1,4 @@
-"""Classification metrics computed exactly from predictions: accuracy, macro-F1, per-class P/R/F1, confusion matrix."""
+"""Classification scores computed exactly from predictions: accuracy, macro-F1, per-class P/R/F1, confusion matrix."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
 
 
-def classification_metrics(
+def classification_scores(
     predictions: Sequence[int], references: Sequence[int], labels: Sequence[str]
 ) -> dict:
     """Compute accuracy, macro precision/recall/F1, per-class metrics and the confusion matrix."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ml.evaluation import build_report, compute_metrics, format_report
-from ml.metrics import classification_metrics
+from ml.scores import classification_scores
 
 
 def test_metric_module_matches_hand_computed_values() -> None:
@@ -23,18 +23,18 @@ def test_metric_module_matches_hand_computed_values() -> None:
 
 
 def test_absent_class_scores_zero_not_nan() -> None:
-    got = classification_metrics([0, 0], [0, 0], ["a", "b"])
+    got = classification_scores([0, 0], [0, 0], ["a", "b"])
     assert got["per_class"]["b"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
     assert got["macro_f1"] == pytest.approx(0.5)
 
 
 def test_bad_inputs() -> None:
     with pytest.raises(ValueError, match="2 predictions but 1 references"):
-        classification_metrics([0, 1], [0], ["a", "b"])
+        classification_scores([0, 1], [0], ["a", "b"])
     with pytest.raises(ValueError, match=r"label ids must be in \[0, 2\)"):
-        classification_metrics([5], [0], ["a", "b"])
+        classification_scores([5], [0], ["a", "b"])
     with pytest.raises(ValueError, match="zero examples"):
-        classification_metrics([], [], ["a"])
+        classification_scores([], [], ["a"])
 
 
 def test_report_has_sagemaker_shape_and_a_readable_table() -> None:
