@@ -107,7 +107,7 @@ def test_export_report_records_thresholds_figures_and_versions(exported: tuple[P
 def test_onnx_graphs_have_dynamic_batch_and_sequence_axes(exported: tuple[Path, dict], test_split: list[Example]) -> None:
     import onnxruntime as ort
 
-    from ml.export import ort_feed
+    from ml.parity import ort_feed
     from ml.model import load_model
     from ml.predict import encode, predict_logits
 
@@ -209,7 +209,7 @@ def test_export_needs_held_out_examples(tiny_model: Path, tmp_path: Path) -> Non
 
 
 def test_package_is_deterministic_with_files_at_the_root(exported: tuple[Path, dict], tmp_path: Path) -> None:
-    from ml.export import package_model
+    from ml.package import package_model
 
     model_dir, report = exported
     metadata = {"model_version": "7", "data_md5": "0" * 32, "git_commit": "abc123", "created_by": "tests"}
@@ -233,7 +233,7 @@ def test_package_is_deterministic_with_files_at_the_root(exported: tuple[Path, d
 def test_package_refuses_a_model_without_an_accepted_export(
     tiny_model: Path, exported: tuple[Path, dict], tmp_path: Path
 ) -> None:
-    from ml.export import package_model
+    from ml.package import package_model
 
     with pytest.raises(ModelError, match="no accepted ONNX export"):
         package_model(tiny_model, tmp_path / "model.tar.gz", metadata={})

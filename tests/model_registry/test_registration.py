@@ -139,12 +139,12 @@ def test_registration_with_onnx_logs_graphs_parity_and_package(tiny_model: Path,
 def test_packaging_failure_leaves_no_version(
     tiny_model: Path, onnx_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ml.export
+    import ml.package
 
     def broken_package(*args: object, **kwargs: object) -> Path:
         raise OSError("disk full")
 
-    monkeypatch.setattr(ml.export, "package_model", broken_package)
+    monkeypatch.setattr(ml.package, "package_model", broken_package)
     with pytest.raises(RegistryError, match="OSError: disk full") as info:
         register_model(tiny_model, LINEAGE, onnx_dir=onnx_export)
     assert "nothing half-registered" in str(info.value)
