@@ -3,28 +3,32 @@
 #   docker build -t intent-serve .
 #   docker run --rm -p 8080:8080 -v "$PWD/model:/opt/ml/model:ro" intent-serve serve
 #
+# The image offers one command, `serve` (the same flags as `mlops serve`; `docker run IMAGE serve --help`).
 # SageMaker runs `docker run IMAGE serve` with the model unpacked at /opt/ml/model and may set
-# SAGEMAKER_BIND_TO_PORT; every other setting is an INTENT_SERVE_* variable (`docker run IMAGE serve --help`).
+# SAGEMAKER_BIND_TO_PORT; every other setting is a flag or an INTENT_SERVE_* variable.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    TOKENIZERS_PARALLELISM=false
+    TOKENIZERS_PARALLELISM=false \
+    PYTHONPATH=/opt/program
 
 # Serving dependencies only (onnxruntime, tokenizers, starlette, uvicorn, httptools, prometheus-client, numpy): no torch,
 # no transformers. Installed before the code so that this layer survives code changes.
-COPY inference/requirements.txt /tmp/requirements.txt
+COPY inference/serving/requirements.txt /tmp/requirements.txt
 RUN pip install -r /tmp/requirements.txt && rm /tmp/requirements.txt
+# `serve` execs Python, so the server is PID 1 and receives SIGTERM for its graceful shutdown.
+RUN printf '#!/bin/sh\nexec python -m inference.serving.container "$@"\n' > /usr/local/bin/serve \
+    && chmod 0755 /usr/local/bin/serve
 
+# The serving code and the core it reads a model directory with, nothing else (tests/inference/serving/test_container.py
+# runs the server from exactly these files).
 WORKDIR /opt/program
-COPY pyproject.toml README.md ./
-COPY ml ./ml
-COPY inference ./inference
-# --no-deps: pyproject's dependency list is the training toolkit's (torch, mlflow, sagemaker, ...). Installing
-# the project is what creates the `serve` console script (inference.container:main).
-RUN pip install --no-deps . && rm -rf build ./*.egg-info
+COPY ml/__init__.py ml/errors.py ml/model.py ml/predict.py ml/taxonomy.py ml/tokenizer.py ./ml/
+COPY inference/__init__.py inference/predictor.py inference/tokenization.py ./inference/
+COPY inference/serving ./inference/serving
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin model
 USER model
@@ -32,6 +36,5 @@ USER model
 EXPOSE 8080
 LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true
 
-# No ENTRYPOINT: `docker run IMAGE serve` replaces CMD with `serve`, the console script; plain `docker run IMAGE`
-# serves too. Exec form, so the server is PID 1 and receives SIGTERM for its graceful shutdown.
+# No ENTRYPOINT: `docker run IMAGE serve` replaces CMD with `serve`; plain `docker run IMAGE` serves too.
 CMD ["serve"]

@@ -33,6 +33,16 @@ def format_summary(summary: dict[str, Any], *, name: str = "target") -> str:
     return format_table(rows) + "\n" + extra
 
 
+def format_comparison(result: dict[str, Any]) -> str:
+    """A comparison's table and each target's ratios to the baseline."""
+    rows = result["targets"]
+    lines = [format_table(rows), "", f"ratios vs {result['baseline']} (p50, p95, throughput):"]
+    for name, summary in rows.items():
+        r = summary["ratios_vs_baseline"]
+        lines.append(f"  {name:<20} {r['p50_ms']}x  {r['p95_ms']}x  {r['throughput_rps']}x")
+    return "\n".join(lines)
+
+
 def emit_json(document: dict[str, Any], out: Path | None = None) -> None:
     """Print a benchmark's result as JSON and, given a path, write the same text there."""
     text = json.dumps(document, indent=2, sort_keys=True)

@@ -1,4 +1,4 @@
-"""Serving benchmarks of issue "ONNX export and a SageMaker-contract inference server", in one run.
+"""Serving benchmarks: the ONNX server against PyTorch eager and the raw onnxruntime session, in one run.
 
 1. Single-request latency over HTTP for a base-shaped DeBERTa-v3 (random weights: same compute) at 32, 64 and
    128 tokens, served with PyTorch eager, ORT fp32 and ORT int8, next to the raw onnxruntime session on the
@@ -34,6 +34,7 @@ from benchmarks.report import emit_json
 from benchmarks.servers import served, traffic_per_worker
 from benchmarks.targets import http_target
 from ml.errors import MlopsError
+from ml.model import ONNX_FILES
 
 log = logging.getLogger("benchmarks.serving")
 
@@ -71,7 +72,7 @@ def bench_model(preset: str, root: Path, *, seed: int = 13, slice_positions: boo
                 (out / source.name).symlink_to(source.resolve())
     wanted = {"slice_positions": slice_positions}
     marker = out / GRAPHS_FILE
-    if (out / "model.int8.onnx").exists() and marker.exists() and json.loads(marker.read_text()) == wanted:
+    if (out / ONNX_FILES["int8"]).exists() and marker.exists() and json.loads(marker.read_text()) == wanted:
         return out
     quantize_int8(export_fp32(out, slice_positions=slice_positions))
     marker.write_text(json.dumps(wanted) + "\n")
@@ -101,7 +102,7 @@ def exact_length_texts(model_dir: Path, length: int, count: int, prompts: list[s
     return texts
 
 
-def raw_session_target(model_dir: Path, variant: str, threads: int, texts: list[str]) -> Target:
+def raw_session_target(model_dir: Path, precision: str, threads: int, texts: list[str]) -> Target:
     """The onnxruntime session alone (pre-tokenised inputs, no server), created once and warmed up.
 
     One session serves every calling thread (`run` is thread-safe; with one intra-op thread each call runs on
@@ -113,7 +114,7 @@ def raw_session_target(model_dir: Path, variant: str, threads: int, texts: list[
     from ml.tokenizer import load_tokenizer
 
     tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
-    session, names = open_session(model_dir, variant, threads)
+    session, names = open_session(model_dir, precision, threads)
     feeds = {t: {n: np.asarray(encode(tokenizer, [t], info, return_tensors="np")[n], dtype=np.int64) for n in names}
              for t in texts}
     for feed in list(feeds.values())[:3]:
@@ -143,10 +144,10 @@ def single_request(model_dir: Path, lengths: list[int], rounds: int, requests: i
     round's first request (which would find them still waking) is not measured.
     """
     results: dict[str, Any] = {}
-    with served(model_dir, variant="torch", workers=1, threads=threads) as torch_url, \
-            served(model_dir, variant="fp32", workers=1, threads=threads) as fp32_url, \
-            served(model_dir, variant="int8", workers=1, threads=threads) as int8_url, \
-            served(model_dir, variant="int8", workers=threads, threads=1) as per_core_url:
+    with served(model_dir, precision="torch", workers=1, threads=threads) as torch_url, \
+            served(model_dir, precision="fp32", workers=1, threads=threads) as fp32_url, \
+            served(model_dir, precision="int8", workers=1, threads=threads) as int8_url, \
+            served(model_dir, precision="int8", workers=threads, threads=1) as per_core_url:
         for length in lengths:
             texts = exact_length_texts(model_dir, length, 16)
             targets = {
@@ -194,12 +195,12 @@ def saturation(model_dir: Path, requests: int, threads_total: int, sustained_s: 
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as logs:
         for index, (name, flags) in enumerate(layouts.items()):
             access_log = Path(logs) / f"layout{index}.log"
-            with served(model_dir, variant="int8", log_path=access_log, **flags) as url:
+            with served(model_dir, precision="int8", log_path=access_log, **flags) as url:
                 measured[name] = run_load(http_target(url), texts, closed).summary()
             measured[name]["per_worker"] = traffic_per_worker(access_log)
     raw_target = raw_session_target(model_dir, "int8", 1, texts)
-    with served(model_dir, variant="int8", **default) as default_url, \
-            served(model_dir, variant="int8", **batched) as batched_url:
+    with served(model_dir, precision="int8", **default) as default_url, \
+            served(model_dir, precision="int8", **batched) as batched_url:
         raw = run_load(raw_target, texts, LoadConfig(concurrency=threads_total, requests=None, duration_s=sustained_s,
                                                      warmup_requests=10)).summary()
         rate = round(0.9 * raw["throughput_rps"], 2)
@@ -216,9 +217,8 @@ def saturation(model_dir: Path, requests: int, threads_total: int, sustained_s: 
 # Part 3's layouts, paired off and on per worker count. One intra-op thread each: a lone worker's second thread
 # spins between calls and takes the core its event loop needs (the unbatched layout then loses the most, which
 # would inflate batching's gain). No wait for a batch to fill: a batch is whatever queued while the last one ran,
-# so the event loop answers one batch's clients while the next batch computes. On one worker, waiting 2 ms for 8
-# instead kept all 8 clients in one batch, in lockstep: 1.01-1.11x on real prompts, against 1.16-1.26x without a wait
-# (docs/benchmarks.md).
+# so the event loop answers one batch's clients while the next batch computes; a wait for fuller batches puts the
+# clients in lockstep and gains less (docs/benchmarks.md, "Micro-batching").
 BATCHING_PAIRS = {
     "1 worker": {
         "1 worker, batching off": {"workers": 1, "threads": 1, "batch_max_size": 1},
@@ -277,7 +277,7 @@ def _batching_rounds(model_dir: Path, layouts: dict[str, dict[str, Any]], text_s
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="serving-bench-")))
         log_paths = {name: logs / f"{index}.log" for index, name in enumerate(layouts)}
         servers = {
-            name: stack.enter_context(server_process(model_dir, variant="int8", log_path=log_paths[name], **flags))
+            name: stack.enter_context(server_process(model_dir, precision="int8", log_path=log_paths[name], **flags))
             for name, flags in layouts.items()
         }
         if cores is not None:

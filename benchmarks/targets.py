@@ -1,14 +1,20 @@
-"""Benchmark targets: an HTTP endpoint speaking the container contract, or a SageMaker endpoint via boto3.
-
-An in-process predictor needs no adapter: any callable `text -> variant | None` is a target.
+"""Benchmark targets: an in-process predictor, an HTTP endpoint speaking the container contract, or a SageMaker
+endpoint via boto3. A target is any callable `text -> variant | None`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from benchmarks.load import Target
+from ml.aws import boto3_client
+from ml.errors import MlopsError
+
+# In-process backends: the ONNX graphs the server runs, and PyTorch eager, the baseline they are measured against.
+BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
 
 VARIANT_HEADER = "x-Amzn-Invoked-Production-Variant"
 
@@ -32,8 +38,6 @@ def http_target(url: str, *, timeout_s: float = 30.0, headers: dict[str, str] | 
     import http.client
     import queue
     import urllib.parse
-
-    from ml.errors import MlopsError
 
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -91,16 +95,8 @@ def _closed_by_peer(conn: Any) -> bool:
 def sagemaker_target(endpoint_name: str, *, endpoint_url: str | None = None, region: str | None = None,
                      target_variant: str | None = None, timeout_s: float = 30.0) -> Target:
     """Invoke a SageMaker endpoint (or anything speaking InvokeEndpoint) through boto3's sagemaker-runtime."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(read_timeout=timeout_s, connect_timeout=5, retries={"max_attempts": 1}, max_pool_connections=64)
-    if endpoint_url and boto3.Session().get_credentials() is None:
-        from botocore import UNSIGNED
-
-        # The local A/B endpoint needs no signature; without credentials boto3 could not sign at all.
-        config = config.merge(Config(signature_version=UNSIGNED))
-    client: Any = boto3.client("sagemaker-runtime", endpoint_url=endpoint_url, region_name=region, config=config)
+    client: Any = boto3_client("sagemaker-runtime", region=region, endpoint_url=endpoint_url, read_timeout=timeout_s,
+                               connect_timeout=5, retries={"max_attempts": 1}, max_pool_connections=64)
     extra = {"TargetVariant": target_variant} if target_variant else {}
 
     def call(text: str) -> str | None:
@@ -112,3 +108,51 @@ def sagemaker_target(endpoint_name: str, *, endpoint_url: str | None = None, reg
         return response.get("InvokedProductionVariant")
 
     return call
+
+
+def predictor_target(model_dir: Path, backend: str, threads: int | None = None) -> Target:
+    """The serving predictor of a model directory, in this process (`backend` one of BACKENDS)."""
+    from inference.predictor import OnnxPredictor, TorchPredictor
+
+    if backend not in BACKENDS:
+        raise MlopsError(f"unknown backend {backend!r}", hint=f"use one of {', '.join(BACKENDS)}")
+    predictor = (
+        TorchPredictor(model_dir, intra_op_threads=threads)
+        if backend == "torch"
+        else OnnxPredictor(model_dir, precision=backend.removeprefix("onnx-"), intra_op_threads=threads)
+    )
+
+    def call(text: str) -> None:
+        predictor.predict([text])
+
+    return call
+
+
+def choose_target(url: str | None, model_dir: Path | None, endpoint: str | None, *, backend: str = BACKENDS[0],
+                  endpoint_url: str | None = None, target_variant: str | None = None, threads: int | None = None,
+                  region: str | None = None) -> tuple[Target, str]:
+    """The target and a display name, from exactly one of a URL, a model directory or an endpoint name."""
+    chosen = [name for name, value in (("--url", url), ("--model-dir", model_dir), ("--endpoint", endpoint)) if value]
+    if len(chosen) != 1:
+        raise MlopsError("give exactly one target: --url, --model-dir or --endpoint", hint=f"got {chosen or 'none'}")
+    if url:
+        return http_target(url), url
+    if endpoint:
+        return sagemaker_target(endpoint, endpoint_url=endpoint_url, target_variant=target_variant, region=region), endpoint
+    assert model_dir is not None
+    return predictor_target(model_dir, backend, threads), f"{model_dir} ({backend})"
+
+
+def comparison_targets(model_dir: Path | None, backends: Sequence[str], urls: Sequence[str], *,
+                       threads: int | None = None) -> dict[str, Target]:
+    """Named targets: each backend of a model directory, then each NAME=URL."""
+    targets: dict[str, Target] = {}
+    if model_dir:
+        for backend in backends:
+            targets[backend] = predictor_target(model_dir, backend, threads)
+    for item in urls:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise MlopsError(f"expected NAME=URL, got {item!r}")
+        targets[name] = http_target(url)
+    return targets

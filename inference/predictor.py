@@ -20,13 +20,11 @@ from typing import Any
 import numpy as np
 
 from ml.errors import ModelError
-from ml.model import MODEL_INFO_FILE, ModelInfo
+from ml.model import METADATA_FILE, MODEL_INFO_FILE, ONNX_FILES, TOKENIZER_FILE, ModelInfo
 from ml.predict import encode, length_chunks, softmax
 
 log = logging.getLogger(__name__)
 
-VARIANT_FILES = {"int8": "model.int8.onnx", "fp32": "model.onnx"}
-METADATA_FILE = "metadata.json"
 DEFAULT_MAX_BATCH = 64
 
 
@@ -68,19 +66,19 @@ def read_model_version(model_dir: Path) -> str:
     return model_dir.resolve().name
 
 
-def onnx_path(model_dir: Path, variant: str) -> Path:
-    """The ONNX file of a variant in a model directory, or a ModelError naming what is there."""
-    if variant not in VARIANT_FILES:
-        raise ModelError(f"unknown ONNX variant {variant!r}", hint=f"use one of {', '.join(VARIANT_FILES)}")
+def onnx_path(model_dir: Path, precision: str) -> Path:
+    """The ONNX graph of a precision (int8, fp32) in a model directory, or a ModelError naming what is there."""
+    if precision not in ONNX_FILES:
+        raise ModelError(f"unknown ONNX precision {precision!r}", hint=f"use one of {', '.join(ONNX_FILES)}")
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise ModelError(f"model directory not found: {model_dir}", hint="pass a model directory or mount one at /opt/ml/model")
-    path = model_dir / VARIANT_FILES[variant]
+    path = model_dir / ONNX_FILES[precision]
     if not path.is_file():
-        present = [v for v, name in VARIANT_FILES.items() if (model_dir / name).is_file()]
+        present = [p for p, name in ONNX_FILES.items() if (model_dir / name).is_file()]
         hint = f"this directory has: {', '.join(present)}" if present else "export it first: `mlops export MODEL_DIR`"
-        raise ModelError(f"{model_dir} has no {VARIANT_FILES[variant]} (the {variant} ONNX variant)", hint=hint)
-    for name in ("tokenizer.json", MODEL_INFO_FILE):
+        raise ModelError(f"{model_dir} has no {ONNX_FILES[precision]} (the {precision} ONNX graph)", hint=hint)
+    for name in (TOKENIZER_FILE, MODEL_INFO_FILE):
         if not (model_dir / name).is_file():
             raise ModelError(f"{model_dir} is not an intent model directory: missing {name}")
     return path
@@ -149,7 +147,7 @@ class OnnxPredictor(Predictor):
         self,
         model_dir: Path | str,
         *,
-        variant: str = "int8",
+        precision: str = "int8",
         intra_op_threads: int | None = None,
         max_length: int | None = None,
         max_batch: int = DEFAULT_MAX_BATCH,
@@ -159,9 +157,9 @@ class OnnxPredictor(Predictor):
 
         from inference.tokenization import load_fast_tokenizer
 
-        path = onnx_path(Path(model_dir), variant)
+        path = onnx_path(Path(model_dir), precision)
         super().__init__(model_dir, max_length=max_length, max_batch=max_batch)
-        self.variant = variant
+        self.precision = precision
         self.intra_op_threads = intra_op_threads or default_threads()
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.intra_op_threads
@@ -180,7 +178,7 @@ class OnnxPredictor(Predictor):
         unknown = set(self.input_names) - {"input_ids", "attention_mask", "token_type_ids"}
         if unknown:
             raise ModelError(f"{path} expects inputs this predictor cannot build: {', '.join(sorted(unknown))}")
-        log.info("loaded %s (%s, %d intra-op threads, version %s)", path, variant, self.intra_op_threads, self.model_version)
+        log.info("loaded %s (%s, %d intra-op threads, version %s)", path, precision, self.intra_op_threads, self.model_version)
 
     def _logits(self, texts: Sequence[str]) -> np.ndarray:
         batch = encode(self.tokenizer, texts, self.info, return_tensors="np")
@@ -196,7 +194,7 @@ class TorchPredictor(Predictor):
     """PyTorch eager with the transformers tokenizer: the reference the ONNX predictor is measured against."""
 
     backend = "torch"
-    variant = "torch"
+    precision = "torch"
 
     def __init__(
         self,

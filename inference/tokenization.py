@@ -19,9 +19,7 @@ from typing import Any
 import numpy as np
 
 from ml.errors import ModelError
-
-TOKENIZER_FILE = "tokenizer.json"
-TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+from ml.model import TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
 
 
 class FastTokenizer:
@@ -80,7 +78,7 @@ def load_fast_tokenizer(model_dir: Path | str) -> FastTokenizer:
     model_dir = Path(model_dir)
     path = model_dir / TOKENIZER_FILE
     if not path.is_file():
-        raise ModelError(f"{model_dir} has no {TOKENIZER_FILE}", hint="every model directory ships its tokenizer.json")
+        raise ModelError(f"{model_dir} has no {TOKENIZER_FILE}", hint=f"every model directory ships its {TOKENIZER_FILE}")
     config: dict[str, Any] = {}
     if (model_dir / TOKENIZER_CONFIG_FILE).is_file():
         config = json.loads((model_dir / TOKENIZER_CONFIG_FILE).read_text())

@@ -1,8 +1,8 @@
 """Production variants of an A/B endpoint: names, weights, shift schedules and guard thresholds, validated as
 SageMaker validates them, so that a bad value fails here with a hint instead of half-way through a deployment.
 
-Shared by the SageMaker deployer (`inference.endpoints`), the local A/B endpoint (`inference.local_endpoint`) and
-the A/B report.
+Shared by the deployer (`inference.deploy`) and the local A/B endpoint (`inference.local`), which must agree on
+every rule.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
 from ml.errors import MlopsError
+from ml.settings import P95_BUDGET_MS
+from ml.stats import nearest_rank
 
 # SageMaker's pattern (and 63-character limit) for EndpointName, EndpointConfigName, ModelName and VariantName.
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -138,7 +138,7 @@ class Guard:
     """When a stepwise shift stops and reverts: a variant's error rate or p95 latency over the bake window."""
 
     max_error_rate: float = 0.01
-    max_p95_ms: float = 500.0
+    max_p95_ms: float = P95_BUDGET_MS
     min_invocations: int = 1
 
     def __post_init__(self) -> None:
@@ -171,9 +171,8 @@ class VariantStats:
         """Exact nearest-rank percentiles of the successful requests' latencies."""
         if not len(latencies_ms):
             return cls(variant, errors, errors)
-        ms = np.asarray(latencies_ms, dtype=np.float64)
-        p50, p95, p99 = (round(float(np.percentile(ms, p, method="inverted_cdf")), 3) for p in (50, 95, 99))
-        return cls(variant, len(ms) + errors, errors, p50, p95, p99)
+        p50, p95, p99 = (round(value, 3) for value in nearest_rank(latencies_ms, (50, 95, 99)).values())
+        return cls(variant, len(latencies_ms) + errors, errors, p50, p95, p99)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, with the error rate."""

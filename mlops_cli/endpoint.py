@@ -2,77 +2,28 @@
 
 Every command talks to SageMaker's API through boto3: on AWS by default (credentials, region and
 AWS_ENDPOINT_URL from the usual boto3 environment), or to the local A/B endpoint started by
-`mlops endpoint serve-local` when `--local-endpoint URL` (env MLOPS_LOCAL_ENDPOINT) is given. The local
-endpoint implements the control-plane calls used here, so the same code path serves both.
+`mlops endpoint serve-local` when `--local-endpoint URL` (env MLOPS_LOCAL_ENDPOINT) is given.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mlops_cli.endpoint_local import serve_local
+from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, user_errors
 from mlops_cli.output import emit, json_option
 
-log = logging.getLogger(__name__)
-
-DEFAULT_VARIANTS = ("champion=champion", "challenger=challenger")
-DEFAULT_WEIGHTS = "champion=90,challenger=10"
-LOCAL_IMAGE = "local/intent-serve:latest"
-LOCAL_ROLE = "arn:aws:iam::000000000000:role/local-endpoint"
-
-
-@dataclass
-class Target:
-    """The boto3 clients and metrics source for AWS or for the local endpoint."""
-
-    local_url: str | None
-    manager: Any
-    runtime: Any
-    metrics: Any
-    region: str
-
-    @property
-    def is_local(self) -> bool:
-        """Whether commands go to the local A/B endpoint."""
-        return self.local_url is not None
-
-
-def _target(local_url: str | None, region: str) -> Target:
-    import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config
-
-    from inference.endpoints import EndpointManager
-    from inference.variant_metrics import CloudWatchMetrics, LocalEndpointMetrics
-
-    if local_url:
-        # The local endpoint ignores signatures: no AWS credentials are needed to talk to it.
-        config = Config(signature_version=UNSIGNED, retries={"max_attempts": 2, "mode": "standard"})
-        sm = boto3.client("sagemaker", endpoint_url=local_url, region_name=region, config=config)
-        runtime = boto3.client("sagemaker-runtime", endpoint_url=local_url, region_name=region, config=config)
-        manager = EndpointManager(sm, poll_s=0.5, timeout_s=300)
-        return Target(local_url, manager, runtime, LocalEndpointMetrics(local_url), region)
-    sm = boto3.client("sagemaker", region_name=region)
-    manager = EndpointManager(
-        sm,
-        autoscaling_client=boto3.client("application-autoscaling", region_name=region),
-        cloudwatch_client=boto3.client("cloudwatch", region_name=region),
-    )
-    cloudwatch = manager.cloudwatch
-    return Target(None, manager, boto3.client("sagemaker-runtime", region_name=region), CloudWatchMetrics(cloudwatch), region)
+if TYPE_CHECKING:
+    from inference.deploy.target import DeployTarget
 
 
 def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--local-endpoint and --region; the command receives `target` instead (clients built lazily)."""
+    """--local-endpoint, --region, --bucket and --prefix; the command receives `target` instead."""
 
     @click.option("--local-endpoint", "local_url", envvar="MLOPS_LOCAL_ENDPOINT", default=None, metavar="URL",
                   help="The local A/B endpoint (`mlops endpoint serve-local`), e.g. http://127.0.0.1:8080 "
@@ -81,7 +32,9 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
                   help="AWS region [env AWS_REGION / AWS_DEFAULT_REGION].")
     @functools.wraps(func)
     def wrapper(*args: Any, local_url: str | None, region: str, **kwargs: Any) -> Any:
-        return func(*args, target=_target(local_url, region), **kwargs)
+        from inference.deploy.target import DeployTarget
+
+        return func(*args, target=DeployTarget.create(local_url, region), **kwargs)
 
     return wrapper
 
@@ -117,7 +70,7 @@ def guardrail_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Guardrails: percent of capacity per step."),
         click.option("--guardrail-wait", type=click.IntRange(min=0), default=300, show_default=True,
                      help="Guardrails: seconds between steps."),
-        click.option("--guardrail-p95-ms", type=float, default=500.0, show_default=True,
+        click.option("--guardrail-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True,
                      help="Guardrails: the p95 model latency alarm threshold."),
     ]
     for option in reversed(options):
@@ -125,19 +78,21 @@ def guardrail_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _guardrails(target: Target, endpoint_name: str, variants: list[str], mode: str | None, step: int, wait: int,
-                p95_ms: float) -> Any:
-    """Create the alarms and the Guardrails for an update, or None without --guardrails."""
-    from inference.endpoints import Guardrails
-    from inference.variants import DeploymentError, Guard
+def registry_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--registry/--no-registry, --reason and --actor for commands that may move the champion alias."""
+    options = [
+        click.option("--registry/--no-registry", default=True, show_default=True,
+                     help="Also move the registry's champion alias (gated like `mlops registry promote`)."),
+        click.option("--reason", default=None, help="Why (kept in the registry's audit record)."),
+        click.option("--actor", default=None, help="Who (default: MLOPS_ACTOR, GITHUB_ACTOR in CI, else the OS user)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
-    if not mode:
-        return None
-    if target.is_local:
-        raise DeploymentError("deployment guardrails are a SageMaker feature: not on the local endpoint",
-                            hint="drop --guardrails, or use a stepwise `mlops endpoint shift --schedule` locally")
-    alarms = target.manager.create_alarms(endpoint_name, variants, Guard(max_p95_ms=p95_ms))
-    return Guardrails(mode=mode, step_percent=step, wait_s=wait, alarms=tuple(alarms))
+
+def _weights(weights: dict[str, float]) -> str:
+    return ", ".join(f"{n}={w:g}" for n, w in weights.items())
 
 
 # ---- deploy ----------------------------------------------------------------------------------------------------
@@ -150,7 +105,7 @@ def _guardrails(target: Target, endpoint_name: str, variants: list[str], mode: s
                    "[default: champion=champion and challenger=challenger]")
 @click.option("--weights", default=None, metavar="NAME=W,...",
               help="Initial weights [default: champion=90,challenger=10 for the default variants, else equal].")
-@click.option("--model-name", default="intent-classifier", show_default=True, help="Registered model name.")
+@click.option("--model-name", default=REGISTERED_MODEL_NAME, show_default=True, help="Registered model name.")
 @click.option("--image-uri", envvar="MLOPS_SERVING_IMAGE", default=None,
               help="Serving image (the Dockerfile's) [env MLOPS_SERVING_IMAGE; required on AWS].")
 @click.option("--role", envvar="MLOPS_SAGEMAKER_ROLE_ARN", default=None,
@@ -168,127 +123,29 @@ def _guardrails(target: Target, endpoint_name: str, variants: list[str], mode: s
 @click.option("--autoscale", "autoscale", default=None, metavar="MIN:MAX:TARGET",
               help="Target tracking on invocations per instance per minute for each variant, e.g. 1:4:70 (AWS).")
 @click.option("--no-wait", is_flag=True, help="Return once the update has started.")
-def deploy(endpoint_name: str, target: Target, as_json: bool, variant_specs: tuple[str, ...], weights: str | None,
-           model_name: str, image_uri: str | None, role: str | None, bucket: str | None, prefix: str,
-           instance_types: tuple[str, ...], instance_counts: tuple[str, ...], data_capture: str | None, capture_percent: int,
-           guardrails: str | None, guardrail_step: int, guardrail_wait: int, guardrail_p95_ms: float,
-           autoscale: str | None, no_wait: bool) -> None:
+def deploy(endpoint_name: str, target: DeployTarget, as_json: bool, model_name: str, role: str | None,
+           bucket: str | None, prefix: str, no_wait: bool, **options: Any) -> None:
     """Deploy ENDPOINT with production variants built from registry versions (create, or update in place)."""
-    from inference.endpoints import DataCapture, VariantDeployment
-    from inference.variants import (
-        DeploymentError,
-        check_name,
-        check_unique,
-        check_weights,
-        parse_variant_spec,
-        parse_weights,
-    )
-    from mlops_cli.endpoint_models import resolve_models, upload_packages
+    from inference.deploy.endpoints import render_status
+    from inference.deploy.plan import DeploymentPlan
+    from pipelines import release
 
-    check_name("endpoint", endpoint_name)
-    specs = list(variant_specs or DEFAULT_VARIANTS)
-    pairs = [parse_variant_spec(s) for s in specs]
-    names = check_unique("variant", [n for n, _ in pairs])
-    default_weights = DEFAULT_WEIGHTS if not variant_specs else ",".join(f"{n}=1" for n in names)
-    weight_map = check_weights(parse_weights(weights or default_weights), names)
-    missing = [n for n in names if n not in weight_map]
-    if missing:
-        raise DeploymentError(f"no weight given for variant(s) {', '.join(missing)}", hint="give every variant a weight")
-    types = _per_variant("--instance-type", instance_types, names, "ml.m5.large", str)
-    counts = _per_variant("--instance-count", instance_counts, names, "1", int)
-    policy = _autoscaling(autoscale) if autoscale else None
-    if target.is_local and (policy or data_capture):
-        raise DeploymentError("autoscaling and data capture are SageMaker features: not on the local endpoint",
-                            hint="drop those options, or deploy to AWS")
-    capture = DataCapture(data_capture, capture_percent) if data_capture else None
-    if not target.is_local:
-        if not image_uri:
-            raise DeploymentError("no serving image", hint="pass --image-uri (or MLOPS_SERVING_IMAGE): the image built from the Dockerfile")
-        if not role:
-            raise DeploymentError("no SageMaker execution role", hint="pass --role (or MLOPS_SAGEMAKER_ROLE_ARN)")
-        from pipelines.sagemaker_pipeline import validate_role_arn
-
-        validate_role_arn(role)
-    models = resolve_models(pairs, model_name=model_name, local=target.is_local)  # every ref checked before any change
-    urls = {m.variant: m.local_path.resolve().as_uri() for m in models} if target.is_local else \
-        upload_packages(models, bucket=bucket, prefix=prefix, region=target.region)
-    variants = [
-        VariantDeployment(
-            name=m.variant, model_data_url=urls[m.variant], image_uri=image_uri or LOCAL_IMAGE, weight=weight_map[m.variant],
-            instance_type=types[m.variant], instance_count=counts[m.variant], registered_model=m.registered_model,
-            model_version=m.model_version,
-        )
-        for m in models
-    ]
-    rails = _guardrails(target, endpoint_name, names, guardrails, guardrail_step, guardrail_wait, guardrail_p95_ms)
-    status = target.manager.deploy(
-        endpoint_name, variants, role_arn=role or LOCAL_ROLE, data_capture=capture, guardrails=rails,
-        autoscaling=policy, wait=not no_wait,
-    )
-    _emit_status(status, as_json)
-
-
-def _per_variant(option: str, values: tuple[str, ...], names: list[str], default: str, convert: Callable[[str], Any]) -> dict[str, Any]:
-    """`VALUE` for every variant and/or `NAME=VALUE` for one, as {variant: value}."""
-    from inference.variants import DeploymentError
-
-    common = [v for v in values if "=" not in v]
-    if len(common) > 1:
-        raise DeploymentError(f"{option} is given twice for every variant: {', '.join(common)}",
-                            hint=f"give one {option} VALUE, then NAME=VALUE for the exceptions")
-    chosen = dict.fromkeys(names, common[0] if common else default)
-    for value in values:
-        name, sep, item = value.partition("=")
-        if not sep:
-            continue
-        if name not in chosen:
-            raise DeploymentError(f"{option} {value}: no variant named {name!r}", hint=f"variants: {', '.join(names)}")
-        chosen[name] = item
-    try:
-        return {name: convert(item) for name, item in chosen.items()}
-    except ValueError:
-        raise DeploymentError(f"{option}: {values} are not valid values") from None
-
-
-def _autoscaling(text: str) -> Any:
-    from inference.endpoints import Autoscaling
-    from inference.variants import DeploymentError
-
-    parts = text.split(":")
-    try:
-        low, high, target = int(parts[0]), int(parts[1]), float(parts[2])
-    except (ValueError, IndexError):
-        raise DeploymentError(f"--autoscale {text!r} is not MIN:MAX:TARGET", hint="e.g. --autoscale 1:4:70") from None
-    return Autoscaling(low, high, target)
+    plan = DeploymentPlan.from_options(endpoint_name, role_arn=role, wait=not no_wait, local=target.is_local, **options)
+    target.bucket, target.prefix = bucket, prefix
+    status = release.deploy(target, plan, model_name=model_name)
+    emit(status, as_json=as_json, text=render_status(status))
 
 
 # ---- status and shift ------------------------------------------------------------------------------------------
 
 
-def _emit_status(status: dict[str, Any], as_json: bool) -> None:
-    lines = [f"endpoint {status['endpoint']}: {status.get('status', '?')}  config {status['endpoint_config']}"
-             + (f"  (previous {status['previous_config']})" if status.get("previous_config") else "")]
-    if status.get("failure_reason"):
-        lines.append(f"  last failure: {status['failure_reason']}")
-    if "variants" in status:
-        lines.append(f"  {'variant':<16} {'weight':>7} {'share':>7} {'instances':>9}  {'type':<14} {'model version':<24} model")
-        for v in status["variants"]:
-            version = f"{v['registered_model']} v{v['model_version']}" if v.get("model_version") else "-"
-            lines.append(
-                f"  {v['variant']:<16} {v['current_weight']:>7g} {v['traffic_share']:>7.1%} "
-                f"{v.get('current_instance_count') or '-':>9}  {v.get('instance_type') or '-':<14} {version:<24} {v['model_name']}"
-            )
-            if v.get("autoscaling"):
-                a = v["autoscaling"]
-                lines.append(f"    autoscaling {a['min_instances']}-{a['max_instances']} instances, "
-                             f"target {a['target_invocations_per_instance']} invocations/instance/min")
-    emit(status, as_json=as_json, text="\n".join(lines))
-
-
 @endpoint_command("status")
-def status(endpoint_name: str, target: Target, as_json: bool) -> None:
+def status(endpoint_name: str, target: DeployTarget, as_json: bool) -> None:
     """Show ENDPOINT's variants: weights, traffic shares, instances, models and their registry versions."""
-    _emit_status(target.manager.status(endpoint_name), as_json)
+    from inference.deploy.endpoints import render_status
+
+    result = target.manager.status(endpoint_name)
+    emit(result, as_json=as_json, text=render_status(result))
 
 
 @endpoint_command("shift")
@@ -299,39 +156,39 @@ def status(endpoint_name: str, target: Target, as_json: bool) -> None:
               help="How long each step runs before its metrics are checked.")
 @click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True,
               help="Revert when any variant's error rate over a step exceeds this.")
-@click.option("--max-p95-ms", type=float, default=500.0, show_default=True, help="Revert when any variant's p95 exceeds this.")
+@click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True,
+              help="Revert when any variant's p95 exceeds this.")
 @click.option("--min-invocations", type=click.IntRange(min=0), default=1, show_default=True,
               help="A variant with fewer requests in a step is not judged.")
-def shift(endpoint_name: str, target: Target, as_json: bool, weights: str | None, variant: str | None,
+def shift(endpoint_name: str, target: DeployTarget, as_json: bool, weights: str | None, variant: str | None,
           schedule: str | None, bake_seconds: float, max_error_rate: float, max_p95_ms: float, min_invocations: int) -> None:
     """Change ENDPOINT's variant weights in place, at once (--weights) or stepwise with a revert guard (--schedule)."""
+    from inference.deploy.shifts import shift_schedule
     from inference.variants import DeploymentError, Guard, parse_schedule, parse_weights
 
     if bool(weights) == bool(schedule):
         raise DeploymentError("give either --weights or --schedule (with --variant)",
-                            hint="e.g. --weights champion=50,challenger=50, or --variant challenger --schedule 10,25,50,100")
+                              hint="e.g. --weights champion=50,challenger=50, or --variant challenger --schedule 10,25,50,100")
     if weights:
         if variant:
             raise DeploymentError("--variant goes with --schedule, not with --weights")
         result = target.manager.shift(endpoint_name, parse_weights(weights))
-        emit({"endpoint": endpoint_name, "weights": result}, as_json=as_json,
-             text=f"{endpoint_name}: " + ", ".join(f"{n}={w:g}" for n, w in result.items()))
+        emit({"endpoint": endpoint_name, "weights": result}, as_json=as_json, text=f"{endpoint_name}: {_weights(result)}")
         return
     if not variant:
         raise DeploymentError("--schedule needs --variant: the variant whose share grows", hint="e.g. --variant challenger")
     steps = parse_schedule(schedule or "")
-    guard = Guard(max_error_rate, max_p95_ms, min_invocations)
 
     def report_step(step: dict[str, Any]) -> None:
-        verdict = "; ".join(step["violations"]) or "ok"
-        click.echo(f"  {variant} at {step['percent']:g}%: {verdict}", err=True)
+        click.echo(f"  {variant} at {step['percent']:g}%: {'; '.join(step['violations']) or 'ok'}", err=True)
 
     click.echo(f"shifting {endpoint_name} to {variant}: {', '.join(f'{s:g}%' for s in steps)}, "
                f"{bake_seconds:g} s per step", err=True)
-    outcome = target.manager.shift_schedule(endpoint_name, variant, steps, bake_s=bake_seconds, guard=guard,
-                                            metrics=target.metrics, on_step=report_step)
-    emit(outcome.to_dict(), as_json=as_json, text=f"{endpoint_name}: {outcome.reason}; weights now "
-         + ", ".join(f"{n}={w:g}" for n, w in outcome.final_weights.items()))
+    outcome = shift_schedule(target.manager, endpoint_name, variant, steps, bake_s=bake_seconds,
+                             guard=Guard(max_error_rate, max_p95_ms, min_invocations), traffic=target.traffic,
+                             on_step=report_step)
+    emit(outcome.to_dict(), as_json=as_json,
+         text=f"{endpoint_name}: {outcome.reason}; weights now {_weights(outcome.final_weights)}")
     if outcome.reverted:
         click.echo(f"error: shift of {endpoint_name} reverted: {outcome.reason}", err=True)
         click.get_current_context().exit(1)
@@ -342,81 +199,44 @@ def shift(endpoint_name: str, target: Target, as_json: bool, weights: str | None
 
 @endpoint_command("promote")
 @click.option("--variant", required=True, help="The winning variant: it takes all traffic, the others leave the endpoint.")
-@click.option("--registry/--no-registry", default=True, show_default=True,
-              help="Also move the registry's champion alias to the winner's version (gated like `mlops registry promote`).")
 @click.option("--tolerance", type=float, default=0.01, show_default=True, help="Registry gate: metric tolerance.")
-@click.option("--p95-budget-ms", type=float, default=500.0, show_default=True, help="Registry gate: benchmark p95 budget.")
-@click.option("--reason", default=None, help="Why (kept in the registry's audit record).")
-@click.option("--actor", default=None, help="Who (default: MLOPS_ACTOR, GITHUB_ACTOR in CI, else the OS user).")
+@click.option("--p95-budget-ms", type=float, default=P95_BUDGET_MS, show_default=True,
+              help="Registry gate: benchmark p95 budget.")
+@registry_options
 @guardrail_options
-def promote(endpoint_name: str, target: Target, as_json: bool, variant: str, registry: bool, tolerance: float,
+def promote(endpoint_name: str, target: DeployTarget, as_json: bool, variant: str, registry: bool, tolerance: float,
             p95_budget_ms: float, reason: str | None, actor: str | None, guardrails: str | None, guardrail_step: int,
             guardrail_wait: int, guardrail_p95_ms: float) -> None:
     """Promote VARIANT on ENDPOINT: all traffic to it, the loser removed, and the champion alias moved to its version."""
-    from inference.variants import DeploymentError
-    from model_registry.promotion import promote as registry_promote
+    from inference.deploy.plan import Guardrails
+    from pipelines import release
 
-    model = target.manager.winner_model(endpoint_name, variant)
-    gate_args = {"name": model["registered_model"], "tolerance": tolerance, "p95_budget_ms": p95_budget_ms,
-                 "actor": actor, "reason": reason or f"won the A/B test on endpoint {endpoint_name} as {variant}"}
-    use_registry = registry and bool(model["model_version"])
-    if registry and not use_registry:
-        click.echo(f"warning: variant {variant} has no registry version tag; the champion alias is left alone", err=True)
-    if use_registry:
-        check = registry_promote(model["model_version"], dry_run=True, **gate_args)
-        if not check.ok:
-            raise DeploymentError(f"endpoint {endpoint_name} unchanged: {check.message}",
-                                hint="see `mlops registry promote --dry-run`; or --no-registry to move traffic only")
-    rails = _guardrails(target, endpoint_name, [variant], guardrails, guardrail_step, guardrail_wait, guardrail_p95_ms)
-    result = target.manager.promote(endpoint_name, variant, guardrails=rails)
-    registry_result = None
-    if use_registry:
-        try:
-            registry_result = registry_promote(model["model_version"], **gate_args)
-            if not registry_result.ok:
-                raise DeploymentError(registry_result.message)
-        except Exception:
-            log.error("moving the champion alias failed; putting %s back on %s", endpoint_name, result["previous_config"])
-            target.manager.rollback(endpoint_name)
-            raise
-    payload = {**result, "registry": registry_result.to_dict() if registry_result else None}
+    rails = Guardrails(guardrails, guardrail_step, guardrail_wait, alarm_p95_ms=guardrail_p95_ms) if guardrails else None
+    gate = release.RegistryGate(registry, tolerance, p95_budget_ms, actor, reason)
+    result = release.promote(target, endpoint_name, variant, gate=gate, guardrails=rails)
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
     text = (f"{endpoint_name}: {variant} now takes all traffic (removed: {', '.join(result['removed']) or 'none'}); "
             f"config {result['endpoint_config']} replaces {result['previous_config']}")
-    if registry_result:
-        text += f"\n{registry_result.message.splitlines()[0]}"
-    emit(payload, as_json=as_json, text=text)
+    if result["registry"]:
+        text += f"\n{result['registry']['message'].splitlines()[0]}"
+    emit(result, as_json=as_json, text=text)
 
 
 @endpoint_command("rollback")
-@click.option("--registry/--no-registry", default=True, show_default=True,
-              help="Also give the champion alias back when the config being undone came from a promotion.")
-@click.option("--reason", default=None, help="Why (kept in the registry's audit record).")
-@click.option("--actor", default=None, help="Who (default: MLOPS_ACTOR, GITHUB_ACTOR in CI, else the OS user).")
-def rollback(endpoint_name: str, target: Target, as_json: bool, registry: bool, reason: str | None, actor: str | None) -> None:
+@registry_options
+def rollback(endpoint_name: str, target: DeployTarget, as_json: bool, registry: bool, reason: str | None,
+             actor: str | None) -> None:
     """Restore ENDPOINT's previous endpoint config and, if that undoes a promotion, the previous champion alias."""
-    from model_registry.promotion import champion_history
-    from model_registry.promotion import rollback as registry_rollback
+    from pipelines import release
 
-    plan = target.manager.rollback_target(endpoint_name)
-    promoted_model = plan.get("promoted_model")
-    registry_result = None
-    warning = None
-    if registry and plan.get("promoted_version") and promoted_model:
-        champion = champion_history(promoted_model)["champion"]
-        if champion != plan["promoted_version"]:
-            warning = (f"the champion of {promoted_model} is v{champion}, not v{plan['promoted_version']} which this "
-                       "config promoted: the alias was moved since and is left alone")
-    result = target.manager.rollback(endpoint_name)
-    if registry and plan.get("promoted_version") and promoted_model and warning is None:
-        registry_result = registry_rollback(name=promoted_model, actor=actor,
-                                            reason=reason or f"rollback of endpoint {endpoint_name}")
-    if warning:
-        click.echo(f"warning: {warning}", err=True)
+    result = release.rollback(target, endpoint_name, gate=release.RegistryGate(registry, actor=actor, reason=reason))
+    if result["warning"]:
+        click.echo(f"warning: {result['warning']}", err=True)
     text = f"{endpoint_name}: back on {result['to_config']} (was {result['from_config']})"
-    if registry_result:
-        text += f"\n{registry_result.message.splitlines()[0]}"
-    emit({**result, "registry": registry_result.to_dict() if registry_result else None, "warning": warning},
-         as_json=as_json, text=text)
+    if result["registry"]:
+        text += f"\n{result['registry']['message'].splitlines()[0]}"
+    emit(result, as_json=as_json, text=text)
 
 
 # ---- report ----------------------------------------------------------------------------------------------------
@@ -434,53 +254,73 @@ def rollback(endpoint_name: str, target: Target, as_json: bool, registry: bool, 
 @click.option("--min-invocations", type=click.IntRange(min=0), default=100, show_default=True,
               help="Fewer live requests on the candidate make the verdict inconclusive.")
 @click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Guard: error rate.")
-@click.option("--max-p95-ms", type=float, default=500.0, show_default=True, help="Guard: p95 latency.")
+@click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Guard: p95 latency.")
 @click.option("--accuracy-tolerance", type=click.FloatRange(0, 1), default=0.01, show_default=True,
               help="How far the candidate's sample accuracy may fall below the baseline's.")
 @click.option("--check", is_flag=True, help="Exit 1 unless the verdict is promote (for CI).")
-def report(endpoint_name: str, target: Target, as_json: bool, candidate: str | None, baseline: str | None,
+def report(endpoint_name: str, target: DeployTarget, as_json: bool, candidate: str | None, baseline: str | None,
            since_seconds: float | None, inputs: Path | None, sample_size: int, min_invocations: int,
            max_error_rate: float, max_p95_ms: float, accuracy_tolerance: float, check: bool) -> None:
     """A/B report on ENDPOINT: traffic share, errors, latency, predictions, agreement, and a verdict."""
-    from inference.ab_report import PROMOTE, ReportPolicy, build_report, pinned_predictions, render_table
-    from inference.variant_metrics import stats_from_document
+    from inference.deploy.report import PROMOTE, ReportPolicy, endpoint_report, render_table
     from inference.variants import Guard
 
     policy = ReportPolicy(Guard(max_error_rate, max_p95_ms), min_invocations, accuracy_tolerance)
-    weights = target.manager.current_weights(endpoint_name)
-    candidate = candidate or min(weights, key=lambda n: (weights[n], n != "challenger"))
-    baseline = baseline or max((n for n in weights if n != candidate), key=lambda n: weights[n], default=candidate)
-    now = time.time()
-    live: dict[str, dict[str, int]] | None = None
-    if target.is_local:  # read the live traffic before the sample below adds to it
-        document = target.metrics.fetch(endpoint_name, now - since_seconds if since_seconds else None)
-        traffic = stats_from_document(document, list(weights))
-        live = {n: document.get("variants", {}).get(n, {}).get("predictions", {}) for n in weights}
-    else:
-        traffic = target.metrics.variant_stats(endpoint_name, list(weights), now - (since_seconds or 3600), now)
-    texts, labels = _report_inputs(inputs, sample_size)
-    sample = {n: pinned_predictions(target.runtime, endpoint_name, n, texts) for n in weights} if texts else None
-    result = build_report(endpoint_name, traffic, candidate=candidate, baseline=baseline, policy=policy, weights=weights,
-                          live_predictions=live, sample=sample, labels=labels if texts else None)
+    result = endpoint_report(target, endpoint_name, candidate=candidate, baseline=baseline, since_seconds=since_seconds,
+                             inputs=inputs, sample_size=sample_size, policy=policy)
     emit(result, as_json=as_json, text=render_table(result))
     if check and result["verdict"] != PROMOTE:
         click.echo(f"error: verdict is {result['verdict']}, not promote", err=True)
         click.get_current_context().exit(1)
 
 
-def _report_inputs(path: Path | None, limit: int) -> tuple[list[str], list[str]]:
-    from ml.data import load_examples
-    from ml.settings import project_root
-
-    if path is None:
-        try:
-            path = project_root() / "data" / "natural_prompts.jsonl"
-        except Exception:  # not inside the project: no default sample
-            return [], []
-        if not path.is_file():
-            return [], []
-    examples = load_examples(path, allow_duplicates=True)[:limit]
-    return [e.text for e in examples], [e.intent for e in examples]
+# ---- the local endpoint ----------------------------------------------------------------------------------------
 
 
-endpoint.add_command(serve_local)
+@endpoint.command("serve-local")
+@click.argument("endpoint_name", metavar="[ENDPOINT]", required=False)
+@click.option("--variant", "variant_specs", multiple=True, metavar="NAME=MODEL",
+              help="A production variant of ENDPOINT (repeatable). MODEL: a model directory, a model.tar.gz, "
+                   "models:/NAME@ALIAS or models:/NAME/VERSION.")
+@click.option("--weights", metavar="NAME=W,...", default=None,
+              help="Variant weights, e.g. champion=90,challenger=10 (default: equal).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind; it checks no signatures, so keep it on loopback.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, envvar="MLOPS_LOCAL_ENDPOINT_PORT",
+              show_envvar=True, help="Port.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="onnxruntime intra-op threads per variant [default: CPUs / variants].")
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where registry models are downloaded and archives extracted (default: a temporary directory "
+                   "removed on exit).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True,
+              help="Log level (JSON lines on stdout).")
+@user_errors
+def serve_local(endpoint_name: str | None, variant_specs: tuple[str, ...], weights: str | None, host: str, port: int,
+                threads: int | None, work_dir: Path | None, log_level: str) -> None:
+    """Serve a local A/B endpoint that boto3 talks to as if it were SageMaker.
+
+    With ENDPOINT and --variant, that endpoint is created at startup (models ENDPOINT-NAME, config
+    ENDPOINT-config-1) and is in service once the server listens; without, it starts empty and endpoints are
+    created through the SageMaker API, e.g. by `mlops endpoint deploy --local-endpoint URL`.
+
+    \b
+    Routes:
+      POST /                               SageMaker API (AWS JSON 1.1, X-Amz-Target: SageMaker.<Operation>):
+                                           Create/Describe/Delete/List Model(s), EndpointConfig, Endpoint(s),
+                                           UpdateEndpoint, UpdateEndpointWeightsAndCapacities, ListTags, AddTags
+      POST /endpoints/NAME/invocations     SageMaker Runtime InvokeEndpoint (TargetVariant pins a variant)
+      GET  /endpoints/NAME/metrics?since=  per-variant invocations, errors, latency percentiles, intents
+      GET  /ping                           200 while the process is up
+
+    \b
+    Example:
+      mlops endpoint serve-local intents --variant champion=models:/intent-classifier@champion \\
+          --variant challenger=models:/intent-classifier@challenger --weights champion=90,challenger=10
+      # boto3.client("sagemaker-runtime", endpoint_url="http://127.0.0.1:8080").invoke_endpoint(
+      #     EndpointName="intents", Body=b'{"inputs": "hello"}', ContentType="application/json")
+    """
+    from pipelines import release
+
+    release.serve_local(endpoint_name, variant_specs, weights, host=host, port=port, threads=threads, work_dir=work_dir,
+                       log_level=log_level)

@@ -46,10 +46,10 @@ def export(
     """
     from ml.data import file_md5
     from ml.errors import ModelError
-    from ml.export import EXPORT_FILES, export_model, format_parity, package_model
-    from ml.model import ModelInfo, check_model_dir
-    from ml.settings import project_root
-    from pipelines.local_runner import git_commit
+    from ml.export import EXPORT_FILES, export_model, format_parity
+    from ml.package import package_model
+    from ml.model import EXPORT_REPORT_FILE, ModelInfo, check_model_dir
+    from ml.settings import git_commit, project_root
 
     check_model_dir(model_dir)
     existing = [name for name in EXPORT_FILES if (model_dir / name).exists()]
@@ -69,7 +69,7 @@ def export(
         "measured": report["measured"],
         "inputs_checked": report["inputs"]["checked"],
         "attention": report["attention"],
-        "files": sorted([*report["files"], "export_report.json"]),
+        "files": sorted([*report["files"], EXPORT_REPORT_FILE]),
     }
     if package_path is not None:
         info = ModelInfo.load(model_dir)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import click
@@ -30,26 +28,12 @@ from mlops_cli.output import emit, json_option
 @user_errors
 def train(data_path: Path | None, model: str, out: Path | None, overwrite: bool, split_seed: int, as_json: bool, **hparams: float) -> None:
     """Train a DeBERTa-v3 intent classifier on the train split, early-stopping on validation macro-F1."""
-    from ml.data import SplitConfig, load_examples, split_examples
-    from ml.errors import ModelError
+    from ml import training
     from ml.settings import default_data_path, state_dir
-    from ml.training import train as run_training
 
-    config = TrainConfig(model=model, **hparams)
     out = out or state_dir() / "models" / Path(model).name
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise ModelError(f"{out} already exists", hint="pass --overwrite to replace it, or choose another --out")
-    splits = split_examples(load_examples(data_path or default_data_path()), SplitConfig(seed=split_seed))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Train into a sibling temp dir and swap at the end: a failed run leaves the old model untouched.
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        result = run_training(config, splits["train"], splits["validation"], staging)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    result = training.train_to_directory(TrainConfig(model=model, **hparams), data_path or default_data_path(), out,
+                                         split_seed=split_seed, overwrite=overwrite)
     payload = {
         "model_dir": str(out),
         "best_epoch": result.best_epoch,

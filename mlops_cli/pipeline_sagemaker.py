@@ -48,7 +48,8 @@ def _settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(role: str | None, **values: Any) -> Any:
-    from pipelines.sagemaker_pipeline import SageMakerSettings, validate_role_arn
+    from ml.aws import validate_role_arn
+    from pipelines.sagemaker_pipeline import SageMakerSettings
 
     if role is not None:
         validate_role_arn(role)
@@ -153,7 +154,7 @@ def start(params: tuple[str, ...], data_remote: str | None, repo: Path | None, r
           pipeline_name: str | None, display_name: str | None, as_json: bool) -> None:
     """Start an execution of the upserted pipeline and print its ARN."""
     from ml.settings import project_root
-    from pipelines.local_runner import git_commit
+    from ml.settings import git_commit
     from pipelines.sagemaker_pipeline import SageMakerSettings, resolve_data, start_pipeline
     from pipelines.spec import parse_parameter_overrides
 

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from mlops_cli.errors import user_errors
 from mlops_cli.output import emit, json_option
 
 if TYPE_CHECKING:
     from model_registry.promotion import PromotionResult
 
-name_option = click.option("--name", default="intent-classifier", show_default=True, help="Registered model name.")
+name_option = click.option("--name", default=REGISTERED_MODEL_NAME, show_default=True, help="Registered model name.")
 
 
 @click.group()
@@ -81,7 +82,7 @@ def _print_result(result: PromotionResult, as_json: bool) -> None:
 @click.option("--candidate", default="challenger", show_default=True, help="Alias or version number to promote.")
 @click.option("--tolerance", type=float, default=0.01, show_default=True,
               help="How far macro_f1/accuracy may fall below the champion's.")
-@click.option("--p95-budget-ms", type=float, default=500.0, show_default=True, help="Benchmark p95 latency budget.")
+@click.option("--p95-budget-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Benchmark p95 latency budget.")
 @click.option("--dry-run", is_flag=True, help="Evaluate the gates and report; change nothing (exit 1 if refused).")
 @click.option("--reason", default=None, help="Why (kept in the audit record; default: the gates' summary).")
 @click.option("--actor", default=None, help="Who (default: MLOPS_ACTOR, GITHUB_ACTOR in CI, else the OS user).")
@@ -93,9 +94,9 @@ def promote(
     name: str, as_json: bool,
 ) -> None:
     """Move the champion alias to CANDIDATE if metrics, ONNX parity, benchmark and labels gates all pass."""
-    from model_registry.promotion import promote as do_promote
+    from model_registry import promotion
 
-    result = do_promote(
+    result = promotion.promote(
         candidate, name=name, tolerance=tolerance, p95_budget_ms=p95_budget_ms, dry_run=dry_run, actor=actor, reason=reason
     )
     _print_result(result, as_json)
@@ -110,9 +111,9 @@ def promote(
 @user_errors
 def rollback(dry_run: bool, reason: str | None, actor: str | None, name: str, as_json: bool) -> None:
     """Give the champion alias back to the previous champion (undo with `mlops registry promote --candidate N`)."""
-    from model_registry.promotion import rollback as do_rollback
+    from model_registry import promotion
 
-    _print_result(do_rollback(name=name, actor=actor, reason=reason, dry_run=dry_run), as_json)
+    _print_result(promotion.rollback(name=name, actor=actor, reason=reason, dry_run=dry_run), as_json)
 
 
 @registry.command()

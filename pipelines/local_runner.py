@@ -22,6 +22,7 @@ from typing import Any
 
 from ml.data import file_md5
 from ml.errors import MlopsError
+from ml.settings import git_commit
 from pipelines.spec import SPEC, Gate, PipelineSpec, Step, cli_flag, coerce_parameters
 from pipelines.steps.contract import env_var
 
@@ -135,18 +136,6 @@ def evaluate_gate(gate: Gate, run_dir: Path, parameters: dict[str, Any]) -> tupl
     passed = float(value) >= threshold
     verdict = ">=" if passed else "<"
     return passed, f"{gate.json_path} = {float(value):.4f} {verdict} {gate.threshold_parameter} = {threshold:.4f}"
-
-
-def git_commit(repo: Path) -> str:
-    """HEAD's commit in repo, suffixed '-dirty' when tracked files have changes; 'unknown' outside git."""
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=False)
-    if head.returncode != 0:
-        return "unknown"
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo, capture_output=True, text=True, check=False
-    )
-    # A model trained from uncommitted changes cannot be reproduced from the commit alone: say so.
-    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
 class LocalRunner:
@@ -268,3 +257,84 @@ class LocalRunner:
             code = proc.wait()
         if code != 0:
             raise PipelineError(f"step {step.name!r} failed (exit {code})", hint=f"see {log_path}")
+
+
+def run_pipeline(
+    overrides: dict[str, Any], *, data_path: Path | None = None, from_step: str | None = None,
+    run_dir: Path | None = None, echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run the pipeline in the project's state directory (or resume `run_dir`, default the latest, at `from_step`).
+
+    Without `data_path`, the DVC-pinned dataset is materialised first. Returns the run's summary (`run_summary`).
+    """
+    from ml.dvc_data import materialize
+    from ml.settings import project_root, state_dir
+
+    runner = LocalRunner(state_dir(), project_root(), echo=echo)
+    if from_step:
+        run_dir = run_dir or latest_run(state_dir())
+        state = runner.resume(run_dir, from_step, overrides)
+        echo(f"resuming {run_dir} from {from_step}")
+    else:
+        if run_dir:
+            raise PipelineError("--run-dir is only for resuming", hint="use it with --from STEP")
+        md5 = None
+        if data_path is None:
+            version = materialize(project_root())
+            data_path, md5 = project_root() / version.path, version.pinned_md5
+        run_dir, state = runner.start(data_path, overrides, data_md5=md5)
+        echo(f"run {state.run_id} in {run_dir} (data md5 {state.parameters['DataMd5']})")
+    state = runner.execute(run_dir, state, from_step)
+    return run_summary(run_dir, state)
+
+
+# The step outputs a run's summary reads: (key, step, output, file).
+SUMMARY_OUTPUTS = (
+    ("evaluation", "evaluate", "evaluation", "evaluation.json"),
+    ("benchmark", "benchmark", "benchmark", "benchmark.json"),
+    ("registration", "register", "registration", "registration.json"),
+)
+
+
+def run_summary(run_dir: Path, state: RunState) -> dict[str, Any]:
+    """Status, data md5, commit, per-step times and, where the steps got that far: scores, benchmark, registration."""
+    summary: dict[str, Any] = {
+        "run_id": state.run_id,
+        "run_dir": str(run_dir),
+        "status": state.status,
+        "data_md5": state.parameters["DataMd5"],
+        "git_commit": state.parameters["GitCommit"],
+        "steps": {name: {"status": r.status, "seconds": r.seconds} for name, r in state.steps.items()},
+    }
+    for key, step, output, file in SUMMARY_OUTPUTS:
+        path = artifact_dir(run_dir, step, output) / file
+        if path.exists():
+            summary[key] = json.loads(path.read_text())
+    if "evaluation" in summary:
+        summary["metrics"] = {k: v["value"] for k, v in summary.pop("evaluation")["metrics"].items()}
+    return summary
+
+
+def format_run_summary(summary: dict[str, Any]) -> str:
+    """The summary as the lines `mlops pipeline run` prints."""
+    lines = [f"pipeline run {summary['run_id']}: {summary['status']}"]
+    lines += [f"  {n:<9} {s['status']:<10} {s['seconds'] or 0:6.1f}s" for n, s in summary["steps"].items()]
+    for name, value in summary.get("metrics", {}).items():
+        lines.append(f"  test {name:<16} {value:.4f}")
+    bench = summary.get("benchmark")
+    if bench:
+        b, gate = bench["summary"], bench["gate"]
+        verdict = "passed" if gate["passed"] else "FAILED: " + "; ".join(gate["reasons"])
+        lines.append(
+            f"  benchmark ({bench['target']}): p50 {b['p50_ms']:.1f} ms, p95 {b['p95_ms']:.1f} ms, "
+            f"p99 {b['p99_ms']:.1f} ms, {b['throughput_rps']:.1f} req/s"
+        )
+        lines.append(f"  latency gate (p95 <= {gate['budget_ms']:g} ms): {verdict}")
+    reg = summary.get("registration")
+    if reg:
+        lines += [
+            f"registered {reg['name']} version {reg['version']} as @{reg['alias']} (data md5 {summary['data_md5']})",
+            f"  inspect:  mlops registry show {reg['version']}",
+            f"  browse:   mlflow ui --backend-store-uri {reg['tracking_uri']}",
+        ]
+    return "\n".join(lines)

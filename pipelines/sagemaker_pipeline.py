@@ -33,18 +33,20 @@ import logging
 import re
 import tarfile
 from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
+from ml.aws import DEFAULT_REGION, ROLE_ARN_RE
 from ml.errors import MlopsError
 from pipelines import sagemaker_sdk as sdk
 from pipelines.spec import SPEC, Artifact, Gate, PipelineSpec, Step, cli_flag
 
 logger = logging.getLogger(__name__)
 
-ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+S3_PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
+PIPELINE_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 ISO_DURATION_RE = re.compile(r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$")
 # Offline definitions without --role use this; `upsert` refuses it. Account 123456789012 is moto's default.
@@ -64,73 +66,52 @@ STEP_ENVIRONMENT = {
 }
 
 
-def validate_role_arn(role_arn: str) -> str:
-    """Return `role_arn` if it is an IAM role ARN (`arn:aws:iam::<12 digits>:role/<name>`), else raise."""
-    if not ROLE_ARN_RE.match(role_arn or ""):
-        raise MlopsError(
-            f"not an IAM role ARN: {role_arn!r}",
-            hint="pass the SageMaker execution role as arn:aws:iam::<12-digit account>:role/<name>",
-        )
-    return role_arn
-
-
-class SageMakerSettings(BaseModel):
+@dataclass(frozen=True)
+class SageMakerSettings:
     """Where and how the pipeline runs on SageMaker; instance types are pipeline parameters, not settings."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    role_arn: str = Field(PLACEHOLDER_ROLE_ARN, description="execution role of the jobs (and the pipeline)")
-    region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    default_bucket: str | None = Field(
-        None, description="S3 bucket for code and outputs (default: sagemaker-<region>-<account of the role>)"
-    )
-    s3_prefix: str = Field("intent-mlops", pattern=r"^[A-Za-z0-9!_.*'()/-]*$")
-    processing_image_uri: str | None = Field(None, description="default: the PyTorch CPU training image")
-    training_image_uri: str | None = Field(None, description="default: the PyTorch CPU training image")
+    role_arn: str = PLACEHOLDER_ROLE_ARN  # execution role of the jobs (and the pipeline)
+    region: str = DEFAULT_REGION
+    default_bucket: str | None = None  # S3 bucket for code and outputs (default: sagemaker-<region>-<account>)
+    s3_prefix: str = "intent-mlops"
+    processing_image_uri: str | None = None  # default: the PyTorch CPU training image
+    training_image_uri: str | None = None  # default: the PyTorch CPU training image
     enable_caching: bool = True
-    cache_expire_after: str = Field("P30D", description="ISO 8601 duration, e.g. P30D or PT12H")
-    pipeline_name: str = Field(SPEC.name, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
-    input_data_uri: str | None = Field(
-        None, description="default of InputDataUri (default: s3://<bucket>/<prefix>/data/prompts.jsonl)"
-    )
-    validate_role: bool = Field(False, description="let the SDK check the role's permissions with IAM")
+    cache_expire_after: str = "P30D"  # ISO 8601 duration, e.g. P30D or PT12H
+    pipeline_name: str = SPEC.name
+    input_data_uri: str | None = None  # default of InputDataUri (default: s3://<bucket>/<prefix>/data/prompts.jsonl)
+    validate_role: bool = False  # let the SDK check the role's permissions with IAM
 
-    @field_validator("role_arn")
-    @classmethod
-    def _role_is_arn(cls, value: str) -> str:
-        if not ROLE_ARN_RE.match(value):
-            raise ValueError(f"not an IAM role ARN: {value!r} (expected arn:aws:iam::<12-digit account>:role/<name>)")
-        return value
+    def __post_init__(self) -> None:
+        problems = [f"{name}: {message}" for name, message in self._problems()]
+        if problems:
+            raise MlopsError(f"invalid SageMaker settings: {'; '.join(problems)}")
 
-    @field_validator("default_bucket")
-    @classmethod
-    def _bucket_name(cls, value: str | None) -> str | None:
-        if value is not None and not BUCKET_RE.match(value):
-            raise ValueError(f"not a valid S3 bucket name: {value!r} (3-63 lowercase letters, digits, dots, hyphens)")
-        return value
-
-    @field_validator("cache_expire_after")
-    @classmethod
-    def _iso_duration(cls, value: str) -> str:
-        if not ISO_DURATION_RE.match(value) or value in ("P", "PT") or value.endswith("T"):
-            raise ValueError(f"not an ISO 8601 duration: {value!r} (e.g. P30D, PT12H)")
-        return value
-
-    @field_validator("input_data_uri")
-    @classmethod
-    def _data_is_s3(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("s3://"):
-            raise ValueError(f"InputDataUri must be an s3:// URI on SageMaker, got {value!r}")
-        return value
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        if not ROLE_ARN_RE.match(self.role_arn):
+            yield "role_arn", f"not an IAM role ARN: {self.role_arn!r} (expected arn:aws:iam::<12-digit account>:role/<name>)"
+        if not REGION_RE.match(self.region):
+            yield "region", f"not an AWS region: {self.region!r}"
+        if self.default_bucket is not None and not BUCKET_RE.match(self.default_bucket):
+            yield "default_bucket", (f"not a valid S3 bucket name: {self.default_bucket!r} "
+                                     "(3-63 lowercase letters, digits, dots, hyphens)")
+        if not S3_PREFIX_RE.match(self.s3_prefix):
+            yield "s3_prefix", f"not a valid S3 key prefix: {self.s3_prefix!r}"
+        duration = self.cache_expire_after
+        if not ISO_DURATION_RE.match(duration) or duration in ("P", "PT") or duration.endswith("T"):
+            yield "cache_expire_after", f"not an ISO 8601 duration: {duration!r} (e.g. P30D, PT12H)"
+        if not PIPELINE_NAME_RE.match(self.pipeline_name):
+            yield "pipeline_name", f"not a valid pipeline name: {self.pipeline_name!r}"
+        if self.input_data_uri is not None and not self.input_data_uri.startswith("s3://"):
+            yield "input_data_uri", f"InputDataUri must be an s3:// URI on SageMaker, got {self.input_data_uri!r}"
 
     @classmethod
     def create(cls, **values: Any) -> SageMakerSettings:
         """Build settings from keyword values (None means default); raise MlopsError on invalid ones."""
-        try:
-            return cls(**{k: v for k, v in values.items() if v is not None})
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise MlopsError(f"invalid SageMaker settings: {problems}") from exc
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise MlopsError(f"invalid SageMaker settings: unknown setting(s) {', '.join(sorted(unknown))}")
+        return cls(**{k: v for k, v in values.items() if v is not None})
 
     @property
     def account_id(self) -> str:
@@ -155,7 +136,7 @@ class SageMakerSettings(BaseModel):
 # ---------------------------------------------------------------------------------------------- code bundle
 
 
-def project_root() -> Path:
+def code_root() -> Path:
     """The directory holding the project packages (found from this module, not from the cwd)."""
     return Path(__file__).resolve().parent.parent
 
@@ -194,7 +175,7 @@ def build_code_bundle(root: Path | None = None, spec: PipelineSpec = SPEC) -> tu
     """Return (sourcedir.tar.gz bytes, sha256 hex) of the project code; the same code gives the same bytes."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for name, data in sorted(_bundle_files(root or project_root(), spec)):
+        for name, data in sorted(_bundle_files(root or code_root(), spec)):
             info = tarfile.TarInfo(name)
             info.size, info.mode, info.mtime = len(data), 0o644, 0
             tar.addfile(info, io.BytesIO(data))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -287,7 +286,7 @@ def test_resolving_variants_looks_each_version_up_once_and_reuses_its_package(
     import mlflow.artifacts
 
     import model_registry.queries as queries
-    from mlops_cli.endpoint_models import resolve_models
+    from pipelines.release import resolve_models
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", registry["MLFLOW_TRACKING_URI"])
     lookups: list[tuple] = []

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             model_dir = unpacked_input(artifact_path(STEP, "model"), Path(scratch) / "model")
             serve_dir = servable_dir(model_dir, artifact_path(STEP, "onnx"), Path(scratch) / "serve")
-            predictor = OnnxPredictor(serve_dir, variant="int8")
+            predictor = OnnxPredictor(serve_dir, precision="int8")
             texts = [e.text for e in read_split(artifact_path(STEP, "splits"), "test")]
 
             def classify(text: str) -> None:

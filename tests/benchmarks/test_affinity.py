@@ -52,7 +52,7 @@ def test_a_pinned_server_keeps_every_thread_on_its_core_including_those_started_
         server_cores, _ = split_cores(1)
     except MlopsError as exc:
         pytest.skip(str(exc))
-    with server_process(onnx_model, variant="int8", workers=2, threads=1) as server:
+    with server_process(onnx_model, precision="int8", workers=2, threads=1) as server:
         pids = server.pids()
         assert server.pid in pids and len(pids) >= 3  # the supervisor and two workers
         pin_processes(pids, server_cores)

@@ -16,7 +16,7 @@ def test_benchmark_classifier_computes_what_the_predictor_serves(onnx_model: Pat
     from inference.predictor import OnnxPredictor
 
     texts = ["translate this sentence into French please", "write a haiku", "plan my week of study, day by day"]
-    predictor = OnnxPredictor(onnx_model, variant="int8", intra_op_threads=1)
+    predictor = OnnxPredictor(onnx_model, precision="int8", intra_op_threads=1)
     for text in texts:  # one text per call: no padding, so the probabilities must agree to float precision
         np.testing.assert_allclose(classifier(onnx_model, "int8", 1)([text])[0], predictor.predict_proba([text])[0],
                                    atol=1e-6)
@@ -55,7 +55,7 @@ def test_served_server_reports_which_worker_answered_over_which_connections(onnx
     from benchmarks.targets import http_target
 
     access_log = tmp_path / "server.log"
-    with served(onnx_model, variant="int8", workers=2, threads=1, log_path=access_log) as url:
+    with served(onnx_model, precision="int8", workers=2, threads=1, log_path=access_log) as url:
         summary = run_load(http_target(url), ["write a haiku", "plan my week"],
                            LoadConfig(concurrency=4, requests=40, warmup_requests=4)).summary()
     assert summary["errors"] == 0
@@ -73,7 +73,7 @@ def test_server_cpu_counts_the_workers_and_compare_reports_it_per_request(onnx_m
     from benchmarks.servers import process_cpu_seconds, server_process
     from benchmarks.targets import http_target
 
-    with server_process(onnx_model, variant="int8", workers=2, threads=1) as server:
+    with server_process(onnx_model, precision="int8", workers=2, threads=1) as server:
         session_before, supervisor_before = server.cpu_seconds(), process_cpu_seconds(server.pid)
         result = compare({"server": http_target(server.url)}, ["write a haiku", "plan my week"],
                          LoadConfig(concurrency=4, requests=100, warmup_requests=4), rounds=2,

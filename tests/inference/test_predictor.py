@@ -47,21 +47,21 @@ def test_result_shape(onnx_model: Path) -> None:
 
 
 def test_fp32_onnx_matches_torch(onnx_model: Path, torch_predictor: TorchPredictor) -> None:
-    onnx = OnnxPredictor(onnx_model, variant="fp32", intra_op_threads=1)
+    onnx = OnnxPredictor(onnx_model, precision="fp32", intra_op_threads=1)
     np.testing.assert_allclose(onnx.predict_proba(TEXTS), torch_predictor.predict_proba(TEXTS), atol=1e-4)
     assert [r["intent"] for r in onnx.predict(TEXTS)] == [r["intent"] for r in torch_predictor.predict(TEXTS)]
 
 
 def test_int8_onnx_is_close_to_torch(onnx_model: Path, torch_predictor: TorchPredictor) -> None:
-    int8 = OnnxPredictor(onnx_model, variant="int8", intra_op_threads=1).predict_proba(TEXTS)
+    int8 = OnnxPredictor(onnx_model, precision="int8", intra_op_threads=1).predict_proba(TEXTS)
     reference = torch_predictor.predict_proba(TEXTS)
     assert np.abs(int8 - reference).max() < 0.1
     assert (int8.argmax(axis=1) == reference.argmax(axis=1)).mean() >= 0.85
 
 
 def test_chunking_does_not_change_results(onnx_model: Path) -> None:
-    whole = OnnxPredictor(onnx_model, variant="fp32", intra_op_threads=1).predict_proba(TEXTS)
-    chunked = OnnxPredictor(onnx_model, variant="fp32", intra_op_threads=1, max_batch=2).predict_proba(TEXTS)
+    whole = OnnxPredictor(onnx_model, precision="fp32", intra_op_threads=1).predict_proba(TEXTS)
+    chunked = OnnxPredictor(onnx_model, precision="fp32", intra_op_threads=1, max_batch=2).predict_proba(TEXTS)
     # Padding to a different batch length changes nothing but float rounding.
     np.testing.assert_allclose(chunked, whole, atol=1e-5)
 
@@ -74,7 +74,7 @@ def test_length_sorted_chunks_keep_every_text_in_its_place(onnx_model: Path) -> 
     assert sorted(i for chunk in chunks for i in chunk) == [0, 1, 2, 3]
     assert [1] in chunks  # the long text is not padded together with the short ones
     assert all(len(c) <= 2 for c in length_chunks(texts * 3, max_batch=2))
-    predictor = OnnxPredictor(onnx_model, variant="fp32", intra_op_threads=1)
+    predictor = OnnxPredictor(onnx_model, precision="fp32", intra_op_threads=1)
     together = predictor.predict_proba(texts)
     alone = np.concatenate([predictor.predict_proba([t]) for t in texts])
     np.testing.assert_allclose(together, alone, atol=1e-5)
@@ -106,14 +106,14 @@ def test_model_version_sources(onnx_model: Path, tmp_path: Path) -> None:
     assert read_model_version(model_dir) == "12"
 
 
-def test_missing_variant_is_a_clear_error(onnx_model: Path, tmp_path: Path) -> None:
+def test_missing_precision_is_a_clear_error(onnx_model: Path, tmp_path: Path) -> None:
     model_dir = shutil.copytree(onnx_model, tmp_path / "m", ignore=shutil.ignore_patterns("model.int8.onnx"))
     with pytest.raises(ModelError, match="no model.int8.onnx") as excinfo:
         OnnxPredictor(model_dir)
     assert "fp32" in str(excinfo.value)  # the hint names what is there
-    assert OnnxPredictor(model_dir, variant="fp32", intra_op_threads=1).predict(["hi"])
-    with pytest.raises(ModelError, match="unknown ONNX variant"):
-        OnnxPredictor(model_dir, variant="fp16")
+    assert OnnxPredictor(model_dir, precision="fp32", intra_op_threads=1).predict(["hi"])
+    with pytest.raises(ModelError, match="unknown ONNX precision"):
+        OnnxPredictor(model_dir, precision="fp16")
     with pytest.raises(ModelError, match="not found"):
         OnnxPredictor(tmp_path / "nowhere")
 

@@ -8,6 +8,7 @@ and review the diff.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
@@ -208,7 +209,7 @@ def test_code_comes_from_one_content_addressed_bundle(definition: dict[str, Any]
 def test_settings_change_the_definition(settings: Any) -> None:
     from pipelines.sagemaker_pipeline import definition_json
 
-    custom = settings.model_copy(update={
+    custom = dataclasses.replace(settings, **{
         "enable_caching": False, "s3_prefix": "other", "training_image_uri": "123.dkr.ecr.us-east-1.amazonaws.com/train:1",
         "pipeline_name": "intent-dev",
     })

@@ -1,0 +1,458 @@
+"""Production variants on a SageMaker real-time endpoint, with boto3: deploy, shift, promote, roll back, status.
+
+This talks to the SageMaker API through boto3 clients, so the same code drives AWS, a moto server (tests) and the
+local A/B endpoint (`inference.local`), which implements the control-plane operations used here.
+
+Bookkeeping lives in SageMaker tags, so any machine (a CI job, a laptop) sees the same history:
+
+- every endpoint config this module creates carries `mlops:previous-config` (the config it replaced), and
+  `mlops:promoted-version` when it was made by a promotion; rollback walks that chain;
+- every SageMaker Model carries the registry name and version it was built from (`mlops:registered-model`,
+  `mlops:model-version`), which `status` reports per variant.
+
+Endpoint updates (deploy over an existing endpoint, promote, rollback) lift the variants' autoscaling first and
+register it again afterwards, as AWS requires for endpoints with autoscaling (`inference.deploy.scaling`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from inference.deploy.plan import Autoscaling, DataCapture, Guardrails, VariantDeployment
+from inference.deploy.scaling import Scaling
+from inference.variants import DeploymentError, check_name, check_unique, check_weights, traffic_shares
+
+log = logging.getLogger(__name__)
+
+TAG_PREVIOUS_CONFIG = "mlops:previous-config"
+TAG_PROMOTED_VERSION = "mlops:promoted-version"
+TAG_PROMOTED_MODEL = "mlops:promoted-model"
+TAG_REGISTERED_MODEL = "mlops:registered-model"
+TAG_MODEL_VERSION = "mlops:model-version"
+NAME_LIMIT = 63
+
+
+def _tags(mapping: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": str(v)} for k, v in mapping.items() if v not in (None, "")]
+
+
+def _error_code(exc: Exception) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+def _not_found(exc: Exception) -> bool:
+    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
+    return _error_code(exc) in ("ValidationException", "ResourceNotFound") and "ould not find" in message
+
+
+class EndpointManager:
+    """A/B production variants of SageMaker endpoints through boto3 clients (AWS, moto, or the local endpoint)."""
+
+    def __init__(
+        self,
+        sagemaker_client: Any,
+        *,
+        autoscaling_client: Any | None = None,
+        cloudwatch_client: Any | None = None,
+        poll_s: float = 15.0,
+        timeout_s: float = 3600.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sm = sagemaker_client
+        self.scaling = Scaling(autoscaling_client, cloudwatch_client)
+        self.poll_s = poll_s
+        self.timeout_s = timeout_s
+        self.sleep = sleep
+        self.clock = clock
+
+    # ---- reading -------------------------------------------------------------------------------------------
+
+    def describe(self, endpoint: str) -> dict[str, Any]:
+        """DescribeEndpoint, with a clear error for an endpoint that does not exist."""
+        check_name("endpoint", endpoint)
+        try:
+            return self.sm.describe_endpoint(EndpointName=endpoint)
+        except Exception as exc:
+            if _not_found(exc):
+                raise DeploymentError(
+                    f"endpoint {endpoint!r} does not exist", hint="deploy it first: `mlops endpoint deploy ENDPOINT`"
+                ) from exc
+            raise
+
+    def find(self, endpoint: str) -> dict[str, Any] | None:
+        """DescribeEndpoint, or None when the endpoint does not exist."""
+        try:
+            return self.describe(endpoint)
+        except DeploymentError:
+            return None
+
+    def exists(self, endpoint: str) -> bool:
+        """Whether the endpoint exists (in any status)."""
+        return self.find(endpoint) is not None
+
+    def current_weights(self, endpoint: str) -> dict[str, float]:
+        """Each variant's current weight."""
+        return {v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in self.describe(endpoint)["ProductionVariants"]}
+
+    def _config_tags(self, config: dict[str, Any]) -> dict[str, str]:
+        return self._list_tags(config["EndpointConfigArn"])
+
+    def _list_tags(self, arn: str) -> dict[str, str]:
+        return {t["Key"]: t["Value"] for t in self.sm.list_tags(ResourceArn=arn).get("Tags", [])}
+
+    def status(self, endpoint: str) -> dict[str, Any]:
+        """Variants with weights, traffic shares, instance counts, SageMaker models and registry versions."""
+        described = self.describe(endpoint)
+        config = self.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+        by_name = {v["VariantName"]: v for v in config["ProductionVariants"]}
+        weights = {v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in described.get("ProductionVariants", [])}
+        shares = traffic_shares(weights) if sum(weights.values()) > 0 else {n: 0.0 for n in weights}
+        variants = []
+        for live in described.get("ProductionVariants", []):
+            name = live["VariantName"]
+            spec = by_name.get(name, {})
+            model_tags: dict[str, str] = {}
+            if spec.get("ModelName"):
+                model = self.sm.describe_model(ModelName=spec["ModelName"])
+                model_tags = self._list_tags(model["ModelArn"])
+            variants.append(
+                {
+                    "variant": name,
+                    "current_weight": weights[name],
+                    "desired_weight": float(live.get("DesiredWeight", weights[name])),
+                    "traffic_share": round(shares.get(name, 0.0), 6),
+                    "instance_type": spec.get("InstanceType"),
+                    "current_instance_count": live.get("CurrentInstanceCount"),
+                    "desired_instance_count": live.get("DesiredInstanceCount"),
+                    "model_name": spec.get("ModelName"),
+                    "registered_model": model_tags.get(TAG_REGISTERED_MODEL),
+                    "model_version": model_tags.get(TAG_MODEL_VERSION),
+                    "autoscaling": self.scaling.of(endpoint, name),
+                }
+            )
+        tags = self._config_tags(config)
+        return {
+            "endpoint": endpoint,
+            "status": described["EndpointStatus"],
+            "failure_reason": described.get("FailureReason"),
+            "endpoint_config": described["EndpointConfigName"],
+            "previous_config": tags.get(TAG_PREVIOUS_CONFIG),
+            "data_capture": bool(config.get("DataCaptureConfig", {}).get("EnableCapture")),
+            "variants": variants,
+        }
+
+    # ---- deploying -----------------------------------------------------------------------------------------
+
+    def deploy(
+        self,
+        endpoint: str,
+        variants: Sequence[VariantDeployment],
+        *,
+        role_arn: str,
+        data_capture: DataCapture | None = None,
+        guardrails: Guardrails | None = None,
+        autoscaling: Autoscaling | None = None,
+        wait: bool = True,
+    ) -> dict[str, Any]:
+        """Create the models and an endpoint config with these variants, then create or update the endpoint."""
+        check_name("endpoint", endpoint)
+        check_unique("variant", [v.name for v in variants])
+        if not variants:
+            raise DeploymentError("no variants to deploy", hint="e.g. --variant champion=champion --variant challenger=challenger")
+        check_weights({v.name: v.weight for v in variants})
+        existing = self.find(endpoint)
+        if existing is not None and existing["EndpointStatus"] not in ("InService", "Failed"):
+            raise DeploymentError(
+                f"endpoint {endpoint!r} is {existing['EndpointStatus']}: it cannot be updated now",
+                hint="wait until it is InService (`mlops endpoint status`)",
+            )
+        created: list[str] = []
+        try:
+            return self._deploy(endpoint, variants, existing, role_arn, created, data_capture, guardrails, autoscaling, wait)
+        except Exception:
+            # Refused before the endpoint took the new config: the models made for it would only be litter.
+            if not self._endpoint_uses_any(endpoint, created):
+                for name in created:
+                    self._delete_model_quietly(name)
+            raise
+
+    def _endpoint_uses_any(self, endpoint: str, models: list[str]) -> bool:
+        try:
+            config = self.sm.describe_endpoint_config(EndpointConfigName=self.describe(endpoint)["EndpointConfigName"])
+        except Exception:
+            return False
+        return any(v["ModelName"] in models for v in config["ProductionVariants"])
+
+    def _delete_model_quietly(self, name: str) -> None:
+        try:
+            self.sm.delete_model(ModelName=name)
+            log.info("deleted model %s, created for a deployment that failed", name)
+        except Exception as exc:  # best effort: the original error is the one to report
+            log.warning("could not delete model %s: %s", name, exc)
+
+    def _deploy(
+        self, endpoint: str, variants: Sequence[VariantDeployment], existing: dict[str, Any] | None, role_arn: str,
+        created: list[str], data_capture: DataCapture | None, guardrails: Guardrails | None,
+        autoscaling: Autoscaling | None, wait: bool,
+    ) -> dict[str, Any]:
+        models = {v.name: self._ensure_model(endpoint, v, role_arn, created) for v in variants}
+        production_variants = [
+            {
+                "VariantName": v.name,
+                "ModelName": models[v.name],
+                "InitialInstanceCount": v.instance_count,
+                "InstanceType": v.instance_type,
+                "InitialVariantWeight": float(v.weight),
+            }
+            for v in variants
+        ]
+        previous = existing["EndpointConfigName"] if existing and existing["EndpointStatus"] == "InService" else None
+        config_name = self._create_config(endpoint, production_variants, previous, data_capture=data_capture)
+        if existing is not None and existing["EndpointStatus"] == "Failed":
+            # SageMaker cannot update a Failed endpoint: it serves nothing, so replace it.
+            self._delete_and_wait(endpoint)
+            existing = None
+        if existing is None:
+            kwargs: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": config_name}
+            if guardrails is not None:
+                kwargs["DeploymentConfig"] = self._deployment_config(endpoint, [v.name for v in variants], guardrails)
+            self.sm.create_endpoint(**kwargs)
+            log.info("creating endpoint %s with config %s", endpoint, config_name)
+            if wait:
+                self.wait(endpoint, config_name)
+        else:
+            self._update(endpoint, config_name, guardrails, [v.name for v in variants], wait=wait)
+        if autoscaling is not None:
+            for v in variants:
+                self.scaling.configure(endpoint, v.name, autoscaling)
+        return self.status(endpoint) if wait else {"endpoint": endpoint, "endpoint_config": config_name}
+
+    def _delete_and_wait(self, endpoint: str) -> None:
+        self.sm.delete_endpoint(EndpointName=endpoint)
+        log.info("deleting failed endpoint %s", endpoint)
+        deadline = self.clock() + self.timeout_s
+        while self.exists(endpoint):
+            if self.clock() > deadline:
+                raise DeploymentError(f"endpoint {endpoint!r} still exists {self.timeout_s:.0f} s after DeleteEndpoint")
+            self.sleep(self.poll_s)
+
+    def _ensure_model(self, endpoint: str, variant: VariantDeployment, role_arn: str, created: list[str]) -> str:
+        """The SageMaker Model for a variant, created unless the same image+data+env already has one."""
+        identity = "\n".join([variant.image_uri, variant.model_data_url, *sorted(f"{k}={v}" for k, v in variant.environment.items())])
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
+        name = f"{endpoint[: NAME_LIMIT - len(variant.name) - 12]}-{variant.name}"[: NAME_LIMIT - 11].rstrip("-") + f"-{digest}"
+        try:
+            self.sm.describe_model(ModelName=name)
+            log.info("reusing model %s", name)
+            return name
+        except Exception as exc:
+            if not _not_found(exc):
+                raise
+        container: dict[str, Any] = {"Image": variant.image_uri, "ModelDataUrl": variant.model_data_url}
+        if variant.environment:
+            container["Environment"] = dict(variant.environment)
+        self.sm.create_model(
+            ModelName=name,
+            PrimaryContainer=container,
+            ExecutionRoleArn=role_arn,
+            Tags=_tags({TAG_REGISTERED_MODEL: variant.registered_model, TAG_MODEL_VERSION: variant.model_version}),
+        )
+        created.append(name)
+        log.info("created model %s from %s", name, variant.model_data_url)
+        return name
+
+    def _create_config(
+        self,
+        endpoint: str,
+        production_variants: list[dict[str, Any]],
+        previous: str | None,
+        *,
+        data_capture: DataCapture | None = None,
+        data_capture_config: dict[str, Any] | None = None,
+        extra_tags: Mapping[str, str] | None = None,
+    ) -> str:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+        name = f"{endpoint[: NAME_LIMIT - len(stamp) - 1]}-{stamp}"
+        kwargs: dict[str, Any] = {
+            "EndpointConfigName": name,
+            "ProductionVariants": production_variants,
+            "Tags": _tags({TAG_PREVIOUS_CONFIG: previous or "", **(extra_tags or {})}),
+        }
+        if data_capture is not None:
+            kwargs["DataCaptureConfig"] = data_capture.config()
+        elif data_capture_config:
+            kwargs["DataCaptureConfig"] = data_capture_config
+        self.sm.create_endpoint_config(**kwargs)
+        log.info("created endpoint config %s (%s)", name, ", ".join(v["VariantName"] for v in production_variants))
+        return name
+
+    def _deployment_config(self, endpoint: str, variants: Sequence[str], guardrails: Guardrails) -> dict[str, Any]:
+        """The DeploymentConfig of an update, with the guardrail alarms it asks for (created only now, once the
+        update has passed every check, so that a refused update leaves no alarms behind)."""
+        alarms = (self.scaling.create_alarms(endpoint, variants, guardrails.alarm_p95_ms)
+                  if guardrails.alarm_p95_ms is not None else [])
+        return guardrails.deployment_config(alarms)
+
+    def _update(self, endpoint: str, config_name: str, guardrails: Guardrails | None, variants: Sequence[str] = (), *,
+                wait: bool) -> None:
+        """UpdateEndpoint (and wait), with autoscaling lifted around it: AWS refuses updates of scaled variants.
+
+        Autoscaling is registered again, for the variants that remain, once the update has finished; so an
+        endpoint with autoscaling is only updated when the caller waits.
+        """
+        saved = self.scaling.suspend(endpoint, self.current_weights(endpoint), refuse=not wait)
+        kwargs: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": config_name}
+        try:
+            if guardrails is not None:
+                kwargs["DeploymentConfig"] = self._deployment_config(endpoint, variants, guardrails)
+            self.sm.update_endpoint(**kwargs)
+        except Exception:
+            self.scaling.restore(endpoint, saved, keep=None)
+            raise
+        log.info("updating endpoint %s to config %s", endpoint, config_name)
+        if not wait:
+            return
+        try:
+            self.wait(endpoint, config_name)
+        finally:
+            # Still updating (the wait timed out): AWS would refuse the registration; the update goes on.
+            if saved and self.describe(endpoint)["EndpointStatus"] != "Updating":
+                self.scaling.restore(endpoint, saved, keep=set(self.current_weights(endpoint)))
+
+    def wait(self, endpoint: str, config_name: str | None = None) -> dict[str, Any]:
+        """Poll until InService on config_name; DeploymentError if it fails, or if an update was rolled back."""
+        deadline = self.clock() + self.timeout_s
+        while True:
+            described = self.describe(endpoint)
+            status = described["EndpointStatus"]
+            if status == "InService":
+                if config_name and described["EndpointConfigName"] != config_name:
+                    raise DeploymentError(
+                        f"the update of {endpoint!r} to {config_name} failed and was rolled back: "
+                        f"{described.get('FailureReason') or 'no reason given'}; it still serves "
+                        f"{described['EndpointConfigName']}",
+                        hint="fix the cause (model package, image, instance quota) and deploy again",
+                    )
+                return described
+            if status in ("Failed", "OutOfService"):
+                raise DeploymentError(
+                    f"endpoint {endpoint!r} is {status}: {described.get('FailureReason') or 'no reason given'}",
+                    hint="see the endpoint's CloudWatch logs (/aws/sagemaker/Endpoints/...) or the local endpoint's log",
+                )
+            if self.clock() > deadline:
+                raise DeploymentError(
+                    f"endpoint {endpoint!r} still {status} after {self.timeout_s:.0f} s",
+                    hint="check it with `mlops endpoint status`; the update goes on in the background",
+                )
+            self.sleep(self.poll_s)
+
+    # ---- traffic -------------------------------------------------------------------------------------------
+
+    def shift(self, endpoint: str, weights: Mapping[str, float], *, wait: bool = True) -> dict[str, float]:
+        """Set variant weights in place (UpdateEndpointWeightsAndCapacities); return the weights now in effect."""
+        described = self.describe(endpoint)
+        known = [v["VariantName"] for v in described["ProductionVariants"]]
+        weights = check_weights(weights, known)
+        current = {v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in described["ProductionVariants"]}
+        check_weights({**current, **weights})  # the variants left out keep their weight; the total must still be positive
+        self.sm.update_endpoint_weights_and_capacities(
+            EndpointName=endpoint,
+            DesiredWeightsAndCapacities=[{"VariantName": n, "DesiredWeight": float(w)} for n, w in weights.items()],
+        )
+        log.info("shifted %s to %s", endpoint, weights)
+        if wait:
+            self.wait(endpoint)
+        return self.current_weights(endpoint)
+
+    # ---- promotion and rollback ----------------------------------------------------------------------------
+
+    def winner_model(self, endpoint: str, winner: str) -> dict[str, str]:
+        """The registry name and version behind a variant (from its SageMaker Model's tags)."""
+        for variant in self.status(endpoint)["variants"]:
+            if variant["variant"] == winner:
+                return {"registered_model": variant["registered_model"] or "", "model_version": variant["model_version"] or ""}
+        raise DeploymentError(
+            f"no variant named {winner!r} on endpoint {endpoint!r}",
+            hint=f"its variants are: {', '.join(self.current_weights(endpoint))}",
+        )
+
+    def promote(self, endpoint: str, winner: str, *, guardrails: Guardrails | None = None, wait: bool = True) -> dict[str, Any]:
+        """Serve only `winner` (all traffic, same model and instances); the other variants leave the endpoint."""
+        described = self.describe(endpoint)
+        if described["EndpointStatus"] != "InService":
+            raise DeploymentError(f"endpoint {endpoint!r} is {described['EndpointStatus']}, not InService")
+        model = self.winner_model(endpoint, winner)
+        config = self.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+        spec = next(v for v in config["ProductionVariants"] if v["VariantName"] == winner)
+        live = next(v for v in described["ProductionVariants"] if v["VariantName"] == winner)
+        variant = {
+            "VariantName": winner,
+            "ModelName": spec["ModelName"],
+            "InitialInstanceCount": int(live.get("CurrentInstanceCount") or spec.get("InitialInstanceCount", 1)),
+            "InstanceType": spec["InstanceType"],
+            "InitialVariantWeight": 1.0,
+        }
+        removed = [v["VariantName"] for v in described["ProductionVariants"] if v["VariantName"] != winner]
+        new_config = self._create_config(
+            endpoint, [variant], described["EndpointConfigName"],
+            data_capture_config=config.get("DataCaptureConfig"),
+            extra_tags={TAG_PROMOTED_VERSION: model["model_version"], TAG_PROMOTED_MODEL: model["registered_model"]},
+        )
+        self._update(endpoint, new_config, guardrails, [winner], wait=wait)
+        log.info("promoted %s on %s; removed %s", winner, endpoint, ", ".join(removed) or "nothing")
+        return {"endpoint": endpoint, "winner": winner, "removed": removed, **model,
+                "previous_config": described["EndpointConfigName"], "endpoint_config": new_config}
+
+    def rollback_target(self, endpoint: str) -> dict[str, Any]:
+        """The config a rollback would restore, and the registry version the current config promoted (if any)."""
+        described = self.describe(endpoint)
+        current = self.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+        tags = self._config_tags(current)
+        previous = tags.get(TAG_PREVIOUS_CONFIG)
+        if not previous:
+            raise DeploymentError(
+                f"endpoint {endpoint!r} has no previous config to roll back to ({described['EndpointConfigName']} is the first)",
+                hint="deploy the variants you want with `mlops endpoint deploy`",
+            )
+        try:
+            self.sm.describe_endpoint_config(EndpointConfigName=previous)
+        except Exception as exc:
+            if _not_found(exc):
+                raise DeploymentError(f"the previous config {previous} of {endpoint!r} was deleted: cannot roll back") from exc
+            raise
+        return {"endpoint": endpoint, "from_config": described["EndpointConfigName"], "to_config": previous,
+                "promoted_version": tags.get(TAG_PROMOTED_VERSION), "promoted_model": tags.get(TAG_PROMOTED_MODEL)}
+
+    def rollback(self, endpoint: str, *, wait: bool = True) -> dict[str, Any]:
+        """Put the endpoint back on the config the current one replaced."""
+        target = self.rollback_target(endpoint)
+        self._update(endpoint, target["to_config"], None, wait=wait)
+        log.info("rolled %s back from %s to %s", endpoint, target["from_config"], target["to_config"])
+        return target
+
+
+def render_status(status: dict[str, Any]) -> str:
+    """An endpoint's status (from `EndpointManager.status`, or a deployment still under way) as text."""
+    lines = [f"endpoint {status['endpoint']}: {status.get('status', '?')}  config {status['endpoint_config']}"
+             + (f"  (previous {status['previous_config']})" if status.get("previous_config") else "")]
+    if status.get("failure_reason"):
+        lines.append(f"  last failure: {status['failure_reason']}")
+    if "variants" in status:
+        lines.append(f"  {'variant':<16} {'weight':>7} {'share':>7} {'instances':>9}  {'type':<14} {'model version':<24} model")
+        for v in status["variants"]:
+            version = f"{v['registered_model']} v{v['model_version']}" if v.get("model_version") else "-"
+            lines.append(
+                f"  {v['variant']:<16} {v['current_weight']:>7g} {v['traffic_share']:>7.1%} "
+                f"{v.get('current_instance_count') or '-':>9}  {v.get('instance_type') or '-':<14} {version:<24} {v['model_name']}"
+            )
+            if v.get("autoscaling"):
+                a = v["autoscaling"]
+                lines.append(f"    autoscaling {a['min_instances']}-{a['max_instances']} instances, "
+                             f"target {a['target_invocations_per_instance']} invocations/instance/min")
+    return "\n".join(lines)

@@ -1,0 +1,226 @@
+"""What a deployment asks for, validated once before anything changes: variants and their models, weights,
+instances, data capture, guardrails and autoscaling (`DeploymentPlan`), with the SageMaker structures they become.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from inference.variants import (
+    DeploymentError,
+    check_name,
+    check_unique,
+    check_weights,
+    parse_variant_spec,
+    parse_weights,
+)
+from ml.aws import validate_role_arn
+from ml.settings import P95_BUDGET_MS
+
+DEFAULT_VARIANTS = ("champion=champion", "challenger=challenger")
+DEFAULT_WEIGHTS = "champion=90,challenger=10"
+DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+
+
+@dataclass(frozen=True)
+class VariantDeployment:
+    """One production variant to deploy: a packaged model, its serving image, weight and instances."""
+
+    name: str
+    model_data_url: str
+    image_uri: str
+    weight: float = 1.0
+    instance_type: str = "ml.m5.large"
+    instance_count: int = 1
+    registered_model: str = ""
+    model_version: str = ""
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_name("variant", self.name)
+        if self.instance_count < 1:
+            raise DeploymentError(f"variant {self.name!r}: instance count must be at least 1, got {self.instance_count}")
+        if not self.model_data_url:
+            raise DeploymentError(f"variant {self.name!r} has no model data URL")
+
+
+@dataclass(frozen=True)
+class DataCapture:
+    """Request/response capture to S3 (SageMaker DataCaptureConfig)."""
+
+    destination_s3_uri: str
+    sampling_percent: int = 100
+
+    def __post_init__(self) -> None:
+        if not self.destination_s3_uri.startswith("s3://"):
+            raise DeploymentError(f"data capture destination must be an s3:// URI, got {self.destination_s3_uri!r}")
+        if not 0 <= self.sampling_percent <= 100:
+            raise DeploymentError(f"data capture sampling must be 0-100 percent, got {self.sampling_percent}")
+
+    def config(self) -> dict[str, Any]:
+        """The DataCaptureConfig structure."""
+        return {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": self.sampling_percent,
+            "DestinationS3Uri": self.destination_s3_uri,
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": {"JsonContentTypes": ["application/json"]},
+        }
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    """Blue/green endpoint updates with canary or linear traffic shifting and auto-rollback alarms."""
+
+    mode: str = "canary"
+    step_percent: int = 10
+    wait_s: int = 300
+    termination_wait_s: int = 300
+    max_execution_s: int = 3600
+    alarms: tuple[str, ...] = ()
+    # When set, the deployer creates a 5XX and a p95 latency alarm per variant (this threshold) once the update
+    # has been validated, and rolls back on either.
+    alarm_p95_ms: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("canary", "linear", "all_at_once"):
+            raise DeploymentError(f"guardrail mode must be canary, linear or all_at_once, got {self.mode!r}")
+        if not 1 <= self.step_percent <= 99:
+            raise DeploymentError(f"guardrail step must be 1-99 percent of capacity, got {self.step_percent}")
+        if self.wait_s < 0 or self.termination_wait_s < 0 or self.max_execution_s < 600:
+            raise DeploymentError("guardrail waits must be >= 0 and the maximum execution time at least 600 s")
+
+    def deployment_config(self, alarms: Sequence[str] = ()) -> dict[str, Any]:
+        """The DeploymentConfig structure for CreateEndpoint/UpdateEndpoint, rolled back by these and its own alarms."""
+        routing: dict[str, Any] = {"Type": self.mode.upper(), "WaitIntervalInSeconds": self.wait_s}
+        size = {"Type": "CAPACITY_PERCENT", "Value": self.step_percent}
+        if self.mode == "canary":
+            routing["CanarySize"] = size
+        elif self.mode == "linear":
+            routing["LinearStepSize"] = size
+        config: dict[str, Any] = {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": routing,
+                "TerminationWaitInSeconds": self.termination_wait_s,
+                "MaximumExecutionTimeoutInSeconds": self.max_execution_s,
+            }
+        }
+        names = [*self.alarms, *alarms]
+        if names:
+            config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": a} for a in names]}
+        return config
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    """Target tracking on invocations per instance for each variant (Application Auto Scaling)."""
+
+    min_instances: int = 1
+    max_instances: int = 4
+    target_invocations_per_instance: float = 70.0
+    scale_in_cooldown_s: int = 300
+    scale_out_cooldown_s: int = 60
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_instances <= self.max_instances:
+            raise DeploymentError(
+                f"autoscaling needs 1 <= min <= max instances, got min {self.min_instances}, max {self.max_instances}"
+            )
+        if self.target_invocations_per_instance <= 0:
+            raise DeploymentError("the autoscaling target (invocations per instance per minute) must be positive")
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    """An endpoint's variants with their models (registry refs or paths), weights, instances and options."""
+
+    endpoint: str
+    models: tuple[tuple[str, str], ...]  # (variant, MODEL as given: alias, version, models:/ URI or path)
+    weights: Mapping[str, float]
+    instance_types: Mapping[str, str]
+    instance_counts: Mapping[str, int]
+    image_uri: str | None = None
+    role_arn: str | None = None
+    data_capture: DataCapture | None = None
+    guardrails: Guardrails | None = None
+    autoscaling: Autoscaling | None = None
+    wait: bool = True
+
+    @classmethod
+    def from_options(
+        cls, endpoint: str, *, variant_specs: Sequence[str] = (), weights: str | None = None,
+        instance_types: Sequence[str] = (), instance_counts: Sequence[str] = (), image_uri: str | None = None,
+        role_arn: str | None = None, data_capture: str | None = None, capture_percent: int = 100,
+        guardrails: str | None = None, guardrail_step: int = 10, guardrail_wait: int = 300,
+        guardrail_p95_ms: float = P95_BUDGET_MS, autoscale: str | None = None, wait: bool = True, local: bool = False,
+    ) -> DeploymentPlan:
+        """Check every option as the CLI gives them (NAME=MODEL, NAME=W,..., [NAME=]TYPE, MIN:MAX:TARGET) for AWS or
+        for the local endpoint (`local`), before any model is downloaded or any API is called."""
+        check_name("endpoint", endpoint)
+        pairs = [parse_variant_spec(s) for s in (variant_specs or DEFAULT_VARIANTS)]
+        names = check_unique("variant", [n for n, _ in pairs])
+        default_weights = DEFAULT_WEIGHTS if not variant_specs else ",".join(f"{n}=1" for n in names)
+        weight_map = check_weights(parse_weights(weights or default_weights), names)
+        missing = [n for n in names if n not in weight_map]
+        if missing:
+            raise DeploymentError(f"no weight given for variant(s) {', '.join(missing)}", hint="give every variant a weight")
+        policy = parse_autoscaling(autoscale) if autoscale else None
+        if local and (policy or data_capture or guardrails):
+            raise DeploymentError("autoscaling, data capture and guardrails are SageMaker features: not on the local endpoint",
+                                  hint="drop those options, or deploy to AWS")
+        if not local:
+            if not image_uri:
+                raise DeploymentError("no serving image",
+                                      hint="pass --image-uri (or MLOPS_SERVING_IMAGE): the image built from the Dockerfile")
+            if not role_arn:
+                raise DeploymentError("no SageMaker execution role", hint="pass --role (or MLOPS_SAGEMAKER_ROLE_ARN)")
+            validate_role_arn(role_arn)
+        return cls(
+            endpoint=endpoint,
+            models=tuple(pairs),
+            weights=weight_map,
+            instance_types=per_variant("--instance-type", instance_types, names, DEFAULT_INSTANCE_TYPE, str),
+            instance_counts=per_variant("--instance-count", instance_counts, names, "1", int),
+            image_uri=image_uri,
+            role_arn=role_arn,
+            data_capture=DataCapture(data_capture, capture_percent) if data_capture else None,
+            guardrails=Guardrails(mode=guardrails, step_percent=guardrail_step, wait_s=guardrail_wait,
+                                  alarm_p95_ms=guardrail_p95_ms) if guardrails else None,
+            autoscaling=policy,
+            wait=wait,
+        )
+
+
+def per_variant(option: str, values: Sequence[str], names: Sequence[str], default: str,
+                convert: Callable[[str], Any]) -> dict[str, Any]:
+    """`VALUE` for every variant and/or `NAME=VALUE` for one, as {variant: value}."""
+    common = [v for v in values if "=" not in v]
+    if len(common) > 1:
+        raise DeploymentError(f"{option} is given twice for every variant: {', '.join(common)}",
+                              hint=f"give one {option} VALUE, then NAME=VALUE for the exceptions")
+    chosen = dict.fromkeys(names, common[0] if common else default)
+    for value in values:
+        name, sep, item = value.partition("=")
+        if not sep:
+            continue
+        if name not in chosen:
+            raise DeploymentError(f"{option} {value}: no variant named {name!r}", hint=f"variants: {', '.join(names)}")
+        chosen[name] = item
+    try:
+        return {name: convert(item) for name, item in chosen.items()}
+    except ValueError:
+        raise DeploymentError(f"{option}: {tuple(values)} are not valid values") from None
+
+
+def parse_autoscaling(text: str) -> Autoscaling:
+    """`MIN:MAX:TARGET` (instances, and invocations per instance per minute) as an Autoscaling policy."""
+    parts = text.split(":")
+    try:
+        low, high, target = int(parts[0]), int(parts[1]), float(parts[2])
+    except (ValueError, IndexError):
+        raise DeploymentError(f"--autoscale {text!r} is not MIN:MAX:TARGET", hint="e.g. --autoscale 1:4:70") from None
+    if len(parts) != 3:
+        raise DeploymentError(f"--autoscale {text!r} is not MIN:MAX:TARGET", hint="e.g. --autoscale 1:4:70")
+    return Autoscaling(low, high, target)

@@ -1,0 +1,280 @@
+"""The SageMaker deployer against a real moto server: deploy, shift (at once and stepwise), promote, rollback,
+autoscaling, guardrails and status, with botocore validating every call's parameters client-side.
+
+moto has no UpdateEndpoint (it answers 500). Promotion, rollback and updates of an existing endpoint still call
+the real UpdateEndpoint: a `before-call` hook receives the request after botocore has validated it, records it,
+and replays its effect on moto as DeleteEndpoint + CreateEndpoint with the new config. So these tests check the
+request and everything around it (configs, tags, autoscaling, status); what they cannot check is SageMaker's own
+in-place update (blue/green traffic shifting, its auto-rollback on alarms), which only AWS runs.
+moto's CloudWatch also computes no ExtendedStatistics (p95), so the stepwise shift's latency guard is tested on
+the local endpoint (tests/test_endpoint_flow.py); its error-rate guard is tested here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ParamValidationError
+
+from inference.deploy.endpoints import TAG_PREVIOUS_CONFIG, EndpointManager
+from inference.deploy.plan import Autoscaling, DataCapture, Guardrails, VariantDeployment
+from inference.deploy.shifts import shift_schedule
+from inference.deploy.traffic import CloudWatchTraffic
+from inference.variants import DeploymentError, Guard
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/intent-serve:1.0"
+ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
+_names = itertools.count(1)
+
+
+def _clients(url: str) -> dict[str, Any]:
+    return {name: boto3.client(name, endpoint_url=url, region_name="us-east-1")
+            for name in ("sagemaker", "application-autoscaling", "cloudwatch")}
+
+
+class UpdateEndpointReplay:
+    """Stands in for moto's missing UpdateEndpoint: records the validated request, replays it as delete + create."""
+
+    def __init__(self, url: str) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.moto = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1")
+
+    def __call__(self, params: dict[str, Any], model: Any, **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        import json
+
+        body = json.loads(params["body"])  # the serialised request: botocore validated it before this point
+        self.requests.append(body)
+        endpoint = body["EndpointName"]
+        arn = self.moto.describe_endpoint(EndpointName=endpoint)["EndpointArn"]
+        self.moto.delete_endpoint(EndpointName=endpoint)
+        self.moto.create_endpoint(EndpointName=endpoint, EndpointConfigName=body["EndpointConfigName"])
+        return AWSResponse(params["url"], 200, {}, None), {"EndpointArn": arn}
+
+
+@pytest.fixture
+def manager(moto_server: str) -> Iterator[tuple[EndpointManager, UpdateEndpointReplay, dict[str, Any]]]:
+    """An EndpointManager on moto with UpdateEndpoint replayed; no waiting between polls."""
+    clients = _clients(moto_server)
+    replay = UpdateEndpointReplay(moto_server)
+    clients["sagemaker"].meta.events.register("before-call.sagemaker.UpdateEndpoint", replay)
+    yield (
+        EndpointManager(clients["sagemaker"], autoscaling_client=clients["application-autoscaling"],
+                        cloudwatch_client=clients["cloudwatch"], poll_s=0, sleep=lambda s: None),
+        replay,
+        clients,
+    )
+
+
+def _variants(**weights: float) -> list[VariantDeployment]:
+    return [
+        VariantDeployment(name, f"s3://models/intent-classifier/v{i}/model.tar.gz", IMAGE, weight,
+                          registered_model="intent-classifier", model_version=str(i))
+        for i, (name, weight) in enumerate(weights.items(), start=1)
+    ]
+
+
+def _endpoint() -> str:
+    return f"intent-ab-{next(_names)}"
+
+
+def test_deploy_two_variants_with_capture_and_autoscaling(manager: Any) -> None:
+    mgr, _, clients = manager
+    name = _endpoint()
+    status = mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE,
+                        data_capture=DataCapture("s3://capture/intent-ab", 20),
+                        autoscaling=Autoscaling(1, 4, 70.0))
+    assert status["status"] == "InService" and status["data_capture"] and status["previous_config"] is None
+    variants = {v["variant"]: v for v in status["variants"]}
+    assert {n: v["current_weight"] for n, v in variants.items()} == {"champion": 90.0, "challenger": 10.0}
+    assert variants["champion"]["traffic_share"] == pytest.approx(0.9)
+    assert (variants["champion"]["model_version"], variants["challenger"]["model_version"]) == ("1", "2")
+    assert variants["challenger"]["instance_type"] == "ml.m5.large"
+    assert variants["challenger"]["autoscaling"] == {"min_instances": 1, "max_instances": 4,
+                                                     "target_invocations_per_instance": 70.0}
+    policies = clients["application-autoscaling"].describe_scaling_policies(
+        ServiceNamespace="sagemaker", ResourceId=f"endpoint/{name}/variant/champion")["ScalingPolicies"]
+    spec = policies[0]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
+    assert spec["PredefinedMetricType"] == "SageMakerVariantInvocationsPerInstance"
+    config = clients["sagemaker"].describe_endpoint_config(EndpointConfigName=status["endpoint_config"])
+    assert config["DataCaptureConfig"]["InitialSamplingPercentage"] == 20
+    # Deploying the same models again reuses their SageMaker Models instead of piling up new ones.
+    models_before = len(clients["sagemaker"].list_models(MaxResults=100)["Models"])
+    mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE)
+    assert len(clients["sagemaker"].list_models(MaxResults=100)["Models"]) == models_before
+
+
+def test_shift_in_place_and_its_bad_inputs(manager: Any) -> None:
+    mgr, _, _ = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
+    assert mgr.shift(name, {"champion": 50, "challenger": 50}) == {"champion": 50.0, "challenger": 50.0}
+    assert mgr.shift(name, {"challenger": 75}) == {"champion": 50.0, "challenger": 75.0}  # the other keeps its weight
+    with pytest.raises(DeploymentError, match="no variant named 'shadow'"):
+        mgr.shift(name, {"shadow": 10})
+    with pytest.raises(DeploymentError, match="do not sum to a positive number"):
+        mgr.shift(name, {"champion": 0, "challenger": 0})
+    with pytest.raises(DeploymentError, match="must be a finite number >= 0"):
+        mgr.shift(name, {"champion": -1})
+    with pytest.raises(DeploymentError, match="endpoint 'no-such-endpoint' does not exist"):
+        mgr.shift("no-such-endpoint", {"champion": 1})
+    with pytest.raises(DeploymentError, match="would be rejected by SageMaker"):
+        mgr.shift("bad_endpoint_name", {"champion": 1})
+    assert mgr.current_weights(name) == {"champion": 50.0, "challenger": 75.0}  # nothing changed by the failures
+
+
+def test_bad_deployments_fail_before_any_call(manager: Any) -> None:
+    mgr, _, clients = manager
+    before = len(clients["sagemaker"].list_models(MaxResults=100)["Models"])
+    with pytest.raises(DeploymentError, match="two variants are named 'champion'"):
+        mgr.deploy(_endpoint(), [*_variants(champion=1), *_variants(champion=1)], role_arn=ROLE)
+    with pytest.raises(DeploymentError, match="variant name 'champion_v2' would be rejected"):
+        mgr.deploy(_endpoint(), _variants(champion_v2=1), role_arn=ROLE)
+    with pytest.raises(DeploymentError, match="do not sum to a positive number"):
+        mgr.deploy(_endpoint(), _variants(champion=0, challenger=0), role_arn=ROLE)
+    with pytest.raises(DeploymentError, match="endpoint name 'x+' would be rejected"):
+        mgr.deploy("x" * 70, _variants(champion=1), role_arn=ROLE)
+    assert len(clients["sagemaker"].list_models(MaxResults=100)["Models"]) == before
+
+
+def test_botocore_validates_what_moto_would_accept(manager: Any) -> None:
+    mgr, _, _ = manager
+    with pytest.raises(ParamValidationError):  # botocore checks types and ranges before anything is sent
+        mgr.sm.update_endpoint_weights_and_capacities(EndpointName="x", DesiredWeightsAndCapacities=[{"VariantName": "a",
+                                                                                                  "DesiredWeight": -1.0}])
+
+
+def _put(cloudwatch: Any, endpoint: str, variant: str, metric: str, value: float) -> None:
+    cloudwatch.put_metric_data(Namespace="AWS/SageMaker", MetricData=[{
+        "MetricName": metric, "Value": value, "Timestamp": datetime.now(timezone.utc),
+        "Dimensions": [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
+    }])
+
+
+def test_stepwise_shift_reverts_on_error_rate_from_cloudwatch(manager: Any) -> None:
+    mgr, _, clients = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
+    cloudwatch = clients["cloudwatch"]
+
+    def bad_challenger(seconds: float) -> None:  # traffic arrives during the bake: 5% of challenger's requests fail
+        for variant, errors in (("champion", 0.0), ("challenger", 5.0)):
+            _put(cloudwatch, name, variant, "Invocations", 100.0)
+            _put(cloudwatch, name, variant, "Invocation5XXErrors", errors)
+
+    mgr.sleep = bad_challenger
+    outcome = shift_schedule(mgr, name, "challenger", [25, 50, 100], bake_s=60, guard=Guard(max_error_rate=0.01),
+                             traffic=CloudWatchTraffic(cloudwatch))
+    assert outcome.reverted and not outcome.completed and len(outcome.steps) == 1
+    assert outcome.steps[0]["weights"] == {"champion": 75.0, "challenger": 25.0}
+    assert "challenger: error rate 5.00% (5/100)" in outcome.reason
+    assert mgr.current_weights(name) == {"champion": 90.0, "challenger": 10.0}  # reverted
+    # moto computes no p95 (ExtendedStatistics): the latency is unknown here, never invented.
+    assert outcome.steps[0]["stats"]["challenger"]["p95_ms"] is None
+
+
+def test_stepwise_shift_completes_when_healthy(manager: Any) -> None:
+    mgr, _, clients = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
+    taken: list[float] = []
+    outcome = shift_schedule(mgr, name, "challenger", [10, 50, 100], bake_s=0, guard=Guard(),
+                             traffic=CloudWatchTraffic(clients["cloudwatch"]), on_step=lambda s: taken.append(s["percent"]))
+    assert outcome.completed and not outcome.reverted and taken == [10, 50, 100]
+    assert mgr.current_weights(name) == {"champion": 0.0, "challenger": 100.0}
+
+
+def test_promote_and_rollback_with_autoscaling_and_guardrails(manager: Any) -> None:
+    mgr, replay, clients = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE, autoscaling=Autoscaling(1, 3, 50.0))
+    first_config = mgr.status(name)["endpoint_config"]
+    alarms = mgr.scaling.create_alarms(name, ["champion", "challenger"], 400)
+    described = clients["cloudwatch"].describe_alarms(AlarmNames=alarms)["MetricAlarms"]
+    assert {a["AlarmName"] for a in described} == set(alarms) and len(alarms) == 4
+    p95_alarm = next(a for a in described if a["AlarmName"].endswith("challenger-p95"))
+    assert p95_alarm["ExtendedStatistic"] == "p95" and p95_alarm["Threshold"] == 400_000.0
+
+    rails = Guardrails(mode="canary", step_percent=10, wait_s=120, alarms=tuple(alarms))
+    result = mgr.promote(name, "challenger", guardrails=rails)
+    assert result["removed"] == ["champion"] and result["model_version"] == "2"
+    request = replay.requests[-1]
+    assert request["EndpointConfigName"] == result["endpoint_config"]
+    policy = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert policy == {"Type": "CANARY", "WaitIntervalInSeconds": 120, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}
+    assert len(request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]) == 4
+    status = mgr.status(name)
+    assert [v["variant"] for v in status["variants"]] == ["challenger"] and status["previous_config"] == first_config
+    # Autoscaling was lifted for the update and put back on the variant that stayed; the removed one has none.
+    targets = clients["application-autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert {t["ResourceId"] for t in targets if name + "/" in t["ResourceId"]} == {f"endpoint/{name}/variant/challenger"}
+
+    plan = mgr.rollback_target(name)
+    assert plan["promoted_version"] == "2" and plan["to_config"] == first_config
+    mgr.rollback(name)
+    status = mgr.status(name)
+    assert status["endpoint_config"] == first_config
+    assert {v["variant"]: v["current_weight"] for v in status["variants"]} == {"champion": 90.0, "challenger": 10.0}
+    with pytest.raises(DeploymentError, match="no previous config to roll back to"):
+        mgr.rollback(name)
+
+
+def test_deploying_over_an_existing_endpoint_updates_it(manager: Any) -> None:
+    mgr, replay, clients = manager
+    name = _endpoint()
+    first = mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)["endpoint_config"]
+    time.sleep(0.01)  # config names carry a timestamp
+    second = mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE)
+    assert replay.requests[-1]["EndpointConfigName"] == second["endpoint_config"] != first
+    tags = clients["sagemaker"].list_tags(ResourceArn=clients["sagemaker"].describe_endpoint_config(
+        EndpointConfigName=second["endpoint_config"])["EndpointConfigArn"])["Tags"]
+    assert {"Key": TAG_PREVIOUS_CONFIG, "Value": first} in tags
+
+
+def test_promoting_an_unknown_variant_or_endpoint_is_a_clear_error(manager: Any) -> None:
+    mgr, replay, _ = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
+    count = len(replay.requests)
+    with pytest.raises(DeploymentError, match="no variant named 'shadow'"):
+        mgr.promote(name, "shadow")
+    with pytest.raises(DeploymentError, match="does not exist"):
+        mgr.promote("no-such-endpoint", "challenger")
+    assert len(replay.requests) == count
+
+
+def test_new_endpoint_with_guardrails_keeps_them_for_later_updates(manager: Any, moto_server: str) -> None:
+    mgr, _, clients = manager
+    name = _endpoint()
+    sent: list[dict[str, Any]] = []
+    clients["sagemaker"].meta.events.register(
+        "before-call.sagemaker.CreateEndpoint", lambda params, **kw: sent.append(__import__("json").loads(params["body"])))
+    alarms = mgr.scaling.create_alarms(name, ["champion", "challenger"], Guard().max_p95_ms)
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE,
+               guardrails=Guardrails(mode="linear", step_percent=25, wait_s=60, alarms=tuple(alarms)))
+    routing = sent[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing == {"Type": "LINEAR", "WaitIntervalInSeconds": 60, "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}}
+    assert mgr.status(name)["status"] == "InService"
+    with pytest.raises(DeploymentError, match="maximum execution time"):
+        Guardrails(max_execution_s=60)
+    with pytest.raises(DeploymentError, match="1 <= min <= max"):
+        Autoscaling(3, 2)
+
+
+def test_an_autoscaled_endpoint_is_not_updated_without_waiting(manager: Any) -> None:
+    mgr, replay, clients = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE, autoscaling=Autoscaling(1, 3, 50.0))
+    count = len(replay.requests)
+    with pytest.raises(DeploymentError, match="this update must wait"):
+        mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE, wait=False)
+    assert len(replay.requests) == count  # no UpdateEndpoint was sent
+    targets = clients["application-autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert {t["ResourceId"] for t in targets if name + "/" in t["ResourceId"]} == {
+        f"endpoint/{name}/variant/champion", f"endpoint/{name}/variant/challenger"}

@@ -1,0 +1,46 @@
+"""The HTTP stack both servers share."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> None:
+    """uvicorn's multi-worker socket has protocol 0, so asyncio leaves Nagle on; the protocol turns it off."""
+    import socket
+
+    from uvicorn.config import Config
+
+    from inference.serving.asgi import UVICORN_STACK, NoDelayHttpToolsProtocol
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0)  # as uvicorn's bind_socket makes it
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    client = socket.create_connection(listener.getsockname())
+    conn, _ = listener.accept()
+    try:
+        assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+
+        class Transport:
+            def get_extra_info(self, name: str, default: object = None) -> object:
+                return {"socket": conn, "peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 2)}.get(name, default)
+
+            def is_closing(self) -> bool:
+                return False
+
+        config = Config(app=lambda *a: None, **UVICORN_STACK)  # what both servers run
+        config.load()
+        assert config.http_protocol_class is NoDelayHttpToolsProtocol
+
+        class State:
+            connections: set = set()
+            tasks: set = set()
+            default_headers: list = []
+            total_requests = 0
+
+        protocol = NoDelayHttpToolsProtocol(config, State(), app_state={}, _loop=asyncio.new_event_loop())
+        protocol.connection_made(Transport())  # type: ignore[arg-type]
+        assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        for s in (conn, client, listener):
+            s.close()

@@ -1,0 +1,50 @@
+"""Request validation (the server tests cover the same cases over HTTP)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inference.serving.payload import BadRequest, Limits, check_content_length, check_content_type, parse_inputs
+
+
+def test_parse_inputs_accepts_a_string_or_a_list() -> None:
+    limits = Limits()
+    assert parse_inputs(b'{"inputs": "hello"}', limits) == ["hello"]
+    assert parse_inputs(json.dumps({"inputs": ["a", "b\u00e9"]}).encode(), limits) == ["a", "b\u00e9"]
+
+
+@pytest.mark.parametrize(
+    ("header", "ok"),
+    [("application/json", True), ("Application/JSON; charset=UTF-8", True), ('application/json; charset="utf-8"', True),
+     ("application/json; charset=iso-8859-1", False), ("text/json", False), ("", False), (None, False)],
+)
+def test_content_type(header: str | None, ok: bool) -> None:
+    if ok:
+        check_content_type(header)
+    else:
+        with pytest.raises(BadRequest) as excinfo:
+            check_content_type(header)
+        assert excinfo.value.status == 415
+
+
+def test_limits_are_configurable() -> None:
+    limits = Limits(max_inputs=2, max_body_bytes=100, max_text_bytes=5)
+    assert parse_inputs(b'{"inputs": ["12345", "x"]}', limits) == ["12345", "x"]
+    for body, reason in [(b'{"inputs": ["a", "b", "c"]}', "too_many_inputs"), (b'{"inputs": "123456"}', "text_too_large"),
+                         (b'{"inputs": "\xc3\xa9\xc3\xa9\xc3\xa9"}', "text_too_large"),  # 3 characters, 6 UTF-8 bytes
+                         (b'{"inputs": "' + b"a" * 100 + b'"}', "body_too_large")]:
+        with pytest.raises(BadRequest) as excinfo:
+            parse_inputs(body, limits)
+        assert (excinfo.value.status, excinfo.value.reason) == (413, reason)
+
+
+def test_declared_length_is_checked_before_reading() -> None:
+    limits = Limits(max_body_bytes=1000)
+    check_content_length(None, limits)
+    check_content_length("5000", limits)  # over the limit but small: read and drop it, then 413 (no broken pipe)
+    for header, status in [(str(limits.drain_bytes + 1), 413), ("12abc", 400)]:
+        with pytest.raises(BadRequest) as excinfo:
+            check_content_length(header, limits)
+        assert excinfo.value.status == status
