@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from benchmarks.load import Target
 from ml.aws import boto3_client
 from ml.errors import MlopsError
+from ml.model import PRECISIONS
+
+if TYPE_CHECKING:
+    from benchmarks.load import Target
 
 # In-process backends: the ONNX graphs the server runs, and PyTorch eager, the baseline they are measured against.
-BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
+BACKENDS = (*(f"onnx-{p}" for p in PRECISIONS), "torch")
 
 VARIANT_HEADER = "x-Amzn-Invoked-Production-Variant"
 
