@@ -16,9 +16,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/opt/program
 
 # Serving dependencies only (onnxruntime, tokenizers, starlette, uvicorn, httptools, prometheus-client, numpy): no torch,
-# no transformers. Installed before the code so that this layer survives code changes.
-COPY inference/serving/requirements.txt /tmp/requirements.txt
-RUN pip install -r /tmp/requirements.txt && rm /tmp/requirements.txt
+# no transformers; at the versions and hashes of their lock (`make lock` refreshes it from requirements.txt).
+# Installed before the code so that this layer survives code changes.
+COPY inference/serving/requirements.lock /tmp/requirements.lock
+RUN pip install --require-hashes --no-deps -r /tmp/requirements.lock && rm /tmp/requirements.lock
 # `serve` execs Python, so the server is PID 1 and receives SIGTERM for its graceful shutdown.
 RUN printf '#!/bin/sh\nexec python -m inference.serving.container "$@"\n' > /usr/local/bin/serve \
     && chmod 0755 /usr/local/bin/serve

@@ -1,4 +1,4 @@
-"""Separate cores for a benchmarked server and its load generator (Linux), so that the generator's CPU is not the server's.
+"""Separate cores for a benchmarked server and its load generator (Linux): the generator's CPU is not the server's.
 
 On a small machine the load generator shares the cores it measures: its own CPU per request then caps every
 target alike, and a server change that saves CPU shows only part of its gain. Clients of a real endpoint run
@@ -26,8 +26,10 @@ def split_cores(server_cores: int = 1) -> tuple[frozenset[int], frozenset[int]]:
         raise MlopsError("this platform cannot pin processes to cores (needs Linux)")
     cores = sorted(os.sched_getaffinity(0))
     if server_cores < 1 or len(cores) <= server_cores:
-        raise MlopsError(f"cannot give a server {server_cores} core(s) of its own: this process may use {len(cores)}",
-                         hint="run on a machine with more cores, or skip the comparison that pins the server")
+        raise MlopsError(
+            f"cannot give a server {server_cores} core(s) of its own: this process may use {len(cores)}",
+            hint="run on a machine with more cores, or skip the comparison that pins the server",
+        )
     return frozenset(cores[:server_cores]), frozenset(cores[server_cores:])
 
 

@@ -16,7 +16,7 @@ from ml.errors import MlopsError
 
 
 def compare(
-    targets: dict[str, Target],
+    targets: Mapping[str, Target],
     payloads: Sequence[str],
     config: LoadConfig,
     *,

@@ -27,7 +27,9 @@ def latency_gate(summary: dict[str, Any], budget_ms: float = P95_BUDGET_MS) -> G
     reasons = []
     p95 = summary.get("p95_ms")
     if summary.get("errors"):
-        reasons.append(f"{summary['errors']} of {summary['requests']} requests failed: {summary.get('errors_by_type', {})}")
+        reasons.append(
+            f"{summary['errors']} of {summary['requests']} requests failed: {summary.get('errors_by_type', {})}"
+        )
     if p95 is None:
         reasons.append("no successful request to measure")
     elif p95 > budget_ms:

@@ -40,8 +40,9 @@ def httpx_target(url: str, *, timeout_s: float = 30.0) -> Target:
         except queue.Empty:
             client = httpx.Client(timeout=timeout_s, transport=httpx.HTTPTransport(socket_options=nodelay))
         try:
-            response = client.post(url, content=json.dumps({"inputs": text}).encode(),
-                                   headers={"Content-Type": "application/json"})
+            response = client.post(
+                url, content=json.dumps({"inputs": text}).encode(), headers={"Content-Type": "application/json"}
+            )
         finally:
             idle.put(client)
         if response.status_code >= 300:
@@ -72,8 +73,14 @@ def measure(model_dir: Path, requests: int, rounds: int, concurrency: int) -> di
                 cpu_ms = (_cpu_s() - before) / requests * 1000
                 if summary["errors"]:
                     raise RuntimeError(f"{name}: {summary['errors']} errors in a round")
-                samples[name].append({"generator_cpu_ms_per_request": cpu_ms, "throughput_rps": summary["throughput_rps"],
-                                      "p50_ms": summary["p50_ms"], "p95_ms": summary["p95_ms"]})
+                samples[name].append(
+                    {
+                        "generator_cpu_ms_per_request": cpu_ms,
+                        "throughput_rps": summary["throughput_rps"],
+                        "p50_ms": summary["p50_ms"],
+                        "p95_ms": summary["p95_ms"],
+                    }
+                )
     result: dict[str, Any] = {}
     for name, rows in samples.items():
         result[name] = {key: round(statistics.median(row[key] for row in rows), 3) for key in rows[0]}
@@ -93,8 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    emit_json({"clients": measure(args.model_dir, args.requests, args.rounds, args.concurrency),
-               "requests_per_round": args.requests, "concurrency": args.concurrency}, args.out)
+    emit_json(
+        {
+            "clients": measure(args.model_dir, args.requests, args.rounds, args.concurrency),
+            "requests_per_round": args.requests,
+            "concurrency": args.concurrency,
+        },
+        args.out,
+    )
     return 0
 
 

@@ -166,7 +166,8 @@ def _run_closed(target: Target, payloads: Sequence[str], config: LoadConfig) -> 
 
 
 def _run_open(target: Target, payloads: Sequence[str], config: LoadConfig) -> LoadResult:
-    assert config.rate_rps is not None
+    if config.rate_rps is None:
+        raise MlopsError("an open loop needs a rate", hint="give --rate")
     interval = 1.0 / config.rate_rps
     total = config.requests if config.requests is not None else int(config.duration_s * config.rate_rps)  # type: ignore[operator]
     samples: list[Sample | None] = [None] * total

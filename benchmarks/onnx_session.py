@@ -11,7 +11,6 @@ import numpy as np
 from ml.model import ONNX_FILES
 
 
-
 def open_session(model_dir: Path, precision: str, threads: int) -> tuple[Any, list[str]]:
     """A CPU session on `threads` intra-op threads (one inter-op thread) and the input names its graph declares."""
     import onnxruntime as ort

@@ -9,7 +9,7 @@ from ml.errors import DataError
 
 
 def load_payloads(path: Path | None = None, *, limit: int | None = None) -> list[str]:
-    """Texts from a JSONL file with a "text" field or a plain-text file (one prompt per line); default: the test split."""
+    """Texts of a JSONL file (its "text" field) or of a plain-text file (a prompt per line); default: the test split."""
     if path is None:
         from ml.data import load_examples, split_examples
         from ml.settings import default_data_path

@@ -23,8 +23,13 @@ def run_pipeline(state: Path) -> tuple[float, dict]:
     env = {**os.environ, "MLOPS_STATE_DIR": str(state)}
     began = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "mlops_cli", "pipeline", "run", "--json"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True,
+        [sys.executable, "-m", "mlops_cli", "pipeline", "run", "--json"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        check=True,
     )
     return time.perf_counter() - began, json.loads(proc.stdout)
 
@@ -32,9 +37,24 @@ def run_pipeline(state: Path) -> tuple[float, dict]:
 def natural_set_report(model_dir: Path) -> dict:
     """Evaluate a model on data/natural_prompts.jsonl (never used for training)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "mlops_cli", "evaluate", "--model", str(model_dir),
-         "--data", str(ROOT / "data" / "natural_prompts.jsonl"), "--split", "all", "--json"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "mlops_cli",
+            "evaluate",
+            "--model",
+            str(model_dir),
+            "--data",
+            str(ROOT / "data" / "natural_prompts.jsonl"),
+            "--split",
+            "all",
+            "--json",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        check=True,
     )
     return json.loads(proc.stdout)
 
@@ -49,16 +69,18 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as state:
             wall, summary = run_pipeline(Path(state))
             natural = natural_set_report(Path(summary["run_dir"]) / "train" / "model")
-        rows.append({
-            "wall_seconds": round(wall, 1),
-            "step_seconds": {k: round(v["seconds"] or 0, 1) for k, v in summary["steps"].items()},
-            "test_macro_f1": round(summary["metrics"]["macro_f1"], 4),
-            "test_accuracy": round(summary["metrics"]["accuracy"], 4),
-            "natural_macro_f1": round(natural["metrics"]["macro_f1"]["value"], 4),
-            "natural_accuracy": round(natural["metrics"]["accuracy"]["value"], 4),
-            "natural_per_intent_f1": {k: round(v["f1"], 2) for k, v in natural["per_class"].items()},
-            "data_md5": summary["data_md5"],
-        })
+        rows.append(
+            {
+                "wall_seconds": round(wall, 1),
+                "step_seconds": {k: round(v["seconds"] or 0, 1) for k, v in summary["steps"].items()},
+                "test_macro_f1": round(summary["metrics"]["macro_f1"], 4),
+                "test_accuracy": round(summary["metrics"]["accuracy"], 4),
+                "natural_macro_f1": round(natural["metrics"]["macro_f1"]["value"], 4),
+                "natural_accuracy": round(natural["metrics"]["accuracy"]["value"], 4),
+                "natural_per_intent_f1": {k: round(v["f1"], 2) for k, v in natural["per_class"].items()},
+                "data_md5": summary["data_md5"],
+            }
+        )
     print(json.dumps({"runs": rows}, indent=2))
     return 0
 

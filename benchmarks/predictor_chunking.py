@@ -39,9 +39,13 @@ def measure(model_dir: Path, batch: int, rounds: int, requests: int, threads: in
         for start in range(0, len(chosen), MAX_BATCH):
             classify(chosen[start : start + MAX_BATCH])
 
-    result = compare({"padded to the longest": padded, "length-sorted chunks": sorted_chunks}, list(batches),
-                     LoadConfig(concurrency=1, requests=requests, warmup_requests=2), rounds=rounds,
-                     baseline="padded to the longest")
+    result = compare(
+        {"padded to the longest": padded, "length-sorted chunks": sorted_chunks},
+        list(batches),
+        LoadConfig(concurrency=1, requests=requests, warmup_requests=2),
+        rounds=rounds,
+        baseline="padded to the longest",
+    )
     return {"model_dir": str(model_dir), "batch": batch, "threads": threads, **result}
 
 
@@ -55,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    out = {batch: measure(args.model_dir, batch, args.rounds, args.requests, args.threads)
-           for batch in sorted({8, args.batch})}
+    out = {
+        batch: measure(args.model_dir, batch, args.rounds, args.requests, args.threads)
+        for batch in sorted({8, args.batch})
+    }
     emit_json(out, args.out)
     return 0
 

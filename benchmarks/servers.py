@@ -77,7 +77,9 @@ def session_cpu_seconds(session_id: int) -> float:
 
 
 @contextlib.contextmanager
-def served(model_dir: Path, *, timeout_s: float = 180.0, log_path: Path | None = None, **flags: object) -> Iterator[str]:
+def served(
+    model_dir: Path, *, timeout_s: float = 180.0, log_path: Path | None = None, **flags: object
+) -> Iterator[str]:
     """Run `mlops serve model_dir --flag value ...` on a free port; yield its /invocations URL."""
     with server_process(model_dir, timeout_s=timeout_s, log_path=log_path, **flags) as server:
         yield server.url

@@ -60,8 +60,9 @@ def bench_model(preset: str, root: Path, *, seed: int = 13, slice_positions: boo
     if not (base / "model.safetensors").exists():
         spec = get_preset(preset)
         train = split_examples(load_examples(default_data_path()))["train"]
-        tokenizer = train_tokenizer([normalize_text(e.text, lowercase=True) for e in train],
-                                    vocab_size=spec.tokenizer_vocab_size)
+        tokenizer = train_tokenizer(
+            [normalize_text(e.text, lowercase=True) for e in train], vocab_size=spec.tokenizer_vocab_size
+        )
         model = build_preset_model(spec, tokenizer, list(INTENTS), seed=seed)
         save_model(model, tokenizer, ModelInfo(max_length=128, source=f"{preset} (random weights, benchmark)"), base)
     out = base if slice_positions else root / f"{preset}-unsliced"
@@ -115,8 +116,10 @@ def raw_session_target(model_dir: Path, precision: str, threads: int, texts: lis
 
     tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
     session, names = open_session(model_dir, precision, threads)
-    feeds = {t: {n: np.asarray(encode(tokenizer, [t], info, return_tensors="np")[n], dtype=np.int64) for n in names}
-             for t in texts}
+    feeds = {
+        t: {n: np.asarray(encode(tokenizer, [t], info, return_tensors="np")[n], dtype=np.int64) for n in names}
+        for t in texts
+    }
     for feed in list(feeds.values())[:3]:
         session.run(None, feed)
 
@@ -144,10 +147,12 @@ def single_request(model_dir: Path, lengths: list[int], rounds: int, requests: i
     round's first request (which would find them still waking) is not measured.
     """
     results: dict[str, Any] = {}
-    with served(model_dir, precision="torch", workers=1, threads=threads) as torch_url, \
-            served(model_dir, precision="fp32", workers=1, threads=threads) as fp32_url, \
-            served(model_dir, precision="int8", workers=1, threads=threads) as int8_url, \
-            served(model_dir, precision="int8", workers=threads, threads=1) as per_core_url:
+    with (
+        served(model_dir, precision="torch", workers=1, threads=threads) as torch_url,
+        served(model_dir, precision="fp32", workers=1, threads=threads) as fp32_url,
+        served(model_dir, precision="int8", workers=1, threads=threads) as int8_url,
+        served(model_dir, precision="int8", workers=threads, threads=1) as per_core_url,
+    ):
         for length in lengths:
             texts = exact_length_texts(model_dir, length, 16)
             targets = {
@@ -159,8 +164,9 @@ def single_request(model_dir: Path, lengths: list[int], rounds: int, requests: i
                 "served PyTorch eager": http_target(torch_url),
             }
             config = LoadConfig(concurrency=1, requests=requests, warmup_requests=5)
-            result = compare(targets, texts, config, rounds=rounds, baseline="served PyTorch eager", settle_s=0.3,
-                             round_warmup=1)
+            result = compare(
+                targets, texts, config, rounds=rounds, baseline="served PyTorch eager", settle_s=0.3, round_warmup=1
+            )
             result["tokens"] = token_counts(model_dir, texts)
             results[str(length)] = result
             log.info("length %d done", length)
@@ -179,8 +185,8 @@ def saturation(model_dir: Path, requests: int, threads_total: int, sustained_s: 
     """
     texts = exact_length_texts(model_dir, 64, 16)
     closed = LoadConfig(concurrency=2 * threads_total, requests=requests, warmup_requests=10)
-    per_core = {"workers": threads_total, "threads": 1}
-    one = {"workers": 1, "threads": threads_total}
+    per_core: dict[str, Any] = {"workers": threads_total, "threads": 1}
+    one: dict[str, Any] = {"workers": 1, "threads": threads_total}
     default, batched = {**per_core, "batch_max_size": 1}, {**per_core, "batch_max_size": 8}
     layouts = {
         f"{threads_total} workers x 1 thread, no batching (default)": default,
@@ -199,19 +205,29 @@ def saturation(model_dir: Path, requests: int, threads_total: int, sustained_s: 
                 measured[name] = run_load(http_target(url), texts, closed).summary()
             measured[name]["per_worker"] = traffic_per_worker(access_log)
     raw_target = raw_session_target(model_dir, "int8", 1, texts)
-    with served(model_dir, precision="int8", **default) as default_url, \
-            served(model_dir, precision="int8", **batched) as batched_url:
-        raw = run_load(raw_target, texts, LoadConfig(concurrency=threads_total, requests=None, duration_s=sustained_s,
-                                                     warmup_requests=10)).summary()
+    with (
+        served(model_dir, precision="int8", **default) as default_url,
+        served(model_dir, precision="int8", **batched) as batched_url,
+    ):
+        raw = run_load(
+            raw_target,
+            texts,
+            LoadConfig(concurrency=threads_total, requests=None, duration_s=sustained_s, warmup_requests=10),
+        ).summary()
         rate = round(0.9 * raw["throughput_rps"], 2)
         # The achieved rate counts the drain of the last queued requests, which a short run would weigh too heavily.
-        open_loop = LoadConfig(mode="open", rate_rps=rate, concurrency=64, requests=max(int(rate * sustained_s), 100),
-                               warmup_requests=10)
+        open_loop = LoadConfig(
+            mode="open", rate_rps=rate, concurrency=64, requests=max(int(rate * sustained_s), 100), warmup_requests=10
+        )
         default_open = run_load(http_target(default_url), texts, open_loop).summary()
         batched_open = run_load(http_target(batched_url), texts, open_loop).summary()
-    return {"layouts_closed_loop": measured, "raw_sessions_saturation": raw, "open_loop_rate_rps": rate,
-            "default_layout_open_loop_at_90pct_raw": default_open,
-            "default_layout_with_batching_open_loop_at_90pct_raw": batched_open}
+    return {
+        "layouts_closed_loop": measured,
+        "raw_sessions_saturation": raw,
+        "open_loop_rate_rps": rate,
+        "default_layout_open_loop_at_90pct_raw": default_open,
+        "default_layout_with_batching_open_loop_at_90pct_raw": batched_open,
+    }
 
 
 # Part 3's layouts, paired off and on per worker count. One intra-op thread each: a lone worker's second thread
@@ -255,15 +271,24 @@ def batching_gain(model_dir: Path, requests: int, rounds: int, prompts: list[str
         log.warning("skipping the comparison with the server on a core of its own: %s", exc)
         out["own_core"] = {"skipped": str(exc)}
     else:
-        out["own_core"] = {"server_cpus": sorted(cores[0]), "load_generator_cpus": sorted(cores[1]),
-                           **_batching_rounds(model_dir, BATCHING_PAIRS[OWN_CORE_PAIR], text_sets, requests, rounds, cores)}
+        out["own_core"] = {
+            "server_cpus": sorted(cores[0]),
+            "load_generator_cpus": sorted(cores[1]),
+            **_batching_rounds(model_dir, BATCHING_PAIRS[OWN_CORE_PAIR], text_sets, requests, rounds, cores),
+        }
     out.update(_batching_rounds(model_dir, BATCHING_LAYOUTS, text_sets, requests, rounds))
     out["gains"] = {set_name: _batching_gains(out, set_name) for set_name in text_sets}
     return out
 
 
-def _batching_rounds(model_dir: Path, layouts: dict[str, dict[str, Any]], text_sets: dict[str, list[str]], requests: int,
-                     rounds: int, cores: tuple[frozenset[int], frozenset[int]] | None = None) -> dict[str, Any]:
+def _batching_rounds(
+    model_dir: Path,
+    layouts: dict[str, dict[str, Any]],
+    text_sets: dict[str, list[str]],
+    requests: int,
+    rounds: int,
+    cores: tuple[frozenset[int], frozenset[int]] | None = None,
+) -> dict[str, Any]:
     """One server per layout, compared on each text set (baseline: the first layout), with traffic per worker.
 
     `cores` (server cores, load generator cores) pins every server to the first set and this process, which
@@ -288,8 +313,10 @@ def _batching_rounds(model_dir: Path, layouts: dict[str, dict[str, Any]], text_s
         for set_name, texts in text_sets.items():
             # New clients per set: new keep-alive connections, which the workers may share out differently.
             out[set_name] = compare(
-                {name: http_target(server.url) for name, server in servers.items()}, texts,
-                LoadConfig(concurrency=8, requests=requests, warmup_requests=20), rounds=rounds,
+                {name: http_target(server.url) for name, server in servers.items()},
+                texts,
+                LoadConfig(concurrency=8, requests=requests, warmup_requests=20),
+                rounds=rounds,
                 cpu_probes={name: server.cpu_seconds for name, server in servers.items()},
             )
             for name in servers:
@@ -311,8 +338,9 @@ def _batching_gains(result: dict[str, Any], set_name: str) -> dict[str, float]:
 
     gains = {}
     if set_name in result["own_core"]:
-        gains[f"{OWN_CORE_PAIR}, server on its own core"] = gain(result["own_core"][set_name]["targets"],
-                                                                 BATCHING_PAIRS[OWN_CORE_PAIR])
+        gains[f"{OWN_CORE_PAIR}, server on its own core"] = gain(
+            result["own_core"][set_name]["targets"], BATCHING_PAIRS[OWN_CORE_PAIR]
+        )
     gains.update({workers: gain(result[set_name]["targets"], pair) for workers, pair in BATCHING_PAIRS.items()})
     return gains
 
@@ -321,15 +349,23 @@ def main(argv: list[str] | None = None) -> int:
     """Run the selected parts and print (and optionally write) one JSON document."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="base")
-    parser.add_argument("--cache", type=Path, default=None, help="where the benchmark models live (default <state>/bench)")
-    parser.add_argument("--tiny-model", type=Path, default=None, help="a trained tiny model dir with ONNX exports (part 3)")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="where the benchmark models live (default <state>/bench)"
+    )
+    parser.add_argument(
+        "--tiny-model", type=Path, default=None, help="a trained tiny model dir with ONNX exports (part 3)"
+    )
     parser.add_argument("--lengths", default="32,64,128")
     # Many short rounds: the machine's slow spells last seconds, and with rounds of 10 requests one spell on one
     # target's round was 10 samples of 200, that target's whole p95; rounds of 3 spread the spells evenly.
     parser.add_argument("--requests", type=int, default=3, help="measured requests per target per round (part 1)")
     parser.add_argument("--single-rounds", type=int, default=67, help="interleaved rounds per length (part 1)")
-    parser.add_argument("--sustained-s", type=float, default=60.0, help="raw saturation and open-loop duration (part 2)")
-    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds of the micro-batching comparison (part 3)")
+    parser.add_argument(
+        "--sustained-s", type=float, default=60.0, help="raw saturation and open-loop duration (part 2)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=8, help="interleaved rounds of the micro-batching comparison (part 3)"
+    )
     parser.add_argument("--batching-requests", type=int, default=200, help="requests per server per round (part 3)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--parts", default="1,2,3")
@@ -342,8 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = bench_model(args.preset, args.cache or state_dir() / "bench")
     out: dict[str, Any] = {"preset": args.preset, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     if "1" in parts:
-        out["single_request"] = single_request(model_dir, [int(x) for x in args.lengths.split(",")], args.single_rounds,
-                                               args.requests, args.threads)
+        out["single_request"] = single_request(
+            model_dir, [int(x) for x in args.lengths.split(",")], args.single_rounds, args.requests, args.threads
+        )
     if "2" in parts:
         out["saturation_64_tokens_int8"] = saturation(model_dir, 150, args.threads, args.sustained_s)
     if "3" in parts and args.tiny_model:

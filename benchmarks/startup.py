@@ -27,7 +27,10 @@ def time_command(cmd: list[str], runs: int) -> list[float]:
 
 def summary(samples: list[float]) -> dict[str, float]:
     """min / median / max in milliseconds."""
-    return {k: round(v * 1000, 1) for k, v in (("min", min(samples)), ("median", statistics.median(samples)), ("max", max(samples)))}
+    return {
+        k: round(v * 1000, 1)
+        for k, v in (("min", min(samples)), ("median", statistics.median(samples)), ("max", max(samples)))
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

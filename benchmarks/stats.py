@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from ml.stats import PERCENTILES, nearest_rank
 
 
-def latency_summary(latencies_s: Sequence[float], *, wall_s: float, errors: int = 0) -> dict[str, float | int]:
+def latency_summary(latencies_s: Sequence[float], *, wall_s: float, errors: int = 0) -> dict[str, float | int | None]:
     """p50/p95/p99/max/mean in ms (nearest-rank, so each is an observed latency), throughput and error count."""
     count = len(latencies_s)
-    summary: dict[str, float | int] = {"requests": count + errors, "ok": count, "errors": errors}
+    summary: dict[str, float | int | None] = {"requests": count + errors, "ok": count, "errors": errors}
     summary["throughput_rps"] = round(count / wall_s, 2) if wall_s > 0 else 0.0
     if count == 0:
         return {**summary, **{f"p{p}_ms": None for p in PERCENTILES}, "max_ms": None, "mean_ms": None}

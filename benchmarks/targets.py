@@ -43,7 +43,8 @@ def http_target(url: str, *, timeout_s: float = 30.0, headers: dict[str, str] | 
     import urllib.parse
 
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
         raise MlopsError(f"not an http(s) URL: {url!r}", hint="give e.g. http://127.0.0.1:8080/invocations")
     try:
         port = parts.port
@@ -59,7 +60,7 @@ def http_target(url: str, *, timeout_s: float = 30.0, headers: dict[str, str] | 
             try:
                 conn = idle.get_nowait()
             except queue.Empty:
-                return connection_class(parts.hostname, port, timeout=timeout_s)
+                return connection_class(host, port, timeout=timeout_s)
             if not _closed_by_peer(conn):
                 return conn
             conn.close()
@@ -95,17 +96,33 @@ def _closed_by_peer(conn: Any) -> bool:
     return bool(poller.poll(0))
 
 
-def sagemaker_target(endpoint_name: str, *, endpoint_url: str | None = None, region: str | None = None,
-                     target_variant: str | None = None, timeout_s: float = 30.0) -> Target:
+def sagemaker_target(
+    endpoint_name: str,
+    *,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    target_variant: str | None = None,
+    timeout_s: float = 30.0,
+) -> Target:
     """Invoke a SageMaker endpoint (or anything speaking InvokeEndpoint) through boto3's sagemaker-runtime."""
-    client: Any = boto3_client("sagemaker-runtime", region=region, endpoint_url=endpoint_url, read_timeout=timeout_s,
-                               connect_timeout=5, retries={"max_attempts": 1}, max_pool_connections=64)
+    client: Any = boto3_client(
+        "sagemaker-runtime",
+        region=region,
+        endpoint_url=endpoint_url,
+        read_timeout=timeout_s,
+        connect_timeout=5,
+        retries={"max_attempts": 1},
+        max_pool_connections=64,
+    )
     extra = {"TargetVariant": target_variant} if target_variant else {}
 
     def call(text: str) -> str | None:
         response = client.invoke_endpoint(
-            EndpointName=endpoint_name, ContentType="application/json", Accept="application/json",
-            Body=json.dumps({"inputs": text}).encode(), **extra,
+            EndpointName=endpoint_name,
+            ContentType="application/json",
+            Accept="application/json",
+            Body=json.dumps({"inputs": text}).encode(),
+            **extra,
         )
         response["Body"].read()
         return response.get("InvokedProductionVariant")
@@ -131,9 +148,17 @@ def predictor_target(model_dir: Path, backend: str, threads: int | None = None) 
     return call
 
 
-def choose_target(url: str | None, model_dir: Path | None, endpoint: str | None, *, backend: str = BACKENDS[0],
-                  endpoint_url: str | None = None, target_variant: str | None = None, threads: int | None = None,
-                  region: str | None = None) -> tuple[Target, str]:
+def choose_target(
+    url: str | None,
+    model_dir: Path | None,
+    endpoint: str | None,
+    *,
+    backend: str = BACKENDS[0],
+    endpoint_url: str | None = None,
+    target_variant: str | None = None,
+    threads: int | None = None,
+    region: str | None = None,
+) -> tuple[Target, str]:
     """The target and a display name, from exactly one of a URL, a model directory or an endpoint name."""
     chosen = [name for name, value in (("--url", url), ("--model-dir", model_dir), ("--endpoint", endpoint)) if value]
     if len(chosen) != 1:
@@ -141,13 +166,17 @@ def choose_target(url: str | None, model_dir: Path | None, endpoint: str | None,
     if url:
         return http_target(url), url
     if endpoint:
-        return sagemaker_target(endpoint, endpoint_url=endpoint_url, target_variant=target_variant, region=region), endpoint
-    assert model_dir is not None
+        return sagemaker_target(
+            endpoint, endpoint_url=endpoint_url, target_variant=target_variant, region=region
+        ), endpoint
+    if model_dir is None:  # unreachable: exactly one target was given
+        raise MlopsError("no target")
     return predictor_target(model_dir, backend, threads), f"{model_dir} ({backend})"
 
 
-def comparison_targets(model_dir: Path | None, backends: Sequence[str], urls: Sequence[str], *,
-                       threads: int | None = None) -> dict[str, Target]:
+def comparison_targets(
+    model_dir: Path | None, backends: Sequence[str], urls: Sequence[str], *, threads: int | None = None
+) -> dict[str, Target]:
     """Named targets: each backend of a model directory, then each NAME=URL."""
     targets: dict[str, Target] = {}
     if model_dir:

@@ -72,7 +72,9 @@ def onnx_path(model_dir: Path, precision: str) -> Path:
         raise ModelError(f"unknown ONNX precision {precision!r}", hint=f"use one of {', '.join(ONNX_FILES)}")
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
-        raise ModelError(f"model directory not found: {model_dir}", hint="pass a model directory or mount one at /opt/ml/model")
+        raise ModelError(
+            f"model directory not found: {model_dir}", hint="pass a model directory or mount one at /opt/ml/model"
+        )
     path = model_dir / ONNX_FILES[precision]
     if not path.is_file():
         present = [p for p, name in ONNX_FILES.items() if (model_dir / name).is_file()]
@@ -89,7 +91,9 @@ class Predictor(ABC):
 
     backend: str = ""
 
-    def __init__(self, model_dir: Path | str, *, max_length: int | None = None, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+    def __init__(
+        self, model_dir: Path | str, *, max_length: int | None = None, max_batch: int = DEFAULT_MAX_BATCH
+    ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self.model_dir = Path(model_dir)
@@ -178,7 +182,13 @@ class OnnxPredictor(Predictor):
         unknown = set(self.input_names) - {"input_ids", "attention_mask", "token_type_ids"}
         if unknown:
             raise ModelError(f"{path} expects inputs this predictor cannot build: {', '.join(sorted(unknown))}")
-        log.info("loaded %s (%s, %d intra-op threads, version %s)", path, precision, self.intra_op_threads, self.model_version)
+        log.info(
+            "loaded %s (%s, %d intra-op threads, version %s)",
+            path,
+            precision,
+            self.intra_op_threads,
+            self.model_version,
+        )
 
     def _logits(self, texts: Sequence[str]) -> np.ndarray:
         batch = encode(self.tokenizer, texts, self.info, return_tensors="np")

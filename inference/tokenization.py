@@ -1,4 +1,4 @@
-"""The model's fast tokenizer without transformers: `tokenizers.Tokenizer` behind the call signature `ml.predict.encode` uses.
+"""The model's fast tokenizer without transformers: `tokenizers.Tokenizer` behind the call `ml.predict.encode` makes.
 
 The serving image does not install transformers (or torch): `tokenizer.json` holds the whole pipeline
 (normaliser, pre-tokeniser, unigram model, [CLS]/[SEP] template), so the Rust tokenizer alone reproduces
@@ -25,7 +25,9 @@ from ml.model import TOKENIZER_CONFIG_FILE, TOKENIZER_FILE
 class FastTokenizer:
     """A `tokenizers.Tokenizer` callable like a transformers fast tokenizer for the arguments `encode` passes."""
 
-    def __init__(self, tokenizer: Any, *, pad_token: str, padding_side: str = "right", truncation_side: str = "right") -> None:
+    def __init__(
+        self, tokenizer: Any, *, pad_token: str, padding_side: str = "right", truncation_side: str = "right"
+    ) -> None:
         pad_id = tokenizer.token_to_id(pad_token)
         if pad_id is None:
             raise ModelError(f"pad token {pad_token!r} is not in the tokenizer's vocabulary")
@@ -59,15 +61,21 @@ class FastTokenizer:
     ) -> dict[str, np.ndarray]:
         """Encode a batch: input_ids and attention_mask as int64 arrays, padded to the longest sequence."""
         if return_tensors != "np" or not padding or not truncation or max_length is None:
-            raise ValueError("FastTokenizer supports only padding=True, truncation=True, max_length=N, return_tensors='np'")
+            raise ValueError(
+                "FastTokenizer supports only padding=True, truncation=True, max_length=N, return_tensors='np'"
+            )
         self._configure(max_length)
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
         out = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64).reshape(len(encodings), -1),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64).reshape(len(encodings), -1),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64).reshape(
+                len(encodings), -1
+            ),
         }
         if return_token_type_ids:
-            out["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64).reshape(len(encodings), -1)
+            out["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64).reshape(
+                len(encodings), -1
+            )
         return out
 
 
@@ -78,7 +86,9 @@ def load_fast_tokenizer(model_dir: Path | str) -> FastTokenizer:
     model_dir = Path(model_dir)
     path = model_dir / TOKENIZER_FILE
     if not path.is_file():
-        raise ModelError(f"{model_dir} has no {TOKENIZER_FILE}", hint=f"every model directory ships its {TOKENIZER_FILE}")
+        raise ModelError(
+            f"{model_dir} has no {TOKENIZER_FILE}", hint=f"every model directory ships its {TOKENIZER_FILE}"
+        )
     config: dict[str, Any] = {}
     if (model_dir / TOKENIZER_CONFIG_FILE).is_file():
         config = json.loads((model_dir / TOKENIZER_CONFIG_FILE).read_text())

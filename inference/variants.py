@@ -7,6 +7,7 @@ every rule.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +31,8 @@ def check_name(kind: str, name: str) -> str:
     """Return name if SageMaker accepts it as an endpoint/variant/model name, else raise DeploymentError."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise DeploymentError(
-            f"{kind} name {name!r} would be rejected by SageMaker", hint=f"{kind} names are {NAME_RULE}, e.g. 'challenger-v2'"
+            f"{kind} name {name!r} would be rejected by SageMaker",
+            hint=f"{kind} names are {NAME_RULE}, e.g. 'challenger-v2'",
         )
     return name
 
@@ -47,11 +49,12 @@ def check_unique(kind: str, names: Iterable[str]) -> list[str]:
 
 
 def parse_variant_spec(spec: str) -> tuple[str, str]:
-    """`NAME=MODEL` -> (name, model), e.g. `challenger=models:/intent-classifier@challenger` (the name is checked later)."""
+    """`NAME=MODEL` -> (name, model), as in `challenger=models:/intent-classifier@challenger` (names checked later)."""
     name, sep, model = spec.partition("=")
     if not sep or not name.strip() or not model.strip():
-        raise DeploymentError(f"variant {spec!r} is not NAME=MODEL",
-                              hint="e.g. --variant challenger=models:/intent-classifier@challenger")
+        raise DeploymentError(
+            f"variant {spec!r} is not NAME=MODEL", hint="e.g. --variant challenger=models:/intent-classifier@challenger"
+        )
     return name.strip(), model.strip()
 
 
@@ -59,17 +62,23 @@ def parse_weights(text: str | Sequence[str]) -> dict[str, float]:
     """`a=90,b=10` (or ["a=90", "b=10"]) -> {"a": 90.0, "b": 10.0}, validated by check_weights."""
     parts = [p.strip() for chunk in ([text] if isinstance(text, str) else text) for p in chunk.split(",") if p.strip()]
     if not parts:
-        raise DeploymentError("no weights given", hint="use NAME=WEIGHT pairs, e.g. --weights champion=90,challenger=10")
+        raise DeploymentError(
+            "no weights given", hint="use NAME=WEIGHT pairs, e.g. --weights champion=90,challenger=10"
+        )
     weights: dict[str, float] = {}
     for part in parts:
         name, sep, value = part.partition("=")
         name = name.strip()
         if not sep:
-            raise DeploymentError(f"weight {part!r} is not NAME=WEIGHT", hint="e.g. --weights champion=90,challenger=10")
+            raise DeploymentError(
+                f"weight {part!r} is not NAME=WEIGHT", hint="e.g. --weights champion=90,challenger=10"
+            )
         try:
             weight = float(value)
         except ValueError:
-            raise DeploymentError(f"weight of {name!r} is not a number: {value.strip()!r}", hint="e.g. champion=90") from None
+            raise DeploymentError(
+                f"weight of {name!r} is not a number: {value.strip()!r}", hint="e.g. champion=90"
+            ) from None
         if name in weights:
             raise DeploymentError(f"variant {name!r} is given two weights", hint="name each variant once")
         weights[name] = weight
@@ -77,7 +86,7 @@ def parse_weights(text: str | Sequence[str]) -> dict[str, float]:
 
 
 def check_weights(weights: Mapping[str, float], known: Iterable[str] | None = None) -> dict[str, float]:
-    """Weights that SageMaker accepts: valid names, finite and >= 0, summing to a positive number; known variants only."""
+    """Weights SageMaker accepts: valid names, finite and >= 0, summing to a positive number; known variants only."""
     check_unique("variant", weights)
     for name, weight in weights.items():
         if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
@@ -110,10 +119,12 @@ def parse_schedule(text: str | Sequence[float]) -> list[float]:
     try:
         steps = [float(str(s).strip().rstrip("%")) for s in raw if str(s).strip()]
     except ValueError:
-        raise DeploymentError(f"schedule {text!r} is not a list of percentages", hint="e.g. --schedule 10,25,50,100") from None
+        raise DeploymentError(
+            f"schedule {text!r} is not a list of percentages", hint="e.g. --schedule 10,25,50,100"
+        ) from None
     if not steps:
         raise DeploymentError("the schedule is empty", hint="e.g. --schedule 10,25,50,100")
-    if any(not (0 < s <= 100) for s in steps) or any(b <= a for a, b in zip(steps, steps[1:])):
+    if any(not (0 < s <= 100) for s in steps) or any(b <= a for a, b in itertools.pairwise(steps)):
         raise DeploymentError(
             f"schedule {steps} must be increasing percentages in (0, 100]", hint="e.g. --schedule 10,25,50,100"
         )
@@ -124,7 +135,9 @@ def weights_for_share(current: Mapping[str, float], variant: str, percent: float
     """Weights (summing to 100) giving `variant` percent of traffic; the others keep their relative proportions."""
     check_weights(current)
     if variant not in current:
-        raise DeploymentError(f"no variant named {variant!r} on the endpoint", hint=f"its variants are: {', '.join(current)}")
+        raise DeploymentError(
+            f"no variant named {variant!r} on the endpoint", hint=f"its variants are: {', '.join(current)}"
+        )
     others = {n: w for n, w in current.items() if n != variant}
     rest = 100.0 - percent
     total = sum(others.values())
@@ -143,7 +156,9 @@ class Guard:
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_error_rate <= 1:
-            raise DeploymentError(f"max error rate must be in [0, 1], got {self.max_error_rate}", hint="e.g. 0.01 for 1%")
+            raise DeploymentError(
+                f"max error rate must be in [0, 1], got {self.max_error_rate}", hint="e.g. 0.01 for 1%"
+            )
         if self.max_p95_ms <= 0:
             raise DeploymentError(f"max p95 must be positive, got {self.max_p95_ms} ms", hint="e.g. 500")
         if self.min_invocations < 0:
@@ -185,7 +200,8 @@ class VariantStats:
         found = []
         if self.error_rate > guard.max_error_rate:
             found.append(
-                f"{self.variant}: error rate {self.error_rate:.2%} ({self.errors}/{self.invocations}) > {guard.max_error_rate:.2%}"
+                f"{self.variant}: error rate {self.error_rate:.2%} ({self.errors}/{self.invocations}) "
+                f"> {guard.max_error_rate:.2%}"
             )
         if self.p95_ms is not None and self.p95_ms > guard.max_p95_ms:
             found.append(f"{self.variant}: p95 latency {self.p95_ms:.1f} ms > {guard.max_p95_ms:.1f} ms")

@@ -16,7 +16,11 @@ DEFAULT_REGION = "us-east-1"
 
 
 def boto3_client(
-    service: str, *, region: str | None = None, endpoint_url: str | None = None, unsigned: bool | None = None,
+    service: str,
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    unsigned: bool | None = None,
     **config: Any,
 ) -> Any:
     """A boto3 client with botocore `config` options; unsigned for a local stand-in (see the module docstring).

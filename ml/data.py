@@ -173,7 +173,9 @@ def read_manifest(split_dir: Path) -> dict:
     """Load the manifest written next to the splits."""
     path = Path(split_dir) / "manifest.json"
     if not path.exists():
-        raise DataError(f"no manifest.json in {split_dir}", hint="produce the splits with `mlops data split` or the prepare step")
+        raise DataError(
+            f"no manifest.json in {split_dir}", hint="produce the splits with `mlops data split` or the prepare step"
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -17,15 +17,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-
 from ml.data import Example
 from ml.errors import ModelError
-from ml.parity import ParityError, ParityThresholds, check_parity, format_parity, sha256_file
 from ml.model import (
     EXPORT_REPORT_FILE,
     ONNX_FILES,
     check_model_dir,
 )
+from ml.parity import ParityError, ParityThresholds, check_parity, format_parity, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +148,7 @@ def export_model(
     thresholds: ParityThresholds | None = None,
     opset: int = OPSET,
 ) -> dict[str, Any]:
-    """Export fp32 (+ int8), check parity on `examples`, and only if it passes write the graphs and report to out_dir."""
+    """Export fp32 (+ int8), check parity on `examples`; only if it passes, write the graphs and report to out_dir."""
     model_dir = check_model_dir(model_dir)
     out_dir = Path(out_dir) if out_dir is not None else model_dir
     if not examples:
@@ -189,7 +188,9 @@ def read_export_report(onnx_dir: Path) -> dict[str, Any]:
     onnx_dir = Path(onnx_dir)
     path = onnx_dir / REPORT_FILE
     if not path.is_file():
-        raise ModelError(f"{onnx_dir} holds no accepted ONNX export (no {REPORT_FILE})", hint="run `mlops export MODEL_DIR` first")
+        raise ModelError(
+            f"{onnx_dir} holds no accepted ONNX export (no {REPORT_FILE})", hint="run `mlops export MODEL_DIR` first"
+        )
     try:
         report = json.loads(path.read_text())
     except json.JSONDecodeError as exc:

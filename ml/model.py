@@ -118,19 +118,21 @@ def preset_config(preset: Preset, *, vocab_size: int, labels: list[str]) -> Any:
     """Build the DebertaV2Config of a preset for a tokenizer of `vocab_size` tokens."""
     from transformers import DebertaV2Config
 
-    return DebertaV2Config(
+    # A plain dict: DebertaV2Config takes DeBERTa's own keys (position_buckets, ...) and the generic ones as **kwargs.
+    values: dict[str, Any] = {
         **_DEBERTA_V3_COMMON,
-        vocab_size=max(preset.vocab_size or 0, vocab_size),
-        hidden_size=preset.hidden_size,
-        num_hidden_layers=preset.num_hidden_layers,
-        num_attention_heads=preset.num_attention_heads,
-        intermediate_size=preset.intermediate_size,
-        position_buckets=preset.position_buckets,
-        pad_token_id=0,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-    )
+        "vocab_size": max(preset.vocab_size or 0, vocab_size),
+        "hidden_size": preset.hidden_size,
+        "num_hidden_layers": preset.num_hidden_layers,
+        "num_attention_heads": preset.num_attention_heads,
+        "intermediate_size": preset.intermediate_size,
+        "position_buckets": preset.position_buckets,
+        "pad_token_id": 0,
+        "num_labels": len(labels),
+        "id2label": dict(enumerate(labels)),
+        "label2id": {label: i for i, label in enumerate(labels)},
+    }
+    return DebertaV2Config(**values)
 
 
 def build_preset_model(preset: Preset, tokenizer: PreTrainedTokenizerBase, labels: list[str], *, seed: int) -> Any:
@@ -161,7 +163,7 @@ def load_pretrained_for_finetuning(name_or_dir: str, labels: list[str]) -> tuple
         raise ModelError(
             f"cannot load model {name_or_dir!r}: it is not a preset ({', '.join(PRESETS)}), not a local "
             "directory, and not loadable from the Hugging Face hub",
-            hint="hub downloads need network access (HF_HUB_OFFLINE unset); offline, pass a preset or a model directory",
+            hint="hub downloads need network access (HF_HUB_OFFLINE unset); offline, pass a preset or a model dir",
         ) from exc
     if config.model_type != "deberta-v2":
         raise ModelError(f"{name_or_dir!r} is a {config.model_type!r} model, not DeBERTa-v2/v3")

@@ -1,4 +1,4 @@
-"""The SageMaker model package: one deterministic model.tar.gz holding an accepted ONNX export and what serving needs."""
+"""The SageMaker model package: a deterministic model.tar.gz with an accepted ONNX export and what serving needs."""
 
 from __future__ import annotations
 
@@ -41,13 +41,17 @@ def _tar_info(name: str, size: int) -> tarfile.TarInfo:
 
 
 def package_model(model_dir: Path, out_path: Path, *, metadata: dict[str, Any], onnx_dir: Path | None = None) -> Path:
-    """Write a deterministic SageMaker model.tar.gz: ONNX graphs, tokenizer, label map, config, report, metadata.json at its root."""
+    """Write a deterministic model.tar.gz: ONNX graphs, tokenizer, label map, config, report and metadata.json."""
     model_dir = check_model_dir(model_dir)
     onnx_dir = Path(onnx_dir) if onnx_dir is not None else model_dir
     report = read_export_report(onnx_dir)
     entries = {name: model_dir / name for name in PACKAGE_MODEL_FILES if (model_dir / name).is_file()}
     entries.update({name: onnx_dir / name for name in (*report["files"], REPORT_FILE)})
-    meta = {"created_by": _created_by(), **metadata, "files": {name: sha256_file(path) for name, path in sorted(entries.items())}}
+    meta = {
+        "created_by": _created_by(),
+        **metadata,
+        "files": {name: sha256_file(path) for name, path in sorted(entries.items())},
+    }
     meta_bytes = (json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n").encode()
 
     out_path = Path(out_path)
@@ -56,14 +60,17 @@ def package_model(model_dir: Path, out_path: Path, *, metadata: dict[str, Any], 
     try:
         # No file name and mtime 0 in the gzip header, fixed owner and mtime per entry, sorted entries:
         # the same inputs give the same bytes (and so the same S3 ETag / checksum).
-        with tmp.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
-            with tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
-                for name in sorted([*entries, METADATA_FILE]):
-                    if name == METADATA_FILE:
-                        tar.addfile(_tar_info(name, len(meta_bytes)), io.BytesIO(meta_bytes))
-                        continue
-                    with entries[name].open("rb") as handle:
-                        tar.addfile(_tar_info(name, entries[name].stat().st_size), handle)
+        with (
+            tmp.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar,
+        ):
+            for name in sorted([*entries, METADATA_FILE]):
+                if name == METADATA_FILE:
+                    tar.addfile(_tar_info(name, len(meta_bytes)), io.BytesIO(meta_bytes))
+                    continue
+                with entries[name].open("rb") as handle:
+                    tar.addfile(_tar_info(name, entries[name].stat().st_size), handle)
         tmp.replace(out_path)
     finally:
         tmp.unlink(missing_ok=True)

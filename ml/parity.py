@@ -74,7 +74,7 @@ def _long_texts(texts: Sequence[str], tokenizer: Any, info: ModelInfo) -> list[s
 def _parity_batches(
     examples: Sequence[Example], tokenizer: Any, info: ModelInfo, batch_sizes: Sequence[int] = BATCH_SIZES
 ) -> list[_Batch]:
-    """Every example once, in batches cycling through `batch_sizes`; then long inputs, alone and mixed with short ones."""
+    """Every example once, in batches cycling through `batch_sizes`; then long inputs, alone and among short ones."""
     label_ids = {label: i for i, label in enumerate(info.labels)}
     unknown = sorted({e.intent for e in examples} - set(label_ids))
     if unknown:
@@ -154,7 +154,7 @@ def _check(value: float, threshold: float, *, at_most: bool) -> dict[str, Any]:
 def _int8_figures(
     reference: np.ndarray, int8: np.ndarray, labels: list[int | None], measured: dict[str, float], tie_margin: float
 ) -> dict[str, float]:
-    """Raw int8 figures plus the ones the gate uses, where picking either class of a reference tie counts as agreeing."""
+    """Raw int8 figures and the gated ones, where picking either class of a reference tie counts as agreeing."""
     rows = np.arange(len(reference))
     ref_top, int8_top = reference.argmax(axis=-1), int8.argmax(axis=-1)
     # How far below the reference's best class the class int8 picked scores in the reference itself.
@@ -222,7 +222,11 @@ def check_parity(
         checks["int8_accuracy_drop_excluding_ties"] = _check(
             measured["int8_accuracy_drop_excluding_ties"], thresholds.int8_max_accuracy_drop, at_most=True
         )
-    files = {Path(p).name: {"sha256": sha256_file(Path(p)), "bytes": Path(p).stat().st_size} for p in (fp32_path, int8_path) if p}
+    files = {
+        Path(p).name: {"sha256": sha256_file(Path(p)), "bytes": Path(p).stat().st_size}
+        for p in (fp32_path, int8_path)
+        if p
+    }
     return {
         "report_version": REPORT_VERSION,
         "passed": all(c["passed"] for c in checks.values()),

@@ -23,7 +23,9 @@ def encode(tokenizer: Any, texts: Sequence[str], info: ModelInfo, *, return_tens
     )
 
 
-def predict_logits(model: Any, tokenizer: Any, info: ModelInfo, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+def predict_logits(
+    model: Any, tokenizer: Any, info: ModelInfo, texts: Sequence[str], *, batch_size: int = 64
+) -> np.ndarray:
     """Return a (len(texts), num_labels) float32 array of logits."""
     import torch
 

@@ -26,9 +26,7 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
 
 
-def classification_scores(
-    predictions: Sequence[int], references: Sequence[int], labels: Sequence[str]
-) -> dict:
+def classification_scores(predictions: Sequence[int], references: Sequence[int], labels: Sequence[str]) -> dict:
     """Compute accuracy, macro precision/recall/F1, per-class metrics and the confusion matrix."""
     if len(references) == 0:
         raise ValueError("cannot compute metrics on zero examples")

@@ -11,6 +11,12 @@ REGISTERED_MODEL_NAME = "intent-classifier"
 # The latency budget: the benchmark gate, promotion, shift guards and guardrail alarms all default to it.
 P95_BUDGET_MS = 500.0
 STATE_DIR_ENV = "MLOPS_STATE_DIR"
+# The lock of the environment code runs in: the project's own, or the one an image was built from (its path in
+# MLOPS_ENV_LOCK). Its digest is recorded on every model trained there.
+LOCK_FILE = "requirements.lock"
+LOCK_ENV = "MLOPS_ENV_LOCK"
+# Libraries whose versions decide what a trained model is, recorded with it.
+RECORDED_LIBRARIES = ("torch", "transformers", "tokenizers", "numpy", "onnx", "onnxruntime")
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -33,6 +39,31 @@ def state_dir() -> Path:
 def default_data_path() -> Path:
     """Return the DVC-tracked dataset file of the project."""
     return project_root() / "data" / "prompts.jsonl"
+
+
+def environment_lock() -> Path | None:
+    """The lock file this environment was installed from, if it can be found."""
+    configured = os.environ.get(LOCK_ENV)
+    path = Path(configured) if configured else project_root() / LOCK_FILE
+    return path if path.is_file() else None
+
+
+def environment() -> dict[str, str]:
+    """Python, the recorded libraries' versions, and the lock's name and sha256 ("none" where there is no lock)."""
+    import hashlib
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    record = {"python": platform.python_version()}
+    for name in RECORDED_LIBRARIES:
+        try:
+            record[name] = version(name)
+        except PackageNotFoundError:
+            record[name] = "not installed"
+    lock = environment_lock()
+    record["lock"] = lock.name if lock else "none"
+    record["lock_sha256"] = hashlib.sha256(lock.read_bytes()).hexdigest() if lock else "none"
+    return record
 
 
 def git_commit(repo: Path) -> str:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from ml.data import Example
 from ml.errors import DataError
-from ml.scores import classification_scores
 from ml.model import ModelInfo, build_preset_model, get_preset, is_preset, load_pretrained_for_finetuning, save_model
-from ml.train_config import TrainConfig
 from ml.predict import encode, predict_logits
+from ml.scores import classification_scores
 from ml.taxonomy import INTENTS
 from ml.tokenizer import normalize_text, train_tokenizer
+from ml.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,8 @@ def train(
                 log.info("early stopping after epoch %d (best epoch %d)", epoch, best_epoch)
                 break
 
-    assert best_state is not None
+    if best_state is None:  # unreachable: the first epoch always sets it
+        raise RuntimeError("no epoch finished")
     model.load_state_dict(best_state)
     info.extra = {"train_config": config.to_dict(), "best_epoch": best_epoch}
     save_model(model, tokenizer, info, out_dir)

@@ -20,33 +20,81 @@ def bench() -> None:
 
 
 @bench.command()
-@click.option("--url", default=None, help="HTTP target speaking the container contract, e.g. http://127.0.0.1:8080/invocations.")
-@click.option("--model-dir", type=click.Path(path_type=Path), default=None, help="In-process target: a model directory.")
-@click.option("--backend", type=click.Choice(BACKENDS), default=BACKENDS[0], show_default=True,
-              help="Backend of the in-process target.")
+@click.option(
+    "--url", default=None, help="HTTP target speaking the container contract, e.g. http://127.0.0.1:8080/invocations."
+)
+@click.option(
+    "--model-dir", type=click.Path(path_type=Path), default=None, help="In-process target: a model directory."
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=BACKENDS[0],
+    show_default=True,
+    help="Backend of the in-process target.",
+)
 @click.option("--threads", type=int, default=None, help="Intra-op threads of the in-process target.")
 @click.option("--endpoint", default=None, help="SageMaker endpoint name (boto3 sagemaker-runtime).")
-@click.option("--endpoint-url", envvar="MLOPS_LOCAL_ENDPOINT", default=None,
-              help="Runtime URL for --endpoint, e.g. the local A/B endpoint [env MLOPS_LOCAL_ENDPOINT].")
+@click.option(
+    "--endpoint-url",
+    envvar="MLOPS_LOCAL_ENDPOINT",
+    default=None,
+    help="Runtime URL for --endpoint, e.g. the local A/B endpoint [env MLOPS_LOCAL_ENDPOINT].",
+)
 @click.option("--target-variant", default=None, help="Pin a production variant of --endpoint.")
-@click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], default="us-east-1", show_default=True,
-              help="AWS region of --endpoint [env AWS_REGION / AWS_DEFAULT_REGION].")
-@click.option("--mode", type=click.Choice(["closed", "open"]), default="closed", show_default=True,
-              help="closed: N clients back to back; open: fixed arrival rate (--rate).")
-@click.option("--concurrency", type=int, default=1, show_default=True, help="Clients (closed) or max in-flight requests (open).")
+@click.option(
+    "--region",
+    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+    default="us-east-1",
+    show_default=True,
+    help="AWS region of --endpoint [env AWS_REGION / AWS_DEFAULT_REGION].",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["closed", "open"]),
+    default="closed",
+    show_default=True,
+    help="closed: N clients back to back; open: fixed arrival rate (--rate).",
+)
+@click.option(
+    "--concurrency", type=int, default=1, show_default=True, help="Clients (closed) or max in-flight requests (open)."
+)
 @click.option("--rate", "rate_rps", type=float, default=None, help="Open loop: requests per second.")
 @click.option("--requests", type=int, default=None, help="Requests to measure (default 200 unless --duration).")
 @click.option("--duration", "duration_s", type=float, default=None, help="Seconds to measure instead of a count.")
-@click.option("--warmup", "warmup_requests", type=int, default=10, show_default=True, help="Unmeasured warm-up requests.")
-@click.option("--payloads", type=click.Path(path_type=Path), default=None, help="Prompts file (JSONL with text, or lines); default: the test split.")
-@click.option("--p95-budget-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Gate: fail when p95 exceeds this.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON result here.")
+@click.option(
+    "--warmup", "warmup_requests", type=int, default=10, show_default=True, help="Unmeasured warm-up requests."
+)
+@click.option(
+    "--payloads",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Prompts file (JSONL with text, or lines); default: the test split.",
+)
+@click.option(
+    "--p95-budget-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Gate: fail when p95 exceeds this."
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON result here."
+)
 @json_option
 @user_errors
 @aws_errors
-def run(url: str | None, model_dir: Path | None, backend: str, threads: int | None, endpoint: str | None,
-        endpoint_url: str | None, target_variant: str | None, region: str, payloads: Path | None, p95_budget_ms: float,
-        out: Path | None, as_json: bool, **load: Any) -> None:
+def run(
+    url: str | None,
+    model_dir: Path | None,
+    backend: str,
+    threads: int | None,
+    endpoint: str | None,
+    endpoint_url: str | None,
+    target_variant: str | None,
+    region: str,
+    payloads: Path | None,
+    p95_budget_ms: float,
+    out: Path | None,
+    as_json: bool,
+    **load: Any,
+) -> None:
     """Measure p50/p95/p99/max latency, throughput and errors, then apply the p95 gate (non-zero exit on failure)."""
     from benchmarks.gate import latency_gate
     from benchmarks.load import LoadConfig, run_load
@@ -57,23 +105,41 @@ def run(url: str | None, model_dir: Path | None, backend: str, threads: int | No
     if load["requests"] is None and load["duration_s"] is None:
         load["requests"] = 200
     config = LoadConfig(**load)
-    target, name = choose_target(url, model_dir, endpoint, backend=backend, endpoint_url=endpoint_url,
-                                 target_variant=target_variant, threads=threads, region=region)
+    target, name = choose_target(
+        url,
+        model_dir,
+        endpoint,
+        backend=backend,
+        endpoint_url=endpoint_url,
+        target_variant=target_variant,
+        threads=threads,
+        region=region,
+    )
     summary = run_load(target, load_payloads(payloads), config).summary()
     verdict = latency_gate(summary, p95_budget_ms)
     result = {"target": name, "summary": summary, "gate": verdict.to_dict()}
     if out:
         out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     status = "PASSED" if verdict.passed else "FAILED: " + "; ".join(verdict.reasons)
-    emit(result, as_json=as_json, text=format_summary(summary, name=name) + f"\ngate (p95 <= {p95_budget_ms:g} ms): {status}")
+    emit(
+        result,
+        as_json=as_json,
+        text=format_summary(summary, name=name) + f"\ngate (p95 <= {p95_budget_ms:g} ms): {status}",
+    )
     if not verdict.passed:
         raise SystemExit(1)
 
 
 @bench.command()
-@click.option("--model-dir", type=click.Path(path_type=Path), default=None, help="Compare in-process backends of this model.")
-@click.option("--backends", default="torch,onnx-fp32,onnx-int8", show_default=True,
-              help=f"In-process backends to compare (with --model-dir), from {', '.join(BACKENDS)}.")
+@click.option(
+    "--model-dir", type=click.Path(path_type=Path), default=None, help="Compare in-process backends of this model."
+)
+@click.option(
+    "--backends",
+    default="torch,onnx-fp32,onnx-int8",
+    show_default=True,
+    help=f"In-process backends to compare (with --model-dir), from {', '.join(BACKENDS)}.",
+)
 @click.option("--threads", type=int, default=None, help="Intra-op threads of in-process targets.")
 @click.option("--url", "urls", multiple=True, metavar="NAME=URL", help="An HTTP target to compare (repeatable).")
 @click.option("--baseline", default=None, help="Target the ratios are relative to (default: the first).")
@@ -81,13 +147,28 @@ def run(url: str | None, model_dir: Path | None, backend: str, threads: int | No
 @click.option("--concurrency", type=int, default=1, show_default=True)
 @click.option("--requests", type=int, default=100, show_default=True, help="Requests per target per round.")
 @click.option("--warmup", "warmup_requests", type=int, default=10, show_default=True)
-@click.option("--payloads", type=click.Path(path_type=Path), default=None, help="Prompts file; default: the test split.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON result here.")
+@click.option(
+    "--payloads", type=click.Path(path_type=Path), default=None, help="Prompts file; default: the test split."
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON result here."
+)
 @json_option
 @user_errors
-def compare(model_dir: Path | None, backends: str, threads: int | None, urls: tuple[str, ...], baseline: str | None,
-            rounds: int, concurrency: int, requests: int, warmup_requests: int, payloads: Path | None,
-            out: Path | None, as_json: bool) -> None:
+def compare(
+    model_dir: Path | None,
+    backends: str,
+    threads: int | None,
+    urls: tuple[str, ...],
+    baseline: str | None,
+    rounds: int,
+    concurrency: int,
+    requests: int,
+    warmup_requests: int,
+    payloads: Path | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
     """Measure several backends or endpoints side by side (interleaved rounds) and report ratios to a baseline."""
     from benchmarks import compare as comparison
     from benchmarks.load import LoadConfig
@@ -95,7 +176,9 @@ def compare(model_dir: Path | None, backends: str, threads: int | None, urls: tu
     from benchmarks.report import format_comparison
     from benchmarks.targets import comparison_targets
 
-    targets = comparison_targets(model_dir, [b.strip() for b in backends.split(",") if b.strip()], urls, threads=threads)
+    targets = comparison_targets(
+        model_dir, [b.strip() for b in backends.split(",") if b.strip()], urls, threads=threads
+    )
     config = LoadConfig(concurrency=concurrency, requests=requests, warmup_requests=warmup_requests)
     result = comparison.compare(targets, load_payloads(payloads), config, rounds=rounds, baseline=baseline)
     if out:

@@ -25,11 +25,22 @@ if TYPE_CHECKING:
 def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--local-endpoint, --region, --bucket and --prefix; the command receives `target` instead."""
 
-    @click.option("--local-endpoint", "local_url", envvar="MLOPS_LOCAL_ENDPOINT", default=None, metavar="URL",
-                  help="The local A/B endpoint (`mlops endpoint serve-local`), e.g. http://127.0.0.1:8080 "
-                       "[env MLOPS_LOCAL_ENDPOINT]; without it: SageMaker on AWS.")
-    @click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], default="us-east-1", show_default=True,
-                  help="AWS region [env AWS_REGION / AWS_DEFAULT_REGION].")
+    @click.option(
+        "--local-endpoint",
+        "local_url",
+        envvar="MLOPS_LOCAL_ENDPOINT",
+        default=None,
+        metavar="URL",
+        help="The local A/B endpoint (`mlops endpoint serve-local`), e.g. http://127.0.0.1:8080 "
+        "[env MLOPS_LOCAL_ENDPOINT]; without it: SageMaker on AWS.",
+    )
+    @click.option(
+        "--region",
+        envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+        default="us-east-1",
+        show_default=True,
+        help="AWS region [env AWS_REGION / AWS_DEFAULT_REGION].",
+    )
     @functools.wraps(func)
     def wrapper(*args: Any, local_url: str | None, region: str, **kwargs: Any) -> Any:
         from inference.deploy.target import DeployTarget
@@ -63,15 +74,34 @@ def endpoint() -> None:
 def guardrail_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--guardrails, --guardrail-step, --guardrail-wait, --guardrail-p95-ms for commands that update an endpoint."""
     options = [
-        click.option("--guardrails", type=click.Choice(["canary", "linear"]), default=None,
-                     help="Blue/green update with canary or linear traffic shifting, rolled back automatically by "
-                          "CloudWatch alarms on each variant's 5XX errors and p95 latency (AWS)."),
-        click.option("--guardrail-step", type=click.IntRange(1, 99), default=10, show_default=True,
-                     help="Guardrails: percent of capacity per step."),
-        click.option("--guardrail-wait", type=click.IntRange(min=0), default=300, show_default=True,
-                     help="Guardrails: seconds between steps."),
-        click.option("--guardrail-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True,
-                     help="Guardrails: the p95 model latency alarm threshold."),
+        click.option(
+            "--guardrails",
+            type=click.Choice(["canary", "linear"]),
+            default=None,
+            help="Blue/green update with canary or linear traffic shifting, rolled back automatically by "
+            "CloudWatch alarms on each variant's 5XX errors and p95 latency (AWS).",
+        ),
+        click.option(
+            "--guardrail-step",
+            type=click.IntRange(1, 99),
+            default=10,
+            show_default=True,
+            help="Guardrails: percent of capacity per step.",
+        ),
+        click.option(
+            "--guardrail-wait",
+            type=click.IntRange(min=0),
+            default=300,
+            show_default=True,
+            help="Guardrails: seconds between steps.",
+        ),
+        click.option(
+            "--guardrail-p95-ms",
+            type=float,
+            default=P95_BUDGET_MS,
+            show_default=True,
+            help="Guardrails: the p95 model latency alarm threshold.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -81,8 +111,12 @@ def guardrail_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def registry_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--registry/--no-registry, --reason and --actor for commands that may move the champion alias."""
     options = [
-        click.option("--registry/--no-registry", default=True, show_default=True,
-                     help="Also move the registry's champion alias (gated like `mlops registry promote`)."),
+        click.option(
+            "--registry/--no-registry",
+            default=True,
+            show_default=True,
+            help="Also move the registry's champion alias (gated like `mlops registry promote`).",
+        ),
         click.option("--reason", default=None, help="Why (kept in the registry's audit record)."),
         click.option("--actor", default=None, help="Who (default: MLOPS_ACTOR, GITHUB_ACTOR in CI, else the OS user)."),
     ]
@@ -99,32 +133,81 @@ def _weights(weights: dict[str, float]) -> str:
 
 
 @endpoint_command("deploy")
-@click.option("--variant", "variant_specs", multiple=True, metavar="NAME=MODEL",
-              help="A production variant and its model: a registry alias or version (champion, 3, models:/NAME@ALIAS), "
-                   "a model.tar.gz, or (local endpoint only) a model directory. Repeatable. "
-                   "[default: champion=champion and challenger=challenger]")
-@click.option("--weights", default=None, metavar="NAME=W,...",
-              help="Initial weights [default: champion=90,challenger=10 for the default variants, else equal].")
+@click.option(
+    "--variant",
+    "variant_specs",
+    multiple=True,
+    metavar="NAME=MODEL",
+    help="A production variant and its model: a registry alias or version (champion, 3, models:/NAME@ALIAS), "
+    "a model.tar.gz, or (local endpoint only) a model directory. Repeatable. "
+    "[default: champion=champion and challenger=challenger]",
+)
+@click.option(
+    "--weights",
+    default=None,
+    metavar="NAME=W,...",
+    help="Initial weights [default: champion=90,challenger=10 for the default variants, else equal].",
+)
 @click.option("--model-name", default=REGISTERED_MODEL_NAME, show_default=True, help="Registered model name.")
-@click.option("--image-uri", envvar="MLOPS_SERVING_IMAGE", default=None,
-              help="Serving image (the Dockerfile's) [env MLOPS_SERVING_IMAGE; required on AWS].")
-@click.option("--role", envvar="MLOPS_SAGEMAKER_ROLE_ARN", default=None,
-              help="SageMaker execution role ARN [env MLOPS_SAGEMAKER_ROLE_ARN; required on AWS].")
-@click.option("--bucket", envvar="MLOPS_SAGEMAKER_BUCKET", default=None,
-              help="S3 bucket for model packages [env MLOPS_SAGEMAKER_BUCKET; default sagemaker-<region>-<account>].")
-@click.option("--prefix", envvar="MLOPS_SAGEMAKER_PREFIX", default="intent-mlops", show_default=True, help="S3 key prefix.")
-@click.option("--instance-type", "instance_types", multiple=True, metavar="[NAME=]TYPE",
-              help="Instance type of every variant, or of one (NAME=TYPE); repeatable [default: ml.m5.large].")
-@click.option("--instance-count", "instance_counts", multiple=True, metavar="[NAME=]N",
-              help="Instances of every variant, or of one (NAME=N); repeatable [default: 1].")
+@click.option(
+    "--image-uri",
+    envvar="MLOPS_SERVING_IMAGE",
+    default=None,
+    help="Serving image (the Dockerfile's) [env MLOPS_SERVING_IMAGE; required on AWS].",
+)
+@click.option(
+    "--role",
+    envvar="MLOPS_SAGEMAKER_ROLE_ARN",
+    default=None,
+    help="SageMaker execution role ARN [env MLOPS_SAGEMAKER_ROLE_ARN; required on AWS].",
+)
+@click.option(
+    "--bucket",
+    envvar="MLOPS_SAGEMAKER_BUCKET",
+    default=None,
+    help="S3 bucket for model packages [env MLOPS_SAGEMAKER_BUCKET; default sagemaker-<region>-<account>].",
+)
+@click.option(
+    "--prefix", envvar="MLOPS_SAGEMAKER_PREFIX", default="intent-mlops", show_default=True, help="S3 key prefix."
+)
+@click.option(
+    "--instance-type",
+    "instance_types",
+    multiple=True,
+    metavar="[NAME=]TYPE",
+    help="Instance type of every variant, or of one (NAME=TYPE); repeatable [default: ml.m5.large].",
+)
+@click.option(
+    "--instance-count",
+    "instance_counts",
+    multiple=True,
+    metavar="[NAME=]N",
+    help="Instances of every variant, or of one (NAME=N); repeatable [default: 1].",
+)
 @click.option("--data-capture", default=None, metavar="S3_URI", help="Capture requests and responses to this S3 URI.")
-@click.option("--capture-percent", type=click.IntRange(0, 100), default=100, show_default=True, help="Data capture sampling.")
+@click.option(
+    "--capture-percent", type=click.IntRange(0, 100), default=100, show_default=True, help="Data capture sampling."
+)
 @guardrail_options
-@click.option("--autoscale", "autoscale", default=None, metavar="MIN:MAX:TARGET",
-              help="Target tracking on invocations per instance per minute for each variant, e.g. 1:4:70 (AWS).")
+@click.option(
+    "--autoscale",
+    "autoscale",
+    default=None,
+    metavar="MIN:MAX:TARGET",
+    help="Target tracking on invocations per instance per minute for each variant, e.g. 1:4:70 (AWS).",
+)
 @click.option("--no-wait", is_flag=True, help="Return once the update has started.")
-def deploy(endpoint_name: str, target: DeployTarget, as_json: bool, model_name: str, role: str | None,
-           bucket: str | None, prefix: str, no_wait: bool, **options: Any) -> None:
+def deploy(
+    endpoint_name: str,
+    target: DeployTarget,
+    as_json: bool,
+    model_name: str,
+    role: str | None,
+    bucket: str | None,
+    prefix: str,
+    no_wait: bool,
+    **options: Any,
+) -> None:
     """Deploy ENDPOINT with production variants built from registry versions (create, or update in place)."""
     from inference.deploy.endpoints import render_status
     from inference.deploy.plan import DeploymentPlan
@@ -149,46 +232,98 @@ def status(endpoint_name: str, target: DeployTarget, as_json: bool) -> None:
 
 
 @endpoint_command("shift")
-@click.option("--weights", default=None, metavar="NAME=W,...", help="Set these weights now, e.g. champion=50,challenger=50.")
+@click.option(
+    "--weights", default=None, metavar="NAME=W,...", help="Set these weights now, e.g. champion=50,challenger=50."
+)
 @click.option("--variant", default=None, help="With --schedule: the variant whose traffic share grows.")
-@click.option("--schedule", default=None, metavar="P1,P2,...", help="Stepwise percentages for --variant, e.g. 10,25,50,100.")
-@click.option("--bake-seconds", type=click.FloatRange(min=0), default=300.0, show_default=True,
-              help="How long each step runs before its metrics are checked.")
-@click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True,
-              help="Revert when any variant's error rate over a step exceeds this.")
-@click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True,
-              help="Revert when any variant's p95 exceeds this.")
-@click.option("--min-invocations", type=click.IntRange(min=0), default=1, show_default=True,
-              help="A variant with fewer requests in a step is not judged.")
-def shift(endpoint_name: str, target: DeployTarget, as_json: bool, weights: str | None, variant: str | None,
-          schedule: str | None, bake_seconds: float, max_error_rate: float, max_p95_ms: float, min_invocations: int) -> None:
+@click.option(
+    "--schedule", default=None, metavar="P1,P2,...", help="Stepwise percentages for --variant, e.g. 10,25,50,100."
+)
+@click.option(
+    "--bake-seconds",
+    type=click.FloatRange(min=0),
+    default=300.0,
+    show_default=True,
+    help="How long each step runs before its metrics are checked.",
+)
+@click.option(
+    "--max-error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="Revert when any variant's error rate over a step exceeds this.",
+)
+@click.option(
+    "--max-p95-ms",
+    type=float,
+    default=P95_BUDGET_MS,
+    show_default=True,
+    help="Revert when any variant's p95 exceeds this.",
+)
+@click.option(
+    "--min-invocations",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="A variant with fewer requests in a step is not judged.",
+)
+def shift(
+    endpoint_name: str,
+    target: DeployTarget,
+    as_json: bool,
+    weights: str | None,
+    variant: str | None,
+    schedule: str | None,
+    bake_seconds: float,
+    max_error_rate: float,
+    max_p95_ms: float,
+    min_invocations: int,
+) -> None:
     """Change ENDPOINT's variant weights in place, at once (--weights) or stepwise with a revert guard (--schedule)."""
     from inference.deploy.shifts import shift_schedule
     from inference.variants import DeploymentError, Guard, parse_schedule, parse_weights
 
     if bool(weights) == bool(schedule):
-        raise DeploymentError("give either --weights or --schedule (with --variant)",
-                              hint="e.g. --weights champion=50,challenger=50, or --variant challenger --schedule 10,25,50,100")
+        raise DeploymentError(
+            "give either --weights or --schedule (with --variant)",
+            hint="e.g. --weights champion=50,challenger=50, or --variant challenger --schedule 10,25,50,100",
+        )
     if weights:
         if variant:
             raise DeploymentError("--variant goes with --schedule, not with --weights")
         result = target.manager.shift(endpoint_name, parse_weights(weights))
-        emit({"endpoint": endpoint_name, "weights": result}, as_json=as_json, text=f"{endpoint_name}: {_weights(result)}")
+        emit(
+            {"endpoint": endpoint_name, "weights": result}, as_json=as_json, text=f"{endpoint_name}: {_weights(result)}"
+        )
         return
     if not variant:
-        raise DeploymentError("--schedule needs --variant: the variant whose share grows", hint="e.g. --variant challenger")
+        raise DeploymentError(
+            "--schedule needs --variant: the variant whose share grows", hint="e.g. --variant challenger"
+        )
     steps = parse_schedule(schedule or "")
 
     def report_step(step: dict[str, Any]) -> None:
         click.echo(f"  {variant} at {step['percent']:g}%: {'; '.join(step['violations']) or 'ok'}", err=True)
 
-    click.echo(f"shifting {endpoint_name} to {variant}: {', '.join(f'{s:g}%' for s in steps)}, "
-               f"{bake_seconds:g} s per step", err=True)
-    outcome = shift_schedule(target.manager, endpoint_name, variant, steps, bake_s=bake_seconds,
-                             guard=Guard(max_error_rate, max_p95_ms, min_invocations), traffic=target.traffic,
-                             on_step=report_step)
-    emit(outcome.to_dict(), as_json=as_json,
-         text=f"{endpoint_name}: {outcome.reason}; weights now {_weights(outcome.final_weights)}")
+    click.echo(
+        f"shifting {endpoint_name} to {variant}: {', '.join(f'{s:g}%' for s in steps)}, {bake_seconds:g} s per step",
+        err=True,
+    )
+    outcome = shift_schedule(
+        target.manager,
+        endpoint_name,
+        variant,
+        steps,
+        bake_s=bake_seconds,
+        guard=Guard(max_error_rate, max_p95_ms, min_invocations),
+        traffic=target.traffic,
+        on_step=report_step,
+    )
+    emit(
+        outcome.to_dict(),
+        as_json=as_json,
+        text=f"{endpoint_name}: {outcome.reason}; weights now {_weights(outcome.final_weights)}",
+    )
     if outcome.reverted:
         click.echo(f"error: shift of {endpoint_name} reverted: {outcome.reason}", err=True)
         click.get_current_context().exit(1)
@@ -198,26 +333,45 @@ def shift(endpoint_name: str, target: DeployTarget, as_json: bool, weights: str 
 
 
 @endpoint_command("promote")
-@click.option("--variant", required=True, help="The winning variant: it takes all traffic, the others leave the endpoint.")
+@click.option(
+    "--variant", required=True, help="The winning variant: it takes all traffic, the others leave the endpoint."
+)
 @click.option("--tolerance", type=float, default=0.01, show_default=True, help="Registry gate: metric tolerance.")
-@click.option("--p95-budget-ms", type=float, default=P95_BUDGET_MS, show_default=True,
-              help="Registry gate: benchmark p95 budget.")
+@click.option(
+    "--p95-budget-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Registry gate: benchmark p95 budget."
+)
 @registry_options
 @guardrail_options
-def promote(endpoint_name: str, target: DeployTarget, as_json: bool, variant: str, registry: bool, tolerance: float,
-            p95_budget_ms: float, reason: str | None, actor: str | None, guardrails: str | None, guardrail_step: int,
-            guardrail_wait: int, guardrail_p95_ms: float) -> None:
-    """Promote VARIANT on ENDPOINT: all traffic to it, the loser removed, and the champion alias moved to its version."""
+def promote(
+    endpoint_name: str,
+    target: DeployTarget,
+    as_json: bool,
+    variant: str,
+    registry: bool,
+    tolerance: float,
+    p95_budget_ms: float,
+    reason: str | None,
+    actor: str | None,
+    guardrails: str | None,
+    guardrail_step: int,
+    guardrail_wait: int,
+    guardrail_p95_ms: float,
+) -> None:
+    """Promote VARIANT on ENDPOINT: all traffic to it, the others removed, the champion alias moved to its version."""
     from inference.deploy.plan import Guardrails
     from pipelines import release
 
-    rails = Guardrails(guardrails, guardrail_step, guardrail_wait, alarm_p95_ms=guardrail_p95_ms) if guardrails else None
+    rails = (
+        Guardrails(guardrails, guardrail_step, guardrail_wait, alarm_p95_ms=guardrail_p95_ms) if guardrails else None
+    )
     gate = release.RegistryGate(registry, tolerance, p95_budget_ms, actor, reason)
     result = release.promote(target, endpoint_name, variant, gate=gate, guardrails=rails)
     for warning in result["warnings"]:
         click.echo(f"warning: {warning}", err=True)
-    text = (f"{endpoint_name}: {variant} now takes all traffic (removed: {', '.join(result['removed']) or 'none'}); "
-            f"config {result['endpoint_config']} replaces {result['previous_config']}")
+    text = (
+        f"{endpoint_name}: {variant} now takes all traffic (removed: {', '.join(result['removed']) or 'none'}); "
+        f"config {result['endpoint_config']} replaces {result['previous_config']}"
+    )
     if result["registry"]:
         text += f"\n{result['registry']['message'].splitlines()[0]}"
     emit(result, as_json=as_json, text=text)
@@ -225,8 +379,9 @@ def promote(endpoint_name: str, target: DeployTarget, as_json: bool, variant: st
 
 @endpoint_command("rollback")
 @registry_options
-def rollback(endpoint_name: str, target: DeployTarget, as_json: bool, registry: bool, reason: str | None,
-             actor: str | None) -> None:
+def rollback(
+    endpoint_name: str, target: DeployTarget, as_json: bool, registry: bool, reason: str | None, actor: str | None
+) -> None:
     """Restore ENDPOINT's previous endpoint config and, if that undoes a promotion, the previous champion alias."""
     from pipelines import release
 
@@ -244,30 +399,74 @@ def rollback(endpoint_name: str, target: DeployTarget, as_json: bool, registry: 
 
 @endpoint_command("report")
 @click.option("--candidate", default=None, help="The variant under test [default: the one with the smallest weight].")
-@click.option("--baseline", default=None, help="The variant it is compared with [default: the one with the largest weight].")
-@click.option("--since-seconds", type=click.FloatRange(min=1), default=None,
-              help="Only traffic of the last N seconds [default: all the local endpoint kept; last hour on AWS].")
-@click.option("--inputs", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Labelled JSONL (text, intent) sent to every variant to compare them "
-                   "[default: data/natural_prompts.jsonl of this project, if present].")
-@click.option("--sample-size", type=click.IntRange(min=1), default=200, show_default=True, help="At most this many inputs.")
-@click.option("--min-invocations", type=click.IntRange(min=0), default=100, show_default=True,
-              help="Fewer live requests on the candidate make the verdict inconclusive.")
-@click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Guard: error rate.")
+@click.option(
+    "--baseline", default=None, help="The variant it is compared with [default: the one with the largest weight]."
+)
+@click.option(
+    "--since-seconds",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Only traffic of the last N seconds [default: all the local endpoint kept; last hour on AWS].",
+)
+@click.option(
+    "--inputs",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Labelled JSONL (text, intent) sent to every variant to compare them "
+    "[default: data/natural_prompts.jsonl of this project, if present].",
+)
+@click.option(
+    "--sample-size", type=click.IntRange(min=1), default=200, show_default=True, help="At most this many inputs."
+)
+@click.option(
+    "--min-invocations",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Fewer live requests on the candidate make the verdict inconclusive.",
+)
+@click.option(
+    "--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Guard: error rate."
+)
 @click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Guard: p95 latency.")
-@click.option("--accuracy-tolerance", type=click.FloatRange(0, 1), default=0.01, show_default=True,
-              help="How far the candidate's sample accuracy may fall below the baseline's.")
+@click.option(
+    "--accuracy-tolerance",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="How far the candidate's sample accuracy may fall below the baseline's.",
+)
 @click.option("--check", is_flag=True, help="Exit 1 unless the verdict is promote (for CI).")
-def report(endpoint_name: str, target: DeployTarget, as_json: bool, candidate: str | None, baseline: str | None,
-           since_seconds: float | None, inputs: Path | None, sample_size: int, min_invocations: int,
-           max_error_rate: float, max_p95_ms: float, accuracy_tolerance: float, check: bool) -> None:
+def report(
+    endpoint_name: str,
+    target: DeployTarget,
+    as_json: bool,
+    candidate: str | None,
+    baseline: str | None,
+    since_seconds: float | None,
+    inputs: Path | None,
+    sample_size: int,
+    min_invocations: int,
+    max_error_rate: float,
+    max_p95_ms: float,
+    accuracy_tolerance: float,
+    check: bool,
+) -> None:
     """A/B report on ENDPOINT: traffic share, errors, latency, predictions, agreement, and a verdict."""
     from inference.deploy.report import PROMOTE, ReportPolicy, endpoint_report, render_table
     from inference.variants import Guard
 
     policy = ReportPolicy(Guard(max_error_rate, max_p95_ms), min_invocations, accuracy_tolerance)
-    result = endpoint_report(target, endpoint_name, candidate=candidate, baseline=baseline, since_seconds=since_seconds,
-                             inputs=inputs, sample_size=sample_size, policy=policy)
+    result = endpoint_report(
+        target,
+        endpoint_name,
+        candidate=candidate,
+        baseline=baseline,
+        since_seconds=since_seconds,
+        inputs=inputs,
+        sample_size=sample_size,
+        policy=policy,
+    )
     emit(result, as_json=as_json, text=render_table(result))
     if check and result["verdict"] != PROMOTE:
         click.echo(f"error: verdict is {result['verdict']}, not promote", err=True)
@@ -279,25 +478,66 @@ def report(endpoint_name: str, target: DeployTarget, as_json: bool, candidate: s
 
 @endpoint.command("serve-local")
 @click.argument("endpoint_name", metavar="[ENDPOINT]", required=False)
-@click.option("--variant", "variant_specs", multiple=True, metavar="NAME=MODEL",
-              help="A production variant of ENDPOINT (repeatable). MODEL: a model directory, a model.tar.gz, "
-                   "models:/NAME@ALIAS or models:/NAME/VERSION.")
-@click.option("--weights", metavar="NAME=W,...", default=None,
-              help="Variant weights, e.g. champion=90,challenger=10 (default: equal).")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to bind; it checks no signatures, so keep it on loopback.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, envvar="MLOPS_LOCAL_ENDPOINT_PORT",
-              show_envvar=True, help="Port.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="onnxruntime intra-op threads per variant [default: CPUs / variants].")
-@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where registry models are downloaded and archives extracted (default: a temporary directory "
-                   "removed on exit).")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True,
-              help="Log level (JSON lines on stdout).")
+@click.option(
+    "--variant",
+    "variant_specs",
+    multiple=True,
+    metavar="NAME=MODEL",
+    help="A production variant of ENDPOINT (repeatable). MODEL: a model directory, a model.tar.gz, "
+    "models:/NAME@ALIAS or models:/NAME/VERSION.",
+)
+@click.option(
+    "--weights",
+    metavar="NAME=W,...",
+    default=None,
+    help="Variant weights, e.g. champion=90,challenger=10 (default: equal).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to bind; it checks no signatures, so keep it on loopback.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    envvar="MLOPS_LOCAL_ENDPOINT_PORT",
+    show_envvar=True,
+    help="Port.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="onnxruntime intra-op threads per variant [default: CPUs / variants].",
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where registry models are downloaded and archives extracted (default: a temporary directory "
+    "removed on exit).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="Log level (JSON lines on stdout).",
+)
 @user_errors
-def serve_local(endpoint_name: str | None, variant_specs: tuple[str, ...], weights: str | None, host: str, port: int,
-                threads: int | None, work_dir: Path | None, log_level: str) -> None:
+def serve_local(
+    endpoint_name: str | None,
+    variant_specs: tuple[str, ...],
+    weights: str | None,
+    host: str,
+    port: int,
+    threads: int | None,
+    work_dir: Path | None,
+    log_level: str,
+) -> None:
     """Serve a local A/B endpoint that boto3 talks to as if it were SageMaker.
 
     With ENDPOINT and --variant, that endpoint is created at startup (models ENDPOINT-NAME, config
@@ -322,5 +562,13 @@ def serve_local(endpoint_name: str | None, variant_specs: tuple[str, ...], weigh
     """
     from pipelines import release
 
-    release.serve_local(endpoint_name, variant_specs, weights, host=host, port=port, threads=threads, work_dir=work_dir,
-                       log_level=log_level)
+    release.serve_local(
+        endpoint_name,
+        variant_specs,
+        weights,
+        host=host,
+        port=port,
+        threads=threads,
+        work_dir=work_dir,
+        log_level=log_level,
+    )

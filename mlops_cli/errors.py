@@ -37,7 +37,9 @@ def aws_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ClientError as exc:
             error = exc.response.get("Error", {})
-            raise click.ClickException(f"{exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}") from exc
+            raise click.ClickException(
+                f"{exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}"
+            ) from exc
         except BotoCoreError as exc:
             raise click.ClickException(
                 f"{type(exc).__name__}: {exc}\n  hint: check the endpoint URL, AWS region and credentials"

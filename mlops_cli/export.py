@@ -23,8 +23,15 @@ from mlops_cli.output import emit, json_option
     metavar="OUT.tar.gz",
     help="Also write the SageMaker model.tar.gz (ONNX, tokenizer, label map, report, metadata.json).",
 )
-@click.option("--model-version", default="unregistered", show_default=True, help="Version recorded in the package's metadata.json.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing export in MODEL_DIR and an existing --package file.")
+@click.option(
+    "--model-version",
+    default="unregistered",
+    show_default=True,
+    help="Version recorded in the package's metadata.json.",
+)
+@click.option(
+    "--overwrite", is_flag=True, help="Replace an existing export in MODEL_DIR and an existing --package file."
+)
 @json_option
 @user_errors
 def export(
@@ -47,8 +54,8 @@ def export(
     from ml.data import file_md5
     from ml.errors import ModelError
     from ml.export import EXPORT_FILES, export_model, format_parity
-    from ml.package import package_model
     from ml.model import EXPORT_REPORT_FILE, ModelInfo, check_model_dir
+    from ml.package import package_model
     from ml.settings import git_commit, project_root
 
     check_model_dir(model_dir)
@@ -58,7 +65,9 @@ def export(
             f"{model_dir} already holds an ONNX export ({', '.join(existing)})", hint="pass --overwrite to export again"
         )
     if package_path is not None and package_path.exists() and not overwrite:
-        raise ModelError(f"{package_path} already exists", hint="pass --overwrite to replace it, or choose another path")
+        raise ModelError(
+            f"{package_path} already exists", hint="pass --overwrite to replace it, or choose another path"
+        )
     path, examples = load_selected(data_path, split, split_seed)
 
     report = export_model(model_dir, examples, quantize=not no_int8)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,26 +15,63 @@ from mlops_cli.output import emit, json_option
 
 @click.command()
 @data_option
-@click.option("--model", default="tiny", show_default=True, help="Preset (tiny, xsmall, small, base), model directory or hub name.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Model directory to write (default: <state>/models/<model>).")
+@click.option(
+    "--model",
+    default="tiny",
+    show_default=True,
+    help="Preset (tiny, xsmall, small, base), model directory or hub name.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Model directory to write (default: <state>/models/<model>).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it already holds a model.")
 @click.option("--seed", type=int, default=TrainConfig.seed, show_default=True)
 @click.option("--learning-rate", type=float, default=TrainConfig.learning_rate, show_default=True)
-@click.option("--epochs", type=int, default=TrainConfig.epochs, show_default=True, help="Maximum epochs (early stopping may end sooner).")
+@click.option(
+    "--epochs",
+    type=int,
+    default=TrainConfig.epochs,
+    show_default=True,
+    help="Maximum epochs (early stopping may end sooner).",
+)
 @click.option("--batch-size", type=int, default=TrainConfig.batch_size, show_default=True)
-@click.option("--max-length", type=int, default=TrainConfig.max_length, show_default=True, help="Maximum tokens per prompt.")
-@click.option("--patience", type=int, default=TrainConfig.patience, show_default=True, help="Epochs without validation macro-F1 gain before stopping.")
+@click.option(
+    "--max-length", type=int, default=TrainConfig.max_length, show_default=True, help="Maximum tokens per prompt."
+)
+@click.option(
+    "--patience",
+    type=int,
+    default=TrainConfig.patience,
+    show_default=True,
+    help="Epochs without validation macro-F1 gain before stopping.",
+)
 @split_seed_option
 @json_option
 @user_errors
-def train(data_path: Path | None, model: str, out: Path | None, overwrite: bool, split_seed: int, as_json: bool, **hparams: float) -> None:
+def train(
+    data_path: Path | None,
+    model: str,
+    out: Path | None,
+    overwrite: bool,
+    split_seed: int,
+    as_json: bool,
+    **hparams: Any,
+) -> None:
     """Train a DeBERTa-v3 intent classifier on the train split, early-stopping on validation macro-F1."""
     from ml import training
     from ml.settings import default_data_path, state_dir
 
     out = out or state_dir() / "models" / Path(model).name
-    result = training.train_to_directory(TrainConfig(model=model, **hparams), data_path or default_data_path(), out,
-                                         split_seed=split_seed, overwrite=overwrite)
+    result = training.train_to_directory(
+        TrainConfig(model=model, **hparams),
+        data_path or default_data_path(),
+        out,
+        split_seed=split_seed,
+        overwrite=overwrite,
+    )
     payload = {
         "model_dir": str(out),
         "best_epoch": result.best_epoch,
@@ -46,12 +84,22 @@ def train(data_path: Path | None, model: str, out: Path | None, overwrite: bool,
 
 
 @click.command()
-@click.option("--model", "model_dir", type=click.Path(path_type=Path), required=True, help="Model directory written by `mlops train`.")
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Model directory written by `mlops train`.",
+)
 @dataset_options("evaluate")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Directory for evaluation.json and evaluation.txt.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Directory for evaluation.json and evaluation.txt."
+)
 @json_option
 @user_errors
-def evaluate(model_dir: Path, data_path: Path | None, split: str, split_seed: int, out: Path | None, as_json: bool) -> None:
+def evaluate(
+    model_dir: Path, data_path: Path | None, split: str, split_seed: int, out: Path | None, as_json: bool
+) -> None:
     """Evaluate a model: accuracy, macro-F1, per-intent P/R/F1 and the confusion matrix."""
     from ml.evaluation import evaluate_model, format_report, write_report
     from ml.model import check_model_dir

@@ -14,18 +14,28 @@ if TYPE_CHECKING:
 SPLIT_CHOICES = ("train", "validation", "test", "all")
 
 data_option = click.option(
-    "--data", "data_path", type=click.Path(path_type=Path), default=None,
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path),
+    default=None,
     help="Labelled JSONL dataset (default: the DVC-tracked data/prompts.jsonl).",
 )
-split_seed_option = click.option("--split-seed", type=int, default=13, show_default=True, help="Seed of the stratified split.")
+split_seed_option = click.option(
+    "--split-seed", type=int, default=13, show_default=True, help="Seed of the stratified split."
+)
 
 
 def dataset_options(purpose: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """--data, --split and --split-seed, documented for `purpose` (e.g. 'evaluate')."""
     options = [
         data_option,
-        click.option("--split", type=click.Choice(SPLIT_CHOICES), default="test", show_default=True,
-                     help=f"Which split of --data to {purpose}; 'all' uses every row (e.g. a held-out file)."),
+        click.option(
+            "--split",
+            type=click.Choice(SPLIT_CHOICES),
+            default="test",
+            show_default=True,
+            help=f"Which split of --data to {purpose}; 'all' uses every row (e.g. a held-out file).",
+        ),
         split_seed_option,
     ]
 

@@ -10,9 +10,12 @@ from mlops_cli import pipeline_sagemaker
 from mlops_cli.errors import user_errors
 from mlops_cli.output import emit, json_option
 
-
 param_option = click.option(
-    "-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
     help="Override a pipeline parameter (repeatable), e.g. -p Epochs=5 -p MinMacroF1=0.8.",
 )
 
@@ -35,19 +38,42 @@ def steps() -> None:
 
 @pipeline.command()
 @param_option
-@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
-              help="Dataset file (default: the DVC-tracked data/prompts.jsonl, pulled if needed).")
-@click.option("--from", "from_step", default=None, metavar="STEP", help="Resume a run from this step (see `mlops pipeline steps`).")
-@click.option("--run-dir", type=click.Path(path_type=Path), default=None, help="Run directory to resume (default with --from: the latest run).")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Dataset file (default: the DVC-tracked data/prompts.jsonl, pulled if needed).",
+)
+@click.option(
+    "--from",
+    "from_step",
+    default=None,
+    metavar="STEP",
+    help="Resume a run from this step (see `mlops pipeline steps`).",
+)
+@click.option(
+    "--run-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Run directory to resume (default with --from: the latest run).",
+)
 @json_option
 @user_errors
-def run(params: tuple[str, ...], data_path: Path | None, from_step: str | None, run_dir: Path | None, as_json: bool) -> None:
+def run(
+    params: tuple[str, ...], data_path: Path | None, from_step: str | None, run_dir: Path | None, as_json: bool
+) -> None:
     """Run prepare → train → evaluate → gate → export → benchmark → register locally, into a run directory."""
     from pipelines.local_runner import format_run_summary, run_pipeline
     from pipelines.spec import parse_parameter_overrides
 
-    summary = run_pipeline(parse_parameter_overrides(params), data_path=data_path, from_step=from_step, run_dir=run_dir,
-                           echo=lambda line: click.echo(line, err=as_json))
+    summary = run_pipeline(
+        parse_parameter_overrides(params),
+        data_path=data_path,
+        from_step=from_step,
+        run_dir=run_dir,
+        echo=lambda line: click.echo(line, err=as_json),
+    )
     emit(summary, as_json=as_json, text=format_run_summary(summary))
 
 

@@ -23,24 +23,57 @@ log = logging.getLogger(__name__)
 def _settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by `definition` and `upsert` that build SageMakerSettings (env vars give defaults)."""
     options = [
-        click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], default="us-east-1", show_default=True,
-                     help="AWS region (env AWS_REGION / AWS_DEFAULT_REGION)."),
-        click.option("--bucket", envvar="MLOPS_SAGEMAKER_BUCKET", default=None,
-                     help="S3 bucket for code and outputs (env MLOPS_SAGEMAKER_BUCKET; "
-                          "default sagemaker-<region>-<account>)."),
-        click.option("--prefix", "s3_prefix", envvar="MLOPS_SAGEMAKER_PREFIX", default=None,
-                     help="S3 key prefix inside the bucket (env MLOPS_SAGEMAKER_PREFIX; default intent-mlops)."),
-        click.option("--pipeline-name", envvar="MLOPS_SAGEMAKER_PIPELINE", default=None,
-                     help="Pipeline name (env MLOPS_SAGEMAKER_PIPELINE; default from the spec)."),
-        click.option("--processing-image", default=None, metavar="URI",
-                     help="Image of the processing steps (default: the AWS PyTorch CPU image)."),
-        click.option("--training-image", default=None, metavar="URI",
-                     help="Image of the training step (default: the AWS PyTorch CPU image)."),
-        click.option("--input-data-uri", default=None, metavar="S3_URI",
-                     help="Default of the InputDataUri parameter (default s3://<bucket>/<prefix>/data/prompts.jsonl)."),
+        click.option(
+            "--region",
+            envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+            default="us-east-1",
+            show_default=True,
+            help="AWS region (env AWS_REGION / AWS_DEFAULT_REGION).",
+        ),
+        click.option(
+            "--bucket",
+            envvar="MLOPS_SAGEMAKER_BUCKET",
+            default=None,
+            help="S3 bucket for code and outputs (env MLOPS_SAGEMAKER_BUCKET; default sagemaker-<region>-<account>).",
+        ),
+        click.option(
+            "--prefix",
+            "s3_prefix",
+            envvar="MLOPS_SAGEMAKER_PREFIX",
+            default=None,
+            help="S3 key prefix inside the bucket (env MLOPS_SAGEMAKER_PREFIX; default intent-mlops).",
+        ),
+        click.option(
+            "--pipeline-name",
+            envvar="MLOPS_SAGEMAKER_PIPELINE",
+            default=None,
+            help="Pipeline name (env MLOPS_SAGEMAKER_PIPELINE; default from the spec).",
+        ),
+        click.option(
+            "--processing-image",
+            default=None,
+            metavar="URI",
+            help="Image of the processing steps (default: the AWS PyTorch CPU image).",
+        ),
+        click.option(
+            "--training-image",
+            default=None,
+            metavar="URI",
+            help="Image of the training step (default: the AWS PyTorch CPU image).",
+        ),
+        click.option(
+            "--input-data-uri",
+            default=None,
+            metavar="S3_URI",
+            help="Default of the InputDataUri parameter (default s3://<bucket>/<prefix>/data/prompts.jsonl).",
+        ),
         click.option("--cache/--no-cache", "enable_caching", default=True, show_default=True, help="Step caching."),
-        click.option("--cache-expire-after", default=None, metavar="DURATION",
-                     help="How long cached step results stay valid, ISO 8601 (default P30D)."),
+        click.option(
+            "--cache-expire-after",
+            default=None,
+            metavar="DURATION",
+            help="How long cached step results stay valid, ISO 8601 (default P30D).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -82,15 +115,33 @@ def _quiet_sdk(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.command()
 @_settings_options
-@click.option("--role", envvar="MLOPS_SAGEMAKER_ROLE_ARN", default=None, metavar="ARN",
-              help="Execution role ARN of the jobs (env MLOPS_SAGEMAKER_ROLE_ARN; default: a placeholder).")
-@click.option("--offline/--online", default=True, show_default=True,
-              help="Offline: build inside moto's in-process AWS mock (needs moto; nothing leaves this process). "
-                   "Online: build against the configured AWS endpoint, uploading the code bundle.")
-@click.option("--check/--no-check", default=True, show_default=True,
-              help="Run the offline checks (official schema + botocore request shapes + step references).")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the definition to this file instead of stdout.")
+@click.option(
+    "--role",
+    envvar="MLOPS_SAGEMAKER_ROLE_ARN",
+    default=None,
+    metavar="ARN",
+    help="Execution role ARN of the jobs (env MLOPS_SAGEMAKER_ROLE_ARN; default: a placeholder).",
+)
+@click.option(
+    "--offline/--online",
+    default=True,
+    show_default=True,
+    help="Offline: build inside moto's in-process AWS mock (needs moto; nothing leaves this process). "
+    "Online: build against the configured AWS endpoint, uploading the code bundle.",
+)
+@click.option(
+    "--check/--no-check",
+    default=True,
+    show_default=True,
+    help="Run the offline checks (official schema + botocore request shapes + step references).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the definition to this file instead of stdout.",
+)
 @user_errors
 @_quiet_sdk
 def definition(role: str | None, offline: bool, check: bool, out_file: Path | None, **values: Any) -> None:
@@ -113,8 +164,13 @@ def definition(role: str | None, offline: bool, check: bool, out_file: Path | No
 
 @click.command()
 @_settings_options
-@click.option("--role", required=True, envvar="MLOPS_SAGEMAKER_ROLE_ARN", metavar="ARN",
-              help="IAM role ARN the pipeline and its jobs run as: arn:aws:iam::<account>:role/<name>.")
+@click.option(
+    "--role",
+    required=True,
+    envvar="MLOPS_SAGEMAKER_ROLE_ARN",
+    metavar="ARN",
+    help="IAM role ARN the pipeline and its jobs run as: arn:aws:iam::<account>:role/<name>.",
+)
 @click.option("--description", default=None, help="Pipeline description.")
 @click.option("--check/--no-check", default=True, show_default=True, help="Run the offline checks before sending.")
 @json_option
@@ -135,26 +191,55 @@ def upsert(role: str, description: str | None, check: bool, as_json: bool, **val
 
 
 @click.command()
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Override a pipeline parameter (repeatable), e.g. -p Epochs=5 -p TrainingInstanceType=ml.c5.2xlarge.")
-@click.option("--data-remote", default=None, metavar="NAME",
-              help="DVC remote (on S3) whose copy of data/prompts.jsonl to train on (default: DVC's default remote). "
-                   "Sets InputDataUri and DataMd5 unless -p InputDataUri is given.")
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="DVC repository of the dataset (default: the project root).")
-@click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], default="us-east-1", show_default=True,
-              help="AWS region (env AWS_REGION / AWS_DEFAULT_REGION).")
-@click.option("--pipeline-name", envvar="MLOPS_SAGEMAKER_PIPELINE", default=None,
-              help="Pipeline name (env MLOPS_SAGEMAKER_PIPELINE; default from the spec).")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a pipeline parameter (repeatable), e.g. -p Epochs=5 -p TrainingInstanceType=ml.c5.2xlarge.",
+)
+@click.option(
+    "--data-remote",
+    default=None,
+    metavar="NAME",
+    help="DVC remote (on S3) whose copy of data/prompts.jsonl to train on (default: DVC's default remote). "
+    "Sets InputDataUri and DataMd5 unless -p InputDataUri is given.",
+)
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="DVC repository of the dataset (default: the project root).",
+)
+@click.option(
+    "--region",
+    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+    default="us-east-1",
+    show_default=True,
+    help="AWS region (env AWS_REGION / AWS_DEFAULT_REGION).",
+)
+@click.option(
+    "--pipeline-name",
+    envvar="MLOPS_SAGEMAKER_PIPELINE",
+    default=None,
+    help="Pipeline name (env MLOPS_SAGEMAKER_PIPELINE; default from the spec).",
+)
 @click.option("--display-name", default=None, help="Display name of the execution.")
 @json_option
 @user_errors
 @_quiet_sdk
-def start(params: tuple[str, ...], data_remote: str | None, repo: Path | None, region: str,
-          pipeline_name: str | None, display_name: str | None, as_json: bool) -> None:
+def start(
+    params: tuple[str, ...],
+    data_remote: str | None,
+    repo: Path | None,
+    region: str,
+    pipeline_name: str | None,
+    display_name: str | None,
+    as_json: bool,
+) -> None:
     """Start an execution of the upserted pipeline and print its ARN."""
-    from ml.settings import project_root
-    from ml.settings import git_commit
+    from ml.settings import git_commit, project_root
     from pipelines.sagemaker_pipeline import SageMakerSettings, resolve_data, start_pipeline
     from pipelines.spec import parse_parameter_overrides
 
@@ -171,8 +256,11 @@ def start(params: tuple[str, ...], data_remote: str | None, repo: Path | None, r
     # The commit is recorded on the registered version; it must be the one whose code `upsert` uploaded.
     overrides.setdefault("GitCommit", git_commit(repo or project_root()))
     arn = start_pipeline(settings, overrides, display_name=display_name)
-    emit({"execution_arn": arn, "pipeline_name": settings.pipeline_name, "parameters": overrides},
-         as_json=as_json, text=arn)
+    emit(
+        {"execution_arn": arn, "pipeline_name": settings.pipeline_name, "parameters": overrides},
+        as_json=as_json,
+        text=arn,
+    )
 
 
 COMMANDS: list[click.Command] = [definition, upsert, start]

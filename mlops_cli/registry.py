@@ -18,7 +18,7 @@ name_option = click.option("--name", default=REGISTERED_MODEL_NAME, show_default
 
 @click.group()
 def registry() -> None:
-    """Inspect the MLflow model registry, promote and roll back the champion (MLFLOW_TRACKING_URI, default: local SQLite)."""
+    """Inspect the MLflow registry, promote and roll back the champion (MLFLOW_TRACKING_URI, default: local SQLite)."""
 
 
 @registry.command("list")
@@ -54,6 +54,7 @@ def show(ref: str, name: str, as_json: bool) -> None:
     for key in ("data_md5", "git_commit", "run_id", "source"):
         lines.append(f"  {key:<11} {version[key]}")
     lines += [f"  metric {k:<16} {v:.4f}" for k, v in version["metrics"].items()]
+    lines += [f"  env    {k:<16} {v}" for k, v in version["environment"].items()]
     lines += [f"  param  {k:<16} {v}" for k, v in sorted(version.get("params", {}).items())]
     emit(version, as_json=as_json, text="\n".join(lines))
 
@@ -80,9 +81,16 @@ def _print_result(result: PromotionResult, as_json: bool) -> None:
 
 @registry.command()
 @click.option("--candidate", default="challenger", show_default=True, help="Alias or version number to promote.")
-@click.option("--tolerance", type=float, default=0.01, show_default=True,
-              help="How far macro_f1/accuracy may fall below the champion's.")
-@click.option("--p95-budget-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Benchmark p95 latency budget.")
+@click.option(
+    "--tolerance",
+    type=float,
+    default=0.01,
+    show_default=True,
+    help="How far macro_f1/accuracy may fall below the champion's.",
+)
+@click.option(
+    "--p95-budget-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Benchmark p95 latency budget."
+)
 @click.option("--dry-run", is_flag=True, help="Evaluate the gates and report; change nothing (exit 1 if refused).")
 @click.option("--reason", default=None, help="Why (kept in the audit record; default: the gates' summary).")
 @click.option("--actor", default=None, help="Who (default: MLOPS_ACTOR, GITHUB_ACTOR in CI, else the OS user).")
@@ -90,14 +98,26 @@ def _print_result(result: PromotionResult, as_json: bool) -> None:
 @json_option
 @user_errors
 def promote(
-    candidate: str, tolerance: float, p95_budget_ms: float, dry_run: bool, reason: str | None, actor: str | None,
-    name: str, as_json: bool,
+    candidate: str,
+    tolerance: float,
+    p95_budget_ms: float,
+    dry_run: bool,
+    reason: str | None,
+    actor: str | None,
+    name: str,
+    as_json: bool,
 ) -> None:
     """Move the champion alias to CANDIDATE if metrics, ONNX parity, benchmark and labels gates all pass."""
     from model_registry import promotion
 
     result = promotion.promote(
-        candidate, name=name, tolerance=tolerance, p95_budget_ms=p95_budget_ms, dry_run=dry_run, actor=actor, reason=reason
+        candidate,
+        name=name,
+        tolerance=tolerance,
+        p95_budget_ms=p95_budget_ms,
+        dry_run=dry_run,
+        actor=actor,
+        reason=reason,
     )
     _print_result(result, as_json)
 
@@ -131,7 +151,7 @@ def audit(name: str, as_json: bool) -> None:
         from_v = e.get("from_version") or "-"
         lines.append(
             f"{e.get('at', ''):<27} {e.get('action', ''):<9} {from_v:>5} -> {e.get('to_version', ''):<5} "
-            f"{str(e.get('actor', '')):<16} {_clip(str(e.get('reason', '')), 100)}"
+            f"{e.get('actor', '')!s:<16} {_clip(str(e.get('reason', '')), 100)}"
         )
     if not events:
         lines.append("(no promotions recorded)")

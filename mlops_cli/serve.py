@@ -35,8 +35,12 @@ def setting_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.command("serve")
 @click.argument("model", required=False)
 @setting_options
-@click.option("--download-dir", type=click.Path(path_type=Path), default=None,
-              help="Where a registry model is downloaded (default: a temporary directory removed on exit).")
+@click.option(
+    "--download-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where a registry model is downloaded (default: a temporary directory removed on exit).",
+)
 @user_errors
 def serve(model: str | None, download_dir: Path | None, **settings: Any) -> None:
     """Serve MODEL (a model directory or models:/NAME@ALIAS, models:/NAME/VERSION) on the SageMaker container contract.

@@ -57,10 +57,13 @@ def download_model(
     dest.mkdir(parents=True, exist_ok=True)
     uri = configure(tracking_uri)
     try:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=version["source"], dst_path=str(dest), tracking_uri=uri))
+        local = Path(
+            mlflow.artifacts.download_artifacts(artifact_uri=version["source"], dst_path=str(dest), tracking_uri=uri)
+        )
     except Exception as exc:
         raise RegistryError(
-            f"could not download {model_name} v{version['version']} from {version['source']}: {type(exc).__name__}: {exc}",
+            f"could not download {model_name} v{version['version']} from {version['source']}: "
+            f"{type(exc).__name__}: {exc}",
             hint="check that the artifact store is reachable from here (MLFLOW_TRACKING_URI)",
         ) from exc
     check_model_dir(local)
@@ -94,16 +97,19 @@ def download_package(
     if not package_uri:
         raise RegistryError(
             f"{model_name} v{version['version']} has no packaged model ({PACKAGE_TAG} tag)",
-            hint="register it through the pipeline (its export step packages model.tar.gz), or deploy a model.tar.gz path",
+            hint="register it through the pipeline (its export step packages model.tar.gz), or deploy a model.tar.gz",
         )
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     uri = configure(tracking_uri)
     try:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=package_uri, dst_path=str(dest), tracking_uri=uri))
+        local = Path(
+            mlflow.artifacts.download_artifacts(artifact_uri=package_uri, dst_path=str(dest), tracking_uri=uri)
+        )
     except Exception as exc:
         raise RegistryError(
-            f"could not download the package of {model_name} v{version['version']} from {package_uri}: {first_line(exc)}",
+            f"could not download the package of {model_name} v{version['version']} from {package_uri}: "
+            f"{first_line(exc)}",
             hint="check that the artifact store is reachable from here (MLFLOW_TRACKING_URI)",
         ) from exc
     log.info("downloaded the package of %s v%s to %s", model_name, version["version"], local)

@@ -82,7 +82,10 @@ def _metrics_gate(cand: dict[str, str], champ: dict[str, str] | None, tolerance:
             continue
         minimum = theirs - tolerance
         values[metric] = {"candidate": mine, "champion": theirs, "minimum": round(minimum, 6)}
-        text = f"{metric} {mine:.4f} vs champion v{champ_version} {theirs:.4f} - tolerance {tolerance:g} (minimum {minimum:.4f})"
+        text = (
+            f"{metric} {mine:.4f} vs champion v{champ_version} {theirs:.4f} - tolerance {tolerance:g} "
+            f"(minimum {minimum:.4f})"
+        )
         (problems if mine + _EPSILON < minimum else notes).append(text)
     if champ is None:
         notes.insert(0, "no champion yet: nothing to compare with")
@@ -106,8 +109,13 @@ def _bench_gate(cand: dict[str, str], budget: float) -> Gate:
     p95 = _float(cand.get(BENCH_P95))
     errors = _float(cand.get(BENCH_ERRORS))
     verdict = cand.get(BENCH_PASSED)
-    values = {"p95_ms": p95, "budget_ms": budget, "errors": errors, "bench_passed": verdict,
-              "bench_budget_ms": _float(cand.get(BENCH_BUDGET))}
+    values = {
+        "p95_ms": p95,
+        "budget_ms": budget,
+        "errors": errors,
+        "bench_passed": verdict,
+        "bench_budget_ms": _float(cand.get(BENCH_BUDGET)),
+    }
     for tag, parsed in ((BENCH_P95, p95), (BENCH_ERRORS, errors)):
         if tag not in cand:
             problems.append(f"tag {tag} missing (no benchmark evidence)")
@@ -125,21 +133,34 @@ def _bench_gate(cand: dict[str, str], budget: float) -> Gate:
     if problems:
         return Gate("benchmark", False, "; ".join(problems), values)
     extra = ", ".join(
-        f"{label} {cand[tag]}" for label, tag in (("p50", "bench.p50_ms"), ("p99", "bench.p99_ms"), ("rps", "bench.throughput_rps"))
+        f"{label} {cand[tag]}"
+        for label, tag in (("p50", "bench.p50_ms"), ("p99", "bench.p99_ms"), ("rps", "bench.throughput_rps"))
         if tag in cand
     )
-    detail = f"p95 {p95:.1f} ms <= budget {budget:.1f} ms, 0 errors, {BENCH_PASSED}=true" + (f" ({extra})" if extra else "")
+    detail = f"p95 {p95:.1f} ms <= budget {budget:.1f} ms, 0 errors, {BENCH_PASSED}=true" + (
+        f" ({extra})" if extra else ""
+    )
     return Gate("benchmark", True, detail, values)
 
 
 def _labels_gate(cand: list[str] | None, champ: list[str] | None, has_champion: bool) -> Gate:
     values = {"candidate": cand, "champion": champ}
     if cand is None:
-        return Gate("labels", False, f"candidate's label set unknown (no {LABELS_TAG} tag, no readable intent_model.json)", values)
+        return Gate(
+            "labels",
+            False,
+            f"candidate's label set unknown (no {LABELS_TAG} tag, no readable intent_model.json)",
+            values,
+        )
     if not has_champion:
         return Gate("labels", True, f"no champion yet: candidate has {len(cand)} labels", values)
     if champ is None:
-        return Gate("labels", False, f"champion's label set unknown (no {LABELS_TAG} tag, no readable intent_model.json)", values)
+        return Gate(
+            "labels",
+            False,
+            f"champion's label set unknown (no {LABELS_TAG} tag, no readable intent_model.json)",
+            values,
+        )
     if cand == champ:
         return Gate("labels", True, f"same {len(cand)} labels as the champion", values)
     added = [x for x in cand if x not in champ]

@@ -31,7 +31,7 @@ import logging
 import os
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
@@ -92,8 +92,14 @@ def _result(
     action: str, name: str, target: str, before: str | None, after: str | None, *, ok: bool = True, **kwargs: Any
 ) -> PromotionResult:
     return PromotionResult(
-        name=name, action=action, candidate=target, champion_before=before, champion_after=after, ok=ok,
-        moved=kwargs.pop("moved", False), **kwargs,
+        name=name,
+        action=action,
+        candidate=target,
+        champion_before=before,
+        champion_after=after,
+        ok=ok,
+        moved=kwargs.pop("moved", False),
+        **kwargs,
     )
 
 
@@ -142,12 +148,21 @@ def promote(
     if dry_run:
         message = f"dry run: all {len(gates)} gates passed; would move {CHAMPION} {_v(before)} -> v{target}"
         return _result("promote", name, target, before, before, dry_run=True, message=message, gates=gates, event=event)
-    previous = (state.previous + [before])[-HISTORY_LIMIT:] if before else state.previous
+    previous = ([*state.previous, before])[-HISTORY_LIMIT:] if before else state.previous
     warnings = _commit(mlflow_client, name, state, target, previous, event)
     message = f"{CHAMPION} of {name}: {_v(before)} -> v{target} (all {len(gates)} gates passed)"
     log.info(message)
     return _result(
-        "promote", name, target, before, target, moved=True, message=message, gates=gates, event=event, warnings=warnings
+        "promote",
+        name,
+        target,
+        before,
+        target,
+        moved=True,
+        message=message,
+        gates=gates,
+        event=event,
+        warnings=warnings,
     )
 
 
@@ -183,7 +198,9 @@ def rollback(
     warnings = _commit(mlflow_client, name, state, target, state.previous[:-1], event)
     message = f"{CHAMPION} of {name} rolled back: v{before} -> v{target}"
     log.info(message)
-    return _result("rollback", name, target, before, target, moved=True, message=message, event=event, warnings=warnings)
+    return _result(
+        "rollback", name, target, before, target, moved=True, message=message, event=event, warnings=warnings
+    )
 
 
 def audit_log(name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = None) -> list[dict[str, Any]]:
@@ -236,15 +253,24 @@ def _read_state(mlflow_client: Any, name: str) -> _State:
         return _State(actual, previous, record.get("event"))
     if prior.get("champion") == actual:
         # The last write stopped before the alias moved: that transition never happened.
-        log.warning("%s: %s names v%s but %s is %s; using the state before that change", name, HISTORY_TAG, recorded, CHAMPION, _v(actual))
+        log.warning(
+            "%s: %s names v%s but %s is %s; using the state before that change",
+            name,
+            HISTORY_TAG,
+            recorded,
+            CHAMPION,
+            _v(actual),
+        )
         return _State(actual, [str(v) for v in prior.get("previous", [])], None)
     # The alias was moved outside this module (e.g. in the MLflow UI): the recorded champion preceded it.
     log.warning("%s: %s was moved outside `mlops registry promote` (history says v%s)", name, CHAMPION, recorded)
-    kept = previous + [str(recorded)] if recorded and recorded != actual else previous
+    kept = [*previous, str(recorded)] if recorded and recorded != actual else previous
     return _State(actual, [v for v in kept if v != actual][-HISTORY_LIMIT:], None)
 
 
-def _commit(mlflow_client: Any, name: str, state: _State, target: str, previous: list[str], event: dict[str, Any]) -> list[str]:
+def _commit(
+    mlflow_client: Any, name: str, state: _State, target: str, previous: list[str], event: dict[str, Any]
+) -> list[str]:
     """History tag, then the alias (the commit point), then audit tags; return warnings (audit tags not written)."""
     if state.last_event:
         try:
@@ -306,7 +332,7 @@ def _write_audit(mlflow_client: Any, name: str, event: dict[str, Any]) -> None:
 def _event(
     action: str, name: str, before: str | None, target: str, actor: str | None, reason: str | None, gates: str
 ) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     event: dict[str, Any] = {
         "id": uuid.uuid4().hex[:12],
         "action": action,
@@ -345,7 +371,8 @@ def _resolve(mlflow_client: Any, name: str, ref: str) -> Any:
         return mlflow_client.get_model_version_by_alias(name, ref)
     except MlflowException as exc:
         raise RegistryError(
-            f"{name} has no version or alias {ref!r} to promote", hint="`mlops registry list` shows versions and aliases"
+            f"{name} has no version or alias {ref!r} to promote",
+            hint="`mlops registry list` shows versions and aliases",
         ) from exc
 
 

@@ -19,6 +19,7 @@ def _describe(version: Any, aliases: dict[str, list[str]]) -> dict[str, Any]:
         "data_md5": tags.get("data_md5"),
         "git_commit": tags.get("git_commit"),
         "metrics": {k.removeprefix("metric."): float(v) for k, v in sorted(tags.items()) if k.startswith("metric.")},
+        "environment": {k.removeprefix("env."): v for k, v in sorted(tags.items()) if k.startswith("env.")},
         "tags": tags,
     }
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ class Lineage:
     pipeline_run: str = ""
     # The benchmark step's summary and gate verdict (benchmark.json); the promotion gate reads the tags.
     benchmark: dict[str, Any] | None = None
+    # What the model was trained on (ml.settings.environment): Python, library versions, the lock's digest.
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def _version_tags(
         LABELS_TAG: ",".join(labels),
     }
     tags.update({f"metric.{k}": f"{v:.6f}" for k, v in sorted(lineage.metrics.items())})
+    tags.update({f"env.{k}": str(v) for k, v in sorted(lineage.environment.items())})
     if export_report is not None:
         # read_export_report refuses a failed export, so a version with ONNX files always passed its check.
         tags[PARITY_TAG] = "passed"
@@ -122,8 +125,8 @@ def _log_run(
 ) -> str:
     """Log params, metrics per epoch and final, the dataset input, reports and the model files; return the run id."""
     import mlflow
-    from mlflow.data.meta_dataset import MetaDataset
     from mlflow.data.http_dataset_source import HTTPDatasetSource
+    from mlflow.data.meta_dataset import MetaDataset
 
     mlflow.set_experiment(experiment_id=experiment_id(mlflow_client))
     with mlflow.start_run(run_name=lineage.pipeline_run or None) as run:
@@ -135,9 +138,13 @@ def _log_run(
         mlflow.log_metrics({f"test_{k}": float(v) for k, v in lineage.metrics.items()})
         if lineage.benchmark:
             summary = lineage.benchmark["summary"]
-            mlflow.log_metrics({f"bench_{k}": float(summary[k]) for k in ("p50_ms", "p95_ms", "p99_ms", "throughput_rps")})
+            mlflow.log_metrics(
+                {f"bench_{k}": float(summary[k]) for k in ("p50_ms", "p95_ms", "p99_ms", "throughput_rps")}
+            )
         # The dataset's digest is the DVC md5, so MLflow's dataset view names the exact DVC version.
-        dataset = MetaDataset(HTTPDatasetSource(f"dvc://{lineage.data_path}"), name="intent-prompts", digest=lineage.data_md5)
+        dataset = MetaDataset(  # type: ignore[abstract]  # concrete at run time; mlflow's annotations say otherwise
+            HTTPDatasetSource(f"dvc://{lineage.data_path}"), name="intent-prompts", digest=lineage.data_md5
+        )
         mlflow.log_input(dataset, context="training")
         for path in reports.values():
             mlflow.log_artifact(str(path), artifact_path="reports")
@@ -152,12 +159,10 @@ def _log_run(
         return run.info.run_id
 
 
-def _log_package(
-    mlflow_client: Any, run_id: str, model_dir: Path, onnx_dir: Path, metadata: dict[str, Any]
-) -> str:
+def _log_package(mlflow_client: Any, run_id: str, model_dir: Path, onnx_dir: Path, metadata: dict[str, Any]) -> str:
     """Build the SageMaker model.tar.gz, log it as package/model.tar.gz of the run; return its artifact URI."""
-    from ml.package import package_model
     from ml.model import PACKAGE_FILE
+    from ml.package import package_model
 
     with tempfile.TemporaryDirectory(prefix="package-") as scratch:
         path = package_model(model_dir, Path(scratch) / PACKAGE_FILE, metadata=metadata, onnx_dir=onnx_dir)
@@ -191,7 +196,11 @@ def register_model(
     try:
         mlflow_client = client(tracking_uri)
         uri = mlflow.get_tracking_uri()
-        existing = _find_by_digest(mlflow_client, name, digest) if find_registered_model(mlflow_client, name) is not None else None
+        existing = (
+            _find_by_digest(mlflow_client, name, digest)
+            if find_registered_model(mlflow_client, name) is not None
+            else None
+        )
         if existing is not None:
             log.info("model %s already registered as %s v%s", digest[:12], name, existing.version)
             mlflow_client.set_registered_model_alias(name, alias, existing.version)
@@ -227,9 +236,16 @@ def register_model(
     except Exception as exc:
         raise RegistryError(
             f"registration in MLflow at {_safe_uri()} failed: {type(exc).__name__}: {first_line(exc)}",
-            hint="check that the tracking server is up (MLFLOW_TRACKING_URI); rerunning is safe, nothing half-registered is kept",
+            hint="check that the tracking server is up (MLFLOW_TRACKING_URI); rerunning is safe, nothing "
+            "half-registered is kept",
         ) from exc
-    log.info("registered %s v%s (alias %s)%s", name, version.version, alias, f", package {package_uri}" if package_uri else "")
+    log.info(
+        "registered %s v%s (alias %s)%s",
+        name,
+        version.version,
+        alias,
+        f", package {package_uri}" if package_uri else "",
+    )
     return Registration(name, str(version.version), run_id, alias, True, uri, package_uri)
 
 

@@ -93,4 +93,3 @@ def require_registered_model(mlflow_client: MlflowClient, name: str) -> Any:
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (MLflow's can run to pages)."""
     return str(exc).splitlines()[0] if str(exc) else ""
-

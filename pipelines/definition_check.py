@@ -61,8 +61,20 @@ STEP_PROPERTIES_SHAPE = {
     "RegisterModel": "DescribeModelPackageOutput",
 }
 OTHER_STEP_TYPES = {
-    "Condition", "Fail", "Lambda", "Callback", "QualityCheck", "ClarifyCheck", "EMR", "EMRServerless", "AutoML",
-    "EndpointConfig", "Endpoint", "InferenceComponent", "Lineage", "Job",
+    "Condition",
+    "Fail",
+    "Lambda",
+    "Callback",
+    "QualityCheck",
+    "ClarifyCheck",
+    "EMR",
+    "EMRServerless",
+    "AutoML",
+    "EndpointConfig",
+    "Endpoint",
+    "InferenceComponent",
+    "Lineage",
+    "Job",
 }
 COMMON_STEP_KEYS = {"Name", "Type", "Arguments", "DependsOn", "DisplayName", "Description"}
 JOB_STEP_KEYS = COMMON_STEP_KEYS | {"CacheConfig", "RetryPolicies"}
@@ -79,8 +91,14 @@ STEP_KEYS = {
 STEP_NAME_RE = re.compile(r"^[A-Za-z0-9\-_]{1,64}$")
 ISO_DURATION_RE = re.compile(r"^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$")
 EXECUTION_VARIABLES = {
-    "StartDateTime", "CurrentDateTime", "PipelineName", "PipelineArn", "PipelineExecutionId",
-    "PipelineExecutionArn", "TrainingJobName", "ProcessingJobName",
+    "StartDateTime",
+    "CurrentDateTime",
+    "PipelineName",
+    "PipelineArn",
+    "PipelineExecutionId",
+    "PipelineExecutionArn",
+    "TrainingJobName",
+    "ProcessingJobName",
 }
 BINARY_CONDITIONS = {"Equals", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo"}
 EXPRESSION_KEYS = {"Get", "Std:Join", "Std:JsonGet"}
@@ -369,10 +387,10 @@ class _Checker:
             if leaf is None:
                 return
             scalar = {"string", "integer", "long", "float", "double", "boolean", "timestamp"}
-            if (leaf.type_name in scalar) != (kind in scalar):
-                self.add(path, f"property {arg} is {leaf.type_name} but {shape.name} is {kind}")
-            elif leaf.type_name in scalar and leaf.type_name != kind and not (
-                {leaf.type_name, kind} <= {"integer", "long"} or {leaf.type_name, kind} <= {"float", "double"}
+            if (leaf.type_name in scalar) != (kind in scalar) or (
+                leaf.type_name in scalar
+                and leaf.type_name != kind
+                and not ({leaf.type_name, kind} <= {"integer", "long"} or {leaf.type_name, kind} <= {"float", "double"})
             ):
                 self.add(path, f"property {arg} is {leaf.type_name} but {shape.name} is {kind}")
 
@@ -436,7 +454,9 @@ class _Checker:
             self.add(_child(path, "Enabled"), "Enabled must be a boolean")
         expire = cache.get("ExpireAfter")
         if cache.get("Enabled") and not (isinstance(expire, str) and ISO_DURATION_RE.match(expire)):
-            self.add(_child(path, "ExpireAfter"), f"ExpireAfter must be an ISO 8601 duration (e.g. P30D), got {expire!r}")
+            self.add(
+                _child(path, "ExpireAfter"), f"ExpireAfter must be an ISO 8601 duration (e.g. P30D), got {expire!r}"
+            )
 
     def _property_files(self, step: dict[str, Any], path: str) -> None:
         outputs = {
@@ -461,7 +481,9 @@ class _Checker:
                     self.add(pf_path, f"missing {key}")
             if isinstance(pf.get("OutputName"), str) and pf["OutputName"] not in outputs:
                 names = ", ".join(sorted(map(str, outputs)))
-                self.add(_child(pf_path, "OutputName"), f"no processing output named {pf['OutputName']!r} (outputs: {names})")
+                self.add(
+                    _child(pf_path, "OutputName"), f"no processing output named {pf['OutputName']!r} (outputs: {names})"
+                )
 
     def _condition_arguments(self, args: Any, path: str) -> None:
         if not isinstance(args, dict):
@@ -541,7 +563,9 @@ class _Checker:
             if isinstance(args, dict):
                 # A condition's branches are steps of their own: their references are theirs, not the condition's.
                 is_condition = step.get("Type") == "Condition"
-                own["Arguments"] = {k: v for k, v in args.items() if k not in ("IfSteps", "ElseSteps")} if is_condition else args
+                own["Arguments"] = (
+                    {k: v for k, v in args.items() if k not in ("IfSteps", "ElseSteps")} if is_condition else args
+                )
             for _, expr in _iter_expressions(own, path):
                 target = _referenced_step(expr)
                 if target in self.steps:
@@ -573,7 +597,11 @@ class _Checker:
             else:
                 self.add(path, f"Get {arg}: unknown namespace {namespace!r} (Parameters, Execution or Steps)")
         elif op == "Std:Join":
-            if not isinstance(arg, dict) or not isinstance(arg.get("On"), str) or not isinstance(arg.get("Values"), list):
+            if (
+                not isinstance(arg, dict)
+                or not isinstance(arg.get("On"), str)
+                or not isinstance(arg.get("Values"), list)
+            ):
                 self.add(path, "Std:Join takes {On: string, Values: list}")
         elif op == "Std:JsonGet":
             if not isinstance(arg, dict) or not isinstance(arg.get("Path"), str):
@@ -633,7 +661,7 @@ def _find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()
@@ -694,12 +722,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         problems = check_definition(text)
     except json.JSONDecodeError as exc:
-        print(f"error: not JSON: {exc}", file=sys.stderr)
+        print(f"error: not JSON: {exc}", file=sys.stderr)  # noqa: T201 - the command's output
         return 2
     for problem in problems:
-        print(problem)
+        print(problem)  # noqa: T201 - the command's output
     if not problems:
-        print("ok: the definition passes the offline checks", file=sys.stderr)
+        print("ok: the definition passes the offline checks", file=sys.stderr)  # noqa: T201 - the command's output
     return 1 if problems else 0
 
 

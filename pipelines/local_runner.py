@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from ml.data import file_md5
 from ml.errors import MlopsError
@@ -151,7 +151,9 @@ class LocalRunner:
     ) -> None:
         self.state, self.repo, self.spec, self.echo = state, repo, spec, echo
 
-    def start(self, data_path: Path, overrides: dict[str, Any], *, data_md5: str | None = None) -> tuple[Path, RunState]:
+    def start(
+        self, data_path: Path, overrides: dict[str, Any], *, data_md5: str | None = None
+    ) -> tuple[Path, RunState]:
         """Create a new run directory with resolved parameters; return it and its state."""
         if not data_path.is_file():
             raise PipelineError(f"dataset not found: {data_path}", hint="run `mlops data pull` first")
@@ -249,8 +251,8 @@ class LocalRunner:
         log.debug("running %s", " ".join(cmd))
         with log_path.open("wb") as log_file:
             proc = subprocess.Popen(cmd, cwd=self.repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            assert proc.stdout is not None
-            for chunk in iter(lambda: proc.stdout.read1(4096), b""):  # type: ignore[union-attr]
+            stdout = cast(IO[bytes], proc.stdout)  # stdout=PIPE: always a stream
+            for chunk in iter(lambda: stdout.read1(4096), b""):  # type: ignore[attr-defined]
                 log_file.write(chunk)
                 sys.stderr.buffer.write(chunk)
                 sys.stderr.flush()
@@ -260,8 +262,12 @@ class LocalRunner:
 
 
 def run_pipeline(
-    overrides: dict[str, Any], *, data_path: Path | None = None, from_step: str | None = None,
-    run_dir: Path | None = None, echo: Callable[[str], None] = print,
+    overrides: dict[str, Any],
+    *,
+    data_path: Path | None = None,
+    from_step: str | None = None,
+    run_dir: Path | None = None,
+    echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Run the pipeline in the project's state directory (or resume `run_dir`, default the latest, at `from_step`).
 

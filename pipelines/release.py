@@ -55,16 +55,25 @@ def deploy(target: DeployTarget, plan: DeploymentPlan, *, model_name: str = REGI
     urls = target.model_data_urls(models)
     variants = [
         VariantDeployment(
-            name=m.variant, model_data_url=urls[m.variant], image_uri=plan.image_uri or target.image_uri,
-            weight=plan.weights[m.variant], instance_type=plan.instance_types[m.variant],
-            instance_count=plan.instance_counts[m.variant], registered_model=m.registered_model,
+            name=m.variant,
+            model_data_url=urls[m.variant],
+            image_uri=plan.image_uri or target.image_uri,
+            weight=plan.weights[m.variant],
+            instance_type=plan.instance_types[m.variant],
+            instance_count=plan.instance_counts[m.variant],
+            registered_model=m.registered_model,
             model_version=m.model_version,
         )
         for m in models
     ]
     return target.manager.deploy(
-        plan.endpoint, variants, role_arn=plan.role_arn or target.role_arn, data_capture=plan.data_capture,
-        guardrails=plan.guardrails, autoscaling=plan.autoscaling, wait=plan.wait,
+        plan.endpoint,
+        variants,
+        role_arn=plan.role_arn or target.role_arn,
+        data_capture=plan.data_capture,
+        guardrails=plan.guardrails,
+        autoscaling=plan.autoscaling,
+        wait=plan.wait,
     )
 
 
@@ -79,8 +88,14 @@ class RegistryGate:
     reason: str | None = None
 
 
-def promote(target: DeployTarget, endpoint: str, variant: str, *, gate: RegistryGate = RegistryGate(),
-            guardrails: Guardrails | None = None) -> dict[str, Any]:
+def promote(
+    target: DeployTarget,
+    endpoint: str,
+    variant: str,
+    *,
+    gate: RegistryGate = RegistryGate(),
+    guardrails: Guardrails | None = None,
+) -> dict[str, Any]:
     """All traffic to `variant`, the other variants removed, and the champion alias moved to its registry version.
 
     The registry's gates are checked before the endpoint changes; if the alias cannot move afterwards, the endpoint
@@ -89,11 +104,18 @@ def promote(target: DeployTarget, endpoint: str, variant: str, *, gate: Registry
     from model_registry import promotion
 
     if guardrails is not None and target.is_local:
-        raise DeploymentError("deployment guardrails are a SageMaker feature: not on the local endpoint",
-                              hint="drop --guardrails, or use a stepwise `mlops endpoint shift --schedule` locally")
+        raise DeploymentError(
+            "deployment guardrails are a SageMaker feature: not on the local endpoint",
+            hint="drop --guardrails, or use a stepwise `mlops endpoint shift --schedule` locally",
+        )
     model = target.manager.winner_model(endpoint, variant)
-    gate_args = {"name": model["registered_model"], "tolerance": gate.tolerance, "p95_budget_ms": gate.p95_budget_ms,
-                 "actor": gate.actor, "reason": gate.reason or f"won the A/B test on endpoint {endpoint} as {variant}"}
+    gate_args: dict[str, Any] = {
+        "name": model["registered_model"],
+        "tolerance": gate.tolerance,
+        "p95_budget_ms": gate.p95_budget_ms,
+        "actor": gate.actor,
+        "reason": gate.reason or f"won the A/B test on endpoint {endpoint} as {variant}",
+    }
     use_registry = gate.enabled and bool(model["model_version"])
     warnings = []
     if gate.enabled and not use_registry:
@@ -101,8 +123,10 @@ def promote(target: DeployTarget, endpoint: str, variant: str, *, gate: Registry
     if use_registry:
         check = promotion.promote(model["model_version"], dry_run=True, **gate_args)
         if not check.ok:
-            raise DeploymentError(f"endpoint {endpoint} unchanged: {check.message}",
-                                  hint="see `mlops registry promote --dry-run`; or --no-registry to move traffic only")
+            raise DeploymentError(
+                f"endpoint {endpoint} unchanged: {check.message}",
+                hint="see `mlops registry promote --dry-run`; or --no-registry to move traffic only",
+            )
     result = target.manager.promote(endpoint, variant, guardrails=guardrails)
     registry_result = None
     if use_registry:
@@ -122,24 +146,36 @@ def rollback(target: DeployTarget, endpoint: str, *, gate: RegistryGate = Regist
     from model_registry import promotion
 
     plan = target.manager.rollback_target(endpoint)
-    promoted_model, promoted_version = plan.get("promoted_model"), plan.get("promoted_version")
+    promoted_model, promoted_version = plan.get("promoted_model") or "", plan.get("promoted_version") or ""
     follows = gate.enabled and bool(promoted_version and promoted_model)
     warning = None
     if follows:
         champion = promotion.champion_history(promoted_model)["champion"]
         if champion != promoted_version:
-            warning = (f"the champion of {promoted_model} is v{champion}, not v{promoted_version} which this config "
-                       "promoted: the alias was moved since and is left alone")
+            warning = (
+                f"the champion of {promoted_model} is v{champion}, not v{promoted_version} which this config "
+                "promoted: the alias was moved since and is left alone"
+            )
     result = target.manager.rollback(endpoint)
     registry_result = None
     if follows and warning is None:
-        registry_result = promotion.rollback(name=promoted_model, actor=gate.actor,
-                                            reason=gate.reason or f"rollback of endpoint {endpoint}")
+        registry_result = promotion.rollback(
+            name=promoted_model, actor=gate.actor, reason=gate.reason or f"rollback of endpoint {endpoint}"
+        )
     return {**result, "registry": registry_result.to_dict() if registry_result else None, "warning": warning}
 
 
-def serve_local(endpoint: str | None, variant_specs: tuple[str, ...], weights: str | None, *, host: str, port: int,
-                threads: int | None, work_dir: Path | None, log_level: str) -> None:
+def serve_local(
+    endpoint: str | None,
+    variant_specs: tuple[str, ...],
+    weights: str | None,
+    *,
+    host: str,
+    port: int,
+    threads: int | None,
+    work_dir: Path | None,
+    log_level: str,
+) -> None:
     """Run the local A/B endpoint, creating `endpoint` from NAME=MODEL specs (paths or registry refs) at startup."""
     from inference.local import app
     from inference.local.models import check_model_source
@@ -157,10 +193,25 @@ def serve_local(endpoint: str | None, variant_specs: tuple[str, ...], weights: s
     if work_dir is None:
         temporary = work_dir = Path(tempfile.mkdtemp(prefix="intent-local-endpoint-"))
     try:
-        resolved = [(name, download_model(model, work_dir / "registry" / name) if is_registry_ref(model)
-                     else Path(model).resolve()) for name, model in variants]
-        app.serve_local(host, port, endpoint=endpoint, variants=resolved, weights=parsed_weights, threads=threads,
-            work_dir=work_dir, log_level=log_level)
+        resolved = [
+            (
+                name,
+                download_model(model, work_dir / "registry" / name)
+                if is_registry_ref(model)
+                else Path(model).resolve(),
+            )
+            for name, model in variants
+        ]
+        app.serve_local(
+            host,
+            port,
+            endpoint=endpoint,
+            variants=resolved,
+            weights=parsed_weights,
+            threads=threads,
+            work_dir=work_dir,
+            log_level=log_level,
+        )
     finally:
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)

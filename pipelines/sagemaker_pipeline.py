@@ -89,12 +89,20 @@ class SageMakerSettings:
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         if not ROLE_ARN_RE.match(self.role_arn):
-            yield "role_arn", f"not an IAM role ARN: {self.role_arn!r} (expected arn:aws:iam::<12-digit account>:role/<name>)"
+            yield (
+                "role_arn",
+                f"not an IAM role ARN: {self.role_arn!r} (expected arn:aws:iam::<12-digit account>:role/<name>)",
+            )
         if not REGION_RE.match(self.region):
             yield "region", f"not an AWS region: {self.region!r}"
         if self.default_bucket is not None and not BUCKET_RE.match(self.default_bucket):
-            yield "default_bucket", (f"not a valid S3 bucket name: {self.default_bucket!r} "
-                                     "(3-63 lowercase letters, digits, dots, hyphens)")
+            yield (
+                "default_bucket",
+                (
+                    f"not a valid S3 bucket name: {self.default_bucket!r} "
+                    "(3-63 lowercase letters, digits, dots, hyphens)"
+                ),
+            )
         if not S3_PREFIX_RE.match(self.s3_prefix):
             yield "s3_prefix", f"not a valid S3 key prefix: {self.s3_prefix!r}"
         duration = self.cache_expire_after
@@ -333,7 +341,9 @@ def build_pipeline(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> An
                 entry_script=launcher_name(step),
                 requirements="requirements.txt",
                 channels=channels,
-                hyperparameters={cli_flag(name).removeprefix("--"): sdk.as_string(params[name]) for name in step.arguments},
+                hyperparameters={
+                    cli_flag(name).removeprefix("--"): sdk.as_string(params[name]) for name in step.arguments
+                },
                 environment=STEP_ENVIRONMENT,
                 output_path=settings.s3_uri(settings.pipeline_name, "training"),
                 cache=cache,
@@ -354,20 +364,27 @@ def build_pipeline(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> An
             built[step.name] = _gate_step(gate, step, built, property_files, params, branches[step.name], depends_on)
 
     top_level = [built[s.name] for s in spec.steps if s.name not in in_branch]
-    return sdk.pipeline(
-        name=settings.pipeline_name, parameters=list(params.values()), steps=top_level, session=session
-    )
+    return sdk.pipeline(name=settings.pipeline_name, parameters=list(params.values()), steps=top_level, session=session)
 
 
 def _gate_step(
-    gate: Gate, step: Step, built: dict[str, Any], property_files: dict[str, Any], params: dict[str, Any],
-    branch: list[Step], depends_on: list[str],
+    gate: Gate,
+    step: Step,
+    built: dict[str, Any],
+    property_files: dict[str, Any],
+    params: dict[str, Any],
+    branch: list[Step],
+    depends_on: list[str],
 ) -> Any:
     fail = sdk.fail_step(
         f"{gate.name}-failed",
         f"stop: {gate.fail_message}",
         sdk.join(
-            [f"{gate.fail_message} ({gate.threshold_parameter} = ", sdk.as_string(params[gate.threshold_parameter]), ")"]
+            [
+                f"{gate.fail_message} ({gate.threshold_parameter} = ",
+                sdk.as_string(params[gate.threshold_parameter]),
+                ")",
+            ]
         ),
     )
     return sdk.condition_gte_step(
@@ -399,7 +416,7 @@ def definition_json(settings: SageMakerSettings, spec: PipelineSpec = SPEC, *, o
 def upsert_pipeline(
     settings: SageMakerSettings, spec: PipelineSpec = SPEC, *, description: str | None = None, check: bool = True
 ) -> dict[str, Any]:
-    """Build the pipeline against AWS (uploading its code), check it offline, create or update it; return the response."""
+    """Build the pipeline against AWS (uploading its code), check it offline, create or update it on SageMaker."""
     from pipelines.definition_check import assert_valid
 
     if settings.is_placeholder_role:
@@ -407,7 +424,9 @@ def upsert_pipeline(
     pipeline_obj = build_pipeline(settings, spec)
     if check:
         assert_valid(sdk.definition(pipeline_obj))
-    response = sdk.upsert(pipeline_obj, settings.role_arn, description or f"{spec.name} pipeline (spec v{spec.version})")
+    response = sdk.upsert(
+        pipeline_obj, settings.role_arn, description or f"{spec.name} pipeline (spec v{spec.version})"
+    )
     logger.info("upserted pipeline %s: %s", settings.pipeline_name, response.get("PipelineArn"))
     return response
 

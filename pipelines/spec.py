@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -114,7 +115,12 @@ def cli_flag(parameter: str) -> str:
 PROC = "/opt/ml/processing"
 
 PARAMETERS: tuple[Parameter, ...] = (
-    Parameter("InputDataUri", "String", "data/prompts.jsonl", "the DVC-tracked dataset (S3 URI of its DVC object on SageMaker)"),
+    Parameter(
+        "InputDataUri",
+        "String",
+        "data/prompts.jsonl",
+        "the DVC-tracked dataset (S3 URI of its DVC object on SageMaker)",
+    ),
     Parameter("DataMd5", "String", "", "DVC md5 of the dataset; checked by the prepare step"),
     Parameter("Model", "String", TrainConfig.model, "preset (tiny/xsmall/small/base), local directory or hub name"),
     Parameter("Epochs", "Integer", TrainConfig.epochs, "maximum training epochs"),
@@ -228,7 +234,7 @@ GATES: tuple[Gate, ...] = (
 SPEC = PipelineSpec(name=PIPELINE_NAME, version=SPEC_VERSION, parameters=PARAMETERS, steps=STEPS, gates=GATES)
 
 
-def coerce_parameters(overrides: dict[str, str | int | float]) -> dict[str, str | int | float]:
+def coerce_parameters(overrides: Mapping[str, str | int | float]) -> dict[str, str | int | float]:
     """Validate parameter overrides against the spec (names, types, ranges) and return them typed."""
     names = {p.name: p for p in SPEC.parameters}
     out: dict[str, str | int | float] = {}

@@ -19,7 +19,7 @@ def _commands() -> list[list[str]]:
 
     found: list[list[str]] = []
 
-    def walk(command, path: list[str]) -> None:  # noqa: ANN001
+    def walk(command, path: list[str]) -> None:
         found.append(path)
         for name, sub in getattr(command, "commands", {}).items():
             walk(sub, [*path, name])
@@ -100,7 +100,9 @@ def test_train_then_evaluate_end_to_end(small_dataset: Path, tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     trained = json.loads(proc.stdout)
     assert trained["model_dir"] == str(out) and 1 <= trained["epochs_run"] <= 2
-    proc = run_cli("evaluate", "--model", str(out), "--data", str(small_dataset), "--out", str(tmp_path / "ev"), "--json")
+    proc = run_cli(
+        "evaluate", "--model", str(out), "--data", str(small_dataset), "--out", str(tmp_path / "ev"), "--json"
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert 0.0 <= report["metrics"]["macro_f1"]["value"] <= 1.0
@@ -112,4 +114,3 @@ def test_train_then_evaluate_end_to_end(small_dataset: Path, tmp_path: Path) -> 
 def test_bad_training_parameter(small_dataset: Path, tmp_path: Path) -> None:
     proc = run_cli("train", "--data", str(small_dataset), "--out", str(tmp_path / "m"), "--learning-rate", "5")
     assert proc.returncode == 1 and "learning_rate=5.0" in proc.stderr
-

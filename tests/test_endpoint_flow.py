@@ -22,11 +22,19 @@ from tests.inference.conftest import ServerProcess, start_server
 NAME = "intent-classifier"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/intent-serve:1.0"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
-BENCH = {"bench.p50_ms": "5.0", "bench.p95_ms": "9.0", "bench.errors": "0", "bench.budget_ms": "500", "bench.passed": "true"}
+BENCH = {
+    "bench.p50_ms": "5.0",
+    "bench.p95_ms": "9.0",
+    "bench.errors": "0",
+    "bench.budget_ms": "500",
+    "bench.passed": "true",
+}
 
 
 @pytest.fixture(scope="module")
-def registry(tiny_model: Path, small_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def registry(
+    tiny_model: Path, small_dataset: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
     """A SQLite registry with v1 (champion) and v2 (challenger), each with its exported model.tar.gz."""
     from ml.data import load_examples
     from ml.export import export_model
@@ -45,13 +53,18 @@ def registry(tiny_model: Path, small_dataset: Path, tmp_path_factory: pytest.Tem
         info["source"] = f"tiny-{key}"  # a different digest, the same weights
         (model_dir / "intent_model.json").write_text(json.dumps(info))
         export_model(model_dir, examples, out_dir=root / f"{key}-onnx")
-        lineage = Lineage(data_md5="0" * 32, git_commit="c" * 40, params={"model": "tiny"},
-                          metrics={"accuracy": 0.9, "macro_f1": 0.9}, history=[])
+        lineage = Lineage(
+            data_md5="0" * 32,
+            git_commit="c" * 40,
+            params={"model": "tiny"},
+            metrics={"accuracy": 0.9, "macro_f1": 0.9},
+            history=[],
+        )
         versions.append(register_model(model_dir, lineage, tracking_uri=uri, onnx_dir=root / f"{key}-onnx").version)
         for tag, value in BENCH.items():
             client(uri).set_model_version_tag(NAME, versions[-1], tag, value)
     assert promote(versions[0], tracking_uri=uri).ok
-    yield {"MLFLOW_TRACKING_URI": uri}
+    return {"MLFLOW_TRACKING_URI": uri}
 
 
 def _cli(*args: str, env: dict[str, str]) -> Any:
@@ -77,15 +90,38 @@ def test_aws_deploy_uploads_packages_and_creates_two_variants(registry: dict[str
     env = {**registry, "AWS_ENDPOINT_URL": moto_server}
     s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
     s3.create_bucket(Bucket="intent-models")
-    status = _json(_cli("deploy", "intent-ab", "--image-uri", IMAGE, "--role", ROLE, "--bucket", "intent-models",
-                        "--autoscale", "1:4:70", "--data-capture", "s3://intent-models/capture",
-                        "--instance-type", "ml.c5.large", "--instance-count", "challenger=2", "--json", env=env))
+    status = _json(
+        _cli(
+            "deploy",
+            "intent-ab",
+            "--image-uri",
+            IMAGE,
+            "--role",
+            ROLE,
+            "--bucket",
+            "intent-models",
+            "--autoscale",
+            "1:4:70",
+            "--data-capture",
+            "s3://intent-models/capture",
+            "--instance-type",
+            "ml.c5.large",
+            "--instance-count",
+            "challenger=2",
+            "--json",
+            env=env,
+        )
+    )
     variants = {v["variant"]: v for v in status["variants"]}
     assert {n: (v["current_weight"], v["model_version"]) for n, v in variants.items()} == {
-        "champion": (90.0, "1"), "challenger": (10.0, "2")}
+        "champion": (90.0, "1"),
+        "challenger": (10.0, "2"),
+    }
     assert variants["challenger"]["autoscaling"]["max_instances"] == 4 and status["data_capture"]
     assert {n: (v["instance_type"], v["current_instance_count"]) for n, v in variants.items()} == {
-        "champion": ("ml.c5.large", 1), "challenger": ("ml.c5.large", 2)}
+        "champion": ("ml.c5.large", 1),
+        "challenger": ("ml.c5.large", 2),
+    }
     key = "intent-mlops/models/intent-classifier/v2/model.tar.gz"
     uploaded = s3.get_object(Bucket="intent-models", Key=key)["Body"].read()
     assert uploaded[:2] == b"\x1f\x8b"  # the registered gzip package, as SageMaker will download it
@@ -106,8 +142,19 @@ def test_aws_deploy_refused_by_sagemaker_leaves_no_models(registry: dict[str, st
     sm = boto3.client("sagemaker", endpoint_url=moto_server, region_name="us-east-1")
     boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(Bucket="intent-refused")
     before = {m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]}
-    proc = _cli("deploy", "intent-refused", "--image-uri", IMAGE, "--role", ROLE, "--bucket", "intent-refused",
-                "--instance-type", "ml.nope.large", env=env)
+    proc = _cli(
+        "deploy",
+        "intent-refused",
+        "--image-uri",
+        IMAGE,
+        "--role",
+        ROLE,
+        "--bucket",
+        "intent-refused",
+        "--instance-type",
+        "ml.nope.large",
+        env=env,
+    )
     assert proc.returncode == 1 and "CreateEndpointConfig failed: ValidationException" in proc.stderr
     assert {m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]} == before
 
@@ -127,9 +174,13 @@ def test_aws_deploy_refused_by_sagemaker_leaves_no_models(registry: dict[str, st
         (["--autoscale", "1-4"], "is not MIN:MAX:TARGET"),
     ],
 )
-def test_aws_deploy_bad_input_changes_nothing(registry: dict[str, str], moto_server: str, args: list[str], message: str) -> None:
+def test_aws_deploy_bad_input_changes_nothing(
+    registry: dict[str, str], moto_server: str, args: list[str], message: str
+) -> None:
     env = {**registry, "AWS_ENDPOINT_URL": moto_server}
-    proc = _cli("deploy", "intent-bad", "--image-uri", IMAGE, "--role", ROLE, "--bucket", "intent-models", *args, env=env)
+    proc = _cli(
+        "deploy", "intent-bad", "--image-uri", IMAGE, "--role", ROLE, "--bucket", "intent-models", *args, env=env
+    )
     assert proc.returncode == 1 and message in proc.stderr, proc.stderr
     sm = boto3.client("sagemaker", endpoint_url=moto_server, region_name="us-east-1")
     assert "intent-bad" not in {e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]}
@@ -139,8 +190,12 @@ def test_aws_needs_image_role_and_an_existing_endpoint(registry: dict[str, str],
     env = {**registry, "AWS_ENDPOINT_URL": moto_server}
     assert "no serving image" in _cli("deploy", "intent-x", "--role", ROLE, env=env).stderr
     assert "not an IAM role ARN" in _cli("deploy", "intent-x", "--image-uri", IMAGE, "--role", "admin", env=env).stderr
-    for args in (["shift", "no-such-ep", "--weights", "a=1"], ["status", "no-such-ep"], ["rollback", "no-such-ep"],
-                 ["promote", "no-such-ep", "--variant", "a"]):
+    for args in (
+        ["shift", "no-such-ep", "--weights", "a=1"],
+        ["status", "no-such-ep"],
+        ["rollback", "no-such-ep"],
+        ["promote", "no-such-ep", "--variant", "a"],
+    ):
         proc = _cli(*args, env=env)
         assert proc.returncode == 1 and "endpoint 'no-such-ep' does not exist" in proc.stderr, (args, proc.stderr)
     assert "give either --weights or --schedule" in _cli("shift", "x", env=env).stderr
@@ -160,8 +215,12 @@ def local_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
 
 
 def _runtime(url: str) -> Any:
-    return boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1",
-                        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
+    return boto3.client(
+        "sagemaker-runtime",
+        endpoint_url=url,
+        region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
+    )
 
 
 class Traffic:
@@ -178,11 +237,14 @@ class Traffic:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                response = self.runtime.invoke_endpoint(EndpointName=self.endpoint, ContentType="application/json",
-                                                        Body=json.dumps({"inputs": "write a haiku about autumn"}))
+                response = self.runtime.invoke_endpoint(
+                    EndpointName=self.endpoint,
+                    ContentType="application/json",
+                    Body=json.dumps({"inputs": "write a haiku about autumn"}),
+                )
                 response["Body"].read()
                 self.variants[response["InvokedProductionVariant"]] += 1
-            except Exception as exc:  # every failure is a finding
+            except Exception as exc:  # noqa: BLE001 - every failure is a finding
                 self.failures.append(repr(exc))
 
     def __enter__(self) -> Traffic:
@@ -196,16 +258,32 @@ class Traffic:
             thread.join(timeout=30)
 
 
-def test_local_ab_flow_deploy_report_shift_promote_rollback(registry: dict[str, str], local_endpoint: ServerProcess) -> None:
+def test_local_ab_flow_deploy_report_shift_promote_rollback(
+    registry: dict[str, str], local_endpoint: ServerProcess
+) -> None:
     env = {**registry, "MLOPS_LOCAL_ENDPOINT": local_endpoint.url}
     status = _json(_cli("deploy", "intent-ab", "--json", env=env))
     assert status["status"] == "InService"
     assert {v["variant"]: (v["current_weight"], v["model_version"]) for v in status["variants"]} == {
-        "champion": (90.0, "1"), "challenger": (10.0, "2")}
+        "champion": (90.0, "1"),
+        "challenger": (10.0, "2"),
+    }
 
     # Traffic through the benchmark harness (boto3 sagemaker-runtime), reported per variant.
-    bench = run_cli("bench", "run", "--endpoint", "intent-ab", "--requests", "300", "--concurrency", "2",
-                    "--payloads", "data/natural_prompts.jsonl", "--json", env=env)
+    bench = run_cli(
+        "bench",
+        "run",
+        "--endpoint",
+        "intent-ab",
+        "--requests",
+        "300",
+        "--concurrency",
+        "2",
+        "--payloads",
+        "data/natural_prompts.jsonl",
+        "--json",
+        env=env,
+    )
     assert bench.returncode == 0, bench.stderr
     per_variant = json.loads(bench.stdout)["summary"]["variants"]
     assert set(per_variant) == {"champion", "challenger"}
@@ -223,8 +301,20 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(registry: dict[str, 
 
     # A stepwise shift whose guard is crossed (p95 over 0.001 ms) stops at its first step and reverts.
     with Traffic(local_endpoint.url, "intent-ab") as traffic:
-        reverted = _cli("shift", "intent-ab", "--variant", "challenger", "--schedule", "50,100", "--bake-seconds", "1",
-                        "--max-p95-ms", "0.001", "--json", env=env)
+        reverted = _cli(
+            "shift",
+            "intent-ab",
+            "--variant",
+            "challenger",
+            "--schedule",
+            "50,100",
+            "--bake-seconds",
+            "1",
+            "--max-p95-ms",
+            "0.001",
+            "--json",
+            env=env,
+        )
     assert reverted.returncode == 1 and "reverted at 50%" in reverted.stderr, reverted.stderr
     outcome = json.loads(reverted.stdout)
     assert len(outcome["steps"]) == 1 and outcome["final_weights"] == {"champion": 90.0, "challenger": 10.0}
@@ -232,8 +322,20 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(registry: dict[str, 
 
     # A healthy schedule runs to the end while traffic flows, dropping nothing.
     with Traffic(local_endpoint.url, "intent-ab") as traffic:
-        done = _json(_cli("shift", "intent-ab", "--variant", "challenger", "--schedule", "50,100", "--bake-seconds", "1",
-                          "--json", env=env))
+        done = _json(
+            _cli(
+                "shift",
+                "intent-ab",
+                "--variant",
+                "challenger",
+                "--schedule",
+                "50,100",
+                "--bake-seconds",
+                "1",
+                "--json",
+                env=env,
+            )
+        )
     assert done["completed"] and done["final_weights"] == {"champion": 0.0, "challenger": 100.0}
     assert traffic.failures == [] and traffic.variants["challenger"] > 0
 
@@ -257,7 +359,10 @@ def test_local_endpoint_bad_input(registry: dict[str, str], local_endpoint: Serv
     env = {**registry, "MLOPS_LOCAL_ENDPOINT": local_endpoint.url}
     for args, message in [
         (["deploy", "intent-bad", "--variant", "a=no-such-alias"], "has no version or alias 'no-such-alias'"),
-        (["deploy", "intent-bad", "--variant", "a=champion", "--variant", "a=challenger"], "two variants are named 'a'"),
+        (
+            ["deploy", "intent-bad", "--variant", "a=champion", "--variant", "a=challenger"],
+            "two variants are named 'a'",
+        ),
         (["deploy", "intent-bad", "--variant", "a.b=champion"], "would be rejected by SageMaker"),
         (["deploy", "intent-bad", "--weights", "champion=0,challenger=0"], "do not sum to a positive number"),
         (["deploy", "intent-bad", "--autoscale", "1:2:70"], "not on the local endpoint"),
@@ -270,7 +375,17 @@ def test_local_endpoint_bad_input(registry: dict[str, str], local_endpoint: Serv
         assert proc.returncode == 1 and message in proc.stderr, (args, proc.stderr)
     # No AWS region or credentials configured (a fresh laptop): the local endpoint still works.
     bare = {**env, "AWS_DEFAULT_REGION": "", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
-    proc = run_cli("bench", "run", "--endpoint", "intent-ab", "--requests", "5", "--payloads", "data/natural_prompts.jsonl", env=bare)
+    proc = run_cli(
+        "bench",
+        "run",
+        "--endpoint",
+        "intent-ab",
+        "--requests",
+        "5",
+        "--payloads",
+        "data/natural_prompts.jsonl",
+        env=bare,
+    )
     assert proc.returncode == 0, proc.stderr
     assert _cli("status", "intent-ab", env=bare).returncode == 0
     unreachable = _cli("status", "intent-ab", env={**env, "MLOPS_LOCAL_ENDPOINT": "http://127.0.0.1:9"})
@@ -293,8 +408,11 @@ def test_resolving_variants_looks_each_version_up_once_and_reuses_its_package(
     downloads: list[str] = []
     real_lookup, real_download = queries.get_version, mlflow.artifacts.download_artifacts
     monkeypatch.setattr(queries, "get_version", lambda *a, **k: lookups.append(a) or real_lookup(*a, **k))
-    monkeypatch.setattr(mlflow.artifacts, "download_artifacts",
-                        lambda *a, **k: downloads.append(k["artifact_uri"]) or real_download(*a, **k))
+    monkeypatch.setattr(
+        mlflow.artifacts,
+        "download_artifacts",
+        lambda *a, **k: downloads.append(k["artifact_uri"]) or real_download(*a, **k),
+    )
     pairs = [("champion", f"models:/{NAME}@champion"), ("challenger", f"models:/{NAME}/2")]
 
     first = resolve_models(pairs, model_name=NAME, local=True)

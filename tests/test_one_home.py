@@ -14,8 +14,12 @@ from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from tests.conftest import ROOT
 
 PACKAGES = ("ml", "inference", "pipelines", "model_registry", "benchmarks", "mlops_cli")
-HOMES = {REGISTERED_MODEL_NAME: "ml/settings.py", **dict.fromkeys(
-    (*ONNX_FILES.values(), METADATA_FILE, TOKENIZER_FILE, EXPORT_REPORT_FILE, PACKAGE_FILE), "ml/model.py")}
+HOMES = {
+    REGISTERED_MODEL_NAME: "ml/settings.py",
+    **dict.fromkeys(
+        (*ONNX_FILES.values(), METADATA_FILE, TOKENIZER_FILE, EXPORT_REPORT_FILE, PACKAGE_FILE), "ml/model.py"
+    ),
+}
 
 
 def library_modules() -> Iterator[tuple[str, ast.Module]]:
@@ -41,9 +45,13 @@ def test_names_and_file_names_are_written_only_in_their_home() -> None:
     for path, tree in library_modules():
         skip = _docstrings(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and id(node) not in skip and node.value in HOMES:
-                if HOMES[node.value] != path:
-                    found.append(f"{path}:{node.lineno} {node.value!r} (its home is {HOMES[node.value]})")
+            if (
+                isinstance(node, ast.Constant)
+                and id(node) not in skip
+                and node.value in HOMES
+                and HOMES[node.value] != path
+            ):
+                found.append(f"{path}:{node.lineno} {node.value!r} (its home is {HOMES[node.value]})")
     assert not found, "\n".join(found)
 
 
@@ -57,8 +65,12 @@ def test_the_p95_budget_is_written_only_in_its_home() -> None:
             if isinstance(node, ast.Constant) and isinstance(node.value, float) and node.value == P95_BUDGET_MS:
                 found.append(f"{path}:{node.lineno} {node.value!r}")
             for name, value in _named_values(node):
-                if ("p95" in name or "budget" in name) and isinstance(value, ast.Constant) \
-                        and isinstance(value.value, int | float) and not isinstance(value.value, bool):
+                if (
+                    ("p95" in name or "budget" in name)
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, int | float)
+                    and not isinstance(value.value, bool)
+                ):
                     found.append(f"{path}:{value.lineno} {name} = {value.value!r}")
     assert not found, "\n".join(found)
 
@@ -69,7 +81,7 @@ def _named_values(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
         yield node.arg.lower(), node.value
     elif isinstance(node, ast.arguments):
         positional = node.posonlyargs + node.args
-        for arg, default in zip(positional[len(positional) - len(node.defaults):], node.defaults, strict=True):
+        for arg, default in zip(positional[len(positional) - len(node.defaults) :], node.defaults, strict=True):
             yield arg.arg.lower(), default
         for arg, kw_default in zip(node.kwonlyargs, node.kw_defaults, strict=True):
             if kw_default is not None:

@@ -76,25 +76,44 @@ class IntentClient:
                 from inference.predictor import OnnxPredictor
 
                 self.local = OnnxPredictor(local_model_dir, precision=local_precision, intra_op_threads=local_threads)
-            except Exception:  # noqa: BLE001 - a broken fallback must not break the client
-                log.exception("local fallback model %s could not be loaded; falling back to the heuristic only", local_model_dir)
+            except Exception:
+                log.exception(
+                    "local fallback model %s could not be loaded; falling back to the heuristic only", local_model_dir
+                )
 
     @classmethod
-    def for_sagemaker(cls, endpoint_name: str, *, endpoint_url: str | None = None, region_name: str | None = None,
-                      connect_timeout: float = 1.0, read_timeout: float = 5.0, max_attempts: int = 2,
-                      target_variant: str | None = None, **kwargs: Any) -> IntentClient:
+    def for_sagemaker(
+        cls,
+        endpoint_name: str,
+        *,
+        endpoint_url: str | None = None,
+        region_name: str | None = None,
+        connect_timeout: float = 1.0,
+        read_timeout: float = 5.0,
+        max_attempts: int = 2,
+        target_variant: str | None = None,
+        **kwargs: Any,
+    ) -> IntentClient:
         """A client for a SageMaker endpoint (boto3 sagemaker-runtime)."""
         transport = SageMakerTransport(
-            endpoint_name, endpoint_url=endpoint_url, region_name=region_name, connect_timeout=connect_timeout,
-            read_timeout=read_timeout, max_attempts=max_attempts, target_variant=target_variant,
+            endpoint_name,
+            endpoint_url=endpoint_url,
+            region_name=region_name,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_attempts=max_attempts,
+            target_variant=target_variant,
         )
         return cls(transport, **kwargs)
 
     @classmethod
-    def for_url(cls, url: str, *, connect_timeout: float = 1.0, read_timeout: float = 5.0, retries: int = 1,
-                **kwargs: Any) -> IntentClient:
+    def for_url(
+        cls, url: str, *, connect_timeout: float = 1.0, read_timeout: float = 5.0, retries: int = 1, **kwargs: Any
+    ) -> IntentClient:
         """A client for a container-contract URL (the model server)."""
-        return cls(HttpTransport(url, connect_timeout=connect_timeout, read_timeout=read_timeout, retries=retries), **kwargs)
+        return cls(
+            HttpTransport(url, connect_timeout=connect_timeout, read_timeout=read_timeout, retries=retries), **kwargs
+        )
 
     def classify_one(self, text: str) -> Prediction:
         """Classify one text."""
@@ -132,7 +151,7 @@ class IntentClient:
         if self.local is not None:
             try:
                 return _predictions(self.local.predict(texts), LOCAL_ONNX, self.local.model_version)
-            except Exception:  # noqa: BLE001 - fall through to the heuristic
+            except Exception:
                 log.exception("local ONNX fallback failed")
         if self.use_heuristic:
             return _predictions(heuristic.classify_many(texts), HEURISTIC, heuristic.VERSION)
@@ -142,8 +161,11 @@ class IntentClient:
 def _predictions(results: list[dict[str, Any]], source: str, model_version: str) -> list[Prediction]:
     return [
         Prediction(
-            intent=r["intent"], confidence=float(r["confidence"]),
-            probabilities={k: float(v) for k, v in r["probabilities"].items()}, source=source, model_version=model_version,
+            intent=r["intent"],
+            confidence=float(r["confidence"]),
+            probabilities={k: float(v) for k, v in r["probabilities"].items()},
+            source=source,
+            model_version=model_version,
         )
         for r in results
     ]

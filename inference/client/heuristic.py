@@ -21,29 +21,48 @@ TEMPERATURE = 1.5
 
 _RULES: dict[str, list[tuple[str, float]]] = {
     "code_generation": [
-        (r"\b(python|javascript|typescript|java|rust|golang|c\+\+|c#|bash|sql|html|css|react|regex|kotlin|swift)\b", 2.0),
+        (
+            r"\b(python|javascript|typescript|java|rust|golang|c\+\+|c#|bash|sql|html|css|react|regex|kotlin|swift)\b",
+            2.0,
+        ),
         (r"\b(function|script|class|method|api|endpoint|query|implement|code|program|snippet|component)\b", 1.5),
         (r"\b(write|create|generate|build)\b.*\b(function|script|class|program|query|component)\b", 1.5),
     ],
     "translation": [
         (r"\b(translate|translation|translating)\b", 3.0),
-        (r"\b(spanish|french|german|italian|japanese|chinese|mandarin|korean|portuguese|russian|arabic|hindi|dutch"
-         r"|english)\b", 1.5),
+        (
+            r"\b(spanish|french|german|italian|japanese|chinese|mandarin|korean|portuguese|russian|arabic|hindi|dutch"
+            r"|english)\b",
+            1.5,
+        ),
         (r"\bhow (do|would) (you|i) say\b|\bin (another|a different) language\b|\bput this into\b", 2.0),
     ],
     "summarization": [
-        (r"\b(summari[sz]e|summary|summarising|summarizing|tl;?dr|gist|condense|recap|sum up|boil (this|it) down)\b", 3.0),
+        (
+            r"\b(summari[sz]e|summary|summarising|summarizing|tl;?dr|gist|condense|recap|sum up|boil (this|it) down)\b",
+            3.0,
+        ),
         (r"\b(key points|main points|bullet points|in a few sentences|in short|briefly)\b", 1.5),
         (r"\b(article|paper|report|meeting notes|transcript|chapter|email|thread|abstract)\b", 0.5),
     ],
     "creative_writing": [
-        (r"\b(poem|poetry|story|stories|haiku|lyrics|song|limerick|novel|fiction|screenplay|sonnet|tagline|slogan|toast)\b", 2.5),
+        (
+            r"\b(poem|poetry|story|stories|haiku|lyrics|song|limerick|novel|fiction|screenplay|sonnet|tagline|slogan|toast)\b",
+            2.5,
+        ),
         (r"\b(write|compose|draft|come up with)\b", 0.8),
         (r"\b(creative|imaginative|funny|spooky|whimsical|rhyming)\b", 1.0),
     ],
     "data_analysis": [
-        (r"\b(data|dataset|spreadsheet|csv|statistic\w*|correlation|regression|trend|chart|graph|metric\w*|survey)\b", 2.0),
-        (r"\b(analy[sz]e|analysis|average|mean|median|variance|distribution|significan\w*|conversion rate|a/b test)\b", 1.5),
+        (
+            r"\b(data|dataset|spreadsheet|csv|statistic\w*|correlation|regression|trend|chart|graph|metric\w*|survey)\b",
+            2.0,
+        ),
+        (
+            r"\b(analy[sz]e|analysis|average|mean|median|variance|distribution|significan\w*"
+            r"|conversion rate|a/b test)\b",
+            1.5,
+        ),
         (r"\b(sales|revenue|numbers|figures|pattern)\b", 0.8),
     ],
     "reasoning": [
@@ -56,7 +75,10 @@ _RULES: dict[str, list[tuple[str, float]]] = {
         (r"\b(organi[sz]e|prioriti[sz]e|steps to|trip|week|month|launch|prepare for)\b", 1.0),
     ],
     "problem_solving": [
-        (r"\b(fix|broken|won'?t|doesn'?t|isn'?t working|not working|error|issue|problem|troubleshoot|stuck|keeps)\b", 2.0),
+        (
+            r"\b(fix|broken|won'?t|doesn'?t|isn'?t working|not working|error|issue|problem|troubleshoot|stuck|keeps)\b",
+            2.0,
+        ),
         (r"\b(what can i do|how (do|can) i (fix|solve|sort|stop|get rid)|any ideas|help me (fix|solve))\b", 1.5),
     ],
     "question_answering": [
@@ -71,7 +93,8 @@ _RULES: dict[str, list[tuple[str, float]]] = {
     ],
 }
 _COMPILED = {intent: [(re.compile(p, re.IGNORECASE), w) for p, w in rules] for intent, rules in _RULES.items()}
-assert set(_COMPILED) == set(INTENTS), "every intent needs rules"
+if set(_COMPILED) != set(INTENTS):
+    raise RuntimeError(f"every intent needs rules: {sorted(set(INTENTS) ^ set(_COMPILED))}")
 
 
 def scores(text: str) -> dict[str, float]:

@@ -58,7 +58,9 @@ def parse_response(body: bytes, expected: int) -> EndpointResponse:
         if len(predictions) != expected:
             raise ValueError(f"expected {expected} predictions, got {len(predictions)}")
         for p in predictions:
-            if not (isinstance(p, dict) and isinstance(p.get("intent"), str) and isinstance(p.get("probabilities"), dict)):
+            if not (
+                isinstance(p, dict) and isinstance(p.get("intent"), str) and isinstance(p.get("probabilities"), dict)
+            ):
                 raise ValueError(f"malformed prediction {str(p)[:100]!r}")
             float(p["confidence"])
         return EndpointResponse(predictions, str(data.get("model_version", "")))
@@ -95,9 +97,16 @@ class HttpTransport:
         base = url.rstrip("/")
         self.url = base if base.endswith("/invocations") else f"{base}/invocations"
         retry = urllib3.Retry(
-            total=retries, connect=retries, read=0, other=0, status=retries,
-            status_forcelist=(502, 503, 504), allowed_methods=frozenset({"POST"}),
-            backoff_factor=backoff_s, raise_on_status=False, respect_retry_after_header=False,
+            total=retries,
+            connect=retries,
+            read=0,
+            other=0,
+            status=retries,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=frozenset({"POST"}),
+            backoff_factor=backoff_s,
+            raise_on_status=False,
+            respect_retry_after_header=False,
         )
         self._pool = urllib3.PoolManager(
             maxsize=pool_size, timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout), retries=retry
@@ -109,7 +118,9 @@ class HttpTransport:
 
         try:
             response = self._pool.request(
-                "POST", self.url, body=_request_body(texts),
+                "POST",
+                self.url,
+                body=_request_body(texts),
                 headers={"Content-Type": "application/json", "Accept": "application/json"},
             )
         except urllib3.exceptions.HTTPError as exc:
@@ -142,8 +153,12 @@ class SageMakerTransport:
         if client is None:
             # "standard" retry mode retries throttling and connection errors up to max_attempts in total.
             client = boto3_client(
-                "sagemaker-runtime", region=region_name, endpoint_url=endpoint_url, connect_timeout=connect_timeout,
-                read_timeout=read_timeout, retries={"max_attempts": max_attempts, "mode": "standard"},
+                "sagemaker-runtime",
+                region=region_name,
+                endpoint_url=endpoint_url,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                retries={"max_attempts": max_attempts, "mode": "standard"},
             )
         self._client = client
 
@@ -152,7 +167,9 @@ class SageMakerTransport:
         from botocore.exceptions import BotoCoreError, ClientError
 
         kwargs: dict[str, Any] = {
-            "EndpointName": self.endpoint_name, "ContentType": "application/json", "Accept": "application/json",
+            "EndpointName": self.endpoint_name,
+            "ContentType": "application/json",
+            "Accept": "application/json",
             "Body": _request_body(texts),
         }
         if self.target_variant:
@@ -168,7 +185,9 @@ class SageMakerTransport:
             if error.get("Code") == "ModelError" and original in _REJECTED_STATUSES:
                 message = _error_message(str(exc.response.get("OriginalMessage", "")).encode())
                 raise EndpointRejected(int(original), message) from exc
-            raise EndpointError(f"{self.endpoint_name}: {error.get('Code', 'ClientError')}: {error.get('Message', exc)}") from exc
+            raise EndpointError(
+                f"{self.endpoint_name}: {error.get('Code', 'ClientError')}: {error.get('Message', exc)}"
+            ) from exc
         except BotoCoreError as exc:
             raise EndpointError(f"{self.endpoint_name}: {type(exc).__name__}: {exc}") from exc
         return parse_response(body, len(texts))

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from inference.deploy.plan import Autoscaling, DataCapture, Guardrails, VariantDeployment
@@ -98,7 +98,9 @@ class EndpointManager:
 
     def current_weights(self, endpoint: str) -> dict[str, float]:
         """Each variant's current weight."""
-        return {v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in self.describe(endpoint)["ProductionVariants"]}
+        return {
+            v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in self.describe(endpoint)["ProductionVariants"]
+        }
 
     def _config_tags(self, config: dict[str, Any]) -> dict[str, str]:
         return self._list_tags(config["EndpointConfigArn"])
@@ -111,8 +113,10 @@ class EndpointManager:
         described = self.describe(endpoint)
         config = self.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
         by_name = {v["VariantName"]: v for v in config["ProductionVariants"]}
-        weights = {v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in described.get("ProductionVariants", [])}
-        shares = traffic_shares(weights) if sum(weights.values()) > 0 else {n: 0.0 for n in weights}
+        weights = {
+            v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in described.get("ProductionVariants", [])
+        }
+        shares = traffic_shares(weights) if sum(weights.values()) > 0 else dict.fromkeys(weights, 0.0)
         variants = []
         for live in described.get("ProductionVariants", []):
             name = live["VariantName"]
@@ -164,7 +168,9 @@ class EndpointManager:
         check_name("endpoint", endpoint)
         check_unique("variant", [v.name for v in variants])
         if not variants:
-            raise DeploymentError("no variants to deploy", hint="e.g. --variant champion=champion --variant challenger=challenger")
+            raise DeploymentError(
+                "no variants to deploy", hint="e.g. --variant champion=champion --variant challenger=challenger"
+            )
         check_weights({v.name: v.weight for v in variants})
         existing = self.find(endpoint)
         if existing is not None and existing["EndpointStatus"] not in ("InService", "Failed"):
@@ -174,7 +180,9 @@ class EndpointManager:
             )
         created: list[str] = []
         try:
-            return self._deploy(endpoint, variants, existing, role_arn, created, data_capture, guardrails, autoscaling, wait)
+            return self._deploy(
+                endpoint, variants, existing, role_arn, created, data_capture, guardrails, autoscaling, wait
+            )
         except Exception:
             # Refused before the endpoint took the new config: the models made for it would only be litter.
             if not self._endpoint_uses_any(endpoint, created):
@@ -185,7 +193,7 @@ class EndpointManager:
     def _endpoint_uses_any(self, endpoint: str, models: list[str]) -> bool:
         try:
             config = self.sm.describe_endpoint_config(EndpointConfigName=self.describe(endpoint)["EndpointConfigName"])
-        except Exception:
+        except Exception:  # noqa: BLE001 - any doubt means: keep the models
             return False
         return any(v["ModelName"] in models for v in config["ProductionVariants"])
 
@@ -193,13 +201,20 @@ class EndpointManager:
         try:
             self.sm.delete_model(ModelName=name)
             log.info("deleted model %s, created for a deployment that failed", name)
-        except Exception as exc:  # best effort: the original error is the one to report
+        except Exception as exc:  # noqa: BLE001 - best effort: the original error is the one to report
             log.warning("could not delete model %s: %s", name, exc)
 
     def _deploy(
-        self, endpoint: str, variants: Sequence[VariantDeployment], existing: dict[str, Any] | None, role_arn: str,
-        created: list[str], data_capture: DataCapture | None, guardrails: Guardrails | None,
-        autoscaling: Autoscaling | None, wait: bool,
+        self,
+        endpoint: str,
+        variants: Sequence[VariantDeployment],
+        existing: dict[str, Any] | None,
+        role_arn: str,
+        created: list[str],
+        data_capture: DataCapture | None,
+        guardrails: Guardrails | None,
+        autoscaling: Autoscaling | None,
+        wait: bool,
     ) -> dict[str, Any]:
         models = {v.name: self._ensure_model(endpoint, v, role_arn, created) for v in variants}
         production_variants = [
@@ -244,9 +259,14 @@ class EndpointManager:
 
     def _ensure_model(self, endpoint: str, variant: VariantDeployment, role_arn: str, created: list[str]) -> str:
         """The SageMaker Model for a variant, created unless the same image+data+env already has one."""
-        identity = "\n".join([variant.image_uri, variant.model_data_url, *sorted(f"{k}={v}" for k, v in variant.environment.items())])
+        identity = "\n".join(
+            [variant.image_uri, variant.model_data_url, *sorted(f"{k}={v}" for k, v in variant.environment.items())]
+        )
         digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
-        name = f"{endpoint[: NAME_LIMIT - len(variant.name) - 12]}-{variant.name}"[: NAME_LIMIT - 11].rstrip("-") + f"-{digest}"
+        name = (
+            f"{endpoint[: NAME_LIMIT - len(variant.name) - 12]}-{variant.name}"[: NAME_LIMIT - 11].rstrip("-")
+            + f"-{digest}"
+        )
         try:
             self.sm.describe_model(ModelName=name)
             log.info("reusing model %s", name)
@@ -277,7 +297,7 @@ class EndpointManager:
         data_capture_config: dict[str, Any] | None = None,
         extra_tags: Mapping[str, str] | None = None,
     ) -> str:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
         name = f"{endpoint[: NAME_LIMIT - len(stamp) - 1]}-{stamp}"
         kwargs: dict[str, Any] = {
             "EndpointConfigName": name,
@@ -295,12 +315,22 @@ class EndpointManager:
     def _deployment_config(self, endpoint: str, variants: Sequence[str], guardrails: Guardrails) -> dict[str, Any]:
         """The DeploymentConfig of an update, with the guardrail alarms it asks for (created only now, once the
         update has passed every check, so that a refused update leaves no alarms behind)."""
-        alarms = (self.scaling.create_alarms(endpoint, variants, guardrails.alarm_p95_ms)
-                  if guardrails.alarm_p95_ms is not None else [])
+        alarms = (
+            self.scaling.create_alarms(endpoint, variants, guardrails.alarm_p95_ms)
+            if guardrails.alarm_p95_ms is not None
+            else []
+        )
         return guardrails.deployment_config(alarms)
 
-    def _update(self, endpoint: str, config_name: str, guardrails: Guardrails | None, variants: Sequence[str] = (), *,
-                wait: bool) -> None:
+    def _update(
+        self,
+        endpoint: str,
+        config_name: str,
+        guardrails: Guardrails | None,
+        variants: Sequence[str] = (),
+        *,
+        wait: bool,
+    ) -> None:
         """UpdateEndpoint (and wait), with autoscaling lifted around it: AWS refuses updates of scaled variants.
 
         Autoscaling is registered again, for the variants that remain, once the update has finished; so an
@@ -343,7 +373,7 @@ class EndpointManager:
             if status in ("Failed", "OutOfService"):
                 raise DeploymentError(
                     f"endpoint {endpoint!r} is {status}: {described.get('FailureReason') or 'no reason given'}",
-                    hint="see the endpoint's CloudWatch logs (/aws/sagemaker/Endpoints/...) or the local endpoint's log",
+                    hint="see the endpoint's CloudWatch logs (/aws/sagemaker/Endpoints/...) or the local endpoint's",
                 )
             if self.clock() > deadline:
                 raise DeploymentError(
@@ -360,7 +390,9 @@ class EndpointManager:
         known = [v["VariantName"] for v in described["ProductionVariants"]]
         weights = check_weights(weights, known)
         current = {v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in described["ProductionVariants"]}
-        check_weights({**current, **weights})  # the variants left out keep their weight; the total must still be positive
+        check_weights(
+            {**current, **weights}
+        )  # the variants left out keep their weight; the total must still be positive
         self.sm.update_endpoint_weights_and_capacities(
             EndpointName=endpoint,
             DesiredWeightsAndCapacities=[{"VariantName": n, "DesiredWeight": float(w)} for n, w in weights.items()],
@@ -376,13 +408,18 @@ class EndpointManager:
         """The registry name and version behind a variant (from its SageMaker Model's tags)."""
         for variant in self.status(endpoint)["variants"]:
             if variant["variant"] == winner:
-                return {"registered_model": variant["registered_model"] or "", "model_version": variant["model_version"] or ""}
+                return {
+                    "registered_model": variant["registered_model"] or "",
+                    "model_version": variant["model_version"] or "",
+                }
         raise DeploymentError(
             f"no variant named {winner!r} on endpoint {endpoint!r}",
             hint=f"its variants are: {', '.join(self.current_weights(endpoint))}",
         )
 
-    def promote(self, endpoint: str, winner: str, *, guardrails: Guardrails | None = None, wait: bool = True) -> dict[str, Any]:
+    def promote(
+        self, endpoint: str, winner: str, *, guardrails: Guardrails | None = None, wait: bool = True
+    ) -> dict[str, Any]:
         """Serve only `winner` (all traffic, same model and instances); the other variants leave the endpoint."""
         described = self.describe(endpoint)
         if described["EndpointStatus"] != "InService":
@@ -400,14 +437,22 @@ class EndpointManager:
         }
         removed = [v["VariantName"] for v in described["ProductionVariants"] if v["VariantName"] != winner]
         new_config = self._create_config(
-            endpoint, [variant], described["EndpointConfigName"],
+            endpoint,
+            [variant],
+            described["EndpointConfigName"],
             data_capture_config=config.get("DataCaptureConfig"),
             extra_tags={TAG_PROMOTED_VERSION: model["model_version"], TAG_PROMOTED_MODEL: model["registered_model"]},
         )
         self._update(endpoint, new_config, guardrails, [winner], wait=wait)
         log.info("promoted %s on %s; removed %s", winner, endpoint, ", ".join(removed) or "nothing")
-        return {"endpoint": endpoint, "winner": winner, "removed": removed, **model,
-                "previous_config": described["EndpointConfigName"], "endpoint_config": new_config}
+        return {
+            "endpoint": endpoint,
+            "winner": winner,
+            "removed": removed,
+            **model,
+            "previous_config": described["EndpointConfigName"],
+            "endpoint_config": new_config,
+        }
 
     def rollback_target(self, endpoint: str) -> dict[str, Any]:
         """The config a rollback would restore, and the registry version the current config promoted (if any)."""
@@ -417,17 +462,25 @@ class EndpointManager:
         previous = tags.get(TAG_PREVIOUS_CONFIG)
         if not previous:
             raise DeploymentError(
-                f"endpoint {endpoint!r} has no previous config to roll back to ({described['EndpointConfigName']} is the first)",
+                f"endpoint {endpoint!r} has no previous config to roll back to "
+                f"({described['EndpointConfigName']} is the first)",
                 hint="deploy the variants you want with `mlops endpoint deploy`",
             )
         try:
             self.sm.describe_endpoint_config(EndpointConfigName=previous)
         except Exception as exc:
             if _not_found(exc):
-                raise DeploymentError(f"the previous config {previous} of {endpoint!r} was deleted: cannot roll back") from exc
+                raise DeploymentError(
+                    f"the previous config {previous} of {endpoint!r} was deleted: cannot roll back"
+                ) from exc
             raise
-        return {"endpoint": endpoint, "from_config": described["EndpointConfigName"], "to_config": previous,
-                "promoted_version": tags.get(TAG_PROMOTED_VERSION), "promoted_model": tags.get(TAG_PROMOTED_MODEL)}
+        return {
+            "endpoint": endpoint,
+            "from_config": described["EndpointConfigName"],
+            "to_config": previous,
+            "promoted_version": tags.get(TAG_PROMOTED_VERSION),
+            "promoted_model": tags.get(TAG_PROMOTED_MODEL),
+        }
 
     def rollback(self, endpoint: str, *, wait: bool = True) -> dict[str, Any]:
         """Put the endpoint back on the config the current one replaced."""
@@ -439,20 +492,27 @@ class EndpointManager:
 
 def render_status(status: dict[str, Any]) -> str:
     """An endpoint's status (from `EndpointManager.status`, or a deployment still under way) as text."""
-    lines = [f"endpoint {status['endpoint']}: {status.get('status', '?')}  config {status['endpoint_config']}"
-             + (f"  (previous {status['previous_config']})" if status.get("previous_config") else "")]
+    lines = [
+        f"endpoint {status['endpoint']}: {status.get('status', '?')}  config {status['endpoint_config']}"
+        + (f"  (previous {status['previous_config']})" if status.get("previous_config") else "")
+    ]
     if status.get("failure_reason"):
         lines.append(f"  last failure: {status['failure_reason']}")
     if "variants" in status:
-        lines.append(f"  {'variant':<16} {'weight':>7} {'share':>7} {'instances':>9}  {'type':<14} {'model version':<24} model")
+        lines.append(
+            f"  {'variant':<16} {'weight':>7} {'share':>7} {'instances':>9}  {'type':<14} {'model version':<24} model"
+        )
         for v in status["variants"]:
             version = f"{v['registered_model']} v{v['model_version']}" if v.get("model_version") else "-"
             lines.append(
                 f"  {v['variant']:<16} {v['current_weight']:>7g} {v['traffic_share']:>7.1%} "
-                f"{v.get('current_instance_count') or '-':>9}  {v.get('instance_type') or '-':<14} {version:<24} {v['model_name']}"
+                f"{v.get('current_instance_count') or '-':>9}  {v.get('instance_type') or '-':<14} {version:<24} "
+                f"{v['model_name']}"
             )
             if v.get("autoscaling"):
                 a = v["autoscaling"]
-                lines.append(f"    autoscaling {a['min_instances']}-{a['max_instances']} instances, "
-                             f"target {a['target_invocations_per_instance']} invocations/instance/min")
+                lines.append(
+                    f"    autoscaling {a['min_instances']}-{a['max_instances']} instances, "
+                    f"target {a['target_invocations_per_instance']} invocations/instance/min"
+                )
     return "\n".join(lines)

@@ -30,7 +30,7 @@ def check_package_path(variant: str, path: Path, *, local: bool) -> Path:
         if not local:
             raise DeploymentError(
                 f"variant {variant}: {path} is a model directory; SageMaker needs a {PACKAGE_FILE}",
-                hint="deploy a registry version (its package is built by the pipeline) or `mlops export --package` output",
+                hint="deploy a registry version (the pipeline packages it) or the output of `mlops export --package`",
             )
         return path
     if not path.name.endswith(".tar.gz"):

@@ -41,7 +41,9 @@ class VariantDeployment:
     def __post_init__(self) -> None:
         check_name("variant", self.name)
         if self.instance_count < 1:
-            raise DeploymentError(f"variant {self.name!r}: instance count must be at least 1, got {self.instance_count}")
+            raise DeploymentError(
+                f"variant {self.name!r}: instance count must be at least 1, got {self.instance_count}"
+            )
         if not self.model_data_url:
             raise DeploymentError(f"variant {self.name!r} has no model data URL")
 
@@ -150,11 +152,24 @@ class DeploymentPlan:
 
     @classmethod
     def from_options(
-        cls, endpoint: str, *, variant_specs: Sequence[str] = (), weights: str | None = None,
-        instance_types: Sequence[str] = (), instance_counts: Sequence[str] = (), image_uri: str | None = None,
-        role_arn: str | None = None, data_capture: str | None = None, capture_percent: int = 100,
-        guardrails: str | None = None, guardrail_step: int = 10, guardrail_wait: int = 300,
-        guardrail_p95_ms: float = P95_BUDGET_MS, autoscale: str | None = None, wait: bool = True, local: bool = False,
+        cls,
+        endpoint: str,
+        *,
+        variant_specs: Sequence[str] = (),
+        weights: str | None = None,
+        instance_types: Sequence[str] = (),
+        instance_counts: Sequence[str] = (),
+        image_uri: str | None = None,
+        role_arn: str | None = None,
+        data_capture: str | None = None,
+        capture_percent: int = 100,
+        guardrails: str | None = None,
+        guardrail_step: int = 10,
+        guardrail_wait: int = 300,
+        guardrail_p95_ms: float = P95_BUDGET_MS,
+        autoscale: str | None = None,
+        wait: bool = True,
+        local: bool = False,
     ) -> DeploymentPlan:
         """Check every option as the CLI gives them (NAME=MODEL, NAME=W,..., [NAME=]TYPE, MIN:MAX:TARGET) for AWS or
         for the local endpoint (`local`), before any model is downloaded or any API is called."""
@@ -165,15 +180,21 @@ class DeploymentPlan:
         weight_map = check_weights(parse_weights(weights or default_weights), names)
         missing = [n for n in names if n not in weight_map]
         if missing:
-            raise DeploymentError(f"no weight given for variant(s) {', '.join(missing)}", hint="give every variant a weight")
+            raise DeploymentError(
+                f"no weight given for variant(s) {', '.join(missing)}", hint="give every variant a weight"
+            )
         policy = parse_autoscaling(autoscale) if autoscale else None
         if local and (policy or data_capture or guardrails):
-            raise DeploymentError("autoscaling, data capture and guardrails are SageMaker features: not on the local endpoint",
-                                  hint="drop those options, or deploy to AWS")
+            raise DeploymentError(
+                "autoscaling, data capture and guardrails are SageMaker features: not on the local endpoint",
+                hint="drop those options, or deploy to AWS",
+            )
         if not local:
             if not image_uri:
-                raise DeploymentError("no serving image",
-                                      hint="pass --image-uri (or MLOPS_SERVING_IMAGE): the image built from the Dockerfile")
+                raise DeploymentError(
+                    "no serving image",
+                    hint="pass --image-uri (or MLOPS_SERVING_IMAGE): the image built from the Dockerfile",
+                )
             if not role_arn:
                 raise DeploymentError("no SageMaker execution role", hint="pass --role (or MLOPS_SAGEMAKER_ROLE_ARN)")
             validate_role_arn(role_arn)
@@ -186,20 +207,26 @@ class DeploymentPlan:
             image_uri=image_uri,
             role_arn=role_arn,
             data_capture=DataCapture(data_capture, capture_percent) if data_capture else None,
-            guardrails=Guardrails(mode=guardrails, step_percent=guardrail_step, wait_s=guardrail_wait,
-                                  alarm_p95_ms=guardrail_p95_ms) if guardrails else None,
+            guardrails=Guardrails(
+                mode=guardrails, step_percent=guardrail_step, wait_s=guardrail_wait, alarm_p95_ms=guardrail_p95_ms
+            )
+            if guardrails
+            else None,
             autoscaling=policy,
             wait=wait,
         )
 
 
-def per_variant(option: str, values: Sequence[str], names: Sequence[str], default: str,
-                convert: Callable[[str], Any]) -> dict[str, Any]:
+def per_variant(
+    option: str, values: Sequence[str], names: Sequence[str], default: str, convert: Callable[[str], Any]
+) -> dict[str, Any]:
     """`VALUE` for every variant and/or `NAME=VALUE` for one, as {variant: value}."""
     common = [v for v in values if "=" not in v]
     if len(common) > 1:
-        raise DeploymentError(f"{option} is given twice for every variant: {', '.join(common)}",
-                              hint=f"give one {option} VALUE, then NAME=VALUE for the exceptions")
+        raise DeploymentError(
+            f"{option} is given twice for every variant: {', '.join(common)}",
+            hint=f"give one {option} VALUE, then NAME=VALUE for the exceptions",
+        )
     chosen = dict.fromkeys(names, common[0] if common else default)
     for value in values:
         name, sep, item = value.partition("=")

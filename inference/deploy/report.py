@@ -17,7 +17,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,19 +36,24 @@ PROMOTE, ROLLBACK, INCONCLUSIVE = "promote", "rollback", "inconclusive"
 class ReportPolicy:
     """Thresholds of the verdict."""
 
-    guard: Guard = Guard()
+    guard: Guard = field(default_factory=Guard)
     min_invocations: int = 100
     accuracy_tolerance: float = 0.01
 
 
-def pinned_predictions(runtime_client: Any, endpoint: str, variant: str, texts: Sequence[str], batch_size: int = 32) -> list[str]:
+def pinned_predictions(
+    runtime_client: Any, endpoint: str, variant: str, texts: Sequence[str], batch_size: int = 32
+) -> list[str]:
     """The intent each text gets from one variant (InvokeEndpoint with TargetVariant), in order."""
     intents: list[str] = []
     for start in range(0, len(texts), batch_size):
         body = json.dumps({"inputs": list(texts[start : start + batch_size])})
         try:
             response = runtime_client.invoke_endpoint(
-                EndpointName=endpoint, TargetVariant=variant, ContentType="application/json", Accept="application/json",
+                EndpointName=endpoint,
+                TargetVariant=variant,
+                ContentType="application/json",
+                Accept="application/json",
                 Body=body,
             )
         except Exception as exc:
@@ -60,7 +65,9 @@ def pinned_predictions(runtime_client: Any, endpoint: str, variant: str, texts: 
             ) from exc
         answered = response.get("InvokedProductionVariant")
         if answered and answered != variant:
-            raise DeploymentError(f"asked for variant {variant!r} but {answered!r} answered: the endpoint ignores TargetVariant")
+            raise DeploymentError(
+                f"asked for variant {variant!r} but {answered!r} answered: the endpoint ignores TargetVariant"
+            )
         payload = json.loads(response["Body"].read())
         intents += [p["intent"] for p in payload["predictions"]]
     return intents
@@ -87,10 +94,14 @@ def build_report(
     """Per-variant evidence, agreement with the baseline, and the verdict on the candidate."""
     for role, name in (("candidate", candidate), ("baseline", baseline)):
         if name not in traffic:
-            raise DeploymentError(f"{role} variant {name!r} is not on {endpoint!r}", hint=f"variants: {', '.join(traffic)}")
+            raise DeploymentError(
+                f"{role} variant {name!r} is not on {endpoint!r}", hint=f"variants: {', '.join(traffic)}"
+            )
     if candidate == baseline:
-        raise DeploymentError(f"the candidate and the baseline are the same variant ({candidate!r})",
-                            hint="name two different variants with --candidate and --baseline")
+        raise DeploymentError(
+            f"the candidate and the baseline are the same variant ({candidate!r})",
+            hint="name two different variants with --candidate and --baseline",
+        )
     total = sum(s.invocations for s in traffic.values())
     variants: dict[str, dict[str, Any]] = {}
     for name, stats in traffic.items():
@@ -121,14 +132,22 @@ def build_report(
         "agreement": agreement,
         "verdict": verdict,
         "evidence": evidence,
-        "policy": {"max_error_rate": policy.guard.max_error_rate, "max_p95_ms": policy.guard.max_p95_ms,
-                   "min_invocations": policy.min_invocations, "accuracy_tolerance": policy.accuracy_tolerance},
+        "policy": {
+            "max_error_rate": policy.guard.max_error_rate,
+            "max_p95_ms": policy.guard.max_p95_ms,
+            "min_invocations": policy.min_invocations,
+            "accuracy_tolerance": policy.accuracy_tolerance,
+        },
     }
 
 
 def _verdict(
-    traffic: Mapping[str, VariantStats], variants: Mapping[str, dict[str, Any]], candidate: str, baseline: str,
-    policy: ReportPolicy, agreement: float | None,
+    traffic: Mapping[str, VariantStats],
+    variants: Mapping[str, dict[str, Any]],
+    candidate: str,
+    baseline: str,
+    policy: ReportPolicy,
+    agreement: float | None,
 ) -> tuple[str, list[str]]:
     cand = traffic[candidate]
     evidence = [
@@ -143,21 +162,35 @@ def _verdict(
     if cand_acc is not None and base_acc is not None:
         evidence.append(f"accuracy on the labelled sample: {candidate} {cand_acc:.2%}, {baseline} {base_acc:.2%}")
         if cand_acc < base_acc - policy.accuracy_tolerance:
-            problems.append(f"{candidate} is less accurate than {baseline} by more than {policy.accuracy_tolerance:.2%}")
+            problems.append(
+                f"{candidate} is less accurate than {baseline} by more than {policy.accuracy_tolerance:.2%}"
+            )
     if problems:
         return ROLLBACK, problems + evidence
     if cand.invocations < policy.min_invocations:
-        return INCONCLUSIVE, [f"{candidate} has served {cand.invocations} requests, fewer than the "
-                              f"{policy.min_invocations} needed to judge it", *evidence]
+        return INCONCLUSIVE, [
+            f"{candidate} has served {cand.invocations} requests, fewer than the "
+            f"{policy.min_invocations} needed to judge it",
+            *evidence,
+        ]
     if agreement is None:
         return INCONCLUSIVE, ["no sample was compared across variants (give --inputs)", *evidence]
-    return PROMOTE, [f"{candidate} is within the error-rate and p95 guards"
-                     + (" and at least as accurate as the baseline" if cand_acc is not None else ""), *evidence]
+    return PROMOTE, [
+        f"{candidate} is within the error-rate and p95 guards"
+        + (" and at least as accurate as the baseline" if cand_acc is not None else ""),
+        *evidence,
+    ]
 
 
 def endpoint_report(
-    target: DeployTarget, endpoint: str, *, candidate: str | None = None, baseline: str | None = None,
-    since_seconds: float | None = None, inputs: Path | None = None, sample_size: int = 200,
+    target: DeployTarget,
+    endpoint: str,
+    *,
+    candidate: str | None = None,
+    baseline: str | None = None,
+    since_seconds: float | None = None,
+    inputs: Path | None = None,
+    sample_size: int = 200,
     policy: ReportPolicy = ReportPolicy(),
 ) -> dict[str, Any]:
     """The report on an endpoint's live traffic and on a labelled sample sent to every variant.
@@ -178,8 +211,17 @@ def endpoint_report(
         traffic = target.traffic.variant_stats(endpoint, list(weights), now - (since_seconds or 3600), now)
     texts, labels = report_inputs(inputs, sample_size)
     sample = {n: pinned_predictions(target.runtime, endpoint, n, texts) for n in weights} if texts else None
-    return build_report(endpoint, traffic, candidate=candidate, baseline=baseline, policy=policy, weights=weights,
-                        live_predictions=live, sample=sample, labels=labels if texts else None)
+    return build_report(
+        endpoint,
+        traffic,
+        candidate=candidate,
+        baseline=baseline,
+        policy=policy,
+        weights=weights,
+        live_predictions=live,
+        sample=sample,
+        labels=labels if texts else None,
+    )
 
 
 def report_inputs(path: Path | None, limit: int) -> tuple[list[str], list[str]]:
@@ -201,8 +243,14 @@ def _ms(value: float | None) -> str:
 
 def render_table(report: Mapping[str, Any]) -> str:
     """The report as a human-readable table with the verdict and its evidence."""
-    head = f"{'variant':<16} {'weight':>7} {'share':>7} {'requests':>9} {'err rate':>8} {'p50':>9} {'p95':>9} {'p99':>9} {'accuracy':>8}"
-    lines = [f"A/B report for {report['endpoint']}: candidate {report['candidate']} vs baseline {report['baseline']}", head]
+    head = (
+        f"{'variant':<16} {'weight':>7} {'share':>7} {'requests':>9} {'err rate':>8} {'p50':>9} {'p95':>9} {'p99':>9} "
+        f"{'accuracy':>8}"
+    )
+    lines = [
+        f"A/B report for {report['endpoint']}: candidate {report['candidate']} vs baseline {report['baseline']}",
+        head,
+    ]
     for name, v in report["variants"].items():
         weight = "-" if v.get("current_weight") is None else f"{v['current_weight']:g}"
         accuracy = "-" if v.get("sample_accuracy") is None else f"{v['sample_accuracy']:.2%}"

@@ -35,8 +35,10 @@ class Scaling:
 
     def _require_autoscaling(self) -> Any:
         if self.autoscaling is None:
-            raise DeploymentError("autoscaling needs the Application Auto Scaling API, which this target lacks",
-                                  hint="autoscaling applies to SageMaker endpoints on AWS, not to the local endpoint")
+            raise DeploymentError(
+                "autoscaling needs the Application Auto Scaling API, which this target lacks",
+                hint="autoscaling applies to SageMaker endpoints on AWS, not to the local endpoint",
+            )
         return self.autoscaling
 
     def configure(self, endpoint: str, variant: str, policy: Autoscaling) -> dict[str, Any]:
@@ -44,8 +46,11 @@ class Scaling:
         client = self._require_autoscaling()
         resource = resource_id(endpoint, variant)
         client.register_scalable_target(
-            ServiceNamespace="sagemaker", ResourceId=resource, ScalableDimension=SCALABLE_DIMENSION,
-            MinCapacity=policy.min_instances, MaxCapacity=policy.max_instances,
+            ServiceNamespace="sagemaker",
+            ResourceId=resource,
+            ScalableDimension=SCALABLE_DIMENSION,
+            MinCapacity=policy.min_instances,
+            MaxCapacity=policy.max_instances,
         )
         client.put_scaling_policy(
             PolicyName=f"{endpoint}-{variant}-invocations",
@@ -60,8 +65,13 @@ class Scaling:
                 "ScaleOutCooldown": policy.scale_out_cooldown_s,
             },
         )
-        log.info("autoscaling %s: %d-%d instances, target %.0f invocations/instance", resource,
-                 policy.min_instances, policy.max_instances, policy.target_invocations_per_instance)
+        log.info(
+            "autoscaling %s: %d-%d instances, target %.0f invocations/instance",
+            resource,
+            policy.min_instances,
+            policy.max_instances,
+            policy.target_invocations_per_instance,
+        )
         return {"resource_id": resource, **asdict(policy)}
 
     def of(self, endpoint: str, variant: str) -> dict[str, Any] | None:
@@ -74,10 +84,16 @@ class Scaling:
             return None
         target = targets["ScalableTargets"][0]
         policies = self.autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=resource)
-        tracking = [p["TargetTrackingScalingPolicyConfiguration"] for p in policies.get("ScalingPolicies", [])
-                    if p.get("PolicyType") == "TargetTrackingScaling"]
-        return {"min_instances": target["MinCapacity"], "max_instances": target["MaxCapacity"],
-                "target_invocations_per_instance": tracking[0]["TargetValue"] if tracking else None}
+        tracking = [
+            p["TargetTrackingScalingPolicyConfiguration"]
+            for p in policies.get("ScalingPolicies", [])
+            if p.get("PolicyType") == "TargetTrackingScaling"
+        ]
+        return {
+            "min_instances": target["MinCapacity"],
+            "max_instances": target["MaxCapacity"],
+            "target_invocations_per_instance": tracking[0]["TargetValue"] if tracking else None,
+        }
 
     def suspend(self, endpoint: str, variants: Iterable[str], *, refuse: bool = False) -> list[tuple[str, Autoscaling]]:
         """Deregister every variant's scalable target; return what to register again after the update.
@@ -90,10 +106,19 @@ class Scaling:
         for variant in variants:
             current = self.of(endpoint, variant)
             if current is not None:
-                saved.append((variant, Autoscaling(
-                    int(current["min_instances"]), int(current["max_instances"]),
-                    float(current["target_invocations_per_instance"] or Autoscaling.target_invocations_per_instance),
-                )))
+                saved.append(
+                    (
+                        variant,
+                        Autoscaling(
+                            int(current["min_instances"]),
+                            int(current["max_instances"]),
+                            float(
+                                current["target_invocations_per_instance"]
+                                or Autoscaling.target_invocations_per_instance
+                            ),
+                        ),
+                    )
+                )
         if saved and refuse:
             raise DeploymentError(
                 f"endpoint {endpoint!r} has autoscaled variants ({', '.join(v for v, _ in saved)}): their autoscaling "
@@ -102,7 +127,9 @@ class Scaling:
             )
         for variant, _ in saved:
             self.autoscaling.deregister_scalable_target(
-                ServiceNamespace="sagemaker", ResourceId=resource_id(endpoint, variant), ScalableDimension=SCALABLE_DIMENSION,
+                ServiceNamespace="sagemaker",
+                ResourceId=resource_id(endpoint, variant),
+                ScalableDimension=SCALABLE_DIMENSION,
             )
         return saved
 
@@ -113,21 +140,35 @@ class Scaling:
                 self.configure(endpoint, variant, policy)
 
     def create_alarms(self, endpoint: str, variants: Sequence[str], max_p95_ms: float) -> list[str]:
-        """CloudWatch alarms per variant (5XX errors, p95 model latency above `max_p95_ms`) for blue/green auto-rollback."""
+        """CloudWatch alarms per variant (5XX errors, p95 model latency over `max_p95_ms`) that roll blue/green back."""
         if self.cloudwatch is None:
-            raise DeploymentError("guardrail alarms need CloudWatch, which this target lacks",
-                                  hint="guardrails apply to SageMaker endpoints on AWS")
+            raise DeploymentError(
+                "guardrail alarms need CloudWatch, which this target lacks",
+                hint="guardrails apply to SageMaker endpoints on AWS",
+            )
         names = []
         for variant in variants:
             dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
-            common = {"Namespace": "AWS/SageMaker", "Dimensions": dimensions, "Period": 60, "EvaluationPeriods": 1,
-                      "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching"}
+            common = {
+                "Namespace": "AWS/SageMaker",
+                "Dimensions": dimensions,
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+            }
             errors = f"{endpoint}-{variant}-5xx"
-            self.cloudwatch.put_metric_alarm(AlarmName=errors, MetricName="Invocation5XXErrors", Statistic="Sum",
-                                             Threshold=0.0, **common)
+            self.cloudwatch.put_metric_alarm(
+                AlarmName=errors, MetricName="Invocation5XXErrors", Statistic="Sum", Threshold=0.0, **common
+            )
             latency = f"{endpoint}-{variant}-p95"
             # ModelLatency is in microseconds.
-            self.cloudwatch.put_metric_alarm(AlarmName=latency, MetricName="ModelLatency", ExtendedStatistic="p95",
-                                             Threshold=max_p95_ms * 1000.0, **common)
+            self.cloudwatch.put_metric_alarm(
+                AlarmName=latency,
+                MetricName="ModelLatency",
+                ExtendedStatistic="p95",
+                Threshold=max_p95_ms * 1000.0,
+                **common,
+            )
             names += [errors, latency]
         return names

@@ -59,8 +59,12 @@ def shift_schedule(
         manager.sleep(bake_s)
         stats = traffic.variant_stats(endpoint, list(target), start, manager.clock())
         violations = [v for s in stats.values() for v in s.violations(guard)]
-        record = {"percent": percent, "weights": target, "stats": {n: s.to_dict() for n, s in stats.items()},
-                  "violations": violations}
+        record = {
+            "percent": percent,
+            "weights": target,
+            "stats": {n: s.to_dict() for n, s in stats.items()},
+            "violations": violations,
+        }
         taken.append(record)
         if on_step is not None:
             on_step(record)
@@ -68,7 +72,10 @@ def shift_schedule(
             manager.shift(endpoint, original)
             reason = f"reverted at {percent:g}%: " + "; ".join(violations)
             log.warning("%s: %s", endpoint, reason)
-            return ShiftOutcome(endpoint, variant, taken, False, True, reason, original, manager.current_weights(endpoint))
+            return ShiftOutcome(
+                endpoint, variant, taken, False, True, reason, original, manager.current_weights(endpoint)
+            )
     final = manager.current_weights(endpoint)
-    return ShiftOutcome(endpoint, variant, taken, True, False, f"{variant} at {steps[-1]:g}% with no guard violation",
-                        original, final)
+    return ShiftOutcome(
+        endpoint, variant, taken, True, False, f"{variant} at {steps[-1]:g}% with no guard violation", original, final
+    )

@@ -34,21 +34,43 @@ class DeployTarget:
     prefix: str = DEFAULT_PREFIX
 
     @classmethod
-    def create(cls, local_url: str | None = None, region: str = DEFAULT_REGION, *, bucket: str | None = None,
-               prefix: str = DEFAULT_PREFIX) -> DeployTarget:
-        """AWS (credentials, region and AWS_ENDPOINT_URL from the usual boto3 environment), or the local endpoint's URL."""
+    def create(
+        cls,
+        local_url: str | None = None,
+        region: str = DEFAULT_REGION,
+        *,
+        bucket: str | None = None,
+        prefix: str = DEFAULT_PREFIX,
+    ) -> DeployTarget:
+        """AWS (credentials, region, AWS_ENDPOINT_URL from the usual boto3 environment), or the local endpoint's URL."""
         if local_url:
             # The local endpoint checks no signatures: talking to it needs no AWS credentials.
-            local = {"endpoint_url": local_url, "unsigned": True, "retries": {"max_attempts": 2, "mode": "standard"}}
-            manager = EndpointManager(boto3_client("sagemaker", region=region, **local), poll_s=0.5, timeout_s=300)
-            return cls(manager, boto3_client("sagemaker-runtime", region=region, **local),
-                       LocalEndpointTraffic(local_url), region, local_url)
+            retries = {"max_attempts": 2, "mode": "standard"}
+            sagemaker, runtime = (
+                boto3_client(service, region=region, endpoint_url=local_url, unsigned=True, retries=retries)
+                for service in ("sagemaker", "sagemaker-runtime")
+            )
+            return cls(
+                EndpointManager(sagemaker, poll_s=0.5, timeout_s=300),
+                runtime,
+                LocalEndpointTraffic(local_url),
+                region,
+                local_url,
+            )
         cloudwatch = boto3_client("cloudwatch", region=region)
-        manager = EndpointManager(boto3_client("sagemaker", region=region),
-                                  autoscaling_client=boto3_client("application-autoscaling", region=region),
-                                  cloudwatch_client=cloudwatch)
-        return cls(manager, boto3_client("sagemaker-runtime", region=region), CloudWatchTraffic(cloudwatch), region,
-                   bucket=bucket, prefix=prefix)
+        manager = EndpointManager(
+            boto3_client("sagemaker", region=region),
+            autoscaling_client=boto3_client("application-autoscaling", region=region),
+            cloudwatch_client=cloudwatch,
+        )
+        return cls(
+            manager,
+            boto3_client("sagemaker-runtime", region=region),
+            CloudWatchTraffic(cloudwatch),
+            region,
+            bucket=bucket,
+            prefix=prefix,
+        )
 
     @property
     def is_local(self) -> bool:

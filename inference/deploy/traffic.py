@@ -12,7 +12,7 @@ import math
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from inference.variants import DeploymentError, VariantStats
@@ -39,9 +39,11 @@ class CloudWatchTraffic:
     def __init__(self, cloudwatch_client: Any) -> None:
         self.cloudwatch = cloudwatch_client
 
-    def _datapoints(self, endpoint: str, variant: str, metric: str, since: float, until: float, **stat: Any) -> list[dict[str, Any]]:
-        start = datetime.fromtimestamp(math.floor(since / 60) * 60, timezone.utc)
-        end = datetime.fromtimestamp(math.ceil(until / 60) * 60 + 60, timezone.utc)
+    def _datapoints(
+        self, endpoint: str, variant: str, metric: str, since: float, until: float, **stat: Any
+    ) -> list[dict[str, Any]]:
+        start = datetime.fromtimestamp(math.floor(since / 60) * 60, UTC)
+        end = datetime.fromtimestamp(math.ceil(until / 60) * 60 + 60, UTC)
         response = self.cloudwatch.get_metric_statistics(
             Namespace=NAMESPACE,
             MetricName=metric,
@@ -57,15 +59,22 @@ class CloudWatchTraffic:
         """Sum of invocations and 5XX errors, worst per-minute p50/p95/p99 of ModelLatency, per variant."""
         stats = {}
         for variant in variants:
-            invocations = sum(p.get("Sum", 0.0) for p in self._datapoints(endpoint, variant, "Invocations", since, until,
-                                                                         Statistics=["Sum"]))
-            errors = sum(p.get("Sum", 0.0) for p in self._datapoints(endpoint, variant, "Invocation5XXErrors", since, until,
-                                                                    Statistics=["Sum"]))
-            latency = self._datapoints(endpoint, variant, "ModelLatency", since, until,
-                                       ExtendedStatistics=["p50", "p95", "p99"])
+            invocations = sum(
+                p.get("Sum", 0.0)
+                for p in self._datapoints(endpoint, variant, "Invocations", since, until, Statistics=["Sum"])
+            )
+            errors = sum(
+                p.get("Sum", 0.0)
+                for p in self._datapoints(endpoint, variant, "Invocation5XXErrors", since, until, Statistics=["Sum"])
+            )
+            latency = self._datapoints(
+                endpoint, variant, "ModelLatency", since, until, ExtendedStatistics=["p50", "p95", "p99"]
+            )
             percentiles: dict[str, float | None] = {}
             for p in ("p50", "p95", "p99"):
-                values = [point["ExtendedStatistics"][p] for point in latency if p in point.get("ExtendedStatistics", {})]
+                values = [
+                    point["ExtendedStatistics"][p] for point in latency if p in point.get("ExtendedStatistics", {})
+                ]
                 percentiles[f"{p}_ms"] = round(max(values) / 1000.0, 3) if values else None
             stats[variant] = VariantStats(variant, int(invocations), int(errors), **percentiles)
         return stats
@@ -86,11 +95,15 @@ class LocalEndpointTraffic:
             with urllib.request.urlopen(url, timeout=self.timeout_s) as resp:  # noqa: S310 - a URL the user configured
                 return json.loads(resp.read())
         except urllib.error.HTTPError as exc:
-            raise DeploymentError(f"the local endpoint has no metrics for {endpoint!r}: HTTP {exc.code} {exc.read()[:200]!r}",
-                                hint="check the endpoint name with `mlops endpoint status`") from exc
+            raise DeploymentError(
+                f"the local endpoint has no metrics for {endpoint!r}: HTTP {exc.code} {exc.read()[:200]!r}",
+                hint="check the endpoint name with `mlops endpoint status`",
+            ) from exc
         except OSError as exc:
-            raise DeploymentError(f"cannot reach the local endpoint at {self.url}: {exc}",
-                                hint="start it with `mlops endpoint serve-local`") from exc
+            raise DeploymentError(
+                f"cannot reach the local endpoint at {self.url}: {exc}",
+                hint="start it with `mlops endpoint serve-local`",
+            ) from exc
 
     def variant_stats(self, endpoint: str, variants: list[str], since: float, until: float) -> dict[str, VariantStats]:
         """Per-variant stats of the requests since `since` (the endpoint counts up to now)."""
@@ -103,7 +116,11 @@ def stats_from_document(document: dict[str, Any], variants: list[str]) -> dict[s
     for variant in variants:
         data = document.get("variants", {}).get(variant, {})
         stats[variant] = VariantStats(
-            variant, int(data.get("invocations", 0)), int(data.get("errors", 0)),
-            data.get("p50_ms"), data.get("p95_ms"), data.get("p99_ms"),
+            variant,
+            int(data.get("invocations", 0)),
+            int(data.get("errors", 0)),
+            data.get("p50_ms"),
+            data.get("p95_ms"),
+            data.get("p99_ms"),
         )
     return stats

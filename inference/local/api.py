@@ -50,7 +50,8 @@ def param(params: Mapping[str, Any], key: str, kind: type | tuple[type, ...], *,
         if default is _MISSING:
             member = key[:1].lower() + key[1:]
             raise validation(
-                f"1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+                f"1 validation error detected: Value null at '{member}' failed to satisfy constraint: "
+                "Member must not be null"
             )
         return default
     numeric = kind in (int, float, (int, float))
@@ -73,7 +74,11 @@ def tags_param(params: Mapping[str, Any]) -> list[dict[str, str]]:
     """The Tags member: a list of string Key/Value pairs."""
     tags = param(params, "Tags", list, default=[])
     for tag in tags:
-        if not isinstance(tag, dict) or not isinstance(tag.get("Key"), str) or not isinstance(tag.get("Value", ""), str):
+        if (
+            not isinstance(tag, dict)
+            or not isinstance(tag.get("Key"), str)
+            or not isinstance(tag.get("Value", ""), str)
+        ):
             raise validation("every tag needs a string Key and a string Value")
     return [{"Key": t["Key"], "Value": t.get("Value", "")} for t in tags]
 
@@ -93,7 +98,9 @@ def page(items: list[dict[str, Any]], params: Mapping[str, Any], key: str) -> di
     return page
 
 
-def sort_items(items: list[dict[str, Any]], params: Mapping[str, Any], sort_keys: Mapping[str, str]) -> list[dict[str, Any]]:
+def sort_items(
+    items: list[dict[str, Any]], params: Mapping[str, Any], sort_keys: Mapping[str, str]
+) -> list[dict[str, Any]]:
     """Items ordered by the request's SortBy and SortOrder."""
     sort_by = param(params, "SortBy", str, default="CreationTime")
     order = param(params, "SortOrder", str, default="Descending")

@@ -5,7 +5,8 @@ It speaks two AWS protocols, so that boto3 clients created with `endpoint_url` w
 - `POST /` with `X-Amz-Target: SageMaker.<Operation>`: a subset of the SageMaker control plane in AWS JSON 1.1
   (models, endpoint configs, endpoints, weights, tags; see `inference.local.control_plane`);
 - `POST /endpoints/{name}/invocations`: SageMaker Runtime's InvokeEndpoint (rest-json), the body and answer being
-  the model server's (`inference.serving.payload`), routed to a variant by weight or by `X-Amzn-SageMaker-Target-Variant`.
+  the model server's (`inference.serving.payload`), routed to a variant by weight or by
+  `X-Amzn-SageMaker-Target-Variant`.
 
 Also `GET /endpoints/{name}/metrics[?since=EPOCH]` (per-variant counts, errors, exact latency percentiles,
 predicted intents) and `GET /ping`. It runs as a single uvicorn worker, because its state lives in memory.
@@ -71,11 +72,15 @@ class StartupEndpoint:
     weights: Mapping[str, float]
 
 
-def check_variants(endpoint: str | None, variant_names: Sequence[str], weights: Mapping[str, float] | None) -> dict[str, float]:
+def check_variants(
+    endpoint: str | None, variant_names: Sequence[str], weights: Mapping[str, float] | None
+) -> dict[str, float]:
     """Validate an endpoint's name, variant names and weights as SageMaker would; return the weights (default equal)."""
     if endpoint is None:
         if variant_names or weights:
-            raise DeploymentError("variants and weights need an endpoint name", hint="e.g. serve-local intents --variant a=DIR")
+            raise DeploymentError(
+                "variants and weights need an endpoint name", hint="e.g. serve-local intents --variant a=DIR"
+            )
         return {}
     check_name("endpoint", endpoint)
     if not variant_names:
@@ -89,13 +94,16 @@ def check_variants(endpoint: str | None, variant_names: Sequence[str], weights: 
         return dict.fromkeys(variant_names, 1.0)
     missing = [v for v in variant_names if v not in weights]
     if missing:
-        raise DeploymentError(f"no weight given for variant {', '.join(map(repr, missing))}",
-                            hint="give every variant a weight, e.g. --weights champion=90,challenger=10")
+        raise DeploymentError(
+            f"no weight given for variant {', '.join(map(repr, missing))}",
+            hint="give every variant a weight, e.g. --weights champion=90,challenger=10",
+        )
     return check_weights(weights, known=variant_names)
 
 
-def startup_endpoint(endpoint: str | None, variants: Sequence[tuple[str, Path | str]],
-                     weights: Mapping[str, float] | None) -> StartupEndpoint | None:
+def startup_endpoint(
+    endpoint: str | None, variants: Sequence[tuple[str, Path | str]], weights: Mapping[str, float] | None
+) -> StartupEndpoint | None:
     """The endpoint to create at startup (None for none), with every name, weight and model path checked."""
     resolved = check_variants(endpoint, [name for name, _ in variants], weights)
     if endpoint is None:
@@ -109,16 +117,25 @@ async def _deploy_startup(sagemaker: LocalSageMaker, spec: StartupEndpoint) -> N
     config = startup_config_name(spec.name)
     try:
         for variant, path in spec.variants:
-            sagemaker.call("CreateModel", {"ModelName": startup_model_name(spec.name, variant),
-                                           "PrimaryContainer": {"ModelDataUrl": str(path)}})
-        sagemaker.call("CreateEndpointConfig", {
-            "EndpointConfigName": config,
-            "ProductionVariants": [
-                {"VariantName": variant, "ModelName": startup_model_name(spec.name, variant),
-                 "InitialVariantWeight": spec.weights[variant], "InitialInstanceCount": 1}
-                for variant, _ in spec.variants
-            ],
-        })
+            sagemaker.call(
+                "CreateModel",
+                {"ModelName": startup_model_name(spec.name, variant), "PrimaryContainer": {"ModelDataUrl": str(path)}},
+            )
+        sagemaker.call(
+            "CreateEndpointConfig",
+            {
+                "EndpointConfigName": config,
+                "ProductionVariants": [
+                    {
+                        "VariantName": variant,
+                        "ModelName": startup_model_name(spec.name, variant),
+                        "InitialVariantWeight": spec.weights[variant],
+                        "InitialInstanceCount": 1,
+                    }
+                    for variant, _ in spec.variants
+                ],
+            },
+        )
         sagemaker.call("CreateEndpoint", {"EndpointName": spec.name, "EndpointConfigName": config})
     except ApiError as exc:
         raise DeploymentError(f"cannot create endpoint {spec.name!r}: {exc.message}") from None
@@ -132,8 +149,12 @@ async def _deploy_startup(sagemaker: LocalSageMaker, spec: StartupEndpoint) -> N
 
 def _control_error(request: Request, code: str, message: str, status: int = 400) -> Response:
     notes(request.scope)["error"] = code
-    return Response(json.dumps({"__type": code, "message": message}), status_code=status, media_type=CONTROL_CONTENT_TYPE,
-                    headers={"x-amzn-ErrorType": code})
+    return Response(
+        json.dumps({"__type": code, "message": message}),
+        status_code=status,
+        media_type=CONTROL_CONTENT_TYPE,
+        headers={"x-amzn-ErrorType": code},
+    )
 
 
 async def control(request: Request) -> Response:
@@ -143,14 +164,20 @@ async def control(request: Request) -> Response:
     operation = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else ""
     notes(request.scope)["operation"] = operation or target
     if not operation:
-        return _control_error(request, "UnknownOperationException", f"unknown operation {target!r}: expected X-Amz-Target: SageMaker.<Operation>")
+        return _control_error(
+            request,
+            "UnknownOperationException",
+            f"unknown operation {target!r}: expected X-Amz-Target: SageMaker.<Operation>",
+        )
     try:
         check_content_length(request.headers.get("content-length"), CONTROL_LIMITS)
         body = await read_body(request, CONTROL_LIMITS)
     except BadRequest as exc:
         return _control_error(request, "ValidationException", exc.message, 413 if exc.status == 413 else 400)
     except ClientDisconnect:
-        return _control_error(request, "SerializationException", "the client disconnected before sending the whole body")
+        return _control_error(
+            request, "SerializationException", "the client disconnected before sending the whole body"
+        )
     try:
         params = json.loads(body.decode("utf-8")) if body.strip() else {}
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -167,8 +194,9 @@ async def control(request: Request) -> Response:
 # ------------------------------------------------------------------------------------------------ runtime
 
 
-def _runtime_error(request: Request, code: str, message: str, status: int = 400, *, variant: str | None = None,
-                   **fields: Any) -> Response:
+def _runtime_error(
+    request: Request, code: str, message: str, status: int = 400, *, variant: str | None = None, **fields: Any
+) -> Response:
     """An InvokeEndpoint error as SageMaker Runtime sends it: x-amzn-ErrorType header, JSON body with the message."""
     notes(request.scope)["error"] = code
     headers = {"x-amzn-ErrorType": code}
@@ -182,10 +210,14 @@ def _model_error(request: Request, endpoint: str, variant: str, status: int, mes
     original = json.dumps({"error": message})  # the model server's own error body
     kind = "client" if status < 500 else "server"
     return _runtime_error(
-        request, "ModelError",
-        f"Received {kind} error ({status}) from primary with message \"{original}\". "
+        request,
+        "ModelError",
+        f'Received {kind} error ({status}) from primary with message "{original}". '
         f"See the local endpoint's log for endpoint {endpoint} in account {ACCOUNT} for more information.",
-        424, variant=variant, OriginalStatusCode=status, OriginalMessage=original,
+        424,
+        variant=variant,
+        OriginalStatusCode=status,
+        OriginalMessage=original,
         LogStreamArn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/Endpoints/{endpoint}",
     )
 
@@ -229,8 +261,10 @@ async def invocations(request: Request) -> Response:
     finally:
         model.release()
     traffic.record((time.perf_counter() - start) * 1000.0, [p["intent"] for p in predictions])
-    return JSONResponse({"predictions": predictions, "model_version": model.model_version},
-                        headers={INVOKED_VARIANT_HEADER: variant.name})
+    return JSONResponse(
+        {"predictions": predictions, "model_version": model.model_version},
+        headers={INVOKED_VARIANT_HEADER: variant.name},
+    )
 
 
 async def endpoint_metrics(request: Request) -> Response:
@@ -257,10 +291,13 @@ async def ping(request: Request) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):  # starlette routes only HTTPExceptions here
+        raise exc
     if exc.status_code == 404:
-        message = (f"no route {request.url.path}: use POST / (SageMaker API), POST /endpoints/NAME/invocations, "
-                   "GET /endpoints/NAME/metrics, GET /ping")
+        message = (
+            f"no route {request.url.path}: use POST / (SageMaker API), POST /endpoints/NAME/invocations, "
+            "GET /endpoints/NAME/metrics, GET /ping"
+        )
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
     else:
@@ -298,15 +335,24 @@ def create_app(*, work_dir: Path, threads: int | None = None, startup: StartupEn
         lifespan=lifespan,
     )
     app.state.sagemaker = sagemaker
-    app.add_middleware(AccessLog, id_header="x-amzn-requestid",
-                       quiet=lambda path: path == "/ping" or path.endswith("/metrics"))
+    app.add_middleware(
+        AccessLog, id_header="x-amzn-requestid", quiet=lambda path: path == "/ping" or path.endswith("/metrics")
+    )
     return app
 
 
-def serve_local(host: str = "127.0.0.1", port: int = 8080, *, endpoint: str | None = None,
-                variants: Sequence[tuple[str, Path | str]] = (), weights: Mapping[str, float] | None = None,
-                threads: int | None = None, work_dir: Path | None = None, log_level: str = "info") -> None:
-    """Run the local A/B endpoint until SIGTERM/SIGINT, creating `endpoint` with `variants` (name, model) first if given.
+def serve_local(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    endpoint: str | None = None,
+    variants: Sequence[tuple[str, Path | str]] = (),
+    weights: Mapping[str, float] | None = None,
+    threads: int | None = None,
+    work_dir: Path | None = None,
+    log_level: str = "info",
+) -> None:
+    """Run the local A/B endpoint until SIGTERM/SIGINT, first creating `endpoint` with `variants` if given.
 
     Args:
         host: interface to bind (loopback by default: it is a development tool and checks no signatures).
@@ -329,8 +375,16 @@ def serve_local(host: str = "127.0.0.1", port: int = 8080, *, endpoint: str | No
     if work_dir is None:
         temporary = work_dir = Path(tempfile.mkdtemp(prefix="intent-local-endpoint-"))
     work_dir.mkdir(parents=True, exist_ok=True)
-    log.info("starting local endpoint", extra={"host": host, "port": port, "endpoint": endpoint, "threads": threads,
-                                                "variants": {n: str(p) for n, p in spec.variants} if spec else {}})
+    log.info(
+        "starting local endpoint",
+        extra={
+            "host": host,
+            "port": port,
+            "endpoint": endpoint,
+            "threads": threads,
+            "variants": {n: str(p) for n, p in spec.variants} if spec else {},
+        },
+    )
     app = create_app(work_dir=work_dir, threads=threads, startup=spec)
     try:
         asgi.run(app, host=host, port=port, log_level=log_level, graceful_timeout_s=GRACEFUL_TIMEOUT_S)

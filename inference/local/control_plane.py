@@ -92,17 +92,22 @@ class LocalSageMaker:
             raise validation(f'Cannot create already existing model "{arn("model", name)}".')
         url = param(container, "ModelDataUrl", str, default=None)
         if url is None:
-            raise validation("PrimaryContainer.ModelDataUrl is required: the local endpoint loads models from file paths")
+            raise validation(
+                "PrimaryContainer.ModelDataUrl is required: the local endpoint loads models from file paths"
+            )
         environment = param(container, "Environment", dict, default={})
         try:
             config = ServerConfig.from_env({str(k): str(v) for k, v in environment.items()})
             if config.precision == "torch":
-                raise DeploymentError("INTENT_SERVE_PRECISION=torch is not served by the local endpoint", hint="use int8 or fp32")
+                raise DeploymentError(
+                    "INTENT_SERVE_PRECISION=torch is not served by the local endpoint", hint="use int8 or fp32"
+                )
             source = check_model_source(model_path_from_url(url), config.precision)
         except MlopsError as exc:
             raise from_user_error(exc) from None
-        record = ModelRecord(name, source, config, dict(container), param(params, "ExecutionRoleArn", str, default=None),
-                             time.time())
+        record = ModelRecord(
+            name, source, config, dict(container), param(params, "ExecutionRoleArn", str, default=None), time.time()
+        )
         self.models[name] = record
         self.tags[record.arn] = tags_param(params)
         log.info("created model", extra={"model_name": name, "source": str(source), "precision": config.precision})
@@ -116,8 +121,13 @@ class LocalSageMaker:
     def describe_model(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """DescribeModel."""
         record = self._model(param(params, "ModelName", str))
-        answer = {"ModelName": record.name, "ModelArn": record.arn, "CreationTime": record.created,
-                  "PrimaryContainer": dict(record.container), "EnableNetworkIsolation": False}
+        answer = {
+            "ModelName": record.name,
+            "ModelArn": record.arn,
+            "CreationTime": record.created,
+            "PrimaryContainer": dict(record.container),
+            "EnableNetworkIsolation": False,
+        }
         if record.execution_role:
             answer["ExecutionRoleArn"] = record.execution_role
         return answer
@@ -133,8 +143,11 @@ class LocalSageMaker:
     def list_models(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """ListModels (NameContains, SortBy, SortOrder, MaxResults/NextToken)."""
         contains = param(params, "NameContains", str, default="")
-        items = [{"ModelName": m.name, "ModelArn": m.arn, "CreationTime": m.created}
-                 for m in self.models.values() if contains in m.name]
+        items = [
+            {"ModelName": m.name, "ModelArn": m.arn, "CreationTime": m.created}
+            for m in self.models.values()
+            if contains in m.name
+        ]
         return page(sort_items(items, params, {"Name": "ModelName", "CreationTime": "CreationTime"}), params, "Models")
 
     # ---------------------------------------------------------------------------------- endpoint configs
@@ -168,13 +181,18 @@ class LocalSageMaker:
             raise from_user_error(exc) from None
         for variant in variants:
             self._model(variant.model_name)
-        described = tuple({**item, "InitialVariantWeight": v.weight, "InitialInstanceCount": v.instance_count}
-                          for item, v in zip(raw, variants, strict=True))
-        record = ConfigRecord(name, tuple(variants), time.time(), described,
-                              param(params, "DataCaptureConfig", dict, default=None))
+        described = tuple(
+            {**item, "InitialVariantWeight": v.weight, "InitialInstanceCount": v.instance_count}
+            for item, v in zip(raw, variants, strict=True)
+        )
+        record = ConfigRecord(
+            name, tuple(variants), time.time(), described, param(params, "DataCaptureConfig", dict, default=None)
+        )
         self.configs[name] = record
         self.tags[record.arn] = tags_param(params)
-        log.info("created endpoint config", extra={"config_name": name, "variants": {v.name: v.model_name for v in variants}})
+        log.info(
+            "created endpoint config", extra={"config_name": name, "variants": {v.name: v.model_name for v in variants}}
+        )
         return {"EndpointConfigArn": record.arn}
 
     def _config(self, name: str) -> ConfigRecord:
@@ -185,8 +203,12 @@ class LocalSageMaker:
     def describe_endpoint_config(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """DescribeEndpointConfig."""
         record = self._config(param(params, "EndpointConfigName", str))
-        answer = {"EndpointConfigName": record.name, "EndpointConfigArn": record.arn,
-                  "ProductionVariants": [dict(v) for v in record.described_variants], "CreationTime": record.created}
+        answer = {
+            "EndpointConfigName": record.name,
+            "EndpointConfigArn": record.arn,
+            "ProductionVariants": [dict(v) for v in record.described_variants],
+            "CreationTime": record.created,
+        }
         if record.data_capture is not None:
             answer["DataCaptureConfig"] = dict(record.data_capture)
         return answer
@@ -247,8 +269,9 @@ class LocalSageMaker:
         """Set variant weights (and record instance counts) in one atomic swap of the endpoint's variant set."""
         endpoint = self._endpoint(param(params, "EndpointName", str))
         self._check_updatable(endpoint)
-        assert endpoint.live is not None  # InService endpoints always have a variant set
         live = endpoint.live
+        if live is None:  # unreachable: an InService endpoint always has a variant set
+            raise validation(f"endpoint {endpoint.name!r} serves no variants")
         desired = param(params, "DesiredWeightsAndCapacities", list)
         if not desired or not all(isinstance(item, dict) for item in desired):
             raise validation("DesiredWeightsAndCapacities must be a non-empty list of objects")
@@ -257,8 +280,10 @@ class LocalSageMaker:
             names = check_unique("variant", [param(item, "VariantName", str) for item in desired])
             unknown = [n for n in names if n not in live.variants]
             if unknown:
-                raise DeploymentError(f"no variant named {', '.join(map(repr, unknown))} on endpoint {endpoint.name!r}",
-                                    hint=f"its variants are: {', '.join(live.variants)}")
+                raise DeploymentError(
+                    f"no variant named {', '.join(map(repr, unknown))} on endpoint {endpoint.name!r}",
+                    hint=f"its variants are: {', '.join(live.variants)}",
+                )
             for item in desired:
                 weight = param(item, "DesiredWeight", (int, float), default=None)
                 count = param(item, "DesiredInstanceCount", int, default=None)
@@ -266,14 +291,18 @@ class LocalSageMaker:
                     weights[item["VariantName"]] = float(weight)
                 if count is not None:
                     if count < 0:
-                        raise DeploymentError(f"DesiredInstanceCount of variant {item['VariantName']!r} must be at least 0")
+                        raise DeploymentError(
+                            f"DesiredInstanceCount of variant {item['VariantName']!r} must be at least 0"
+                        )
                     counts[item["VariantName"]] = count  # recorded and reported; one process serves every variant
             check_weights(weights, known=live.variants)  # each >= 0, and the new sum must still send traffic somewhere
         except DeploymentError as exc:
             raise from_user_error(exc) from None
-        endpoint.live = endpoint.live.with_weights(weights, counts)
+        endpoint.live = live.with_weights(weights, counts)
         endpoint.modified = time.time()
-        log.info("variant weights updated", extra={"endpoint": endpoint.name, "weights": dict(weights), "instances": counts})
+        log.info(
+            "variant weights updated", extra={"endpoint": endpoint.name, "weights": dict(weights), "instances": counts}
+        )
         return {"EndpointArn": endpoint.arn}
 
     def delete_endpoint(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -293,8 +322,12 @@ class LocalSageMaker:
         """DescribeEndpoint: status, failure reason, config, and every live variant's weights and instance counts."""
         endpoint = self._endpoint(param(params, "EndpointName", str))
         answer: dict[str, Any] = {
-            "EndpointName": endpoint.name, "EndpointArn": endpoint.arn, "EndpointConfigName": endpoint.config_name,
-            "EndpointStatus": endpoint.status, "CreationTime": endpoint.created, "LastModifiedTime": endpoint.modified,
+            "EndpointName": endpoint.name,
+            "EndpointArn": endpoint.arn,
+            "EndpointConfigName": endpoint.config_name,
+            "EndpointStatus": endpoint.status,
+            "CreationTime": endpoint.created,
+            "LastModifiedTime": endpoint.modified,
         }
         if endpoint.failure_reason:
             answer["FailureReason"] = endpoint.failure_reason
@@ -303,17 +336,25 @@ class LocalSageMaker:
             answer["ProductionVariants"] = [
                 {
                     "VariantName": v.name,
-                    "DeployedImages": [{"SpecifiedImage": v.model.record.image, "ResolvedImage": v.model.record.image,
-                                        "ResolutionTime": v.model.loaded_at}],
-                    "CurrentWeight": live.weights[v.name], "DesiredWeight": live.weights[v.name],
+                    "DeployedImages": [
+                        {
+                            "SpecifiedImage": v.model.record.image,
+                            "ResolvedImage": v.model.record.image,
+                            "ResolutionTime": v.model.loaded_at,
+                        }
+                    ],
+                    "CurrentWeight": live.weights[v.name],
+                    "DesiredWeight": live.weights[v.name],
                     "CurrentInstanceCount": live.instance_counts[v.name],
                     "DesiredInstanceCount": live.instance_counts[v.name],
                 }
                 for v in live.variants.values()
             ]
         if endpoint.pending_config is not None:
-            answer["PendingDeploymentSummary"] = {"EndpointConfigName": endpoint.pending_config,
-                                                  "StartTime": endpoint.pending_since}
+            answer["PendingDeploymentSummary"] = {
+                "EndpointConfigName": endpoint.pending_config,
+                "StartTime": endpoint.pending_since,
+            }
         return answer
 
     def list_endpoints(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -321,9 +362,15 @@ class LocalSageMaker:
         contains = param(params, "NameContains", str, default="")
         status = param(params, "StatusEquals", str, default=None)
         items = [
-            {"EndpointName": e.name, "EndpointArn": e.arn, "CreationTime": e.created, "LastModifiedTime": e.modified,
-             "EndpointStatus": e.status}
-            for e in self.endpoints.values() if contains in e.name and status in (None, e.status)
+            {
+                "EndpointName": e.name,
+                "EndpointArn": e.arn,
+                "CreationTime": e.created,
+                "LastModifiedTime": e.modified,
+                "EndpointStatus": e.status,
+            }
+            for e in self.endpoints.values()
+            if contains in e.name and status in (None, e.status)
         ]
         keys = {"Name": "EndpointName", "CreationTime": "CreationTime", "Status": "EndpointStatus"}
         return page(sort_items(items, params, keys), params, "Endpoints")
@@ -350,7 +397,9 @@ class LocalSageMaker:
 
     # ------------------------------------------------------------------------------------------ deploying
 
-    def _deploy(self, endpoint: EndpointRecord, config: ConfigRecord, models: list[ModelRecord], *, retain: bool) -> None:
+    def _deploy(
+        self, endpoint: EndpointRecord, config: ConfigRecord, models: list[ModelRecord], *, retain: bool
+    ) -> None:
         endpoint.generation += 1
         task = asyncio.get_running_loop().create_task(
             self._load_and_swap(endpoint, endpoint.generation, config, models, retain), name=f"deploy-{endpoint.name}"
@@ -373,8 +422,9 @@ class LocalSageMaker:
             await asyncio.shield(task)
         return self._endpoint(name)
 
-    async def _load_and_swap(self, endpoint: EndpointRecord, generation: int, config: ConfigRecord,
-                             models: list[ModelRecord], retain: bool) -> None:
+    async def _load_and_swap(
+        self, endpoint: EndpointRecord, generation: int, config: ConfigRecord, models: list[ModelRecord], retain: bool
+    ) -> None:
         old = endpoint.live
         # Already loaded models are reused, each by at most one new variant, preferring the variant of the same name.
         reusable = {v.name: v.model for v in old.variants.values()} if old else {}
@@ -391,8 +441,12 @@ class LocalSageMaker:
                             LoadedModel.load, record, self.threads or record.config.threads or threads, self.work_dir
                         )
                     except Exception as exc:  # noqa: BLE001 - whatever stops a model loading is the FailureReason
-                        self._deployment_failed(endpoint, generation, config,
-                                                f"Failed to load model {record.name!r} for variant {spec.name!r}: {exc}")
+                        self._deployment_failed(
+                            endpoint,
+                            generation,
+                            config,
+                            f"Failed to load model {record.name!r} for variant {spec.name!r}: {exc}",
+                        )
                         for model in fresh:
                             model.retire()
                         return
@@ -421,11 +475,16 @@ class LocalSageMaker:
         for model in old.models() if old else []:
             if id(model) not in kept:
                 model.retire()
-        log.info("endpoint in service", extra={
-            "endpoint": endpoint.name, "config_name": config.name, "weights": weights,
-            "models": {v.name: f"{v.model.record.name} ({v.model.model_version})" for v in loaded},
-            "reused": [v.name for v in loaded if v.model not in fresh],
-        })
+        log.info(
+            "endpoint in service",
+            extra={
+                "endpoint": endpoint.name,
+                "config_name": config.name,
+                "weights": weights,
+                "models": {v.name: f"{v.model.record.name} ({v.model.model_version})" for v in loaded},
+                "reused": [v.name for v in loaded if v.model not in fresh],
+            },
+        )
 
     def _deployment_failed(self, endpoint: EndpointRecord, generation: int, config: ConfigRecord, reason: str) -> None:
         """A new endpoint fails; an updated one goes back to serving its old variants. Either way the reason shows."""
@@ -455,7 +514,9 @@ class LocalSageMaker:
             raise ApiError("ValidationError", f"Endpoint {name} of account {ACCOUNT} not found.")
         live = endpoint.live
         if live is None:
-            raise ApiError("ValidationError", f"Endpoint {name} of account {ACCOUNT} is not in service (status {endpoint.status}).")
+            raise ApiError(
+                "ValidationError", f"Endpoint {name} of account {ACCOUNT} is not in service (status {endpoint.status})."
+            )
         if target_variant is not None:
             if target_variant not in live.variants:
                 raise ApiError(

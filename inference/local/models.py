@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # What DescribeEndpoint reports as the image when CreateModel names none.
 DEFAULT_IMAGE = "local/intent-onnxruntime"
 
+
 def model_path_from_url(url: str) -> Path:
     """`file:///abs/path` or `/abs/path` -> Path; anything else (s3://, relative paths) is an DeploymentError."""
     parsed = urllib.parse.urlparse(url)
@@ -42,12 +43,14 @@ def model_path_from_url(url: str) -> Path:
             hint="download the model.tar.gz and pass file:///absolute/path/model.tar.gz",
         )
     if not path.is_absolute():
-        raise DeploymentError(f"ModelDataUrl {url!r} is a relative path", hint="use an absolute path or file:///absolute/path")
+        raise DeploymentError(
+            f"ModelDataUrl {url!r} is a relative path", hint="use an absolute path or file:///absolute/path"
+        )
     return path
 
 
 def check_model_source(path: Path, precision: str = "int8") -> Path:
-    """A model directory with the ONNX graph, or a tar archive (checked when loaded); else ModelError/DeploymentError."""
+    """A model directory with the ONNX graph, or a tar archive (checked on load), else ModelError/DeploymentError."""
     path = Path(path)
     if path.is_dir():
         onnx_path(path, precision)
@@ -124,7 +127,11 @@ class LoadedModel:
         try:
             c = record.config
             predictor = OnnxPredictor(
-                model_dir, precision=c.precision, intra_op_threads=threads, max_length=c.max_length, max_batch=c.max_inputs,
+                model_dir,
+                precision=c.precision,
+                intra_op_threads=threads,
+                max_length=c.max_length,
+                max_batch=c.max_inputs,
                 # Variants share the cores: idle spinning threads of one would steal the CPU the others need.
                 allow_spinning=False,
             )

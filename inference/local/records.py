@@ -12,6 +12,7 @@ from inference.local.api import arn
 from inference.local.models import LoadedModel
 from inference.local.traffic import VariantTraffic
 
+
 @dataclass(frozen=True)
 class VariantSpec:
     """One production variant of an endpoint config."""
@@ -52,8 +53,13 @@ class LiveVariant:
 class VariantSet:
     """The variants an endpoint serves with their weights and instance counts; immutable, replaced as a whole."""
 
-    def __init__(self, config_name: str, variants: Sequence[LiveVariant], weights: Mapping[str, float],
-                 instance_counts: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        config_name: str,
+        variants: Sequence[LiveVariant],
+        weights: Mapping[str, float],
+        instance_counts: Mapping[str, int],
+    ) -> None:
         self.config_name = config_name
         self.variants: Mapping[str, LiveVariant] = MappingProxyType({v.name: v for v in variants})
         self.weights: Mapping[str, float] = MappingProxyType(dict(weights))

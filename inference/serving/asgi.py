@@ -120,10 +120,20 @@ class AccessLog:
             client = scope.get("client")
             # Health checks and scrapes arrive every few seconds: keep the successful ones out of the INFO log.
             access_log.log(
-                logging.DEBUG if self.quiet(path) and status < 400 else logging.INFO, "%s %s %d", method, path, status,
-                extra={"request_id": request_id, "method": method, "path": path, "status": status,
-                       "duration_ms": round(elapsed * 1000, 3), "client": f"{client[0]}:{client[1]}" if client else "",
-                       **scope.get(NOTES_KEY, {})},
+                logging.DEBUG if self.quiet(path) and status < 400 else logging.INFO,
+                "%s %s %d",
+                method,
+                path,
+                status,
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "client": f"{client[0]}:{client[1]}" if client else "",
+                    **scope.get(NOTES_KEY, {}),
+                },
             )
 
 
@@ -131,8 +141,17 @@ def _ignore_reraised_signal(signum: int, frame: object) -> None:
     """After a graceful shutdown uvicorn re-raises the signal it caught; landing here makes that a clean exit 0."""
 
 
-def run(app: Any, *, host: str, port: int, log_level: str, graceful_timeout_s: float, workers: int = 1,
-        keep_alive_s: int = 5, factory: bool = False) -> None:
+def run(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    graceful_timeout_s: float,
+    workers: int = 1,
+    keep_alive_s: int = 5,
+    factory: bool = False,
+) -> None:
     """Serve `app` (an ASGI app, or an import string with `factory`) with uvicorn until SIGTERM/SIGINT.
 
     In-flight requests get `graceful_timeout_s` to finish; then the process returns normally.

@@ -82,7 +82,11 @@ class MicroBatcher:
                 remaining = deadline - time.monotonic()
                 try:
                     # Past the deadline, still take what is already queued: it costs no extra wait.
-                    item = self._queue.get_nowait() if remaining <= 0 else await asyncio.wait_for(self._queue.get(), remaining)
+                    item = (
+                        self._queue.get_nowait()
+                        if remaining <= 0
+                        else await asyncio.wait_for(self._queue.get(), remaining)
+                    )
                 except (asyncio.QueueEmpty, TimeoutError):
                     break
                 if item is _STOP:
@@ -106,7 +110,7 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         try:
             results = await loop.run_in_executor(self._executor, self._run_batch, texts)
-        except Exception as exc:  # noqa: BLE001 - every waiting request gets the error, the batcher lives on
+        except Exception as exc:
             log.exception("batch of %d texts failed", len(texts))
             for item in batch:
                 if not item.future.done():

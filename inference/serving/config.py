@@ -28,6 +28,8 @@ from ml.model import PRECISIONS
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "INTENT_SERVE_"
+# Where SageMaker mounts the model.
+DEFAULT_MODEL_DIR = Path("/opt/ml/model")
 PORT_ENV = "SAGEMAKER_BIND_TO_PORT"
 SAGEMAKER_WORKERS_ENV = "SAGEMAKER_MODEL_SERVER_WORKERS"
 # The resolved config travels to worker processes (spawned by uvicorn) in this variable.
@@ -66,19 +68,26 @@ def _setting(default: Any, help_text: str, **details: Any) -> Any:
 class ServerConfig:
     """Everything the inference server needs to start."""
 
-    model_dir: Path = _setting(Path("/opt/ml/model"), "model directory", positional=True)
+    model_dir: Path = _setting(DEFAULT_MODEL_DIR, "model directory", positional=True)
     host: str = _setting("0.0.0.0", "interface to bind")  # noqa: S104 - a container must listen on all interfaces
     port: int = _setting(8080, "port to listen on (set by SageMaker)", env=PORT_ENV, minimum=1, maximum=65535)
     # One single-threaded worker per CPU: requests run side by side (docs/benchmarks.md, "Serving").
-    workers: int | None = _setting(None, "worker processes", default_text="one per CPU", fallback_env=SAGEMAKER_WORKERS_ENV,
-                                   minimum=1)
-    threads: int | None = _setting(None, "onnxruntime intra-op threads per worker", default_text="CPUs / workers",
-                                   minimum=1)
-    precision: str = _setting("int8", "ONNX graph to serve, or torch for the PyTorch eager baseline (needs torch)",
-                              choices=SERVED_PRECISIONS, deprecated_env=f"{ENV_PREFIX}VARIANT",
-                              deprecated_flag="--variant")
+    workers: int | None = _setting(
+        None, "worker processes", default_text="one per CPU", fallback_env=SAGEMAKER_WORKERS_ENV, minimum=1
+    )
+    threads: int | None = _setting(
+        None, "onnxruntime intra-op threads per worker", default_text="CPUs / workers", minimum=1
+    )
+    precision: str = _setting(
+        "int8",
+        "ONNX graph to serve, or torch for the PyTorch eager baseline (needs torch)",
+        choices=SERVED_PRECISIONS,
+        deprecated_env=f"{ENV_PREFIX}VARIANT",
+        deprecated_flag="--variant",
+    )
     # Micro-batching pays only where a model call's fixed cost dominates (small models, short prompts); with one
-    # worker per CPU on the base model it makes requests wait for their batch's last (docs/benchmarks.md, "Micro-batching").
+    # worker per CPU on the base model it makes requests wait for their batch's last
+    # (docs/benchmarks.md, "Micro-batching").
     batch_max_size: int = _setting(1, "micro-batching: most texts per model call (1 turns it off)", minimum=1)
     batch_wait_ms: float = _setting(0.0, "micro-batching: longest wait for a batch to fill", minimum=0)
     max_inputs: int = _setting(Limits.max_inputs, "most texts per request (413 beyond)", minimum=1)
@@ -88,8 +97,9 @@ class ServerConfig:
     graceful_timeout_s: float = _setting(30.0, "seconds in-flight requests may run after SIGTERM", minimum=0)
     keep_alive_s: int = _setting(75, "HTTP keep-alive in seconds", minimum=1)
     log_level: str = _setting("info", "log level", choices=LOG_LEVELS)
-    spin: str = _setting("auto", "whether idle onnxruntime threads spin (auto: only with one worker)",
-                         choices=SPIN_MODES)
+    spin: str = _setting(
+        "auto", "whether idle onnxruntime threads spin (auto: only with one worker)", choices=SPIN_MODES
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_dir", Path(self.model_dir))
@@ -107,7 +117,7 @@ class ServerConfig:
 
     @property
     def allow_spinning(self) -> bool:
-        """Whether idle onnxruntime threads spin: auto spins for a lone worker, whose threads have the cores to themselves."""
+        """Whether idle onnxruntime threads spin: auto spins for a lone worker, whose threads have the cores alone."""
         return self.spin == "on" or (self.spin == "auto" and self.workers == 1)
 
     @property
@@ -227,7 +237,9 @@ def _read_env(info: SettingInfo, env: Mapping[str, str]) -> tuple[str, str] | No
         log.warning("%s is deprecated: set %s instead", old_name, info.env)
         current, old = env.get(info.env, "").strip(), env[old_name].strip()
         if current and current.lower() != old.lower():
-            raise ConfigError(f"{info.env}={current!r} and the deprecated {old_name}={old!r} disagree: set only {info.env}")
+            raise ConfigError(
+                f"{info.env}={current!r} and the deprecated {old_name}={old!r} disagree: set only {info.env}"
+            )
     for name in (info.env, old_name, info.setting.fallback_env):
         if name and env.get(name, "").strip():
             return env[name].strip(), name

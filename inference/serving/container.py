@@ -19,7 +19,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="serve",
         description="Serve an intent model on the SageMaker container contract (GET /ping, POST /invocations, "
-                    "GET /metrics) until SIGTERM. Flags override environment variables.",
+        "GET /metrics) until SIGTERM. Flags override environment variables.",
     )
     for info in server_settings():
         if info.setting.positional:
@@ -27,7 +27,9 @@ def parser() -> argparse.ArgumentParser:
             continue
         p.add_argument(info.flag, dest=info.name, default=None, metavar=info.type.__name__.upper(), help=info.help)
         if info.setting.deprecated_flag:
-            p.add_argument(info.setting.deprecated_flag, dest=info.deprecated_dest, default=None, help=argparse.SUPPRESS)
+            p.add_argument(
+                info.setting.deprecated_flag, dest=info.deprecated_dest, default=None, help=argparse.SUPPRESS
+            )
     return p
 
 

@@ -1,4 +1,4 @@
-"""Structured logging for the server: one JSON object per line on stdout (CloudWatch and `docker logs` read it as is)."""
+"""Structured logging for the server: a JSON object per line on stdout (CloudWatch and `docker logs` read it as is)."""
 
 from __future__ import annotations
 

@@ -56,22 +56,37 @@ class Metrics:
             values.ValueClass = values.get_value_class()
         r = self.registry
         self.requests = Counter(
-            "intent_http_requests", "HTTP requests by route, method and status.", ["route", "method", "status"], registry=r
+            "intent_http_requests",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=r,
         )
         self.errors = Counter("intent_request_errors", "Rejected or failed requests by reason.", ["reason"], registry=r)
         self.latency = Histogram(
-            "intent_http_request_duration_seconds", "Request latency by route.", ["route"], buckets=LATENCY_BUCKETS, registry=r
+            "intent_http_request_duration_seconds",
+            "Request latency by route.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.batch_size = Histogram("intent_batch_size", "Texts per model call.", buckets=BATCH_BUCKETS, registry=r)
         self.inference = Histogram(
-            "intent_inference_duration_seconds", "Time of one model call (tokenise + forward).",
-            buckets=LATENCY_BUCKETS, registry=r,
+            "intent_inference_duration_seconds",
+            "Time of one model call (tokenise + forward).",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.texts = Counter("intent_texts", "Texts classified.", registry=r)
         self.predicted = Counter("intent_predictions", "Predicted intents.", ["intent"], registry=r)
-        self.worker_up = Gauge("intent_worker_up", "1 per live worker process.", registry=r, multiprocess_mode="liveall")
+        self.worker_up = Gauge(
+            "intent_worker_up", "1 per live worker process.", registry=r, multiprocess_mode="liveall"
+        )
         self.model_info = Gauge(
-            "intent_model_info", "The model being served.", ["model_version", "precision"], registry=r, multiprocess_mode="max"
+            "intent_model_info",
+            "The model being served.",
+            ["model_version", "precision"],
+            registry=r,
+            multiprocess_mode="max",
         )
 
     def render(self) -> tuple[bytes, str]:

@@ -50,7 +50,9 @@ def check_content_type(header: str | None) -> None:
     for param in params:
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            raise BadRequest(415, f"unsupported charset {_clip(repr(value.strip()))}: send UTF-8", "unsupported_media_type")
+            raise BadRequest(
+                415, f"unsupported charset {_clip(repr(value.strip()))}: send UTF-8", "unsupported_media_type"
+            )
 
 
 def check_content_length(header: str | None, limits: Limits) -> None:
@@ -80,37 +82,49 @@ def parse_inputs(body: bytes, limits: Limits) -> list[str]:
         # Decode ourselves: json.loads on bytes would guess UTF-16/32 and accept what the contract does not.
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadRequest(400, f"request body is not valid UTF-8 (bad byte at offset {exc.start})", "invalid_utf8") from None
+        raise BadRequest(
+            400, f"request body is not valid UTF-8 (bad byte at offset {exc.start})", "invalid_utf8"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadRequest(400, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "invalid_json") from None
+        raise BadRequest(
+            400, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "invalid_json"
+        ) from None
     except RecursionError:
         raise BadRequest(400, "invalid JSON: nested too deeply", "invalid_json") from None
     except ValueError as exc:  # e.g. an integer literal longer than Python's int-parsing limit
         raise BadRequest(400, f"invalid JSON: {exc}", "invalid_json") from None
     if not isinstance(data, dict):
-        raise BadRequest(400, f'the body must be a JSON object like {{"inputs": ...}}, not {_json_type(data)}', "not_an_object")
+        raise BadRequest(
+            400, f'the body must be a JSON object like {{"inputs": ...}}, not {_json_type(data)}', "not_an_object"
+        )
     if "inputs" not in data:
-        raise BadRequest(400, 'missing field "inputs": send {"inputs": "text"} or {"inputs": ["text", ...]}', "missing_inputs")
+        raise BadRequest(
+            400, 'missing field "inputs": send {"inputs": "text"} or {"inputs": ["text", ...]}', "missing_inputs"
+        )
     unknown = sorted(set(data) - {"inputs"})
     if unknown:
         names = ", ".join(_clip(repr(name)) for name in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
         raise BadRequest(400, f'unknown field(s) {names}: only "inputs" is accepted', "unknown_fields")
     inputs = data["inputs"]
     if isinstance(inputs, str):
-        texts, names = [inputs], ["inputs"]
+        texts, fields = [inputs], ["inputs"]
     elif isinstance(inputs, list):
         if not inputs:
             raise BadRequest(400, '"inputs" is an empty list: send at least one text', "empty_inputs")
         if len(inputs) > limits.max_inputs:
             raise BadRequest(
-                413, f'"inputs" has {len(inputs)} texts; the limit is {limits.max_inputs} per request', "too_many_inputs"
+                413,
+                f'"inputs" has {len(inputs)} texts; the limit is {limits.max_inputs} per request',
+                "too_many_inputs",
             )
-        texts, names = inputs, [f"inputs[{i}]" for i in range(len(inputs))]
+        texts, fields = inputs, [f"inputs[{i}]" for i in range(len(inputs))]
     else:
-        raise BadRequest(400, f'"inputs" must be a string or a list of strings, not {_json_type(inputs)}', "invalid_type")
-    for name, value in zip(names, texts, strict=True):
+        raise BadRequest(
+            400, f'"inputs" must be a string or a list of strings, not {_json_type(inputs)}', "invalid_type"
+        )
+    for name, value in zip(fields, texts, strict=True):
         _check_text(name, value, limits)
     return list(texts)
 
@@ -124,7 +138,9 @@ def _check_text(name: str, value: object, limits: Limits) -> None:
         # JSON can spell lone surrogates ("\ud800"); no tokenizer can take them.
         raise BadRequest(400, f"{name} contains an unpaired surrogate (invalid Unicode)", "invalid_unicode") from None
     if size > limits.max_text_bytes:
-        raise BadRequest(413, f"{name} is {size} bytes of UTF-8; the limit is {limits.max_text_bytes}", "text_too_large")
+        raise BadRequest(
+            413, f"{name} is {size} bytes of UTF-8; the limit is {limits.max_text_bytes}", "text_too_large"
+        )
     if not value.strip():
         raise BadRequest(400, f"{name} is empty: send text to classify", "empty_text")
 

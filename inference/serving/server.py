@@ -59,8 +59,12 @@ class Service:
         """Load (unless injected) and warm up the predictor."""
         if self.predictor is None and self.config.precision == "torch":
             c = self.config
-            self.predictor = TorchPredictor(c.model_dir, intra_op_threads=c.intra_op_threads, max_length=c.max_length,
-                                            max_batch=max(c.batch_max_size, c.max_inputs))
+            self.predictor = TorchPredictor(
+                c.model_dir,
+                intra_op_threads=c.intra_op_threads,
+                max_length=c.max_length,
+                max_batch=max(c.batch_max_size, c.max_inputs),
+            )
         elif self.predictor is None:
             c = self.config
             self.predictor = OnnxPredictor(
@@ -82,7 +86,8 @@ class Service:
 
     def run_batch(self, texts: list[str]) -> list[dict[str, Any]]:
         """One model call (on the executor thread), recorded in the metrics."""
-        assert self.predictor is not None
+        if self.predictor is None:
+            raise RuntimeError("the model is not loaded")
         start = time.perf_counter()
         results = self.predictor.predict(texts)
         self.metrics.inference.observe(time.perf_counter() - start)
@@ -103,7 +108,10 @@ class Service:
         await asyncio.to_thread(self.load)
         if self.config.batching:
             self.batcher = MicroBatcher(
-                self.run_batch, self.executor, max_batch_size=self.config.batch_max_size, max_wait_ms=self.config.batch_wait_ms
+                self.run_batch,
+                self.executor,
+                max_batch_size=self.config.batch_max_size,
+                max_wait_ms=self.config.batch_wait_ms,
             )
             self.batcher.start()
         self.metrics.worker_up.set(1)
@@ -113,9 +121,12 @@ class Service:
         log.info(
             "worker ready",
             extra={
-                "model_dir": str(self.config.model_dir), "model_version": self.model_version, "precision": precision,
+                "model_dir": str(self.config.model_dir),
+                "model_version": self.model_version,
+                "precision": precision,
                 "threads": getattr(self.predictor, "intra_op_threads", None),
-                "batching": self.config.batching, "batch_max_size": self.config.batch_max_size,
+                "batching": self.config.batching,
+                "batch_max_size": self.config.batch_max_size,
                 "batch_wait_ms": self.config.batch_wait_ms,
                 "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
             },
@@ -177,7 +188,8 @@ async def metrics(request: Request) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):  # starlette routes only HTTPExceptions here
+        raise exc
     if exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
     elif exc.status_code == 404:
@@ -236,8 +248,10 @@ def serve(config: ServerConfig) -> None:
     """Run the server until SIGTERM/SIGINT: in-flight requests finish, then the process exits 0."""
     # A missing model or library is a clear error now, not a worker crash later.
     if config.precision == "torch" and importlib.util.find_spec("torch") is None:
-        raise ConfigError("precision torch (the PyTorch baseline) needs torch, which is not installed here",
-                          hint="serve --precision int8 or fp32: the serving image holds onnxruntime only")
+        raise ConfigError(
+            "precision torch (the PyTorch baseline) needs torch, which is not installed here",
+            hint="serve --precision int8 or fp32: the serving image holds onnxruntime only",
+        )
     if config.precision != "torch":
         onnx_path(config.model_dir, config.precision)
     logging.config.dictConfig(logging_config(config.log_level))
@@ -245,13 +259,27 @@ def serve(config: ServerConfig) -> None:
     os.environ[RESOLVED_CONFIG_ENV] = config.to_json()
     log.info(
         "starting server",
-        extra={"host": config.host, "port": config.port, "workers": config.workers, "threads": config.intra_op_threads,
-               "precision": config.precision, "batching": config.batching, "metrics_dir": str(metrics_dir)},
+        extra={
+            "host": config.host,
+            "port": config.port,
+            "workers": config.workers,
+            "threads": config.intra_op_threads,
+            "precision": config.precision,
+            "batching": config.batching,
+            "metrics_dir": str(metrics_dir),
+        },
     )
     try:
-        asgi.run("inference.serving.server:app_from_env", factory=True, host=config.host, port=config.port,
-                 workers=config.workers or 1, log_level=config.log_level, keep_alive_s=config.keep_alive_s,
-                 graceful_timeout_s=config.graceful_timeout_s)
+        asgi.run(
+            "inference.serving.server:app_from_env",
+            factory=True,
+            host=config.host,
+            port=config.port,
+            workers=config.workers or 1,
+            log_level=config.log_level,
+            keep_alive_s=config.keep_alive_s,
+            graceful_timeout_s=config.graceful_timeout_s,
+        )
     finally:
         if created:
             remove_multiprocess_dir(metrics_dir)

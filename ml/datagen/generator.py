@@ -37,9 +37,7 @@ MAX_CONSECUTIVE_MISSES = 4000
 
 # Raw labels and their spelled-out multi-word forms ("data analysis") would hand the model its answer;
 # single-word names such as "translation" are ordinary words in real prompts and stay allowed.
-_GIVEAWAYS: tuple[str, ...] = tuple(
-    form for name in INTENTS if "_" in name for form in (name, name.replace("_", " "))
-)
+_GIVEAWAYS: tuple[str, ...] = tuple(form for name in INTENTS if "_" in name for form in (name, name.replace("_", " ")))
 
 
 def dedup_key(text: str) -> str:
@@ -123,7 +121,10 @@ def generate(seed: int = 13, per_intent: int = 400) -> list[dict[str, str]]:
     examples.sort(key=lambda e: (order[e["intent"]], e["text"]))
     logger.info(
         "generated %d examples (%d per intent, seed %d) in %.2fs",
-        len(examples), per_intent, seed, time.perf_counter() - started,
+        len(examples),
+        per_intent,
+        seed,
+        time.perf_counter() - started,
     )
     return examples
 

@@ -10,10 +10,24 @@ from ml.datagen.engine import TRAILING_PUNCT, collapse_whitespace
 _TXT_SPEAK: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(rf"\b{word}\b", re.IGNORECASE), short)
     for word, short in (
-        ("you're", "ur"), ("you", "u"), ("your", "ur"), ("please", "pls"), ("thanks", "thx"), ("are", "r"),
-        ("because", "cuz"), ("okay", "ok"), ("tomorrow", "tmrw"), ("people", "ppl"), ("really", "rly"),
-        ("going to", "gonna"), ("want to", "wanna"), ("don't know", "dunno"), ("message", "msg"),
-        ("something", "smth"), ("before", "b4"), ("with", "w/"),
+        ("you're", "ur"),
+        ("you", "u"),
+        ("your", "ur"),
+        ("please", "pls"),
+        ("thanks", "thx"),
+        ("are", "r"),
+        ("because", "cuz"),
+        ("okay", "ok"),
+        ("tomorrow", "tmrw"),
+        ("people", "ppl"),
+        ("really", "rly"),
+        ("going to", "gonna"),
+        ("want to", "wanna"),
+        ("don't know", "dunno"),
+        ("message", "msg"),
+        ("something", "smth"),
+        ("before", "b4"),
+        ("with", "w/"),
     )
 )
 # Only words of four or more letters get typos: shorter ones would become unreadable.

@@ -21,15 +21,13 @@ Returns:
 class IntentClassification(evaluate.Metric):
     """Exact multi-class metrics over integer label ids."""
 
-    def _info(self):
+    def _info(self) -> evaluate.MetricInfo:
         return evaluate.MetricInfo(
             description=_DESCRIPTION,
             citation="",
             inputs_description=_KWARGS,
-            features=datasets.Features(
-                {"predictions": datasets.Value("int64"), "references": datasets.Value("int64")}
-            ),
+            features=datasets.Features({"predictions": datasets.Value("int64"), "references": datasets.Value("int64")}),
         )
 
-    def _compute(self, predictions, references, labels=None):
+    def _compute(self, predictions: list[int], references: list[int], labels: list[str] | None = None) -> dict:
         return classification_scores(predictions, references, list(labels or INTENTS))

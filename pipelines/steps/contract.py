@@ -44,7 +44,9 @@ def argument_parser(step: Step) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {step.entry_point}", description=step.description)
     for name in step.arguments:
         param = SPEC.parameter(name)
-        parser.add_argument(cli_flag(name), dest=name, type=casts[param.type], default=param.default, help=param.description)
+        parser.add_argument(
+            cli_flag(name), dest=name, type=casts[param.type], default=param.default, help=param.description
+        )
     return parser
 
 
@@ -56,7 +58,7 @@ def setup_logging() -> None:
 
 
 def unpacked_input(input_dir: Path, scratch: Path) -> Path:
-    """A directory with the input's files: SageMaker hands training outputs over as one .tar.gz, the local runner as a directory."""
+    """The input's files as a directory: SageMaker hands training outputs over as a .tar.gz, the local runner not."""
     archives = sorted(input_dir.glob("*.tar.gz")) if input_dir.is_dir() else []
     if len(archives) != 1:
         return input_dir
@@ -64,4 +66,3 @@ def unpacked_input(input_dir: Path, scratch: Path) -> Path:
     with tarfile.open(archives[0]) as tar:
         tar.extractall(scratch, filter="data")
     return scratch
-

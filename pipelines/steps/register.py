@@ -1,4 +1,4 @@
-"""Register step: log lineage, the accepted ONNX export and the SageMaker package to MLflow; register as 'challenger'."""
+"""Register step: log lineage, the accepted ONNX export and the SageMaker package to MLflow; alias it 'challenger'."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from ml.errors import MlopsError
 from ml.evaluation import HEADLINE_METRICS, REPORT_FILE
 from model_registry.registration import Lineage, register_model
 from pipelines.spec import SPEC
-from pipelines.steps.contract import argument_parser, artifact_path, setup_logging, unpacked_input
 from pipelines.steps.benchmark import REPORT_FILE as BENCHMARK_REPORT
+from pipelines.steps.contract import argument_parser, artifact_path, setup_logging, unpacked_input
 from pipelines.steps.train import TRAINING_REPORT
 
 log = logging.getLogger("pipelines.steps.register")
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             history=training["history"],
             pipeline_run=os.environ.get(RUN_ENV, ""),
             benchmark=json.loads((artifact_path(STEP, "benchmark") / BENCHMARK_REPORT).read_text()),
+            environment=training.get("environment", {}),
         )
         reports = {
             "evaluation": evaluation_dir / REPORT_FILE,
@@ -68,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     out = artifact_path(STEP, "registration")
     out.mkdir(parents=True, exist_ok=True)
     (out / "registration.json").write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
-    log.info("%s version %s has alias %r; package %s", result.name, result.version, result.alias, result.package_uri or "-")
+    log.info(
+        "%s version %s has alias %r; package %s", result.name, result.version, result.alias, result.package_uri or "-"
+    )
     return 0
 
 

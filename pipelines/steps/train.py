@@ -8,6 +8,7 @@ import sys
 
 from ml.data import read_manifest, read_split
 from ml.errors import MlopsError
+from ml.settings import environment
 from ml.train_config import TrainConfig
 from ml.training import train
 from pipelines.spec import SPEC
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": result.seconds,
         "parameters": result.parameters,
         "data_md5": manifest.get("source_md5"),
+        "environment": environment(),
     }
     (metrics_dir / TRAINING_REPORT).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     log.info("best epoch %d, validation macro-F1 %.4f", result.best_epoch, result.best_val_macro_f1)

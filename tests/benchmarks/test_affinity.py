@@ -57,8 +57,11 @@ def test_a_pinned_server_keeps_every_thread_on_its_core_including_those_started_
         assert server.pid in pids and len(pids) >= 3  # the supervisor and two workers
         pin_processes(pids, server_cores)
         threads_before = sum(len(_thread_cores(pid)) for pid in pids)
-        summary = run_load(http_target(server.url), ["write a haiku", "plan my week"],
-                           LoadConfig(concurrency=4, requests=40, warmup_requests=4)).summary()
+        summary = run_load(
+            http_target(server.url),
+            ["write a haiku", "plan my week"],
+            LoadConfig(concurrency=4, requests=40, warmup_requests=4),
+        ).summary()
         assert summary["errors"] == 0
         cores = {tid: c for pid in server.pids() for tid, c in _thread_cores(pid).items()}
     assert len(cores) > threads_before  # the workers' inference threads started after pinning

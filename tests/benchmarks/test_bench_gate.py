@@ -6,15 +6,27 @@ import json
 from pathlib import Path
 
 from tests.conftest import run_cli
-from tests.inference.conftest import server_factory  # noqa: F401 - the fixture, shared with the serving tests
 
 
-def test_gate_passes_for_the_real_server(onnx_model: Path, server_factory, tmp_path: Path) -> None:  # noqa: ANN001
+def test_gate_passes_for_the_real_server(onnx_model: Path, server_factory, tmp_path: Path) -> None:
     server = server_factory(onnx_model, "--threads", "1")
     payloads = tmp_path / "prompts.txt"
     payloads.write_text("translate good morning into Spanish\nwrite a haiku about autumn\nwhy is my laptop so slow?\n")
-    proc = run_cli("bench", "run", "--url", f"{server.url}/invocations", "--requests", "60", "--concurrency", "2",
-                   "--payloads", str(payloads), "--p95-budget-ms", "500", "--json")
+    proc = run_cli(
+        "bench",
+        "run",
+        "--url",
+        f"{server.url}/invocations",
+        "--requests",
+        "60",
+        "--concurrency",
+        "2",
+        "--payloads",
+        str(payloads),
+        "--p95-budget-ms",
+        "500",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(proc.stdout)
     assert result["gate"]["passed"] and result["summary"]["ok"] == 60 and result["summary"]["errors"] == 0

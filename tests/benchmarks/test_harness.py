@@ -47,7 +47,9 @@ def test_open_loop_counts_queueing_delay() -> None:
     def slow(text: str) -> None:
         time.sleep(0.02)
 
-    summary = run_load(slow, ["x"], LoadConfig(mode="open", rate_rps=200, concurrency=1, requests=40, warmup_requests=0)).summary()
+    summary = run_load(
+        slow, ["x"], LoadConfig(mode="open", rate_rps=200, concurrency=1, requests=40, warmup_requests=0)
+    ).summary()
     # 40 requests of 20 ms through one worker take >= 800 ms, though all were scheduled within 200 ms.
     assert summary["max_ms"] >= 500
     assert summary["p50_ms"] > 100
@@ -79,7 +81,7 @@ def test_gate_verdicts() -> None:
 class _SleepyHandler(BaseHTTPRequestHandler):
     delay_s = 0.0
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         time.sleep(self.delay_s)
         body = json.dumps({"predictions": [{"intent": "conversation"}]}).encode()
@@ -93,7 +95,7 @@ class _SleepyHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture()
+@pytest.fixture
 def http_server() -> Iterator[callable]:
     servers = []
 
@@ -109,28 +111,63 @@ def http_server() -> Iterator[callable]:
         server.shutdown()
 
 
-def test_cli_gate_fails_for_a_slowed_target_and_passes_for_a_fast_one(http_server, tmp_path) -> None:  # noqa: ANN001
+def test_cli_gate_fails_for_a_slowed_target_and_passes_for_a_fast_one(http_server, tmp_path) -> None:
     payloads = tmp_path / "p.txt"
     payloads.write_text("hello\nwrite a poem\n")
-    slow = run_cli("bench", "run", "--url", http_server(0.3), "--requests", "8", "--warmup", "1",
-                   "--payloads", str(payloads), "--p95-budget-ms", "100")
+    slow = run_cli(
+        "bench",
+        "run",
+        "--url",
+        http_server(0.3),
+        "--requests",
+        "8",
+        "--warmup",
+        "1",
+        "--payloads",
+        str(payloads),
+        "--p95-budget-ms",
+        "100",
+    )
     assert slow.returncode == 1
     assert "exceeds the budget of 100.0 ms" in slow.stdout and "gate (p95 <= 100 ms): FAILED" in slow.stdout
-    fast = run_cli("bench", "run", "--url", http_server(0.0), "--requests", "20", "--payloads", str(payloads),
-                   "--p95-budget-ms", "100", "--json", "--out", str(tmp_path / "r.json"))
+    fast = run_cli(
+        "bench",
+        "run",
+        "--url",
+        http_server(0.0),
+        "--requests",
+        "20",
+        "--payloads",
+        str(payloads),
+        "--p95-budget-ms",
+        "100",
+        "--json",
+        "--out",
+        str(tmp_path / "r.json"),
+    )
     assert fast.returncode == 0, fast.stderr
     result = json.loads(fast.stdout)
     assert result["gate"]["passed"] and result["summary"]["ok"] == 20
     assert json.loads((tmp_path / "r.json").read_text()) == result
 
 
-def test_cli_failed_requests_fail_the_gate(tmp_path) -> None:  # noqa: ANN001
+def test_cli_failed_requests_fail_the_gate(tmp_path) -> None:
     from tests.conftest import free_port
 
     payloads = tmp_path / "p.txt"
     payloads.write_text("hello\n")
-    proc = run_cli("bench", "run", "--url", f"http://127.0.0.1:{free_port()}/invocations", "--requests", "3",
-                   "--warmup", "0", "--payloads", str(payloads))
+    proc = run_cli(
+        "bench",
+        "run",
+        "--url",
+        f"http://127.0.0.1:{free_port()}/invocations",
+        "--requests",
+        "3",
+        "--warmup",
+        "0",
+        "--payloads",
+        str(payloads),
+    )
     assert proc.returncode == 1 and "3 of 3 requests failed" in proc.stdout
 
 
@@ -164,8 +201,14 @@ def test_compare_reports_cpu_per_request_sent_for_probed_targets() -> None:
     def costly(text: str) -> None:
         used["a"] += 0.002  # the "server" spends 2 ms of CPU per request
 
-    result = compare({"a": costly, "b": lambda text: None}, ["x"], LoadConfig(requests=10, warmup_requests=2), rounds=3,
-                     round_warmup=1, cpu_probes={"a": lambda: used["a"]})
+    result = compare(
+        {"a": costly, "b": lambda text: None},
+        ["x"],
+        LoadConfig(requests=10, warmup_requests=2),
+        rounds=3,
+        round_warmup=1,
+        cpu_probes={"a": lambda: used["a"]},
+    )
     # 30 measured + 2 warm-up + 2 per-round warm-ups = 34 requests, all of them counted.
     assert result["targets"]["a"]["server_cpu_ms_per_request"] == 2.0
     assert result["targets"]["a"]["client_cpu_ms_per_request"] >= 0
@@ -211,8 +254,9 @@ def test_http_target_keeps_its_connections_across_rounds_of_new_threads() -> Non
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/invocations"
-        result = compare({"http": http_target(url)}, ["x"], LoadConfig(concurrency=3, requests=30, warmup_requests=6),
-                         rounds=3)
+        result = compare(
+            {"http": http_target(url)}, ["x"], LoadConfig(concurrency=3, requests=30, warmup_requests=6), rounds=3
+        )
     finally:
         server.shutdown()
     assert result["targets"]["http"]["ok"] == 90
@@ -228,8 +272,14 @@ def test_compare_settles_between_targets_and_warms_up_every_round() -> None:
     def recorder(name: str) -> Callable[[str], None]:
         return lambda text: calls.append((name, time.monotonic()))
 
-    result = compare({"a": recorder("a"), "b": recorder("b")}, ["x"], LoadConfig(requests=2, warmup_requests=1),
-                     rounds=3, settle_s=0.05, round_warmup=1)
+    result = compare(
+        {"a": recorder("a"), "b": recorder("b")},
+        ["x"],
+        LoadConfig(requests=2, warmup_requests=1),
+        rounds=3,
+        settle_s=0.05,
+        round_warmup=1,
+    )
     # Per target: 1 warm-up and 2 measured in the first round, then 1 unmeasured and 2 measured in each other round.
     assert [name for name, _ in calls] == ["a"] * 3 + ["b"] * 3 + (["a"] * 3 + ["b"] * 3) * 2
     assert result["targets"]["a"]["requests"] == 6 and result["targets"]["b"]["requests"] == 6

@@ -18,20 +18,44 @@ def test_benchmark_classifier_computes_what_the_predictor_serves(onnx_model: Pat
     texts = ["translate this sentence into French please", "write a haiku", "plan my week of study, day by day"]
     predictor = OnnxPredictor(onnx_model, precision="int8", intra_op_threads=1)
     for text in texts:  # one text per call: no padding, so the probabilities must agree to float precision
-        np.testing.assert_allclose(classifier(onnx_model, "int8", 1)([text])[0], predictor.predict_proba([text])[0],
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            classifier(onnx_model, "int8", 1)([text])[0], predictor.predict_proba([text])[0], atol=1e-6
+        )
 
 
-def test_batch_ceiling_reports_the_cost_per_text_for_each_case(onnx_model: Path, small_dataset: Path,
-                                                               tmp_path: Path) -> None:
+def test_batch_ceiling_reports_the_cost_per_text_for_each_case(
+    onnx_model: Path, small_dataset: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "ceiling.json"
-    assert batch_ceiling(["--model-dir", str(onnx_model), "--threads", "1", "--lengths", "16", "--rounds", "1",
-                          "--requests", "2", "--payloads", str(small_dataset), "--out", str(out)]) == 0
+    assert (
+        batch_ceiling(
+            [
+                "--model-dir",
+                str(onnx_model),
+                "--threads",
+                "1",
+                "--lengths",
+                "16",
+                "--rounds",
+                "1",
+                "--requests",
+                "2",
+                "--payloads",
+                str(small_dataset),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())["1 threads"]
     assert set(result) == {"real prompts (mixed lengths)", "16 tokens each"}
     real = result["real prompts (mixed lengths)"]
-    assert set(real) == {"1 text per call", "8 texts per call, padded to the longest",
-                         "8 texts, length-sorted calls (the predictor)"}
+    assert set(real) == {
+        "1 text per call",
+        "8 texts per call, padded to the longest",
+        "8 texts, length-sorted calls (the predictor)",
+    }
     assert real["1 text per call"]["gain_vs_one_text_per_call"] == 1.0
     for row in real.values():
         assert row["p50_ms_per_text"] > 0 and abs(row["p50_ms_per_text"] * 8 - row["p50_ms_for_8_texts"]) < 1e-3
@@ -56,8 +80,11 @@ def test_served_server_reports_which_worker_answered_over_which_connections(onnx
 
     access_log = tmp_path / "server.log"
     with served(onnx_model, precision="int8", workers=2, threads=1, log_path=access_log) as url:
-        summary = run_load(http_target(url), ["write a haiku", "plan my week"],
-                           LoadConfig(concurrency=4, requests=40, warmup_requests=4)).summary()
+        summary = run_load(
+            http_target(url),
+            ["write a haiku", "plan my week"],
+            LoadConfig(concurrency=4, requests=40, warmup_requests=4),
+        ).summary()
     assert summary["errors"] == 0
     per_worker = traffic_per_worker(access_log)
     assert 1 <= len(per_worker) <= 2
@@ -75,9 +102,13 @@ def test_server_cpu_counts_the_workers_and_compare_reports_it_per_request(onnx_m
 
     with server_process(onnx_model, precision="int8", workers=2, threads=1) as server:
         session_before, supervisor_before = server.cpu_seconds(), process_cpu_seconds(server.pid)
-        result = compare({"server": http_target(server.url)}, ["write a haiku", "plan my week"],
-                         LoadConfig(concurrency=4, requests=100, warmup_requests=4), rounds=2,
-                         cpu_probes={"server": server.cpu_seconds})
+        result = compare(
+            {"server": http_target(server.url)},
+            ["write a haiku", "plan my week"],
+            LoadConfig(concurrency=4, requests=100, warmup_requests=4),
+            rounds=2,
+            cpu_probes={"server": server.cpu_seconds},
+        )
         session_used = server.cpu_seconds() - session_before
         supervisor_used = process_cpu_seconds(server.pid) - supervisor_before
     summary = result["targets"]["server"]
@@ -87,7 +118,9 @@ def test_server_cpu_counts_the_workers_and_compare_reports_it_per_request(onnx_m
     assert summary["server_cpu_ms_per_request"] > 0 and summary["client_cpu_ms_per_request"] > 0
 
 
-def test_batching_comparison_pins_the_own_core_pair_and_reports_every_gain(onnx_model: Path, small_dataset: Path) -> None:
+def test_batching_comparison_pins_the_own_core_pair_and_reports_every_gain(
+    onnx_model: Path, small_dataset: Path
+) -> None:
     """Part 3 of benchmarks.serving, small: real servers, the own-core pair where the machine can pin, every layout."""
     from benchmarks.affinity import can_pin
     from benchmarks.payloads import load_payloads
@@ -111,8 +144,11 @@ def test_batching_comparison_pins_the_own_core_pair_and_reports_every_gain(onnx_
         gains = result["gains"][set_name]
         assert set(gains) == {"1 worker", "2 workers"} | ({"1 worker, server on its own core"} if pinning else set())
         targets = result[set_name]["targets"]
-        assert gains["2 workers"] == round(targets["2 workers, batching 8 / 0 ms"]["throughput_rps"]
-                                           / targets["2 workers, batching off (default)"]["throughput_rps"], 3)
+        assert gains["2 workers"] == round(
+            targets["2 workers, batching 8 / 0 ms"]["throughput_rps"]
+            / targets["2 workers, batching off (default)"]["throughput_rps"],
+            3,
+        )
 
 
 def test_batching_gains_leave_out_the_own_core_pair_when_it_was_skipped() -> None:
@@ -123,6 +159,11 @@ def test_batching_gains_leave_out_the_own_core_pair_when_it_was_skipped() -> Non
     shared = {"targets": {name: {"throughput_rps": value} for name, value in rps.items()}}
     result = {"own_core": {"skipped": "cannot give a server 1 core(s) of its own"}, "16 tokens": shared}
     assert _batching_gains(result, "16 tokens") == {"1 worker": 1.5, "2 workers": 1.1}
-    result["own_core"] = {"16 tokens": {"targets": {name: {"throughput_rps": rps[name] * (2 if "8" in name else 1)}
-                                                    for name in list(BATCHING_LAYOUTS)[:2]}}}
+    result["own_core"] = {
+        "16 tokens": {
+            "targets": {
+                name: {"throughput_rps": rps[name] * (2 if "8" in name else 1)} for name in list(BATCHING_LAYOUTS)[:2]
+            }
+        }
+    }
     assert _batching_gains(result, "16 tokens")["1 worker, server on its own core"] == 3.0

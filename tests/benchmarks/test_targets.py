@@ -22,10 +22,11 @@ class _Recorder(BaseHTTPRequestHandler):
     status = 200
     close_after_response = False  # drop the connection without saying so, as a keep-alive timeout does
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.seen.append({"path": self.path, "body": json.loads(body), "headers": dict(self.headers),
-                          "port": self.client_address[1]})
+        self.seen.append(
+            {"path": self.path, "body": json.loads(body), "headers": dict(self.headers), "port": self.client_address[1]}
+        )
         payload = json.dumps({"predictions": [{"intent": "conversation"}]}).encode()
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
@@ -39,7 +40,7 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture()
+@pytest.fixture
 def recorder() -> Iterator[tuple[type[_Recorder], str]]:
     handler = type("Handler", (_Recorder,), {"seen": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -81,7 +82,9 @@ def test_a_non_2xx_answer_is_an_error_and_the_connection_stays_usable(recorder: 
     assert len({request["port"] for request in handler.seen}) == 1
 
 
-def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed(recorder: tuple[type[_Recorder], str]) -> None:
+def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed(
+    recorder: tuple[type[_Recorder], str],
+) -> None:
     handler, url = recorder
     target = http_target(url)
     handler.close_after_response = True
@@ -93,8 +96,15 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed(record
     assert len({request["port"] for request in handler.seen}) == 2
 
 
-@pytest.mark.parametrize("url", ["ftp://127.0.0.1/invocations", "127.0.0.1:8080/invocations", "http:///invocations",
-                                 "http://127.0.0.1:notaport/invocations"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://127.0.0.1/invocations",
+        "127.0.0.1:8080/invocations",
+        "http:///invocations",
+        "http://127.0.0.1:notaport/invocations",
+    ],
+)
 def test_a_url_that_is_not_http_is_a_clear_error(url: str) -> None:
-    with pytest.raises(MlopsError, match="URL|port"):
+    with pytest.raises(MlopsError, match=r"URL|port"):
         http_target(url)

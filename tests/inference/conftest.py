@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -40,15 +41,22 @@ class Response:
         return json.loads(self.body)
 
 
-def http(method: str, url: str, body: bytes | None = None, *, content_type: str | None = "application/json",
-         headers: dict[str, str] | None = None, timeout: float = 30.0) -> Response:
+def http(
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    *,
+    content_type: str | None = "application/json",
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Response:
     """One HTTP request with the standard library; 4xx/5xx are returned, not raised."""
     all_headers = dict(headers or {})
     if content_type is not None:
         all_headers["Content-Type"] = content_type
     request = urllib.request.Request(url, data=body, method=method, headers=all_headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             return Response(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
     except urllib.error.HTTPError as exc:
         return Response(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
@@ -91,25 +99,31 @@ class ServerProcess:
 
     def kill(self) -> None:
         """Kill the whole process group (workers included) if anything is left."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=10)
         if self._log is not None:
             self._log.close()
 
 
-def start_server(command: list[str], log_path: Path, *, env: dict[str, str] | None = None, port: int | None = None,
-                 port_flag: bool = True, timeout: float = 60.0) -> ServerProcess:
+def start_server(
+    command: list[str],
+    log_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    port_flag: bool = True,
+    timeout: float = 60.0,
+) -> ServerProcess:
     """Start `python <command...>` (plus --host/--port) and wait until /ping answers 200."""
     port = port or free_port()
     args = [sys.executable, *command]
     if port_flag:
         args += ["--host", "127.0.0.1", "--port", str(port)]
     log = log_path.open("ab")
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, start_new_session=True
+    )
     server = ServerProcess(proc, port, log_path, log)
     deadline = time.monotonic() + timeout
     try:
@@ -154,7 +168,5 @@ def metric_samples(text: str, name: str) -> dict[str, float]:
     for line in text.splitlines():
         if line.startswith(name) and not line.startswith("#"):
             key, _, value = line.rpartition(" ")
-            out[key[len(name):]] = float(value)
+            out[key[len(name) :]] = float(value)
     return out
-
-

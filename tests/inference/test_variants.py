@@ -64,7 +64,9 @@ def test_variant_stats_and_guard() -> None:
     assert (stats.invocations, stats.errors, stats.p50_ms, stats.p95_ms, stats.p99_ms) == (102, 2, 50.0, 95.0, 99.0)
     assert stats.violations(Guard(max_error_rate=0.05, max_p95_ms=500)) == []
     assert stats.violations(Guard(max_error_rate=0.01, max_p95_ms=90)) == [
-        "b: error rate 1.96% (2/102) > 1.00%", "b: p95 latency 95.0 ms > 90.0 ms"]
+        "b: error rate 1.96% (2/102) > 1.00%",
+        "b: p95 latency 95.0 ms > 90.0 ms",
+    ]
     assert stats.violations(Guard(max_error_rate=0.0, min_invocations=1000)) == []  # too few requests to judge
     assert VariantStats.from_samples("c", [], errors=0).p95_ms is None
     with pytest.raises(DeploymentError):

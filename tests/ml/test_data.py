@@ -66,7 +66,7 @@ def test_split_is_stratified_deterministic_and_order_independent() -> None:
     again = split_examples(list(reversed(examples)), SplitConfig(seed=7))
     assert first == again
     for name, size in (("train", 40), ("validation", 5), ("test", 5)):
-        assert Counter(e.intent for e in first[name]) == {intent: size for intent in INTENTS}
+        assert Counter(e.intent for e in first[name]) == dict.fromkeys(INTENTS, size)
     other = split_examples(examples, SplitConfig(seed=8))
     assert other["test"] != first["test"]
 
@@ -112,6 +112,6 @@ def test_generation_is_deterministic() -> None:
 
 def test_natural_prompts_are_valid_and_never_in_the_training_data(dataset_rows: list[dict]) -> None:
     natural = load_examples(Path(__file__).resolve().parents[2] / "data" / "natural_prompts.jsonl")
-    assert len(natural) == 50 and Counter(e.intent for e in natural) == {i: 5 for i in INTENTS}
+    assert len(natural) == 50 and Counter(e.intent for e in natural) == dict.fromkeys(INTENTS, 5)
     generated = {normalize_key(r["text"]) for r in dataset_rows}
     assert not [e.text for e in natural if normalize_key(e.text) in generated]

@@ -14,7 +14,16 @@ from ml.dvc_data import DATA_PATH, data_version, materialize, pinned_md5, run_dv
 from tests.conftest import ROOT, run_cli
 
 # What the DVC stage needs: its definition, lock, params and the generator code (ml/datagen/ is a package).
-PROJECT_FILES = ("dvc.yaml", "dvc.lock", "params.yaml", ".dvcignore", ".dvc/config", "ml/__init__.py", "ml/datagen", "ml/taxonomy.py")
+PROJECT_FILES = (
+    "dvc.yaml",
+    "dvc.lock",
+    "params.yaml",
+    ".dvcignore",
+    ".dvc/config",
+    "ml/__init__.py",
+    "ml/datagen",
+    "ml/taxonomy.py",
+)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -22,7 +31,7 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
 
 
-@pytest.fixture()
+@pytest.fixture
 def project_clone(tmp_path: Path) -> Path:
     """A fresh git repository holding the project's DVC files as committed: no data, empty remote."""
     repo = tmp_path / "clone"

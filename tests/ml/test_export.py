@@ -1,4 +1,4 @@
-"""ONNX export: parity with PyTorch, the export report, refusal of bad graphs, dynamic axes, the SageMaker package, the CLI."""
+"""ONNX export: parity with PyTorch, the report, refusal of bad graphs, dynamic axes, the SageMaker package, the CLI."""
 
 from __future__ import annotations
 
@@ -18,8 +18,14 @@ from ml.errors import ModelError
 from tests.conftest import run_cli
 
 ROOT_FILES = {
-    "config.json", "tokenizer.json", "tokenizer_config.json", "intent_model.json",
-    "model.onnx", "model.int8.onnx", "export_report.json", "metadata.json",
+    "config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "intent_model.json",
+    "model.onnx",
+    "model.int8.onnx",
+    "export_report.json",
+    "metadata.json",
 }
 
 
@@ -39,7 +45,9 @@ def test_split(small_dataset: Path) -> list[Example]:
 
 
 @pytest.fixture(scope="module")
-def exported(tiny_model: Path, test_split: list[Example], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def exported(
+    tiny_model: Path, test_split: list[Example], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict]:
     """A copy of the tiny model with an accepted fp32 + int8 export (the session's tiny_model stays untouched)."""
     from ml.export import export_model
 
@@ -90,9 +98,16 @@ def test_export_report_records_thresholds_figures_and_versions(exported: tuple[P
     on_disk = json.loads((model_dir / "export_report.json").read_text())
     assert on_disk == report
     assert report["thresholds"] == {
-        "fp32_max_abs_diff": 1e-4, "int8_min_argmax_agreement": 0.99, "int8_max_accuracy_drop": 0.01, "int8_tie_margin": 0.02,
+        "fp32_max_abs_diff": 1e-4,
+        "int8_min_argmax_agreement": 0.99,
+        "int8_max_accuracy_drop": 0.01,
+        "int8_tie_margin": 0.02,
     }
-    assert set(report["checks"]) == {"fp32_max_abs_diff", "int8_argmax_agreement_excluding_ties", "int8_accuracy_drop_excluding_ties"}
+    assert set(report["checks"]) == {
+        "fp32_max_abs_diff",
+        "int8_argmax_agreement_excluding_ties",
+        "int8_accuracy_drop_excluding_ties",
+    }
     for name, check in report["checks"].items():
         assert check["passed"] is True and check["value"] == report["measured"][name]
     assert report["opset"] == 17 and report["quantized"] is True and report["reference"] == "pytorch"
@@ -104,11 +119,13 @@ def test_export_report_records_thresholds_figures_and_versions(exported: tuple[P
         assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
-def test_onnx_graphs_have_dynamic_batch_and_sequence_axes(exported: tuple[Path, dict], test_split: list[Example]) -> None:
+def test_onnx_graphs_have_dynamic_batch_and_sequence_axes(
+    exported: tuple[Path, dict], test_split: list[Example]
+) -> None:
     import onnxruntime as ort
 
-    from ml.parity import ort_feed
     from ml.model import load_model
+    from ml.parity import ort_feed
     from ml.predict import encode, predict_logits
 
     model_dir, _ = exported
@@ -134,7 +151,7 @@ def test_onnx_graphs_have_dynamic_batch_and_sequence_axes(exported: tuple[Path, 
 
 
 def _perturbing_export(real_trace: Any) -> Any:
-    """A fp32 trace (ml.export._trace_fp32) that writes a graph whose weights are slightly off, as a broken exporter would."""
+    """A fp32 trace (ml.export._trace_fp32) writing a graph with slightly wrong weights, as a broken exporter would."""
 
     def export(model_dir: Path, out_path: Path | None = None, **kwargs: Any) -> tuple[Path, str]:
         import onnx
@@ -185,7 +202,9 @@ def test_a_refused_re_export_keeps_the_accepted_one(
     assert snapshot(model_dir) == before
 
 
-def test_fp32_only_export_drops_a_stale_int8_graph(exported: tuple[Path, dict], test_split: list[Example], tmp_path: Path) -> None:
+def test_fp32_only_export_drops_a_stale_int8_graph(
+    exported: tuple[Path, dict], test_split: list[Example], tmp_path: Path
+) -> None:
     from ml.export import export_model
 
     model_dir = copy_model(exported[0], tmp_path)
@@ -224,7 +243,11 @@ def test_package_is_deterministic_with_files_at_the_root(exported: tuple[Path, d
         onnx_bytes = tar.extractfile("model.onnx").read()  # type: ignore[union-attr]
     assert {k: packed[k] for k in metadata} == metadata
     assert set(packed["files"]) == ROOT_FILES - {"metadata.json"}
-    assert hashlib.sha256(onnx_bytes).hexdigest() == report["files"]["model.onnx"]["sha256"] == packed["files"]["model.onnx"]
+    assert (
+        hashlib.sha256(onnx_bytes).hexdigest()
+        == report["files"]["model.onnx"]["sha256"]
+        == packed["files"]["model.onnx"]
+    )
     # Different metadata, different bytes: the version number is part of the package.
     third = package_model(model_dir, tmp_path / "c.tar.gz", metadata={**metadata, "model_version": "8"})
     assert third.read_bytes() != first.read_bytes()
@@ -245,7 +268,9 @@ def test_package_refuses_a_model_without_an_accepted_export(
     assert not (tmp_path / "model.tar.gz").exists()
 
 
-def test_quantization_chatter_stays_out_of_the_logs(exported: tuple[Path, dict], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_quantization_chatter_stays_out_of_the_logs(
+    exported: tuple[Path, dict], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     import logging
 
     from ml.export import quantize_int8

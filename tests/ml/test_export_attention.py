@@ -1,4 +1,4 @@
-"""The export's attention rewrite: the same scores as transformers at every length, only where it applies, undone after."""
+"""The export's attention rewrite: transformers' scores at every length, only where it applies, undone after."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _inputs(length: int, rows: int = 3, seed: int = 0) -> tuple:
     generator = torch.Generator().manual_seed(seed + length)
     ids = torch.randint(5, 900, (rows, length), generator=generator)
     mask = torch.ones_like(ids)
-    mask[-1, max(1, length // 2):] = 0
+    mask[-1, max(1, length // 2) :] = 0
     return ids, mask
 
 
@@ -68,8 +68,15 @@ def test_rewrite_is_undone_on_exit_and_on_error(tiny_model: Path) -> None:
     ],
 )
 def test_rewrite_applies_only_to_the_configurations_it_reproduces(change: dict, supported: bool) -> None:
-    config = SimpleNamespace(**{"model_type": "deberta-v2", "relative_attention": True, "share_att_key": True,
-                                "pos_att_type": ["p2c", "c2p"], **change})
+    config = SimpleNamespace(
+        **{
+            "model_type": "deberta-v2",
+            "relative_attention": True,
+            "share_att_key": True,
+            "pos_att_type": ["p2c", "c2p"],
+            **change,
+        }
+    )
     assert supports_span_slicing(config) is supported
     model = SimpleNamespace(config=config)
     if not supported:
@@ -88,8 +95,10 @@ def test_every_preset_gets_the_rewrite() -> None:
         assert supports_span_slicing(preset_config(preset, vocab_size=1000, labels=list(INTENTS))), preset.name
 
 
-def test_rewritten_graph_is_dynamic_and_matches_pytorch_past_the_traced_length(onnx_model: Path, tmp_path: Path) -> None:
-    """The graph was traced on one short two-row batch; it must hold for other batch sizes and every length, long ones too."""
+def test_rewritten_graph_is_dynamic_and_matches_pytorch_past_the_traced_length(
+    onnx_model: Path, tmp_path: Path
+) -> None:
+    """The graph was traced on one short two-row batch; it must hold for other batch sizes and every length."""
     import onnx
     import onnxruntime as ort
     import torch
@@ -108,6 +117,8 @@ def test_rewritten_graph_is_dynamic_and_matches_pytorch_past_the_traced_length(o
 
     # transformers' attention repeats all 2 x buckets position rows for every batch row (Tile); the rewrite does not.
     as_is = export_fp32(onnx_model, tmp_path / "as_is.onnx", slice_positions=False)
-    ops = {path: {n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node}
-           for path in (onnx_model / "model.onnx", as_is)}
+    ops = {
+        path: {n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node}
+        for path in (onnx_model / "model.onnx", as_is)
+    }
     assert "Tile" in ops[as_is] and "Tile" not in ops[onnx_model / "model.onnx"]

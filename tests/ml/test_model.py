@@ -18,7 +18,12 @@ PROMPTS = ["Translate 'good night' into Italian", "write a haiku about rain", "w
 
 def test_presets_have_the_real_deberta_v3_shapes() -> None:
     base = preset_config(get_preset("base"), vocab_size=1000, labels=list(INTENTS))
-    assert (base.hidden_size, base.num_hidden_layers, base.num_attention_heads, base.intermediate_size) == (768, 12, 12, 3072)
+    assert (base.hidden_size, base.num_hidden_layers, base.num_attention_heads, base.intermediate_size) == (
+        768,
+        12,
+        12,
+        3072,
+    )
     assert base.vocab_size == 128100 and base.model_type == "deberta-v2"
     assert base.relative_attention and base.pos_att_type == ["p2c", "c2p"] and base.position_buckets == 256
     assert base.norm_rel_ebd == "layer_norm" and base.type_vocab_size == 0
@@ -64,7 +69,7 @@ def test_not_a_model_directory(tmp_path: Path, tiny_model: Path) -> None:
     broken = tmp_path / "broken"
     shutil.copytree(tiny_model, broken)
     (broken / "model.safetensors").unlink()
-    with pytest.raises(ModelError, match="not an intent model directory: missing model.safetensors"):
+    with pytest.raises(ModelError, match=r"not an intent model directory: missing model\.safetensors"):
         check_model_dir(broken)
 
 
@@ -75,8 +80,16 @@ def test_finetuning_from_a_local_directory(tiny_model: Path, small_dataset: Path
     from ml.training import train
 
     splits = split_examples(load_examples(small_dataset))
-    result = train(TrainConfig(model=str(tiny_model), epochs=1), splits["train"][::5], splits["validation"], tmp_path / "ft", progress=False)
+    result = train(
+        TrainConfig(model=str(tiny_model), epochs=1),
+        splits["train"][::5],
+        splits["validation"],
+        tmp_path / "ft",
+        progress=False,
+    )
     assert check_model_dir(result.model_dir)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match="not a model directory"):
-        train(TrainConfig(model=str(tmp_path / "empty"), epochs=1), splits["train"], splits["validation"], tmp_path / "x")
+        train(
+            TrainConfig(model=str(tmp_path / "empty"), epochs=1), splits["train"], splits["validation"], tmp_path / "x"
+        )

@@ -18,7 +18,12 @@ def test_metric_module_matches_hand_computed_values() -> None:
     assert got["macro_precision"] == pytest.approx((1 + 0.5 + 0.5) / 3)
     assert got["macro_recall"] == pytest.approx((2 / 3 + 0.5 + 1) / 3)
     assert got["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
-    assert got["per_class"]["a"] == {"precision": 1.0, "recall": pytest.approx(2 / 3), "f1": pytest.approx(0.8), "support": 3}
+    assert got["per_class"]["a"] == {
+        "precision": 1.0,
+        "recall": pytest.approx(2 / 3),
+        "f1": pytest.approx(0.8),
+        "support": 3,
+    }
     assert got["confusion_matrix"]["matrix"] == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
 
 

@@ -11,7 +11,9 @@ from model_registry.artifacts import download_model, parse_model_ref
 from model_registry.registration import Lineage, register_model
 from model_registry.tracking import RegistryError
 
-LINEAGE = Lineage(data_md5="0" * 32, git_commit="c0ffee" * 6, params={"model": "tiny"}, metrics={"macro_f1": 0.9}, history=[])
+LINEAGE = Lineage(
+    data_md5="0" * 32, git_commit="c0ffee" * 6, params={"model": "tiny"}, metrics={"macro_f1": 0.9}, history=[]
+)
 
 
 @pytest.mark.parametrize(

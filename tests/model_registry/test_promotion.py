@@ -19,8 +19,13 @@ from tests.conftest import run_cli
 NAME = "intent-classifier"
 GOOD_METRICS = {"accuracy": 0.95, "macro_f1": 0.94, "macro_precision": 0.95, "macro_recall": 0.94}
 GOOD_BENCH = {
-    "bench.p50_ms": "40.0", "bench.p95_ms": "120.0", "bench.p99_ms": "180.0", "bench.throughput_rps": "55.0",
-    "bench.errors": "0", "bench.budget_ms": "500", "bench.passed": "true",
+    "bench.p50_ms": "40.0",
+    "bench.p95_ms": "120.0",
+    "bench.p99_ms": "180.0",
+    "bench.throughput_rps": "55.0",
+    "bench.errors": "0",
+    "bench.budget_ms": "500",
+    "bench.passed": "true",
 }
 
 
@@ -74,40 +79,57 @@ def _audit_tags(version: str, tracking_uri: str | None = None) -> dict[str, dict
 
 # One shared store for the refusals: a refused promotion changes nothing, so the cases cannot interfere.
 CASES: dict[str, dict[str, Any]] = {
-    "metrics_worse": dict(
-        register={"metrics": {**GOOD_METRICS, "macro_f1": 0.90}}, gate="metrics",
-        expect=["macro_f1 0.9000 vs champion v1 0.9400 - tolerance 0.01 (minimum 0.9300)"],
-    ),
-    "accuracy_worse": dict(
-        register={"metrics": {**GOOD_METRICS, "accuracy": 0.91}}, gate="metrics",
-        expect=["accuracy 0.9100 vs champion v1 0.9500", "minimum 0.9400"],
-    ),
-    "parity_missing": dict(register={"parity": None}, gate="onnx_parity", expect=["tag onnx_parity missing"]),
-    "parity_failed": dict(register={"parity": "failed"}, gate="onnx_parity", expect=["onnx_parity=failed, expected passed"]),
-    "p95_over_budget": dict(
-        register={"bench": {**GOOD_BENCH, "bench.p95_ms": "612.5"}}, gate="benchmark",
-        expect=["p95 612.5 ms > budget 500.0 ms"],
-    ),
-    "errors": dict(register={"bench": {**GOOD_BENCH, "bench.errors": "3"}}, gate="benchmark", expect=["bench.errors 3 > 0"]),
-    "bench_not_passed": dict(
-        register={"bench": {**GOOD_BENCH, "bench.passed": "false"}}, gate="benchmark",
-        expect=["bench.passed=false (benchmark's own budget 500 ms)"],
-    ),
-    "bench_missing": dict(
-        register={"bench": {}}, gate="benchmark",
-        expect=["tag bench.p95_ms missing", "tag bench.errors missing", "tag bench.passed missing"],
-    ),
-    "bench_one_tag_missing": dict(
-        register={"bench": {k: v for k, v in GOOD_BENCH.items() if k != "bench.passed"}}, gate="benchmark",
-        expect=["tag bench.passed missing"],
-    ),
-    "labels_differ": dict(
-        register={"labels": [*INTENTS, "weather"]}, gate="labels",
-        expect=[f"candidate {len(INTENTS) + 1} labels vs champion {len(INTENTS)}: adds ['weather'], drops []"],
-    ),
-    "labels_reordered": dict(
-        register={"labels": list(reversed(INTENTS))}, gate="labels", expect=["labels in a different id order"],
-    ),
+    "metrics_worse": {
+        "register": {"metrics": {**GOOD_METRICS, "macro_f1": 0.90}},
+        "gate": "metrics",
+        "expect": ["macro_f1 0.9000 vs champion v1 0.9400 - tolerance 0.01 (minimum 0.9300)"],
+    },
+    "accuracy_worse": {
+        "register": {"metrics": {**GOOD_METRICS, "accuracy": 0.91}},
+        "gate": "metrics",
+        "expect": ["accuracy 0.9100 vs champion v1 0.9500", "minimum 0.9400"],
+    },
+    "parity_missing": {"register": {"parity": None}, "gate": "onnx_parity", "expect": ["tag onnx_parity missing"]},
+    "parity_failed": {
+        "register": {"parity": "failed"},
+        "gate": "onnx_parity",
+        "expect": ["onnx_parity=failed, expected passed"],
+    },
+    "p95_over_budget": {
+        "register": {"bench": {**GOOD_BENCH, "bench.p95_ms": "612.5"}},
+        "gate": "benchmark",
+        "expect": ["p95 612.5 ms > budget 500.0 ms"],
+    },
+    "errors": {
+        "register": {"bench": {**GOOD_BENCH, "bench.errors": "3"}},
+        "gate": "benchmark",
+        "expect": ["bench.errors 3 > 0"],
+    },
+    "bench_not_passed": {
+        "register": {"bench": {**GOOD_BENCH, "bench.passed": "false"}},
+        "gate": "benchmark",
+        "expect": ["bench.passed=false (benchmark's own budget 500 ms)"],
+    },
+    "bench_missing": {
+        "register": {"bench": {}},
+        "gate": "benchmark",
+        "expect": ["tag bench.p95_ms missing", "tag bench.errors missing", "tag bench.passed missing"],
+    },
+    "bench_one_tag_missing": {
+        "register": {"bench": {k: v for k, v in GOOD_BENCH.items() if k != "bench.passed"}},
+        "gate": "benchmark",
+        "expect": ["tag bench.passed missing"],
+    },
+    "labels_differ": {
+        "register": {"labels": [*INTENTS, "weather"]},
+        "gate": "labels",
+        "expect": [f"candidate {len(INTENTS) + 1} labels vs champion {len(INTENTS)}: adds ['weather'], drops []"],
+    },
+    "labels_reordered": {
+        "register": {"labels": list(reversed(INTENTS))},
+        "gate": "labels",
+        "expect": ["labels in a different id order"],
+    },
 }
 
 
@@ -142,8 +164,13 @@ def test_all_failing_gates_are_listed_together(gate_registry: tuple[str, dict[st
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLOPS_STATE_DIR", str(tmp_path))
         bad = _register(
-            tmp_path, "all-bad", tracking_uri=uri, metrics={**GOOD_METRICS, "macro_f1": 0.5}, parity=None,
-            bench={**GOOD_BENCH, "bench.p95_ms": "900"}, labels=INTENTS[:3],
+            tmp_path,
+            "all-bad",
+            tracking_uri=uri,
+            metrics={**GOOD_METRICS, "macro_f1": 0.5},
+            parity=None,
+            bench={**GOOD_BENCH, "bench.p95_ms": "900"},
+            labels=INTENTS[:3],
         )
     result = promote(bad, tracking_uri=uri)
     assert {g.name for g in result.failed_gates} == {"metrics", "onnx_parity", "benchmark", "labels"}
@@ -160,7 +187,12 @@ def test_first_promotion_without_a_champion(tmp_path: Path) -> None:
     assert result.ok and result.moved and result.champion_before is None and _champion() == version
     assert "no champion yet" in result.gates[0].detail and "no champion yet" in result.gates[3].detail
     (event,) = _audit_tags(version).values()
-    assert (event["action"], event["actor"], event["from_version"], event["to_version"]) == ("promote", "alice", None, "1")
+    assert (event["action"], event["actor"], event["from_version"], event["to_version"]) == (
+        "promote",
+        "alice",
+        None,
+        "1",
+    )
     assert event["reason"] == "first model" and event["at"].endswith("Z")
     assert champion_history() == {"name": NAME, "champion": "1", "previous": []}
 
@@ -185,7 +217,8 @@ def test_accepted_promotion_records_audit_on_both_versions(tmp_path: Path, monke
     assert (event["from_version"], event["to_version"]) == (old, new)
     assert "metrics: passed" in event["gates"] and "benchmark: passed" in event["gates"]
     assert [(e["action"], e["from_version"], e["to_version"]) for e in audit_log()] == [
-        ("promote", None, old), ("promote", old, new)
+        ("promote", None, old),
+        ("promote", old, new),
     ]
     assert champion_history()["previous"] == [old]
 
@@ -224,7 +257,12 @@ def test_rollback_restores_the_previous_champion_and_can_be_undone(tmp_path: Pat
     (key,) = {k for k, e in _audit_tags(v2).items() if e["action"] == "rollback"}
     event = _audit_tags(v2)[key]
     assert _audit_tags(v3)[key] == event
-    assert (event["action"], event["actor"], event["from_version"], event["to_version"]) == ("rollback", "oncall", v3, v2)
+    assert (event["action"], event["actor"], event["from_version"], event["to_version"]) == (
+        "rollback",
+        "oncall",
+        v3,
+        v2,
+    )
     assert event["reason"] == "p99 regression in prod"
     assert champion_history()["previous"] == [v1]
     assert rollback().champion_after == v1 and champion_history()["previous"] == []
@@ -239,7 +277,9 @@ def test_rollback_without_history_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="has no champion: nothing to roll back"):
         rollback()
     promote(version)
-    with pytest.raises(RegistryError, match=r"no previous champion of intent-classifier to roll back to: v1 is the first"):
+    with pytest.raises(
+        RegistryError, match=r"no previous champion of intent-classifier to roll back to: v1 is the first"
+    ):
         rollback()
     assert _champion() == version
 
@@ -331,7 +371,10 @@ def test_cli_promote_rollback_and_audit(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "FAIL onnx_parity  tag onnx_parity missing" in proc.stdout
     assert "FAIL benchmark    p95 700.0 ms > budget 500.0 ms; bench.errors 2 > 0" in proc.stdout
-    assert "error: promotion of v2 refused (2 of 4 gates failed: onnx_parity, benchmark); champion unchanged (v1)" in proc.stderr
+    assert (
+        "error: promotion of v2 refused (2 of 4 gates failed: onnx_parity, benchmark); champion unchanged (v1)"
+        in proc.stderr
+    )
     assert "Traceback" not in proc.stderr
 
     as_json = runner.invoke(cli, ["registry", "promote", "--candidate", bad, "--p95-budget-ms", "800", "--json"])
@@ -354,7 +397,11 @@ def test_cli_promote_rollback_and_audit(tmp_path: Path) -> None:
     text = runner.invoke(cli, ["registry", "audit"])
     assert text.exit_code == 0 and "bad canary" in text.output and "alice" in text.output
     events = json.loads(runner.invoke(cli, ["registry", "audit", "--json"]).stdout)
-    assert [(e["action"], e["to_version"]) for e in events["events"]] == [("promote", v1), ("promote", v3), ("rollback", v1)]
+    assert [(e["action"], e["to_version"]) for e in events["events"]] == [
+        ("promote", v1),
+        ("promote", v3),
+        ("rollback", v1),
+    ]
     assert events["champion"] == v1 and events["previous"] == []
 
 

@@ -17,7 +17,10 @@ LINEAGE = Lineage(
     git_commit="deadbeef" * 5,
     params={"model": "tiny", "epochs": 3, "learning_rate": 0.001},
     metrics={"accuracy": 0.95, "macro_f1": 0.94, "macro_precision": 0.95, "macro_recall": 0.94},
-    history=[{"epoch": 1, "train_loss": 1.2, "val_macro_f1": 0.7}, {"epoch": 2, "train_loss": 0.4, "val_macro_f1": 0.9}],
+    history=[
+        {"epoch": 1, "train_loss": 1.2, "val_macro_f1": 0.7},
+        {"epoch": 2, "train_loss": 0.4, "val_macro_f1": 0.9},
+    ],
 )
 
 
@@ -111,7 +114,9 @@ def onnx_export(tiny_model: Path, small_dataset: Path, tmp_path_factory: pytest.
     return out
 
 
-def test_registration_with_onnx_logs_graphs_parity_and_package(tiny_model: Path, onnx_export: Path, tmp_path: Path) -> None:
+def test_registration_with_onnx_logs_graphs_parity_and_package(
+    tiny_model: Path, onnx_export: Path, tmp_path: Path
+) -> None:
     import tarfile
 
     import mlflow
@@ -122,7 +127,12 @@ def test_registration_with_onnx_logs_graphs_parity_and_package(tiny_model: Path,
     version = client.get_model_version("intent-classifier", result.version)
     assert version.tags["onnx_parity"] == "passed" and version.tags["package_uri"] == result.package_uri
     artifacts = {a.path for a in client.list_artifacts(result.run_id, "model")}
-    assert {"model/model.onnx", "model/model.int8.onnx", "model/export_report.json", "model/model.safetensors"} <= artifacts
+    assert {
+        "model/model.onnx",
+        "model/model.int8.onnx",
+        "model/export_report.json",
+        "model/model.safetensors",
+    } <= artifacts
     report = json.loads((onnx_export / "export_report.json").read_text())
     metrics = client.get_run(result.run_id).data.metrics
     assert metrics["onnx_fp32_max_abs_diff"] == report["measured"]["fp32_max_abs_diff"]

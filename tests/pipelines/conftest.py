@@ -35,13 +35,13 @@ def definition_text(settings: Any) -> str:
     return definition_json(settings, offline=True)
 
 
-@pytest.fixture()
+@pytest.fixture
 def definition(definition_text: str) -> dict[str, Any]:
     """A fresh, mutable copy of the definition as a dict."""
     return json.loads(definition_text)
 
 
-@pytest.fixture()
+@pytest.fixture
 def aws_endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point boto3 (and so the SDK and the CLI subprocesses) at the moto server for one test."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
@@ -51,10 +51,10 @@ def aws_endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    yield moto_server
+    return moto_server
 
 
-@pytest.fixture()
+@pytest.fixture
 def dvc_repo(tmp_path: Path) -> Path:
     """A DVC repository (no git) tracking data/prompts.jsonl, with an S3 remote (default) and a local one."""
     from dvc.repo import Repo

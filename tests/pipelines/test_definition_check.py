@@ -105,14 +105,17 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ),
     (
         "integer parameter into a string field",
-        lambda d: step(d, "prepare")["Arguments"]["AppSpecification"]["ContainerArguments"].__setitem__(3, {"Get": "Parameters.Seed"}),
+        lambda d: step(d, "prepare")["Arguments"]["AppSpecification"]["ContainerArguments"].__setitem__(
+            3, {"Get": "Parameters.Seed"}
+        ),
         "$.Steps[0].Arguments.AppSpecification.ContainerArguments[3]",
         "Integer parameter Seed flows into ContainerArgument",
     ),
     (
         "Std:Join into an integer field",
         lambda d: step(d, "prepare")["Arguments"]["ProcessingResources"]["ClusterConfig"].update(
-            VolumeSizeInGB={"Std:Join": {"On": "", "Values": ["30"]}}),
+            VolumeSizeInGB={"Std:Join": {"On": "", "Values": ["30"]}}
+        ),
         "$.Steps[0].Arguments.ProcessingResources.ClusterConfig.VolumeSizeInGB",
         "Std:Join yields a string",
     ),
@@ -143,21 +146,24 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     (
         "property of a missing step",
         lambda d: step(d, "evaluate")["Arguments"]["ProcessingInputs"][0]["S3Input"].update(
-            S3Uri={"Get": "Steps.training.ModelArtifacts.S3ModelArtifacts"}),
+            S3Uri={"Get": "Steps.training.ModelArtifacts.S3ModelArtifacts"}
+        ),
         "$.Steps[2].Arguments.ProcessingInputs[0].S3Input.S3Uri",
         "no step named 'training'",
     ),
     (
         "property the step does not have",
         lambda d: step(d, "evaluate")["Arguments"]["ProcessingInputs"][0]["S3Input"].update(
-            S3Uri={"Get": "Steps.train.ModelArtifacts.S3ModelArtifact"}),
+            S3Uri={"Get": "Steps.train.ModelArtifacts.S3ModelArtifact"}
+        ),
         "$.Steps[2].Arguments.ProcessingInputs[0].S3Input.S3Uri",
         "ModelArtifacts has no property 'S3ModelArtifact'",
     ),
     (
         "undeclared property file",
         lambda d: step(d, "gate")["Arguments"]["Conditions"][0]["LeftValue"]["Std:JsonGet"].update(
-            PropertyFile={"Get": "Steps.evaluate.PropertyFiles.metrics"}),
+            PropertyFile={"Get": "Steps.evaluate.PropertyFiles.metrics"}
+        ),
         "$.Steps[3].Arguments.Conditions[0].LeftValue.Std:JsonGet.PropertyFile",
         "declares no property file 'metrics'",
     ),
@@ -207,7 +213,9 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
 
 
 @pytest.mark.parametrize(("mutate", "path", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_broken_definitions(definition: dict[str, Any], mutate: Callable[[dict[str, Any]], None], path: str, message: str) -> None:
+def test_broken_definitions(
+    definition: dict[str, Any], mutate: Callable[[dict[str, Any]], None], path: str, message: str
+) -> None:
     mutate(definition)
     problems = check_definition(definition)
     assert any(p.path == path and message in p.message for p in problems), problems
@@ -251,6 +259,8 @@ def test_command_line_exit_status(definition: dict[str, Any], tmp_path: Path) ->
     bad.write_text(json.dumps(definition))
     ok = subprocess.run([sys.executable, "-m", "pipelines.definition_check", str(good)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    failed = subprocess.run([sys.executable, "-m", "pipelines.definition_check", str(bad)], capture_output=True, text=True)
+    failed = subprocess.run(
+        [sys.executable, "-m", "pipelines.definition_check", str(bad)], capture_output=True, text=True
+    )
     assert failed.returncode == 1
     assert "$.Steps[1].Arguments.HyperParameters.epochs: expected a string" in failed.stdout

@@ -42,13 +42,20 @@ def test_export_step_reads_a_model_tarball_and_writes_the_onnx_output(
     assert export.main([]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["export_report.json", "model.int8.onnx", "model.onnx"]
     report = json.loads((out / "export_report.json").read_text())
-    assert report["passed"] and report["inputs"]["labelled"] == json.loads(
-        (splits_dir / "manifest.json").read_text())["splits"]["test"]["rows"]
+    assert (
+        report["passed"]
+        and report["inputs"]["labelled"]
+        == json.loads((splits_dir / "manifest.json").read_text())["splits"]["test"]["rows"]
+    )
     assert sorted(p.name for p in (tmp_path / "output").iterdir()) == ["onnx"]  # no staging directory left
 
 
 def test_a_refused_export_fails_the_step_and_writes_nothing(
-    tiny_model: Path, splits_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tiny_model: Path,
+    splits_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     import ml.export
     from pipelines.steps import export

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +15,9 @@ def completed_run(small_dataset: Path, tmp_path_factory: pytest.TempPathFactory)
     """One full local pipeline run on the small dataset, registered in a private SQLite store."""
     state = tmp_path_factory.mktemp("runstate")
     env = {"MLOPS_STATE_DIR": str(state)}
-    proc = run_cli("pipeline", "run", "--data", str(small_dataset), "-p", "Epochs=2", "-p", "MinMacroF1=0", "--json", env=env)
+    proc = run_cli(
+        "pipeline", "run", "--data", str(small_dataset), "-p", "Epochs=2", "-p", "MinMacroF1=0", "--json", env=env
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {"summary": json.loads(proc.stdout), "env": env, "state": state, "stderr": proc.stderr}
 
@@ -60,8 +62,15 @@ def test_registered_version_is_servable_onnx_with_a_sagemaker_package(completed_
     assert exported["passed"] and metrics["onnx_fp32_max_abs_diff"] == exported["measured"]["fp32_max_abs_diff"]
     package = mlflow.artifacts.download_artifacts(registration["package_uri"], tracking_uri=uri)
     with tarfile.open(package) as tar:
-        assert {"model.onnx", "model.int8.onnx", "tokenizer.json", "intent_model.json", "config.json",
-                "export_report.json", "metadata.json"} <= set(tar.getnames())
+        assert {
+            "model.onnx",
+            "model.int8.onnx",
+            "tokenizer.json",
+            "intent_model.json",
+            "config.json",
+            "export_report.json",
+            "metadata.json",
+        } <= set(tar.getnames())
         metadata = json.loads(tar.extractfile("metadata.json").read())  # type: ignore[union-attr]
     assert metadata["model_version"] == registration["version"]
     assert metadata["data_md5"] == completed_run["summary"]["data_md5"]
@@ -78,6 +87,12 @@ def test_registered_version_carries_lineage(completed_run: dict) -> None:
     assert version["git_commit"] == summary["git_commit"] and version["git_commit"] != "unknown"
     assert version["metrics"]["macro_f1"] == pytest.approx(summary["metrics"]["macro_f1"], abs=1e-6)
     assert version["params"]["epochs"] == "2"
+    # The environment it was trained in: the project's lock (by digest) and the libraries that decide the weights.
+    import hashlib
+
+    lock = hashlib.sha256((ROOT / "requirements.lock").read_bytes()).hexdigest()
+    assert version["environment"]["lock"] == "requirements.lock" and version["environment"]["lock_sha256"] == lock
+    assert version["environment"]["torch"].startswith("2.13") and version["environment"]["python"].startswith("3.11")
 
 
 def test_resume_from_register_is_idempotent(completed_run: dict) -> None:
@@ -154,7 +169,9 @@ def test_default_run_records_the_md5_that_dvc_pins(tmp_path: Path) -> None:
 
 
 def test_registered_version_carries_the_benchmark_evidence(completed_run: dict) -> None:
-    version = json.loads(run_cli("registry", "show", "challenger", "--json", env=completed_run["env"], check=True).stdout)
+    version = json.loads(
+        run_cli("registry", "show", "challenger", "--json", env=completed_run["env"], check=True).stdout
+    )
     bench = completed_run["summary"]["benchmark"]["summary"]
     assert float(version["tags"]["bench.p95_ms"]) == pytest.approx(bench["p95_ms"])
     assert version["tags"]["bench.passed"] == "true" and version["tags"]["bench.budget_ms"] == "500.0"
@@ -163,8 +180,19 @@ def test_registered_version_carries_the_benchmark_evidence(completed_run: dict) 
 
 def test_a_candidate_over_the_latency_budget_is_not_registered(small_dataset: Path, tmp_path: Path) -> None:
     env = {"MLOPS_STATE_DIR": str(tmp_path)}
-    proc = run_cli("pipeline", "run", "--data", str(small_dataset), "-p", "Epochs=1", "-p", "MinMacroF1=0",
-                   "-p", "P95BudgetMs=0.001", env=env)
+    proc = run_cli(
+        "pipeline",
+        "run",
+        "--data",
+        str(small_dataset),
+        "-p",
+        "Epochs=1",
+        "-p",
+        "MinMacroF1=0",
+        "-p",
+        "P95BudgetMs=0.001",
+        env=env,
+    )
     assert proc.returncode == 1
     assert "latency gate failed: p95 latency" in proc.stderr and "exceeds the budget of 0.0 ms" in proc.stderr
     assert "step 'benchmark' failed" in proc.stderr

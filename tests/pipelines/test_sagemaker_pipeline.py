@@ -85,7 +85,9 @@ def test_golden_definition(definition_text: str) -> None:
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(actual)
     assert GOLDEN.exists(), "no golden file: run with UPDATE_GOLDEN=1 once and commit it"
-    assert actual == GOLDEN.read_text(), "definition changed: if intended, regenerate with UPDATE_GOLDEN=1 (see module doc)"
+    assert actual == GOLDEN.read_text(), (
+        "definition changed: if intended, regenerate with UPDATE_GOLDEN=1 (see module doc)"
+    )
 
 
 def test_parameters_are_typed_from_the_spec(definition: dict[str, Any]) -> None:
@@ -103,30 +105,49 @@ def test_steps_are_wired_to_each_other(definition: dict[str, Any]) -> None:
     steps = all_steps(definition)
     assert [s["Name"] for s in definition["Steps"]] == ["prepare", "train", "evaluate", "gate"]
     assert {n: s["Type"] for n, s in steps.items()} == {
-        "prepare": "Processing", "train": "Training", "evaluate": "Processing", "gate": "Condition",
-        "export": "Processing", "benchmark": "Processing", "register": "Processing", "gate-failed": "Fail",
+        "prepare": "Processing",
+        "train": "Training",
+        "evaluate": "Processing",
+        "gate": "Condition",
+        "export": "Processing",
+        "benchmark": "Processing",
+        "register": "Processing",
+        "gate-failed": "Fail",
     }
     splits = {"Get": "Steps.prepare.ProcessingOutputConfig.Outputs['splits'].S3Output.S3Uri"}
     model = {"Get": "Steps.train.ModelArtifacts.S3ModelArtifacts"}
 
     assert processing_input(steps["prepare"], "data")["S3Uri"] == {"Get": "Parameters.InputDataUri"}
-    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in steps["train"]["Arguments"]["InputDataConfig"]}
+    channels = {
+        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+        for c in steps["train"]["Arguments"]["InputDataConfig"]
+    }
     assert channels["splits"] == splits
 
     evaluate = steps["evaluate"]
-    assert processing_input(evaluate, "model") == {**processing_input(evaluate, "model"), "S3Uri": model, "LocalPath": "/opt/ml/processing/model"}
+    assert processing_input(evaluate, "model") == {
+        **processing_input(evaluate, "model"),
+        "S3Uri": model,
+        "LocalPath": "/opt/ml/processing/model",
+    }
     assert processing_input(evaluate, "splits")["S3Uri"] == splits
     assert evaluate["PropertyFiles"] == [
         {"PropertyFileName": "evaluation-report", "OutputName": "evaluation", "FilePath": "evaluation.json"}
     ]
 
     gate = steps["gate"]["Arguments"]
-    assert gate["Conditions"] == [{
-        "Type": "GreaterThanOrEqualTo",
-        "LeftValue": {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.evaluate.PropertyFiles.evaluation-report"},
-                                      "Path": "metrics.macro_f1.value"}},
-        "RightValue": {"Get": "Parameters.MinMacroF1"},
-    }]
+    assert gate["Conditions"] == [
+        {
+            "Type": "GreaterThanOrEqualTo",
+            "LeftValue": {
+                "Std:JsonGet": {
+                    "PropertyFile": {"Get": "Steps.evaluate.PropertyFiles.evaluation-report"},
+                    "Path": "metrics.macro_f1.value",
+                }
+            },
+            "RightValue": {"Get": "Parameters.MinMacroF1"},
+        }
+    ]
     assert [s["Name"] for s in gate["IfSteps"]] == ["export", "benchmark", "register"]
     assert [s["Type"] for s in gate["ElseSteps"]] == ["Fail"]
     assert "MinMacroF1" in json.dumps(gate["ElseSteps"][0]["Arguments"]["ErrorMessage"])
@@ -152,10 +173,17 @@ def test_steps_are_wired_to_each_other(definition: dict[str, Any]) -> None:
     }
     assert processing_input(register, "splits")["S3Uri"] == splits
     # /opt/ml/output/data of the training job: <S3OutputPath>/<job name>/output/output.tar.gz
-    assert processing_input(register, "metrics")["S3Uri"] == {"Std:Join": {"On": "/", "Values": [
-        {"Get": "Steps.train.OutputDataConfig.S3OutputPath"}, {"Get": "Steps.train.TrainingJobName"},
-        "output", "output.tar.gz",
-    ]}}
+    assert processing_input(register, "metrics")["S3Uri"] == {
+        "Std:Join": {
+            "On": "/",
+            "Values": [
+                {"Get": "Steps.train.OutputDataConfig.S3OutputPath"},
+                {"Get": "Steps.train.TrainingJobName"},
+                "output",
+                "output.tar.gz",
+            ],
+        }
+    }
 
 
 def test_every_spec_input_lands_at_its_container_path(definition: dict[str, Any]) -> None:
@@ -165,7 +193,10 @@ def test_every_spec_input_lands_at_its_container_path(definition: dict[str, Any]
         if spec_step.kind == "processing":
             local = {i["InputName"]: i["S3Input"]["LocalPath"] for i in step["Arguments"]["ProcessingInputs"]}
             assert {a.name: a.container_path for a in spec_step.inputs}.items() <= local.items()
-            outputs = {o["OutputName"]: o["S3Output"]["LocalPath"] for o in step["Arguments"]["ProcessingOutputConfig"]["Outputs"]}
+            outputs = {
+                o["OutputName"]: o["S3Output"]["LocalPath"]
+                for o in step["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+            }
             assert outputs == {a.name: a.container_path for a in spec_step.outputs}
         elif spec_step.kind == "training":
             channels = {c["ChannelName"] for c in step["Arguments"]["InputDataConfig"]}
@@ -176,8 +207,10 @@ def test_arguments_and_hyperparameters_follow_the_spec(definition: dict[str, Any
     steps = all_steps(definition)
     prepare_args = steps["prepare"]["Arguments"]["AppSpecification"]["ContainerArguments"]
     assert prepare_args == [
-        "--data-md5", {"Get": "Parameters.DataMd5"},
-        "--seed", {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.Seed"}]}},
+        "--data-md5",
+        {"Get": "Parameters.DataMd5"},
+        "--seed",
+        {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.Seed"}]}},
     ]
     # No arguments: no ContainerArguments at all (CreateProcessingJob rejects an empty list).
     assert "ContainerArguments" not in steps["evaluate"]["Arguments"]["AppSpecification"]
@@ -199,7 +232,10 @@ def test_code_comes_from_one_content_addressed_bundle(definition: dict[str, Any]
     _, digest = build_code_bundle()
     code = f"s3://{BUCKET}/intent-mlops/intent-classifier/code/{digest[:16]}"
     steps = all_steps(definition)
-    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in steps["train"]["Arguments"]["InputDataConfig"]}
+    channels = {
+        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+        for c in steps["train"]["Arguments"]["InputDataConfig"]
+    }
     assert channels["code"] == f"{code}/sourcedir.tar.gz"
     for name in ("prepare", "evaluate", "export", "register"):
         assert processing_input(steps[name], "code")["S3Uri"] == f"{code}/"
@@ -209,14 +245,20 @@ def test_code_comes_from_one_content_addressed_bundle(definition: dict[str, Any]
 def test_settings_change_the_definition(settings: Any) -> None:
     from pipelines.sagemaker_pipeline import definition_json
 
-    custom = dataclasses.replace(settings, **{
-        "enable_caching": False, "s3_prefix": "other", "training_image_uri": "123.dkr.ecr.us-east-1.amazonaws.com/train:1",
-        "pipeline_name": "intent-dev",
-    })
+    custom = dataclasses.replace(
+        settings,
+        enable_caching=False,
+        s3_prefix="other",
+        training_image_uri="123.dkr.ecr.us-east-1.amazonaws.com/train:1",
+        pipeline_name="intent-dev",
+    )
     data = json.loads(definition_json(custom, offline=True))
     steps = all_steps(data)
     assert all("CacheConfig" not in s for s in steps.values())
-    assert steps["train"]["Arguments"]["AlgorithmSpecification"]["TrainingImage"] == "123.dkr.ecr.us-east-1.amazonaws.com/train:1"
+    assert (
+        steps["train"]["Arguments"]["AlgorithmSpecification"]["TrainingImage"]
+        == "123.dkr.ecr.us-east-1.amazonaws.com/train:1"
+    )
     assert steps["train"]["Arguments"]["OutputDataConfig"]["S3OutputPath"] == f"s3://{BUCKET}/other/intent-dev/training"
 
 
@@ -241,8 +283,13 @@ def test_code_bundle_is_reproducible_and_complete() -> None:
 def test_container_requirements_match_the_project_pins() -> None:
     from pipelines.sagemaker_pipeline import CONTAINER_REQUIREMENTS
 
-    pins = {re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0]: d for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
-    lines = [ln.strip() for ln in CONTAINER_REQUIREMENTS.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    pins = {
+        re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0]: d
+        for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    lines = [
+        ln.strip() for ln in CONTAINER_REQUIREMENTS.read_text().splitlines() if ln.strip() and not ln.startswith("#")
+    ]
     assert lines
     for line in lines:
         name = re.split(r"[<>=!~\[ ]", line, maxsplit=1)[0]
@@ -276,7 +323,9 @@ def test_parameter_overrides_are_checked_against_the_spec() -> None:
     from pipelines.spec import parse_parameter_overrides
 
     assert parse_parameter_overrides(["Epochs=5", "LearningRate=0.01", "Model=small"]) == {
-        "Epochs": 5, "LearningRate": 0.01, "Model": "small",
+        "Epochs": 5,
+        "LearningRate": 0.01,
+        "Model": "small",
     }
     with pytest.raises(MlopsError, match="unknown pipeline parameter 'Epoch'"):
         parse_parameter_overrides(["Epoch=5"])
@@ -313,7 +362,6 @@ def test_upsert_and_start_on_moto(aws_endpoint: str, settings: Any, definition_t
     import boto3
 
     from mlops_cli.main import cli
-
     from pipelines.sagemaker_pipeline import definition_json
 
     # Built online against the server (STS, S3 and all), the definition is the offline one.
@@ -341,8 +389,12 @@ def test_upsert_and_start_on_moto(aws_endpoint: str, settings: Any, definition_t
     started = json.loads(result.output)
     executions = sm.list_pipeline_executions(PipelineName=settings.pipeline_name)["PipelineExecutionSummaries"]
     assert started["execution_arn"] in [e["PipelineExecutionArn"] for e in executions]
-    sent = {p["Name"]: p["Value"] for p in sm.list_pipeline_parameters_for_execution(
-        PipelineExecutionArn=started["execution_arn"])["PipelineParameters"]}
+    sent = {
+        p["Name"]: p["Value"]
+        for p in sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=started["execution_arn"])[
+            "PipelineParameters"
+        ]
+    }
     assert sent["Epochs"] == "3"
     assert sent["InputDataUri"].startswith("s3://dvc-tests/store/files/md5/")  # resolved from the DVC remote
     assert len(sent["DataMd5"]) == 32
@@ -356,8 +408,9 @@ def test_upsert_and_start_on_moto(aws_endpoint: str, settings: Any, definition_t
 def test_start_of_a_missing_pipeline_is_a_clear_error(aws_endpoint: str) -> None:
     from mlops_cli.main import cli
 
-    result = CliRunner().invoke(cli, ["pipeline", "start", "--pipeline-name", "no-such-pipeline",
-                                      "-p", "InputDataUri=s3://b/data.jsonl"])
+    result = CliRunner().invoke(
+        cli, ["pipeline", "start", "--pipeline-name", "no-such-pipeline", "-p", "InputDataUri=s3://b/data.jsonl"]
+    )
     assert result.exit_code == 1
     assert "mlops pipeline upsert" in result.output and "Traceback" not in result.output
 
@@ -371,8 +424,12 @@ def test_upsert_rejects_a_role_that_is_not_an_iam_role_arn() -> None:
 
 @pytest.mark.parametrize(
     ("param", "message"),
-    [("Epoch=3", "unknown pipeline parameter 'Epoch'"), ("Epochs=three", "Epochs must be integer"),
-     ("MinMacroF1=high", "MinMacroF1 must be float"), ("Epochs", "expected Name=Value")],
+    [
+        ("Epoch=3", "unknown pipeline parameter 'Epoch'"),
+        ("Epochs=three", "Epochs must be integer"),
+        ("MinMacroF1=high", "MinMacroF1 must be float"),
+        ("Epochs", "expected Name=Value"),
+    ],
 )
 def test_start_rejects_bad_parameters(param: str, message: str) -> None:
     from mlops_cli.main import cli

@@ -94,10 +94,7 @@ def _word_problem(rng: random.Random) -> str:
         )
     if kind == 9:
         n, m = rng.randint(3, 9), rng.randint(10, 100)
-        return (
-            f"If {n} machines make {n} widgets in {n} minutes, how long would {m} machines take to "
-            f"make {m} widgets?"
-        )
+        return f"If {n} machines make {n} widgets in {n} minutes, how long would {m} machines take to make {m} widgets?"
     if kind == 10:
         up = rng.randint(2, 5)
         return (
@@ -130,7 +127,9 @@ def _probability_q(rng: random.Random) -> str:
     """A probability question (dice, coins, marbles, birthdays, Monty Hall, ...)."""
     kind = rng.randrange(9)
     if kind == 0:
-        return f"What's the probability of rolling two {rng.choice(('ones', 'threes', 'fives', 'sixes'))} with two dice?"
+        return (
+            f"What's the probability of rolling two {rng.choice(('ones', 'threes', 'fives', 'sixes'))} with two dice?"
+        )
     if kind == 1:
         return f"If I flip a fair coin {rng.randint(3, 12)} times, what are the odds of getting at least one head?"
     if kind == 2:
@@ -139,10 +138,7 @@ def _probability_q(rng: random.Random) -> str:
             "two without replacement, what's the chance both are red?"
         )
     if kind == 3:
-        return (
-            f"In a room of {rng.randint(10, 60)} people, how likely is it that at least two share a "
-            "birthday?"
-        )
+        return f"In a room of {rng.randint(10, 60)} people, how likely is it that at least two share a birthday?"
     if kind == 4:
         return (
             "On a game show you pick one of three doors. The host, who knows what's behind them, "
@@ -161,8 +157,7 @@ def _probability_q(rng: random.Random) -> str:
         )
     if kind == 7:
         return (
-            "A family has two children and at least one of them is a girl. What's the probability "
-            "that both are girls?"
+            "A family has two children and at least one of them is a girl. What's the probability that both are girls?"
         )
     n = rng.randint(4, 10)
     return f"What's the probability of getting exactly {rng.randint(1, n - 1)} heads in {n} coin flips?"
@@ -174,8 +169,18 @@ _DEDUCTION_SETS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("drink", "ordered", "didn't order", ("coffee", "tea", "orange juice", "hot chocolate", "lemonade", "water")),
     ("job", "is", "isn't", ("a teacher", "a nurse", "an engineer", "a chef", "a pilot", "a lawyer")),
     ("favorite sport", "loves", "doesn't like", ("tennis", "soccer", "swimming", "chess", "cycling", "basketball")),
-    ("car", "drives", "doesn't drive", ("the red car", "the blue car", "the green car", "the black car", "the white car")),
-    ("instrument", "plays", "doesn't play", ("the piano", "the violin", "the drums", "the guitar", "the flute", "the cello")),
+    (
+        "car",
+        "drives",
+        "doesn't drive",
+        ("the red car", "the blue car", "the green car", "the black car", "the white car"),
+    ),
+    (
+        "instrument",
+        "plays",
+        "doesn't play",
+        ("the piano", "the violin", "the drums", "the guitar", "the flute", "the cello"),
+    ),
 )
 
 
@@ -239,8 +244,7 @@ def _deal(rng: random.Random) -> str:
         return f"{rng.choice((15, 20, 25, 30))}% off a ${price} jacket or a ${rng.randint(10, 80)} coupon"
     if kind == 2:
         return (
-            f"a job paying ${rng.randint(50, 90)}k with a one-hour commute or ${rng.randint(45, 85)}k "
-            "working from home"
+            f"a job paying ${rng.randint(50, 90)}k with a one-hour commute or ${rng.randint(45, 85)}k working from home"
         )
     if kind == 3:
         return (
@@ -259,7 +263,7 @@ SPEC = IntentSpec(
         (0, "{riddle}"),
         (0, "What comes next in the sequence {seq}?"),
         (0, "{seq}, [what's the next number|what comes next|next number]?"),
-        (0, "Is this argument valid? \"{arg}\""),
+        (0, 'Is this argument valid? "{arg}"'),
         (0, "Prove that {proof}."),
         (0, "{lateral}"),
         (0, "I need help with this riddle: {riddle}"),
@@ -276,7 +280,7 @@ SPEC = IntentSpec(
             "All {class_noun} are {class_noun2}. No {class_noun2} are {class_noun3}. Can any "
             "{class_noun} be {class_noun3}?",
         ),
-        (0, "What's the flaw in this reasoning: \"{arg}\""),
+        (0, 'What\'s the flaw in this reasoning: "{arg}"'),
         (0, "Identify the logical fallacy here: {arg}"),
         (0, "{probability_q}"),
         (1, "Here's a brain teaser: {probability_q} Explain how you get the answer."),
@@ -285,8 +289,8 @@ SPEC = IntentSpec(
         (1, "Weigh the arguments for and against {proposition}, then reach a conclusion."),
         (1, "Can you check my logic? {my_logic}"),
         (1, "Help me reason through this: {word_problem}"),
-        (0, "True or false, and why: \"{logic_statement}\""),
-        (1, "Evaluate this claim: \"{arg}\" Is the conclusion justified?"),
+        (0, 'True or false, and why: "{logic_statement}"'),
+        (1, 'Evaluate this claim: "{arg}" Is the conclusion justified?'),
         (1, "Use logic to figure this out: {deduction}"),
         (1, "A friend argues that {argument_clause}. Is that a sound argument?"),
         (
@@ -305,31 +309,33 @@ SPEC = IntentSpec(
         (2, "Consider this: {word_problem} Solve it step by step and then check your answer a second way."),
         (
             2,
-            "Here's a puzzle for you. {riddle} Don't just give the answer; explain the reasoning that "
-            "gets you there.",
+            "Here's a puzzle for you. {riddle} Don't just give the answer; explain the reasoning that gets you there.",
         ),
         (
             2,
-            "Someone told me: \"{arg}\" Break the argument into premises and conclusion, say whether "
+            'Someone told me: "{arg}" Break the argument into premises and conclusion, say whether '
             "it's valid, and point out any hidden assumptions.",
         ),
         (
             2,
-            "{probability_q} Work it out step by step, explain where intuition goes wrong, and give the "
-            "final number.",
+            "{probability_q} Work it out step by step, explain where intuition goes wrong, and give the final number.",
         ),
     ),
     pools={
         "riddle": (
-            "What has keys but can't open locks?", "What gets wetter the more it dries?",
+            "What has keys but can't open locks?",
+            "What gets wetter the more it dries?",
             "I speak without a mouth and hear without ears. What am I?",
             "What can travel around the world while staying in a corner?",
-            "The more you take, the more you leave behind. What are they?", "What has a neck but no head?",
+            "The more you take, the more you leave behind. What are they?",
+            "What has a neck but no head?",
             "What comes once in a minute, twice in a moment, but never in a thousand years?",
             "What has cities but no houses, forests but no trees, and water but no fish?",
-            "What has many teeth but can't bite?", "What goes up but never comes down?",
+            "What has many teeth but can't bite?",
+            "What goes up but never comes down?",
             "I have branches but no fruit, trunk or leaves. What am I?",
-            "What can you catch but not throw?", "What belongs to you but other people use it more?",
+            "What can you catch but not throw?",
+            "What belongs to you but other people use it more?",
             "What runs but never walks, has a bed but never sleeps?",
         ),
         "seq": _sequence,
@@ -350,9 +356,12 @@ SPEC = IntentSpec(
             "If the alarm goes off, there's a fire. There's no fire, so the alarm didn't go off.",
         ),
         "proof": (
-            "the sum of two odd numbers is always even", "there are infinitely many prime numbers",
-            "the square root of 2 is irrational", "any number divisible by 6 is also divisible by 3",
-            "the product of two consecutive integers is always even", "a triangle can't have two right angles",
+            "the sum of two odd numbers is always even",
+            "there are infinitely many prime numbers",
+            "the square root of 2 is irrational",
+            "any number divisible by 6 is also divisible by 3",
+            "the product of two consecutive integers is always even",
+            "a triangle can't have two right angles",
             "the sum of the first n odd numbers is n squared",
         ),
         "lateral": (
@@ -372,15 +381,39 @@ SPEC = IntentSpec(
         "knights": _knights,
         "deal": _deal,
         "class_noun": (
-            "bloops", "razzies", "lazzies", "cats", "mammals", "doctors", "artists", "students", "pilots",
-            "musicians", "birds", "teachers", "vegetarians", "engineers", "poets", "runners", "zorbs", "wugs",
-            "reptiles", "chess players",
+            "bloops",
+            "razzies",
+            "lazzies",
+            "cats",
+            "mammals",
+            "doctors",
+            "artists",
+            "students",
+            "pilots",
+            "musicians",
+            "birds",
+            "teachers",
+            "vegetarians",
+            "engineers",
+            "poets",
+            "runners",
+            "zorbs",
+            "wugs",
+            "reptiles",
+            "chess players",
         ),
         "proposition": (
-            "banning cars from city centers", "a four-day work week", "making voting mandatory",
-            "taxing sugary drinks", "replacing exams with projects", "nuclear power as a fix for climate change",
-            "universal basic income", "remote work for everyone", "banning phones in schools",
-            "free public transport", "lowering the voting age to 16",
+            "banning cars from city centers",
+            "a four-day work week",
+            "making voting mandatory",
+            "taxing sugary drinks",
+            "replacing exams with projects",
+            "nuclear power as a fix for climate change",
+            "universal basic income",
+            "remote work for everyone",
+            "banning phones in schools",
+            "free public transport",
+            "lowering the voting age to 16",
         ),
         "my_logic": (
             "Our sales go up every December, so hiring more staff in December will increase sales.",
@@ -391,9 +424,11 @@ SPEC = IntentSpec(
             "Our app crashes more on weekends, so weekend users must be doing something wrong.",
         ),
         "logic_statement": (
-            "If no cats are dogs, then no dogs are cats.", "Some numbers are even, so some even things are numbers.",
+            "If no cats are dogs, then no dogs are cats.",
+            "Some numbers are even, so some even things are numbers.",
             "If every student passed, then at least one student passed.",
-            "If it's not raining, it's sunny.", "All roses are flowers, so all flowers are roses.",
+            "If it's not raining, it's sunny.",
+            "All roses are flowers, so all flowers are roses.",
             "If A is taller than B and B is taller than C, then A is taller than C.",
         ),
         "argument_clause": (
@@ -406,20 +441,31 @@ SPEC = IntentSpec(
             "since the last three coin flips were heads, the next one is probably tails",
         ),
         "premise": (
-            "every statement on this card is false", "all bloops are razzies and no razzies are lazzies",
-            "the barber shaves everyone who doesn't shave themselves", "no one who likes jazz likes opera, and Ana likes opera",
-            "every even number greater than 2 is the sum of two primes", "some doctors are runners and all runners are early risers",
+            "every statement on this card is false",
+            "all bloops are razzies and no razzies are lazzies",
+            "the barber shaves everyone who doesn't shave themselves",
+            "no one who likes jazz likes opera, and Ana likes opera",
+            "every even number greater than 2 is the sum of two primes",
+            "some doctors are runners and all runners are early risers",
         ),
         "option_pair": (
-            "renting and buying a home", "a higher-paying job and one with better hours", "a used car and a new one",
-            "learning Python first and learning JavaScript first", "a gap year and starting college right away",
-            "paying off my loan early and investing the money", "a big wedding and eloping",
+            "renting and buying a home",
+            "a higher-paying job and one with better hours",
+            "a used car and a new one",
+            "learning Python first and learning JavaScript first",
+            "a gap year and starting college right away",
+            "paying off my loan early and investing the money",
+            "a big wedding and eloping",
         ),
     },
     constraints=(
-        "Show your work.", "Explain each step.", "Don't just give me the answer.", "Double-check your answer.",
-        "Explain it simply.", "Think it through carefully.",
+        "Show your work.",
+        "Explain each step.",
+        "Don't just give me the answer.",
+        "Double-check your answer.",
+        "Explain it simply.",
+        "Think it through carefully.",
     ),
     prefixes=("Brain teaser time! ", "Here's one for you: ", "Puzzle: ", "Riddle me this: "),
-    suffixes=STUDY_SUFFIXES + (" no googling!", " I'm stuck."),
+    suffixes=(*STUDY_SUFFIXES, " no googling!", " I'm stuck."),
 )

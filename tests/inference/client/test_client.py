@@ -38,7 +38,7 @@ class CountingTransport:
     def __init__(self, inner: HttpTransport) -> None:
         self.inner, self.calls = inner, 0
 
-    def invoke(self, texts: list[str]):  # noqa: ANN201 - same as the wrapped transport
+    def invoke(self, texts: list[str]):
         self.calls += 1
         return self.inner.invoke(texts)
 
@@ -65,7 +65,9 @@ def test_long_lists_are_split_across_requests(endpoint: ServerProcess) -> None:
 
 def test_endpoint_down_falls_back_to_local_onnx_and_opens_the_circuit(onnx_model: Path) -> None:
     transport = CountingTransport(HttpTransport(dead_url(), connect_timeout=0.5, retries=1))
-    client = IntentClient(transport, local_model_dir=onnx_model, breaker=CircuitBreaker(failure_threshold=2, reset_timeout_s=60))
+    client = IntentClient(
+        transport, local_model_dir=onnx_model, breaker=CircuitBreaker(failure_threshold=2, reset_timeout_s=60)
+    )
     for _ in range(2):
         predictions = client.classify(TEXTS)
         assert [p.source for p in predictions] == ["local_onnx", "local_onnx"]
@@ -78,7 +80,9 @@ def test_endpoint_down_falls_back_to_local_onnx_and_opens_the_circuit(onnx_model
 
 def test_slow_endpoint_times_out_falls_back_then_recovers(endpoint: ServerProcess, onnx_model: Path) -> None:
     breaker = CircuitBreaker(failure_threshold=2, reset_timeout_s=1.0)
-    client = IntentClient.for_url(endpoint.url, read_timeout=0.5, retries=1, local_model_dir=onnx_model, breaker=breaker)
+    client = IntentClient.for_url(
+        endpoint.url, read_timeout=0.5, retries=1, local_model_dir=onnx_model, breaker=breaker
+    )
     assert client.classify_one("warm the connection pool").source == "endpoint"
     # Stopped processes still accept connections (the kernel queues them) but never answer: a hung endpoint.
     os.killpg(endpoint.proc.pid, signal.SIGSTOP)  # the whole group: the supervisor and its workers

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -35,8 +35,10 @@ _names = itertools.count(1)
 
 
 def _clients(url: str) -> dict[str, Any]:
-    return {name: boto3.client(name, endpoint_url=url, region_name="us-east-1")
-            for name in ("sagemaker", "application-autoscaling", "cloudwatch")}
+    return {
+        name: boto3.client(name, endpoint_url=url, region_name="us-east-1")
+        for name in ("sagemaker", "application-autoscaling", "cloudwatch")
+    }
 
 
 class UpdateEndpointReplay:
@@ -64,9 +66,14 @@ def manager(moto_server: str) -> Iterator[tuple[EndpointManager, UpdateEndpointR
     clients = _clients(moto_server)
     replay = UpdateEndpointReplay(moto_server)
     clients["sagemaker"].meta.events.register("before-call.sagemaker.UpdateEndpoint", replay)
-    yield (
-        EndpointManager(clients["sagemaker"], autoscaling_client=clients["application-autoscaling"],
-                        cloudwatch_client=clients["cloudwatch"], poll_s=0, sleep=lambda s: None),
+    return (
+        EndpointManager(
+            clients["sagemaker"],
+            autoscaling_client=clients["application-autoscaling"],
+            cloudwatch_client=clients["cloudwatch"],
+            poll_s=0,
+            sleep=lambda s: None,
+        ),
         replay,
         clients,
     )
@@ -74,8 +81,14 @@ def manager(moto_server: str) -> Iterator[tuple[EndpointManager, UpdateEndpointR
 
 def _variants(**weights: float) -> list[VariantDeployment]:
     return [
-        VariantDeployment(name, f"s3://models/intent-classifier/v{i}/model.tar.gz", IMAGE, weight,
-                          registered_model="intent-classifier", model_version=str(i))
+        VariantDeployment(
+            name,
+            f"s3://models/intent-classifier/v{i}/model.tar.gz",
+            IMAGE,
+            weight,
+            registered_model="intent-classifier",
+            model_version=str(i),
+        )
         for i, (name, weight) in enumerate(weights.items(), start=1)
     ]
 
@@ -87,19 +100,27 @@ def _endpoint() -> str:
 def test_deploy_two_variants_with_capture_and_autoscaling(manager: Any) -> None:
     mgr, _, clients = manager
     name = _endpoint()
-    status = mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE,
-                        data_capture=DataCapture("s3://capture/intent-ab", 20),
-                        autoscaling=Autoscaling(1, 4, 70.0))
+    status = mgr.deploy(
+        name,
+        _variants(champion=90, challenger=10),
+        role_arn=ROLE,
+        data_capture=DataCapture("s3://capture/intent-ab", 20),
+        autoscaling=Autoscaling(1, 4, 70.0),
+    )
     assert status["status"] == "InService" and status["data_capture"] and status["previous_config"] is None
     variants = {v["variant"]: v for v in status["variants"]}
     assert {n: v["current_weight"] for n, v in variants.items()} == {"champion": 90.0, "challenger": 10.0}
     assert variants["champion"]["traffic_share"] == pytest.approx(0.9)
     assert (variants["champion"]["model_version"], variants["challenger"]["model_version"]) == ("1", "2")
     assert variants["challenger"]["instance_type"] == "ml.m5.large"
-    assert variants["challenger"]["autoscaling"] == {"min_instances": 1, "max_instances": 4,
-                                                     "target_invocations_per_instance": 70.0}
+    assert variants["challenger"]["autoscaling"] == {
+        "min_instances": 1,
+        "max_instances": 4,
+        "target_invocations_per_instance": 70.0,
+    }
     policies = clients["application-autoscaling"].describe_scaling_policies(
-        ServiceNamespace="sagemaker", ResourceId=f"endpoint/{name}/variant/champion")["ScalingPolicies"]
+        ServiceNamespace="sagemaker", ResourceId=f"endpoint/{name}/variant/champion"
+    )["ScalingPolicies"]
     spec = policies[0]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
     assert spec["PredefinedMetricType"] == "SageMakerVariantInvocationsPerInstance"
     config = clients["sagemaker"].describe_endpoint_config(EndpointConfigName=status["endpoint_config"])
@@ -138,7 +159,7 @@ def test_bad_deployments_fail_before_any_call(manager: Any) -> None:
         mgr.deploy(_endpoint(), _variants(champion_v2=1), role_arn=ROLE)
     with pytest.raises(DeploymentError, match="do not sum to a positive number"):
         mgr.deploy(_endpoint(), _variants(champion=0, challenger=0), role_arn=ROLE)
-    with pytest.raises(DeploymentError, match="endpoint name 'x+' would be rejected"):
+    with pytest.raises(DeploymentError, match=r"endpoint name 'x+' would be rejected"):
         mgr.deploy("x" * 70, _variants(champion=1), role_arn=ROLE)
     assert len(clients["sagemaker"].list_models(MaxResults=100)["Models"]) == before
 
@@ -146,15 +167,23 @@ def test_bad_deployments_fail_before_any_call(manager: Any) -> None:
 def test_botocore_validates_what_moto_would_accept(manager: Any) -> None:
     mgr, _, _ = manager
     with pytest.raises(ParamValidationError):  # botocore checks types and ranges before anything is sent
-        mgr.sm.update_endpoint_weights_and_capacities(EndpointName="x", DesiredWeightsAndCapacities=[{"VariantName": "a",
-                                                                                                  "DesiredWeight": -1.0}])
+        mgr.sm.update_endpoint_weights_and_capacities(
+            EndpointName="x", DesiredWeightsAndCapacities=[{"VariantName": "a", "DesiredWeight": -1.0}]
+        )
 
 
 def _put(cloudwatch: Any, endpoint: str, variant: str, metric: str, value: float) -> None:
-    cloudwatch.put_metric_data(Namespace="AWS/SageMaker", MetricData=[{
-        "MetricName": metric, "Value": value, "Timestamp": datetime.now(timezone.utc),
-        "Dimensions": [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
-    }])
+    cloudwatch.put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {
+                "MetricName": metric,
+                "Value": value,
+                "Timestamp": datetime.now(UTC),
+                "Dimensions": [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
+            }
+        ],
+    )
 
 
 def test_stepwise_shift_reverts_on_error_rate_from_cloudwatch(manager: Any) -> None:
@@ -169,8 +198,15 @@ def test_stepwise_shift_reverts_on_error_rate_from_cloudwatch(manager: Any) -> N
             _put(cloudwatch, name, variant, "Invocation5XXErrors", errors)
 
     mgr.sleep = bad_challenger
-    outcome = shift_schedule(mgr, name, "challenger", [25, 50, 100], bake_s=60, guard=Guard(max_error_rate=0.01),
-                             traffic=CloudWatchTraffic(cloudwatch))
+    outcome = shift_schedule(
+        mgr,
+        name,
+        "challenger",
+        [25, 50, 100],
+        bake_s=60,
+        guard=Guard(max_error_rate=0.01),
+        traffic=CloudWatchTraffic(cloudwatch),
+    )
     assert outcome.reverted and not outcome.completed and len(outcome.steps) == 1
     assert outcome.steps[0]["weights"] == {"champion": 75.0, "challenger": 25.0}
     assert "challenger: error rate 5.00% (5/100)" in outcome.reason
@@ -184,8 +220,16 @@ def test_stepwise_shift_completes_when_healthy(manager: Any) -> None:
     name = _endpoint()
     mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
     taken: list[float] = []
-    outcome = shift_schedule(mgr, name, "challenger", [10, 50, 100], bake_s=0, guard=Guard(),
-                             traffic=CloudWatchTraffic(clients["cloudwatch"]), on_step=lambda s: taken.append(s["percent"]))
+    outcome = shift_schedule(
+        mgr,
+        name,
+        "challenger",
+        [10, 50, 100],
+        bake_s=0,
+        guard=Guard(),
+        traffic=CloudWatchTraffic(clients["cloudwatch"]),
+        on_step=lambda s: taken.append(s["percent"]),
+    )
     assert outcome.completed and not outcome.reverted and taken == [10, 50, 100]
     assert mgr.current_weights(name) == {"champion": 0.0, "challenger": 100.0}
 
@@ -207,13 +251,21 @@ def test_promote_and_rollback_with_autoscaling_and_guardrails(manager: Any) -> N
     request = replay.requests[-1]
     assert request["EndpointConfigName"] == result["endpoint_config"]
     policy = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert policy == {"Type": "CANARY", "WaitIntervalInSeconds": 120, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}
+    assert policy == {
+        "Type": "CANARY",
+        "WaitIntervalInSeconds": 120,
+        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+    }
     assert len(request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]) == 4
     status = mgr.status(name)
     assert [v["variant"] for v in status["variants"]] == ["challenger"] and status["previous_config"] == first_config
     # Autoscaling was lifted for the update and put back on the variant that stayed; the removed one has none.
-    targets = clients["application-autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
-    assert {t["ResourceId"] for t in targets if name + "/" in t["ResourceId"]} == {f"endpoint/{name}/variant/challenger"}
+    targets = clients["application-autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")[
+        "ScalableTargets"
+    ]
+    assert {t["ResourceId"] for t in targets if name + "/" in t["ResourceId"]} == {
+        f"endpoint/{name}/variant/challenger"
+    }
 
     plan = mgr.rollback_target(name)
     assert plan["promoted_version"] == "2" and plan["to_config"] == first_config
@@ -232,8 +284,11 @@ def test_deploying_over_an_existing_endpoint_updates_it(manager: Any) -> None:
     time.sleep(0.01)  # config names carry a timestamp
     second = mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE)
     assert replay.requests[-1]["EndpointConfigName"] == second["endpoint_config"] != first
-    tags = clients["sagemaker"].list_tags(ResourceArn=clients["sagemaker"].describe_endpoint_config(
-        EndpointConfigName=second["endpoint_config"])["EndpointConfigArn"])["Tags"]
+    tags = clients["sagemaker"].list_tags(
+        ResourceArn=clients["sagemaker"].describe_endpoint_config(EndpointConfigName=second["endpoint_config"])[
+            "EndpointConfigArn"
+        ]
+    )["Tags"]
     assert {"Key": TAG_PREVIOUS_CONFIG, "Value": first} in tags
 
 
@@ -254,12 +309,22 @@ def test_new_endpoint_with_guardrails_keeps_them_for_later_updates(manager: Any,
     name = _endpoint()
     sent: list[dict[str, Any]] = []
     clients["sagemaker"].meta.events.register(
-        "before-call.sagemaker.CreateEndpoint", lambda params, **kw: sent.append(__import__("json").loads(params["body"])))
+        "before-call.sagemaker.CreateEndpoint",
+        lambda params, **kw: sent.append(__import__("json").loads(params["body"])),
+    )
     alarms = mgr.scaling.create_alarms(name, ["champion", "challenger"], Guard().max_p95_ms)
-    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE,
-               guardrails=Guardrails(mode="linear", step_percent=25, wait_s=60, alarms=tuple(alarms)))
+    mgr.deploy(
+        name,
+        _variants(champion=90, challenger=10),
+        role_arn=ROLE,
+        guardrails=Guardrails(mode="linear", step_percent=25, wait_s=60, alarms=tuple(alarms)),
+    )
     routing = sent[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert routing == {"Type": "LINEAR", "WaitIntervalInSeconds": 60, "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}}
+    assert routing == {
+        "Type": "LINEAR",
+        "WaitIntervalInSeconds": 60,
+        "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+    }
     assert mgr.status(name)["status"] == "InService"
     with pytest.raises(DeploymentError, match="maximum execution time"):
         Guardrails(max_execution_s=60)
@@ -275,6 +340,10 @@ def test_an_autoscaled_endpoint_is_not_updated_without_waiting(manager: Any) -> 
     with pytest.raises(DeploymentError, match="this update must wait"):
         mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE, wait=False)
     assert len(replay.requests) == count  # no UpdateEndpoint was sent
-    targets = clients["application-autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    targets = clients["application-autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")[
+        "ScalableTargets"
+    ]
     assert {t["ResourceId"] for t in targets if name + "/" in t["ResourceId"]} == {
-        f"endpoint/{name}/variant/champion", f"endpoint/{name}/variant/challenger"}
+        f"endpoint/{name}/variant/champion",
+        f"endpoint/{name}/variant/challenger",
+    }

@@ -41,8 +41,21 @@ def variant_models(onnx_model: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="module")
 def server(variant_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """`mlops endpoint serve-local ab --variant a=... --variant b=... --weights a=90,b=10`, shared by the module."""
-    command = ["-m", "mlops_cli", "endpoint", "serve-local", ENDPOINT, "--variant", f"a={variant_models['a']}",
-               "--variant", f"b={variant_models['b']}", "--weights", "a=90,b=10", "--threads", "1"]
+    command = [
+        "-m",
+        "mlops_cli",
+        "endpoint",
+        "serve-local",
+        ENDPOINT,
+        "--variant",
+        f"a={variant_models['a']}",
+        "--variant",
+        f"b={variant_models['b']}",
+        "--weights",
+        "a=90,b=10",
+        "--threads",
+        "1",
+    ]
     proc = start_server(command, tmp_path_factory.mktemp("local-endpoint") / "server.log")
     yield proc
     proc.kill()
@@ -73,8 +86,11 @@ def sagemaker(server: ServerProcess) -> Any:
 @pytest.fixture(scope="module")
 def models(sagemaker: Any, variant_models: dict[str, Path]) -> dict[str, str]:
     """The variant directories registered as SageMaker models (one as a file:// URL): {variant: model name}."""
-    sagemaker.create_model(ModelName="model-a", PrimaryContainer={"ModelDataUrl": str(variant_models["a"])},
-                           ExecutionRoleArn="arn:aws:iam::000000000000:role/local")
+    sagemaker.create_model(
+        ModelName="model-a",
+        PrimaryContainer={"ModelDataUrl": str(variant_models["a"])},
+        ExecutionRoleArn="arn:aws:iam::000000000000:role/local",
+    )
     sagemaker.create_model(ModelName="model-b", PrimaryContainer={"ModelDataUrl": variant_models["b"].as_uri()})
     return {"a": "model-a", "b": "model-b"}
 
@@ -106,14 +122,24 @@ def wait_settled(sagemaker: Any, endpoint: str, timeout: float = 60.0) -> dict[s
     raise TimeoutError(f"{endpoint} still {description['EndpointStatus']} after {timeout}s")
 
 
-def deploy(sagemaker: Any, endpoint: str, variants: dict[str, tuple[str, float]], config: str | None = None) -> dict[str, Any]:
+def deploy(
+    sagemaker: Any, endpoint: str, variants: dict[str, tuple[str, float]], config: str | None = None
+) -> dict[str, Any]:
     """Create a config ({variant: (model, weight)}) and an endpoint from it; wait until it has settled."""
     config = config or f"{endpoint}-config"
-    sagemaker.create_endpoint_config(EndpointConfigName=config, ProductionVariants=[
-        {"VariantName": name, "ModelName": model, "InitialVariantWeight": weight, "InitialInstanceCount": 1,
-         "InstanceType": "ml.m5.large"}
-        for name, (model, weight) in variants.items()
-    ])
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=config,
+        ProductionVariants=[
+            {
+                "VariantName": name,
+                "ModelName": model,
+                "InitialVariantWeight": weight,
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+            for name, (model, weight) in variants.items()
+        ],
+    )
     sagemaker.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
     return wait_settled(sagemaker, endpoint)
 
@@ -201,13 +227,17 @@ def test_weighted_routing_follows_the_weights_and_the_metrics_count_it(runtime: 
         assert stats["model_name"] == f"{ENDPOINT}-{variant}" and stats["model_version"] == variant.upper()
 
 
-def test_a_pinned_variant_always_answers_even_at_weight_zero(runtime: Any, sagemaker: Any, models: dict[str, str]) -> None:
+def test_a_pinned_variant_always_answers_even_at_weight_zero(
+    runtime: Any, sagemaker: Any, models: dict[str, str]
+) -> None:
     description = deploy(sagemaker, "pinned", {"a": (models["a"], 1.0), "b": (models["b"], 0.0)})
     assert description["EndpointStatus"] == "InService"
     assert {v["VariantName"]: v["CurrentWeight"] for v in description["ProductionVariants"]} == {"a": 1.0, "b": 0.0}
     config = sagemaker.describe_endpoint_config(EndpointConfigName=description["EndpointConfigName"])
-    assert [(v["VariantName"], v["ModelName"], v["InitialVariantWeight"], v["InstanceType"])
-            for v in config["ProductionVariants"]] == [("a", "model-a", 1.0, "ml.m5.large"), ("b", "model-b", 0.0, "ml.m5.large")]
+    assert [
+        (v["VariantName"], v["ModelName"], v["InitialVariantWeight"], v["InstanceType"])
+        for v in config["ProductionVariants"]
+    ] == [("a", "model-a", 1.0, "ml.m5.large"), ("b", "model-b", 0.0, "ml.m5.large")]
     for _ in range(10):
         assert invoke(runtime, "pinned", TargetVariant="b")[0] == "b"
         assert invoke(runtime, "pinned")[0] == "a"
@@ -218,12 +248,21 @@ def test_weights_shift_live_without_a_failed_request(runtime: Any, sagemaker: An
     deploy(sagemaker, "shift", {"a": (models["a"], 50.0), "b": (models["b"], 50.0)})
     with Traffic(runtime, "shift") as traffic:
         time.sleep(0.5)
-        sagemaker.update_endpoint_weights_and_capacities(EndpointName="shift", DesiredWeightsAndCapacities=[
-            {"VariantName": "a", "DesiredWeight": 20.0}, {"VariantName": "b", "DesiredWeight": 80.0}])
+        sagemaker.update_endpoint_weights_and_capacities(
+            EndpointName="shift",
+            DesiredWeightsAndCapacities=[
+                {"VariantName": "a", "DesiredWeight": 20.0},
+                {"VariantName": "b", "DesiredWeight": 80.0},
+            ],
+        )
         time.sleep(0.5)
-        sagemaker.update_endpoint_weights_and_capacities(EndpointName="shift", DesiredWeightsAndCapacities=[
-            {"VariantName": "a", "DesiredWeight": 0.0, "DesiredInstanceCount": 2},
-            {"VariantName": "b", "DesiredWeight": 100.0}])
+        sagemaker.update_endpoint_weights_and_capacities(
+            EndpointName="shift",
+            DesiredWeightsAndCapacities=[
+                {"VariantName": "a", "DesiredWeight": 0.0, "DesiredInstanceCount": 2},
+                {"VariantName": "b", "DesiredWeight": 100.0},
+            ],
+        )
         shifted = time.time()
         time.sleep(1.0)
     assert traffic.failures == []
@@ -250,8 +289,9 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("body", "content_type", "status", "words"), [case[1:] for case in BAD_INPUTS],
-                         ids=[case[0] for case in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "words"), [case[1:] for case in BAD_INPUTS], ids=[case[0] for case in BAD_INPUTS]
+)
 def test_bad_input_is_a_model_error_carrying_the_model_servers_answer(
     runtime: Any, server: ServerProcess, body: bytes, content_type: str, status: int, words: str
 ) -> None:
@@ -268,7 +308,10 @@ def test_bad_input_is_a_model_error_carrying_the_model_servers_answer(
 
 def test_runtime_errors_are_validation_errors(runtime: Any, server: ServerProcess) -> None:
     unknown = client_error(lambda: invoke(runtime, "nowhere"))
-    assert unknown["Error"] == {"Code": "ValidationError", "Message": "Endpoint nowhere of account 000000000000 not found."}
+    assert unknown["Error"] == {
+        "Code": "ValidationError",
+        "Message": "Endpoint nowhere of account 000000000000 not found.",
+    }
     assert unknown["ResponseMetadata"]["HTTPStatusCode"] == 400
     variant = client_error(lambda: invoke(runtime, TargetVariant="c"))
     assert variant["Error"]["Code"] == "ValidationError" and "'c'" in variant["Error"]["Message"]
@@ -276,7 +319,9 @@ def test_runtime_errors_are_validation_errors(runtime: Any, server: ServerProces
     assert http("GET", f"{server.url}/endpoints/{ENDPOINT}/metrics?since=yesterday", content_type=None).status == 400
 
 
-def test_control_plane_errors_are_validation_exceptions(sagemaker: Any, models: dict[str, str], server: ServerProcess) -> None:
+def test_control_plane_errors_are_validation_exceptions(
+    sagemaker: Any, models: dict[str, str], server: ServerProcess
+) -> None:
     def code_and_message(call: Callable[[], Any]) -> tuple[str, str]:
         error = client_error(call)
         assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
@@ -284,17 +329,26 @@ def test_control_plane_errors_are_validation_exceptions(sagemaker: Any, models: 
 
     def weights(*pairs: tuple[str, float]) -> Callable[[], Any]:
         desired = [{"VariantName": name, "DesiredWeight": weight} for name, weight in pairs]
-        return lambda: sagemaker.update_endpoint_weights_and_capacities(EndpointName=ENDPOINT,
-                                                                        DesiredWeightsAndCapacities=desired)
+        return lambda: sagemaker.update_endpoint_weights_and_capacities(
+            EndpointName=ENDPOINT, DesiredWeightsAndCapacities=desired
+        )
 
     def config(*variants: tuple[str, str]) -> Callable[[], Any]:
         production = [{"VariantName": name, "ModelName": model} for name, model in variants]
         return lambda: sagemaker.create_endpoint_config(EndpointConfigName="bad-config", ProductionVariants=production)
 
     assert code_and_message(lambda: sagemaker.describe_endpoint(EndpointName="nowhere")) == (
-        "ValidationException", 'Could not find endpoint "nowhere".')
-    assert code_and_message(lambda: sagemaker.update_endpoint_weights_and_capacities(
-        EndpointName="nowhere", DesiredWeightsAndCapacities=[{"VariantName": "a", "DesiredWeight": 1.0}]))[0] == "ValidationException"
+        "ValidationException",
+        'Could not find endpoint "nowhere".',
+    )
+    assert (
+        code_and_message(
+            lambda: sagemaker.update_endpoint_weights_and_capacities(
+                EndpointName="nowhere", DesiredWeightsAndCapacities=[{"VariantName": "a", "DesiredWeight": 1.0}]
+            )
+        )[0]
+        == "ValidationException"
+    )
     code, message = code_and_message(weights(("c", 1.0)))
     assert code == "ValidationException" and "'c'" in message
     code, message = code_and_message(weights(("a", 0.0), ("b", 0.0)))
@@ -304,17 +358,29 @@ def test_control_plane_errors_are_validation_exceptions(sagemaker: Any, models: 
     code, message = code_and_message(config(("a_b", models["a"])))
     assert code == "ValidationException" and "'a_b'" in message
     code, message = code_and_message(config(("a", "no-such-model")))
-    assert (code, message) == ("ValidationException", 'Could not find model "arn:aws:sagemaker:us-east-1:000000000000:model/no-such-model".')
-    code, message = code_and_message(lambda: sagemaker.create_model(
-        ModelName="remote", PrimaryContainer={"ModelDataUrl": "s3://bucket/model.tar.gz"}))
+    assert (code, message) == (
+        "ValidationException",
+        'Could not find model "arn:aws:sagemaker:us-east-1:000000000000:model/no-such-model".',
+    )
+    code, message = code_and_message(
+        lambda: sagemaker.create_model(
+            ModelName="remote", PrimaryContainer={"ModelDataUrl": "s3://bucket/model.tar.gz"}
+        )
+    )
     assert code == "ValidationException" and "serves file paths only" in message
-    code, message = code_and_message(lambda: sagemaker.create_model(
-        ModelName="missing", PrimaryContainer={"ModelDataUrl": "/no/such/model"}))
+    code, message = code_and_message(
+        lambda: sagemaker.create_model(ModelName="missing", PrimaryContainer={"ModelDataUrl": "/no/such/model"})
+    )
     assert code == "ValidationException" and "/no/such/model" in message
-    code, message = code_and_message(lambda: sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="ab-config-1"))
+    code, message = code_and_message(
+        lambda: sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="ab-config-1")
+    )
     assert message == 'Cannot create already existing endpoint "arn:aws:sagemaker:us-east-1:000000000000:endpoint/ab".'
     # The weights of the startup endpoint were not touched by the rejected calls.
-    assert [v["CurrentWeight"] for v in sagemaker.describe_endpoint(EndpointName=ENDPOINT)["ProductionVariants"]] == [90.0, 10.0]
+    assert [v["CurrentWeight"] for v in sagemaker.describe_endpoint(EndpointName=ENDPOINT)["ProductionVariants"]] == [
+        90.0,
+        10.0,
+    ]
 
     headers = {"X-Amz-Target": "SageMaker.CreateTrainingJob"}
     unknown = http("POST", server.url + "/", b"{}", content_type="application/x-amz-json-1.1", headers=headers)
@@ -331,8 +397,10 @@ def test_control_plane_flow_update_while_serving_and_a_failed_update(
     runtime: Any, sagemaker: Any, server: ServerProcess, variant_models: dict[str, Path], tmp_path: Path
 ) -> None:
     archive = make_archive(variant_models["b"], tmp_path / "model.tar.gz")
-    sagemaker.create_model(ModelName="Flow-B", PrimaryContainer={"ModelDataUrl": archive.as_uri(),
-                                                                 "Environment": {"INTENT_SERVE_PRECISION": "fp32"}})
+    sagemaker.create_model(
+        ModelName="Flow-B",
+        PrimaryContainer={"ModelDataUrl": archive.as_uri(), "Environment": {"INTENT_SERVE_PRECISION": "fp32"}},
+    )
     described = sagemaker.describe_model(ModelName="Flow-B")
     assert described["ModelArn"] == "arn:aws:sagemaker:us-east-1:000000000000:model/flow-b"
     assert described["PrimaryContainer"]["ModelDataUrl"] == archive.as_uri()
@@ -344,8 +412,12 @@ def test_control_plane_flow_update_while_serving_and_a_failed_update(
     assert "Flow" in [e["EndpointName"] for e in sagemaker.list_endpoints(NameContains="Flow")["Endpoints"]]
 
     # UpdateEndpoint to a one-variant config while traffic flows: nothing fails, then only b answers.
-    sagemaker.create_endpoint_config(EndpointConfigName="flow-config-2", ProductionVariants=[
-        {"VariantName": "b", "ModelName": "Flow-B", "InitialVariantWeight": 1.0, "InitialInstanceCount": 1}])
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="flow-config-2",
+        ProductionVariants=[
+            {"VariantName": "b", "ModelName": "Flow-B", "InitialVariantWeight": 1.0, "InitialInstanceCount": 1}
+        ],
+    )
     with Traffic(runtime, "Flow") as traffic:
         time.sleep(0.3)
         sagemaker.update_endpoint(EndpointName="Flow", EndpointConfigName="flow-config-2")
@@ -357,16 +429,23 @@ def test_control_plane_flow_update_while_serving_and_a_failed_update(
     assert [v["VariantName"] for v in updated["ProductionVariants"]] == ["b"]
     assert "FailureReason" not in updated
     assert set(traffic.variants_since(swapped)) == {"b"} and traffic.variants_since(0)["a"] > 0
-    in_service = [line for line in server.log_lines()
-                  if line.get("message") == "endpoint in service" and line.get("config_name") == "flow-config-2"]
+    in_service = [
+        line
+        for line in server.log_lines()
+        if line.get("message") == "endpoint in service" and line.get("config_name") == "flow-config-2"
+    ]
     assert in_service and in_service[-1]["reused"] == ["b"]  # the loaded model of b was kept, not loaded again
 
     # A failed update (its model's files vanished after CreateModel) keeps the old config serving.
     doomed = model_copy(variant_models["a"], tmp_path / "doomed")
     sagemaker.create_model(ModelName="Flow-Doomed", PrimaryContainer={"ModelDataUrl": str(doomed)})
     shutil.rmtree(doomed)
-    sagemaker.create_endpoint_config(EndpointConfigName="flow-config-3", ProductionVariants=[
-        {"VariantName": "c", "ModelName": "Flow-Doomed", "InitialVariantWeight": 1.0, "InitialInstanceCount": 1}])
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="flow-config-3",
+        ProductionVariants=[
+            {"VariantName": "c", "ModelName": "Flow-Doomed", "InitialVariantWeight": 1.0, "InitialInstanceCount": 1}
+        ],
+    )
     with Traffic(runtime, "Flow") as traffic:
         sagemaker.update_endpoint(EndpointName="Flow", EndpointConfigName="flow-config-3")
         failed = wait_settled(sagemaker, "Flow")
@@ -382,7 +461,9 @@ def test_control_plane_flow_update_while_serving_and_a_failed_update(
 
     sagemaker.delete_endpoint(EndpointName="Flow")
     assert client_error(lambda: invoke(runtime, "Flow"))["Error"]["Code"] == "ValidationError"
-    assert client_error(lambda: sagemaker.describe_endpoint(EndpointName="Flow"))["Error"]["Code"] == "ValidationException"
+    assert (
+        client_error(lambda: sagemaker.describe_endpoint(EndpointName="Flow"))["Error"]["Code"] == "ValidationException"
+    )
     assert invoke(runtime)[1]["predictions"]  # other endpoints are unaffected
 
 
@@ -391,8 +472,12 @@ def test_tags_and_listing(sagemaker: Any, models: dict[str, str]) -> None:
     sagemaker.add_tags(ResourceArn=endpoint_arn, Tags=[{"Key": "team", "Value": "intents"}])
     sagemaker.add_tags(ResourceArn=endpoint_arn, Tags=[{"Key": "team", "Value": "search"}])
     assert sagemaker.list_tags(ResourceArn=endpoint_arn)["Tags"] == [{"Key": "team", "Value": "search"}]
-    names = [m["ModelName"] for m in sagemaker.get_paginator("list_models").paginate(PaginationConfig={"PageSize": 1})
-             .build_full_result()["Models"]]
+    names = [
+        m["ModelName"]
+        for m in sagemaker.get_paginator("list_models")
+        .paginate(PaginationConfig={"PageSize": 1})
+        .build_full_result()["Models"]
+    ]
     assert {"ab-a", "ab-b", *models.values()} <= set(names)
     by_name = sagemaker.list_endpoints(SortBy="Name", SortOrder="Ascending", StatusEquals="InService")["Endpoints"]
     assert [e["EndpointName"] for e in by_name] == sorted(e["EndpointName"] for e in by_name)
@@ -403,21 +488,43 @@ def test_tags_and_listing(sagemaker: Any, models: dict[str, str]) -> None:
 
 def _serve_local(*args: str) -> subprocess.CompletedProcess[str]:
     # A timeout: a command that wrongly started serving would otherwise block the test run.
-    return subprocess.run([sys.executable, "-m", "mlops_cli", "endpoint", "serve-local", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mlops_cli", "endpoint", "serve-local", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (["e", "--variant", "a=MODEL", "--variant", "a=MODEL"], "two variants are named 'a'"),
-    (["e", "--variant", "a_b=MODEL"], "variant name 'a_b'"),
-    (["e", "--variant", "a=MODEL", "--variant", "b=MODEL", "--weights", "a=0,b=0"], "do not sum to a positive number"),
-    (["e", "--variant", "a=MODEL", "--weights", "a=1,c=1"], "no variant named 'c'"),
-    (["e", "--variant", "a=MISSING"], "model not found"),
-    (["e", "--variant", "a"], "is not NAME=MODEL"),
-    (["--variant", "a=MODEL"], "need an endpoint name"),
-], ids=["duplicate-variant", "invalid-name", "zero-weights", "unknown-weight", "missing-model", "no-model", "no-endpoint"])
-def test_serve_local_rejects_bad_variants_before_starting(args: list[str], words: str, variant_models: dict[str, Path],
-                                                         tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["e", "--variant", "a=MODEL", "--variant", "a=MODEL"], "two variants are named 'a'"),
+        (["e", "--variant", "a_b=MODEL"], "variant name 'a_b'"),
+        (
+            ["e", "--variant", "a=MODEL", "--variant", "b=MODEL", "--weights", "a=0,b=0"],
+            "do not sum to a positive number",
+        ),
+        (["e", "--variant", "a=MODEL", "--weights", "a=1,c=1"], "no variant named 'c'"),
+        (["e", "--variant", "a=MISSING"], "model not found"),
+        (["e", "--variant", "a"], "is not NAME=MODEL"),
+        (["--variant", "a=MODEL"], "need an endpoint name"),
+    ],
+    ids=[
+        "duplicate-variant",
+        "invalid-name",
+        "zero-weights",
+        "unknown-weight",
+        "missing-model",
+        "no-model",
+        "no-endpoint",
+    ],
+)
+def test_serve_local_rejects_bad_variants_before_starting(
+    args: list[str], words: str, variant_models: dict[str, Path], tmp_path: Path
+) -> None:
     args = [a.replace("MODEL", str(variant_models["a"])).replace("MISSING", str(tmp_path / "nowhere")) for a in args]
     result = _serve_local(*args, "--port", "1")
     assert result.returncode != 0
@@ -428,8 +535,14 @@ def test_serve_local_rejects_bad_variants_before_starting(args: list[str], words
 def test_help_describes_the_command() -> None:
     result = run_cli("endpoint", "serve-local", "--help")
     assert result.returncode == 0
-    for text in ("NAME=MODEL", "models:/NAME@ALIAS", "--weights", "MLOPS_LOCAL_ENDPOINT_PORT",
-                 "UpdateEndpointWeightsAndCapacities", "/endpoints/NAME/invocations"):
+    for text in (
+        "NAME=MODEL",
+        "models:/NAME@ALIAS",
+        "--weights",
+        "MLOPS_LOCAL_ENDPOINT_PORT",
+        "UpdateEndpointWeightsAndCapacities",
+        "/endpoints/NAME/invocations",
+    ):
         assert text in result.stdout
 
 
@@ -463,13 +576,13 @@ class _CrashingPredictor:
 
 
 def test_an_inference_crash_is_a_model_error_with_status_500(tmp_path: Path) -> None:
-    """In process (a real model does not crash on demand): a predictor that raises gives 424 with OriginalStatusCode 500."""
+    """In process (a real model does not crash on demand): a predictor that raises gives 424, OriginalStatusCode 500."""
     from starlette.testclient import TestClient
 
-    from inference.serving.config import ServerConfig
     from inference.local.app import create_app
     from inference.local.models import LoadedModel, ModelRecord
     from inference.local.records import EndpointRecord, LiveVariant, VariantSet
+    from inference.serving.config import ServerConfig
 
     app = create_app(work_dir=tmp_path)
     with TestClient(app) as client:
@@ -478,10 +591,14 @@ def test_an_inference_crash_is_a_model_error_with_status_500(tmp_path: Path) -> 
         endpoint = EndpointRecord("crash", "crash-config", created=time.time(), status="InService")
         endpoint.live = VariantSet("crash-config", [LiveVariant("v", model)], {"v": 1.0}, {"v": 1})
         app.state.sagemaker.endpoints["crash"] = endpoint
-        response = client.post("/endpoints/crash/invocations", content=TEXT, headers={"Content-Type": "application/json"})
+        response = client.post(
+            "/endpoints/crash/invocations", content=TEXT, headers={"Content-Type": "application/json"}
+        )
         assert response.status_code == 424 and response.headers["x-amzn-errortype"] == "ModelError"
         body = response.json()
-        assert body["OriginalStatusCode"] == 500 and body["message"].startswith("Received server error (500) from primary")
+        assert body["OriginalStatusCode"] == 500 and body["message"].startswith(
+            "Received server error (500) from primary"
+        )
         assert response.headers["x-amzn-invoked-production-variant"] == "v"
         stats = client.get("/endpoints/crash/metrics").json()["variants"]["v"]
         assert stats["invocations"] == 1 and stats["errors"] == 1 and stats["error_rate"] == 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import ClassVar
 
 
 def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> None:
@@ -33,9 +34,9 @@ def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> 
         assert config.http_protocol_class is NoDelayHttpToolsProtocol
 
         class State:
-            connections: set = set()
-            tasks: set = set()
-            default_headers: list = []
+            connections: ClassVar[set] = set()
+            tasks: ClassVar[set] = set()
+            default_headers: ClassVar[list] = []
             total_requests = 0
 
         protocol = NoDelayHttpToolsProtocol(config, State(), app_state={}, _loop=asyncio.new_event_loop())

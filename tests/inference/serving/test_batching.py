@@ -6,7 +6,6 @@ import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-
 from inference.serving.batching import MicroBatcher
 
 

@@ -29,8 +29,14 @@ def test_config_defaults() -> None:
 
 
 def test_config_precedence_flags_over_env_over_defaults() -> None:
-    env = {"SAGEMAKER_BIND_TO_PORT": "9000", "INTENT_SERVE_WORKERS": "3", "INTENT_SERVE_BATCH_MAX_SIZE": "16",
-           "INTENT_SERVE_BATCH_WAIT_MS": "2.5", "INTENT_SERVE_PRECISION": "FP32", "INTENT_SERVE_MODEL_DIR": "/models/a"}
+    env = {
+        "SAGEMAKER_BIND_TO_PORT": "9000",
+        "INTENT_SERVE_WORKERS": "3",
+        "INTENT_SERVE_BATCH_MAX_SIZE": "16",
+        "INTENT_SERVE_BATCH_WAIT_MS": "2.5",
+        "INTENT_SERVE_PRECISION": "FP32",
+        "INTENT_SERVE_MODEL_DIR": "/models/a",
+    }
     config = ServerConfig.from_env(env)
     assert (config.port, config.workers, config.batch_max_size, config.batch_wait_ms) == (9000, 3, 16, 2.5)
     assert config.precision == "fp32" and config.batching and config.model_dir == Path("/models/a")
@@ -96,11 +102,14 @@ def test_every_setting_has_one_home_from_which_env_names_flags_and_docs_derive()
     assert settings_table() in operations, "docs/operations.md must include settings_table() verbatim"
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--port", "http"], "--port='http' is not an integer"),
-    (["--workers", "0"], "workers must be at least 1"),
-    (["--precision", "fp16"], "precision must be one of"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--port", "http"], "--port='http' is not an integer"),
+        (["--workers", "0"], "workers must be at least 1"),
+        (["--precision", "fp16"], "precision must be one of"),
+    ],
+)
 def test_container_flags_are_checked_like_the_environment(flags: list[str], message: str) -> None:
     from inference.serving.config import flag_overrides
     from inference.serving.container import parser

@@ -23,6 +23,7 @@ import pytest
 from tests.conftest import ROOT, free_port
 
 REQUIREMENTS = ROOT / "inference" / "serving" / "requirements.txt"
+LOCK = ROOT / "inference" / "serving" / "requirements.lock"
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -61,23 +62,15 @@ def image_tree(dest: Path) -> Path:
 def requirement_names() -> set[str]:
     """The distributions the serving requirements name."""
     lines = [line.strip() for line in REQUIREMENTS.read_text().splitlines()]
-    return {re.split(r"[<>=!~;\[ ]", line, maxsplit=1)[0].lower() for line in lines if line and not line.startswith("#")}
+    return {
+        re.split(r"[<>=!~;\[ ]", line, maxsplit=1)[0].lower() for line in lines if line and not line.startswith("#")
+    }
 
 
-def with_dependencies(names: set[str]) -> set[str]:
-    """Names and everything they require on this Python (without extras), as installed here."""
-    from packaging.requirements import Requirement
-
-    todo, seen = list(names), set()
-    while todo:
-        name = todo.pop().lower().replace("_", "-")
-        if name in seen:
-            continue
-        seen.add(name)
-        for requirement in map(Requirement, metadata.requires(name) or []):
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(requirement.name)
-    return seen
+def locked() -> dict[str, str]:
+    """The distributions the image installs (its lock): name -> version."""
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", LOCK.read_text(), flags=re.MULTILINE)
+    return {name.lower().replace("_", "-"): version for name, version in pins}
 
 
 def test_dockerfile_runs_serve_and_serve_runs_the_container_module() -> None:
@@ -104,12 +97,16 @@ def test_dockerfile_base_user_port_and_label() -> None:
     labels = " ".join(args for name, args in instructions if name == "LABEL")
     assert "com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true" in labels
     installs = " ".join(args for name, args in instructions if name == "RUN" and "pip install" in args)
-    assert "-r /tmp/requirements.txt" in installs and " . " not in f"{installs} ", "the image installs no project"
+    assert "--require-hashes --no-deps -r /tmp/requirements.lock" in installs, "the image installs its lock, hashed"
+    assert " . " not in f"{installs} ", "the image installs no project"
 
 
 def test_dockerfile_copies_only_what_exists_and_is_in_the_build_context() -> None:
-    allowed = [line[1:].strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.startswith("!")]
+    allowed = [
+        line[1:].strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    ]
     copied = []
     for name, args in dockerfile_instructions():
         if name == "COPY":
@@ -120,8 +117,22 @@ def test_dockerfile_copies_only_what_exists_and_is_in_the_build_context() -> Non
         assert any(source == a or source.startswith(f"{a}/") for a in allowed), f"{source} is excluded by .dockerignore"
     # Nothing but the serving code and the core: no deployer, local endpoint, client, CLI, pipelines or datagen.
     code = [s for s in copied if not s.endswith(".txt")]
-    assert not [s for s in code if s.startswith(("inference/deploy", "inference/local", "inference/client", "mlops_cli",
-                                                 "pipelines", "model_registry", "benchmarks", "ml/datagen"))]
+    assert not [
+        s
+        for s in code
+        if s.startswith(
+            (
+                "inference/deploy",
+                "inference/local",
+                "inference/client",
+                "mlops_cli",
+                "pipelines",
+                "model_registry",
+                "benchmarks",
+                "ml/datagen",
+            )
+        )
+    ]
 
 
 def test_serving_requirements_are_pinned_ranges_without_torch_or_transformers() -> None:
@@ -129,6 +140,10 @@ def test_serving_requirements_are_pinned_ranges_without_torch_or_transformers() 
     for requirement in [line for line in lines if line and not line.startswith("#")]:
         assert re.fullmatch(r"[A-Za-z0-9_.-]+>=[\w.]+,<[\w.]+", requirement), f"{requirement!r} is not a pinned range"
     assert not requirement_names() & {"torch", "transformers", "mlflow", "sagemaker", "boto3", "pydantic"}
+    # The lock pins each of them, with hashes, and nothing heavy comes in underneath.
+    pins = locked()
+    assert requirement_names() <= set(pins) and "--hash=sha256:" in LOCK.read_text()
+    assert not set(pins) & {"torch", "transformers", "mlflow", "sagemaker", "boto3", "pydantic"}
 
 
 @pytest.fixture(scope="module")
@@ -151,13 +166,31 @@ def image_server(onnx_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "INTENT_SERVE_"))}
     proc = subprocess.Popen(
-        [sys.executable, "-S", "-c", code, str(onnx_model), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        cwd=program, env={**env, "PYTHONPATH": str(program)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            code,
+            str(onnx_model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        cwd=program,
+        env={**env, "PYTHONPATH": str(program)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 90
         while not _answers(f"http://127.0.0.1:{port}/ping"):
-            assert proc.poll() is None, f"serve exited with {proc.returncode}:\n{proc.stdout.read() if proc.stdout else ''}"
+            assert proc.poll() is None, (
+                f"serve exited with {proc.returncode}:\n{proc.stdout.read() if proc.stdout else ''}"
+            )
             assert time.monotonic() < deadline, "serve did not come up within 90 s"
             time.sleep(0.3)
         yield f"http://127.0.0.1:{port}", proc
@@ -169,7 +202,7 @@ def image_server(onnx_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=2) as resp:
             return resp.status == 200
     except OSError:
         return False
@@ -179,9 +212,12 @@ def test_the_server_runs_from_exactly_the_files_the_image_gets(
     image_server: tuple[str, subprocess.Popen], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     url, proc = image_server
-    request = urllib.request.Request(f"{url}/invocations", data=json.dumps({"inputs": ["translate hello"]}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - loopback
+    request = urllib.request.Request(
+        f"{url}/invocations",
+        data=json.dumps({"inputs": ["translate hello"]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
         assert resp.status == 200 and json.loads(resp.read())["predictions"][0]["intent"]
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=60)
@@ -189,27 +225,49 @@ def test_the_server_runs_from_exactly_the_files_the_image_gets(
     files: dict[str, str | None] = json.loads(out.split("MODULES ", 1)[1].splitlines()[0])
     ours = {m: f for m, f in files.items() if m.split(".")[0] in ("ml", "inference")}
     assert ours and all(f is None or str(ROOT) not in f for f in ours.values()), "imported from the repository"
-    assert "inference.serving.server" in ours and not [m for m in ours if m.startswith(("inference.deploy", "inference.local"))]
-    # Every library the server imported comes with the serving requirements (directly or as their dependency).
-    provided = with_dependencies(requirement_names())
+    assert "inference.serving.server" in ours and not [
+        m for m in ours if m.startswith(("inference.deploy", "inference.local"))
+    ]
+    # Every library the server imported is one the image installs (its lock).
+    provided = set(locked())
     by_module = metadata.packages_distributions()
-    third_party = {m.split(".")[0] for m, f in files.items() if f and "site-packages" in f} - set(sys.stdlib_module_names)
-    missing = {m: by_module.get(m) for m in third_party
-               if not {d.lower().replace("_", "-") for d in by_module.get(m, [m])} & provided}
-    assert not missing, f"imported but not in inference/serving/requirements.txt: {missing}"
+    third_party = {m.split(".")[0] for m, f in files.items() if f and "site-packages" in f} - set(
+        sys.stdlib_module_names
+    )
+    missing = {
+        m: by_module.get(m)
+        for m in third_party
+        if not {d.lower().replace("_", "-") for d in by_module.get(m, [m])} & provided
+    }
+    assert not missing, f"imported but not in inference/serving/requirements.lock: {missing}"
     assert not third_party & {"torch", "transformers", "mlflow", "boto3", "sagemaker", "pydantic"}
 
 
 def _container(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "inference.serving.container", *args], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "inference.serving.container", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
 
 
 def test_serve_help_lists_every_flag_with_its_variable() -> None:
     result = _container("--help")
     assert result.returncode == 0
-    for text in ("--port", "SAGEMAKER_BIND_TO_PORT", "--workers", "INTENT_SERVE_WORKERS", "--batch-max-size",
-                 "INTENT_SERVE_BATCH_MAX_SIZE", "--precision", "INTENT_SERVE_PRECISION", "MODEL_DIR"):
+    for text in (
+        "--port",
+        "SAGEMAKER_BIND_TO_PORT",
+        "--workers",
+        "INTENT_SERVE_WORKERS",
+        "--batch-max-size",
+        "INTENT_SERVE_BATCH_MAX_SIZE",
+        "--precision",
+        "INTENT_SERVE_PRECISION",
+        "MODEL_DIR",
+    ):
         assert text in result.stdout
 
 
@@ -230,7 +288,9 @@ def test_serve_fails_clearly_on_bad_configuration(args: tuple[str, ...], env: di
 
 def test_serve_refuses_unknown_flags_and_torch_where_there_is_none() -> None:
     assert _container("--no-such-flag", "1").returncode == 2
-    code = ("import sys; sys.modules['torch'] = None\n"  # as in the image: torch cannot be imported
-            "from inference.serving.container import main; sys.exit(main(['--precision', 'torch']))")
+    code = (
+        "import sys; sys.modules['torch'] = None\n"  # as in the image: torch cannot be imported
+        "from inference.serving.container import main; sys.exit(main(['--precision', 'torch']))"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "needs torch, which is not installed here" in result.stderr, result.stderr

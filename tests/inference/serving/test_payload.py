@@ -17,8 +17,15 @@ def test_parse_inputs_accepts_a_string_or_a_list() -> None:
 
 @pytest.mark.parametrize(
     ("header", "ok"),
-    [("application/json", True), ("Application/JSON; charset=UTF-8", True), ('application/json; charset="utf-8"', True),
-     ("application/json; charset=iso-8859-1", False), ("text/json", False), ("", False), (None, False)],
+    [
+        ("application/json", True),
+        ("Application/JSON; charset=UTF-8", True),
+        ('application/json; charset="utf-8"', True),
+        ("application/json; charset=iso-8859-1", False),
+        ("text/json", False),
+        ("", False),
+        (None, False),
+    ],
 )
 def test_content_type(header: str | None, ok: bool) -> None:
     if ok:
@@ -32,9 +39,12 @@ def test_content_type(header: str | None, ok: bool) -> None:
 def test_limits_are_configurable() -> None:
     limits = Limits(max_inputs=2, max_body_bytes=100, max_text_bytes=5)
     assert parse_inputs(b'{"inputs": ["12345", "x"]}', limits) == ["12345", "x"]
-    for body, reason in [(b'{"inputs": ["a", "b", "c"]}', "too_many_inputs"), (b'{"inputs": "123456"}', "text_too_large"),
-                         (b'{"inputs": "\xc3\xa9\xc3\xa9\xc3\xa9"}', "text_too_large"),  # 3 characters, 6 UTF-8 bytes
-                         (b'{"inputs": "' + b"a" * 100 + b'"}', "body_too_large")]:
+    for body, reason in [
+        (b'{"inputs": ["a", "b", "c"]}', "too_many_inputs"),
+        (b'{"inputs": "123456"}', "text_too_large"),
+        (b'{"inputs": "\xc3\xa9\xc3\xa9\xc3\xa9"}', "text_too_large"),  # 3 characters, 6 UTF-8 bytes
+        (b'{"inputs": "' + b"a" * 100 + b'"}', "body_too_large"),
+    ]:
         with pytest.raises(BadRequest) as excinfo:
             parse_inputs(body, limits)
         assert (excinfo.value.status, excinfo.value.reason) == (413, reason)

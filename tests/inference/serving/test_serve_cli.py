@@ -11,8 +11,17 @@ from tests.inference.conftest import http, invoke
 def test_help_lists_the_knobs_and_their_environment_variables() -> None:
     result = run_cli("serve", "--help")
     assert result.returncode == 0
-    for text in ("--workers", "--threads", "--precision", "--batch-max-size", "--batch-wait-ms", "--max-inputs",
-                 "SAGEMAKER_BIND_TO_PORT", "INTENT_SERVE_WORKERS", "models:/NAME@ALIAS"):
+    for text in (
+        "--workers",
+        "--threads",
+        "--precision",
+        "--batch-max-size",
+        "--batch-wait-ms",
+        "--max-inputs",
+        "SAGEMAKER_BIND_TO_PORT",
+        "INTENT_SERVE_WORKERS",
+        "models:/NAME@ALIAS",
+    ):
         assert text in result.stdout
 
 
@@ -28,12 +37,14 @@ def test_unknown_registry_alias_is_a_clean_error() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_serves_a_model_from_the_registry(onnx_model: Path, tmp_path: Path, server_factory) -> None:  # noqa: ANN001
+def test_serves_a_model_from_the_registry(onnx_model: Path, tmp_path: Path, server_factory) -> None:
     from model_registry.registration import Lineage, register_model
 
     lineage = Lineage(data_md5="1" * 32, git_commit="ab" * 20, params={}, metrics={"macro_f1": 0.9}, history=[])
     registration = register_model(onnx_model, lineage, alias="champion")
-    server = server_factory("models:/intent-classifier@champion", "--threads", "1", "--download-dir", str(tmp_path / "dl"))
+    server = server_factory(
+        "models:/intent-classifier@champion", "--threads", "1", "--download-dir", str(tmp_path / "dl")
+    )
     response = invoke(server.url, {"inputs": ["Write a limerick about a cat"]})
     assert response.status == 200
     assert response.json()["model_version"] == registration.version  # from the downloaded metadata.json
@@ -42,7 +53,7 @@ def test_serves_a_model_from_the_registry(onnx_model: Path, tmp_path: Path, serv
     assert server.terminate() == 0
 
 
-def test_serves_the_pytorch_baseline_with_the_same_answers(onnx_model: Path, server_factory) -> None:  # noqa: ANN001
+def test_serves_the_pytorch_baseline_with_the_same_answers(onnx_model: Path, server_factory) -> None:
     """--precision torch (the pre-ONNX way, kept as the benchmark baseline) speaks the same contract; the deprecated
     --variant still chooses the precision."""
     texts = ["Translate 'thank you' into German", "hey, how are you doing today?"]

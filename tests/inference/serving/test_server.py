@@ -3,11 +3,11 @@ the `serve` container entry point, configured only through the environment (SAGE
 
 from __future__ import annotations
 
-from http.client import HTTPConnection
 import json
 import threading
 import time
 from collections.abc import Iterator
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def server(onnx_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """`python -m inference.serving.container` (what the `serve` console script runs), configured by environment only."""
+    """`python -m inference.serving.container` (what the `serve` command runs), configured by environment only."""
     port = free_port()
     env = {
         "SAGEMAKER_BIND_TO_PORT": str(port),
@@ -34,8 +34,13 @@ def server(onnx_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "INTENT_SERVE_MAX_TEXT_BYTES": str(MAX_TEXT_BYTES),
         "INTENT_SERVE_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
     }
-    proc = start_server(["-m", "inference.serving.container"], tmp_path_factory.mktemp("server") / "server.log", env=env, port=port,
-                        port_flag=False)
+    proc = start_server(
+        ["-m", "inference.serving.container"],
+        tmp_path_factory.mktemp("server") / "server.log",
+        env=env,
+        port=port,
+        port_flag=False,
+    )
     yield proc
     proc.kill()
 
@@ -121,7 +126,13 @@ BAD_INPUTS = [
     ("empty-item", b'{"inputs": ["fine", ""]}', "application/json", 400, "inputs[1] is empty"),
     ("empty-list", b'{"inputs": []}', "application/json", 400, "empty list"),
     ("too-many-inputs", json.dumps({"inputs": ["hi"] * 10_000}).encode(), "application/json", 413, "10000 texts"),
-    ("1mb-text", json.dumps({"inputs": "a" * 1_000_000}).encode(), "application/json", 413, f"limit is {MAX_TEXT_BYTES}"),
+    (
+        "1mb-text",
+        json.dumps({"inputs": "a" * 1_000_000}).encode(),
+        "application/json",
+        413,
+        f"limit is {MAX_TEXT_BYTES}",
+    ),
     ("2mb-body", json.dumps({"inputs": ["b" * 1000] * 2000}).encode(), "application/json", 413, "body"),
     ("non-utf8", b'{"inputs": "caf\xe9 cr\xe8me"}', "application/json", 400, "UTF-8"),
     ("utf16-body", '{"inputs": "hi"}'.encode("utf-16"), "application/json", 400, "UTF-8"),
@@ -144,7 +155,9 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("body", "content_type", "status", "words"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "words"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
 def test_bad_input_is_a_clear_4xx_and_the_server_stays_healthy(
     server: ServerProcess, body: bytes, content_type: str | None, status: int, words: str
 ) -> None:
@@ -161,8 +174,13 @@ def test_chunked_body_over_the_limit_is_413(server: ServerProcess) -> None:
     chunk = b" " * 65536
     conn = HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
-        conn.request("POST", "/invocations", body=iter([b'{"inputs": "', *[chunk] * 32, b'"}']),
-                     headers={"Content-Type": "application/json"}, encode_chunked=True)
+        conn.request(
+            "POST",
+            "/invocations",
+            body=iter([b'{"inputs": "', *[chunk] * 32, b'"}']),
+            headers={"Content-Type": "application/json"},
+            encode_chunked=True,
+        )
         response = conn.getresponse()
         assert response.status == 413 and "limit" in json.loads(response.read())["error"]
     finally:

@@ -20,8 +20,9 @@ LONG_TEXT = "please analyse the quarterly revenue figures for every region and e
 def batching_server(onnx_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Two workers, one intra-op thread each, micro-batching up to 16 texts with a 25 ms wait."""
     log = tmp_path_factory.mktemp("batching") / "server.log"
-    server = start_cli_server(onnx_model, log, "--workers", "2", "--threads", "1", "--batch-max-size", "16",
-                              "--batch-wait-ms", "25")
+    server = start_cli_server(
+        onnx_model, log, "--workers", "2", "--threads", "1", "--batch-max-size", "16", "--batch-wait-ms", "25"
+    )
     yield server
     server.kill()
 
@@ -89,9 +90,13 @@ def test_ping_answers_while_both_workers_are_busy(batching_server: ServerProcess
 
 
 @pytest.mark.parametrize(
-    "layout", [["--workers", "1"], ["--workers", "2", "--batch-max-size", "8"]], ids=["one-worker", "two-workers-batching"]
+    "layout",
+    [["--workers", "1"], ["--workers", "2", "--batch-max-size", "8"]],
+    ids=["one-worker", "two-workers-batching"],
 )
-def test_sigterm_lets_in_flight_requests_finish_and_exits_0(onnx_model: Path, tmp_path: Path, layout: list[str]) -> None:
+def test_sigterm_lets_in_flight_requests_finish_and_exits_0(
+    onnx_model: Path, tmp_path: Path, layout: list[str]
+) -> None:
     server = start_cli_server(onnx_model, tmp_path / "server.log", "--threads", "1", *layout)
     try:
         if "2" in layout:

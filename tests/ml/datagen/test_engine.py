@@ -155,7 +155,9 @@ def test_check_template_rejects_what_render_would_leave_as_literal_text(template
 
 
 def test_check_template_accepts_every_slot_form_and_uses_shared_pools() -> None:
-    check_template("[A|An] {fruit}, {^fruit2}, {-thing} and {topic}.", {"fruit": FRUIT, "thing": ("a x",)}, {"topic": FRUIT})
+    check_template(
+        "[A|An] {fruit}, {^fruit2}, {-thing} and {topic}.", {"fruit": FRUIT, "thing": ("a x",)}, {"topic": FRUIT}
+    )
 
 
 def test_frames_builds_tiered_frames() -> None:
@@ -168,19 +170,49 @@ def test_frames_builds_tiered_frames() -> None:
 @pytest.mark.parametrize(
     ("word", "an"),
     [
-        ("apple", True), ("banana", False), ("umbrella", True), ("Excel", True),
+        ("apple", True),
+        ("banana", False),
+        ("umbrella", True),
+        ("Excel", True),
         # vowel letter, consonant sound
-        ("unicorn", False), ("user", False), ("usual", False), ("utility", False), ("one-time", False),
-        ("eulogy", False), ("European", False), ("url", False),
+        ("unicorn", False),
+        ("user", False),
+        ("usual", False),
+        ("utility", False),
+        ("one-time", False),
+        ("eulogy", False),
+        ("European", False),
+        ("url", False),
         # consonant letter, vowel sound
-        ("hour", True), ("hourly", True), ("Honest", True), ("heir", True), ("house", False),
+        ("hour", True),
+        ("hourly", True),
+        ("Honest", True),
+        ("heir", True),
+        ("house", False),
         # initialisms are read letter by letter
-        ("SQL", True), ("HTTP", True), ("FAQ", True), ("MBA", True), ("NBA", True), ("X", True),
-        ("API", True), ("URL", False), ("GPU", False), ("CSV", False), ("B2B", False),
+        ("SQL", True),
+        ("HTTP", True),
+        ("FAQ", True),
+        ("MBA", True),
+        ("NBA", True),
+        ("X", True),
+        ("API", True),
+        ("URL", False),
+        ("GPU", False),
+        ("CSV", False),
+        ("B2B", False),
         # numbers are read aloud
-        ("8-day", True), ("11-hour", True), ("18", True), ("80", False), ("800", False), ("1", False), ("7", False),
+        ("8-day", True),
+        ("11-hour", True),
+        ("18", True),
+        ("80", False),
+        ("800", False),
+        ("1", False),
+        ("7", False),
         # leading quotes and brackets are skipped
-        ('"easy"', True), ("(optional)", True), ("'big'", False),
+        ('"easy"', True),
+        ("(optional)", True),
+        ("'big'", False),
     ],
 )
 def test_needs_an(word: str, an: bool) -> None:

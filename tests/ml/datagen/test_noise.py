@@ -17,7 +17,9 @@ def _variants(word: str) -> set[str]:
 
 
 def test_typo_is_deterministic_for_a_seed() -> None:
-    assert [typo("keyboard", random.Random(s)) for s in range(50)] == [typo("keyboard", random.Random(s)) for s in range(50)]
+    assert [typo("keyboard", random.Random(s)) for s in range(50)] == [
+        typo("keyboard", random.Random(s)) for s in range(50)
+    ]
 
 
 def test_typo_makes_one_small_edit_and_keeps_the_first_letter() -> None:
@@ -46,8 +48,13 @@ def test_only_the_long_word_gets_typos() -> None:
     for output in outputs:
         *short, last = output.split(" ")
         assert short == text.split(" ")[:-1]
-        assert last == "yesterday" or last in _variants("yesterday") or any(
-            last in _variants(v) for v in _variants("yesterday")  # "typo" can be drawn twice
+        assert (
+            last == "yesterday"
+            or last in _variants("yesterday")
+            or any(
+                last in _variants(v)
+                for v in _variants("yesterday")  # "typo" can be drawn twice
+            )
         )
     assert any(not o.endswith("yesterday") for o in outputs)
 
