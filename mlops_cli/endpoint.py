@@ -72,7 +72,10 @@ def endpoint() -> None:
 
 
 def guardrail_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--guardrails, --guardrail-step, --guardrail-wait, --guardrail-p95-ms for commands that update an endpoint."""
+    """--guardrails, --guardrail-step, -wait, -timeout and -p95-ms for commands that update an endpoint.
+
+    Their limits are AWS's, checked in one place (`inference.deploy.plan.Guardrails`) with a reason for each.
+    """
     options = [
         click.option(
             "--guardrails",
@@ -83,17 +86,24 @@ def guardrail_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--guardrail-step",
-            type=click.IntRange(1, 99),
+            type=int,
             default=10,
             show_default=True,
-            help="Guardrails: percent of capacity per step.",
+            help="Guardrails: percent of the fleet per step (canary 1-50, linear 10-50).",
         ),
         click.option(
             "--guardrail-wait",
-            type=click.IntRange(min=0),
+            type=int,
             default=300,
             show_default=True,
-            help="Guardrails: seconds between steps.",
+            help="Guardrails: seconds of baking after each step (0-3600).",
+        ),
+        click.option(
+            "--guardrail-timeout",
+            type=int,
+            default=None,
+            help="Guardrails: the update's maximum execution time in seconds (600-28800, and enough for its "
+            "steps and waits) [default: derived from them, at least 3600].",
         ),
         click.option(
             "--guardrail-p95-ms",
@@ -355,6 +365,7 @@ def promote(
     guardrails: str | None,
     guardrail_step: int,
     guardrail_wait: int,
+    guardrail_timeout: int | None,
     guardrail_p95_ms: float,
 ) -> None:
     """Promote VARIANT on ENDPOINT: all traffic to it, the others removed, the champion alias moved to its version."""
@@ -362,7 +373,15 @@ def promote(
     from pipelines import release
 
     rails = (
-        Guardrails(guardrails, guardrail_step, guardrail_wait, alarm_p95_ms=guardrail_p95_ms) if guardrails else None
+        Guardrails(
+            guardrails,
+            guardrail_step,
+            guardrail_wait,
+            max_execution_s=guardrail_timeout,
+            alarm_p95_ms=guardrail_p95_ms,
+        )
+        if guardrails
+        else None
     )
     gate = release.RegistryGate(registry, tolerance, p95_budget_ms, actor, reason)
     result = release.promote(target, endpoint_name, variant, gate=gate, guardrails=rails)

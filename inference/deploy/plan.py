@@ -4,6 +4,7 @@ instances, data capture, guardrails and autoscaling (`DeploymentPlan`), with the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,15 +73,48 @@ class DataCapture:
         }
 
 
+# AWS's limits on a blue/green DeploymentConfig, checked before any call so that a bad value fails with its reason.
+# Ranges: botocore's SageMaker service model (shapes WaitIntervalInSeconds, TerminationWaitInSeconds and
+# MaximumExecutionTimeoutInSeconds; tests/inference/deploy/test_plan.py compares them with it) and the API reference
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_BlueGreenUpdatePolicy.html). The capacity sizes are
+# only in TrafficRoutingConfig's documentation (same model, and API_TrafficRoutingConfig.html): CanarySize "must be
+# less than or equal to 50% of the variant's total instance count", LinearStepSize "must be 10-50%"; a CapacitySize
+# value is at least 1.
+CANARY_PERCENT = (1, 50)
+LINEAR_PERCENT = (10, 50)
+WAIT_INTERVAL_S = (0, 3600)
+TERMINATION_WAIT_S = (0, 3600)
+EXECUTION_TIMEOUT_S = (600, 28800)
+# The time a blue/green update needs besides its waits: provisioning the new fleet. AWS documents no figure; its own
+# floor for MaximumExecutionTimeoutInSeconds (600 s, what it grants an update with no waits at all) is used, which
+# also keeps every derived or required timeout within AWS's range.
+PROVISIONING_S = EXECUTION_TIMEOUT_S[0]
+# The execution timeout when none is given: the value this deployer always sent before it derived one, or more when
+# the steps and waits need more (a longer timeout costs nothing unless the update hangs).
+DEFAULT_EXECUTION_TIMEOUT_S = 3600
+
+
+def _check_range(value: float, limits: tuple[int, int], what: str, unit: str, field_name: str, fix: str) -> None:
+    low, high = limits
+    if not low <= value <= high:
+        raise DeploymentError(
+            f"{what} must be {low}-{high}{unit}, got {value:g}: AWS's limit for {field_name}", hint=fix
+        )
+
+
 @dataclass(frozen=True)
 class Guardrails:
-    """Blue/green endpoint updates with canary or linear traffic shifting and auto-rollback alarms."""
+    """Blue/green endpoint updates with canary or linear traffic shifting and auto-rollback alarms.
+
+    Every value is checked against AWS's limits here, before any call; `max_execution_s` (None: derived) must leave
+    time for every baking period, the termination wait and the new fleet's provisioning.
+    """
 
     mode: str = "canary"
     step_percent: int = 10
     wait_s: int = 300
     termination_wait_s: int = 300
-    max_execution_s: int = 3600
+    max_execution_s: int | None = None
     alarms: tuple[str, ...] = ()
     # When set, the deployer creates a 5XX and a p95 latency alarm per variant (this threshold) once the update
     # has been validated, and rolls back on either.
@@ -89,13 +123,99 @@ class Guardrails:
     def __post_init__(self) -> None:
         if self.mode not in ("canary", "linear", "all_at_once"):
             raise DeploymentError(f"guardrail mode must be canary, linear or all_at_once, got {self.mode!r}")
-        if not 1 <= self.step_percent <= 99:
-            raise DeploymentError(f"guardrail step must be 1-99 percent of capacity, got {self.step_percent}")
-        if self.wait_s < 0 or self.termination_wait_s < 0 or self.max_execution_s < 600:
-            raise DeploymentError("guardrail waits must be >= 0 and the maximum execution time at least 600 s")
+        if self.mode == "canary":
+            _check_range(
+                self.step_percent,
+                CANARY_PERCENT,
+                "the canary (the first traffic step)",
+                " % of the fleet",
+                "CanarySize",
+                "give --guardrail-step 1-50",
+            )
+        elif self.mode == "linear":
+            _check_range(
+                self.step_percent,
+                LINEAR_PERCENT,
+                "each linear step",
+                " % of the fleet",
+                "LinearStepSize",
+                "give --guardrail-step 10-50",
+            )
+        _check_range(
+            self.wait_s,
+            WAIT_INTERVAL_S,
+            "the wait after each traffic step",
+            " s",
+            "WaitIntervalInSeconds",
+            "give --guardrail-wait 0-3600",
+        )
+        _check_range(
+            self.termination_wait_s,
+            TERMINATION_WAIT_S,
+            "the wait before the old fleet is terminated",
+            " s",
+            "TerminationWaitInSeconds",
+            "give a termination wait of 0-3600 s",
+        )
+        needed = self.min_execution_s
+        if self.max_execution_s is None:
+            if needed > EXECUTION_TIMEOUT_S[1]:
+                raise DeploymentError(
+                    f"{self._timeline()} need {needed} s, more than the longest update AWS allows "
+                    f"(MaximumExecutionTimeoutInSeconds {EXECUTION_TIMEOUT_S[1]} s)",
+                    hint="use larger steps (--guardrail-step) or shorter waits (--guardrail-wait)",
+                )
+            return
+        _check_range(
+            self.max_execution_s,
+            EXECUTION_TIMEOUT_S,
+            "the update's maximum execution time",
+            " s",
+            "MaximumExecutionTimeoutInSeconds",
+            f"give --guardrail-timeout {needed}-{EXECUTION_TIMEOUT_S[1]}, or leave it out to have it derived",
+        )
+        if self.max_execution_s < needed:
+            raise DeploymentError(
+                f"a maximum execution time of {self.max_execution_s} s is too short: {self._timeline()} "
+                f"need at least {needed} s, and AWS rolls back an update that runs out of time",
+                hint=f"give --guardrail-timeout {needed} or more, or leave it out to have it derived",
+            )
+
+    @property
+    def baking_periods(self) -> int:
+        """How many times the update waits `wait_s`: after each traffic step, the last one being the final bake."""
+        # Canary: the canary, then the rest; linear: ceil(100 / step) steps; all at once: one step. See
+        # https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green.html (and its canary and
+        # linear pages): every step is followed by a baking period.
+        if self.mode == "canary":
+            return 2
+        if self.mode == "linear":
+            return math.ceil(100 / self.step_percent)
+        return 1
+
+    @property
+    def min_execution_s(self) -> int:
+        """The shortest MaximumExecutionTimeoutInSeconds that lets the update finish: waits plus provisioning."""
+        # AWS: "the timeout value should be larger than the total waiting time specified in TerminationWaitInSeconds
+        # and WaitIntervalInSeconds" (BlueGreenUpdatePolicy in botocore's model and the API reference).
+        return self.baking_periods * self.wait_s + self.termination_wait_s + PROVISIONING_S
+
+    @property
+    def execution_timeout_s(self) -> int:
+        """MaximumExecutionTimeoutInSeconds as sent: the one given, else derived from the steps and waits."""
+        if self.max_execution_s is not None:
+            return self.max_execution_s
+        return max(DEFAULT_EXECUTION_TIMEOUT_S, self.min_execution_s)
+
+    def _timeline(self) -> str:
+        steps = f"{self.mode} steps of {self.step_percent} %" if self.mode != "all_at_once" else "one step"
+        return (
+            f"{steps} ({self.baking_periods} baking period(s) of {self.wait_s} s), the {self.termination_wait_s} s "
+            f"termination wait and {PROVISIONING_S} s to provision the new fleet"
+        )
 
     def deployment_config(self, alarms: Sequence[str] = ()) -> dict[str, Any]:
-        """The DeploymentConfig structure for CreateEndpoint/UpdateEndpoint, rolled back by these and its own alarms."""
+        """The DeploymentConfig structure for UpdateEndpoint, rolled back by these and its own alarms."""
         routing: dict[str, Any] = {"Type": self.mode.upper(), "WaitIntervalInSeconds": self.wait_s}
         size = {"Type": "CAPACITY_PERCENT", "Value": self.step_percent}
         if self.mode == "canary":
@@ -106,7 +226,7 @@ class Guardrails:
             "BlueGreenUpdatePolicy": {
                 "TrafficRoutingConfiguration": routing,
                 "TerminationWaitInSeconds": self.termination_wait_s,
-                "MaximumExecutionTimeoutInSeconds": self.max_execution_s,
+                "MaximumExecutionTimeoutInSeconds": self.execution_timeout_s,
             }
         }
         names = [*self.alarms, *alarms]
@@ -166,6 +286,7 @@ class DeploymentPlan:
         guardrails: str | None = None,
         guardrail_step: int = 10,
         guardrail_wait: int = 300,
+        guardrail_timeout: int | None = None,
         guardrail_p95_ms: float = P95_BUDGET_MS,
         autoscale: str | None = None,
         wait: bool = True,
@@ -208,7 +329,11 @@ class DeploymentPlan:
             role_arn=role_arn,
             data_capture=DataCapture(data_capture, capture_percent) if data_capture else None,
             guardrails=Guardrails(
-                mode=guardrails, step_percent=guardrail_step, wait_s=guardrail_wait, alarm_p95_ms=guardrail_p95_ms
+                mode=guardrails,
+                step_percent=guardrail_step,
+                wait_s=guardrail_wait,
+                max_execution_s=guardrail_timeout,
+                alarm_p95_ms=guardrail_p95_ms,
             )
             if guardrails
             else None,

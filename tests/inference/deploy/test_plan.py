@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inference.deploy.plan import DeploymentPlan, parse_autoscaling, per_variant
+from inference.deploy import plan
+from inference.deploy.plan import DeploymentPlan, Guardrails, parse_autoscaling, per_variant
 from inference.variants import DeploymentError
 from ml.errors import MlopsError
 from ml.settings import P95_BUDGET_MS
@@ -83,3 +84,94 @@ def test_aws_needs_an_image_and_a_real_role() -> None:
 def test_helpers() -> None:
     assert per_variant("--x", ["5", "b=7"], ["a", "b"], "1", int) == {"a": 5, "b": 7}
     assert parse_autoscaling("2:8:150").target_invocations_per_instance == 150.0
+
+
+# ---- guardrails: AWS's limits, before any call ------------------------------------------------------------------
+
+
+def test_guardrail_limits_are_the_ones_in_botocores_model() -> None:
+    """The limits checked are AWS's own: botocore's SageMaker model (ranges) and its documentation (capacities)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    for shape, limits in (
+        ("WaitIntervalInSeconds", plan.WAIT_INTERVAL_S),
+        ("TerminationWaitInSeconds", plan.TERMINATION_WAIT_S),
+        ("MaximumExecutionTimeoutInSeconds", plan.EXECUTION_TIMEOUT_S),
+    ):
+        metadata = model.shape_for(shape).metadata
+        assert (metadata["min"], metadata["max"]) == limits, shape
+    routing = model.shape_for("TrafficRoutingConfig").members
+    assert "less than or equal to 50%" in routing["CanarySize"].documentation and plan.CANARY_PERCENT[1] == 50
+    assert "10-50%" in routing["LinearStepSize"].documentation and plan.LINEAR_PERCENT == (10, 50)
+    assert model.shape_for("CapacitySizeValue").metadata["min"] == plan.CANARY_PERCENT[0]
+
+
+@pytest.mark.parametrize(
+    ("options", "message", "hint"),
+    [
+        ({"step_percent": 51}, "canary (the first traffic step) must be 1-50 % of the fleet, got 51", "1-50"),
+        ({"step_percent": 0}, "AWS's limit for CanarySize", "--guardrail-step 1-50"),
+        ({"mode": "linear", "step_percent": 9}, "each linear step must be 10-50 % of the fleet, got 9", "10-50"),
+        ({"mode": "linear", "step_percent": 51}, "AWS's limit for LinearStepSize", "--guardrail-step 10-50"),
+        ({"wait_s": 3601}, "must be 0-3600 s, got 3601: AWS's limit for WaitIntervalInSeconds", "0-3600"),
+        ({"wait_s": -1}, "AWS's limit for WaitIntervalInSeconds", "--guardrail-wait 0-3600"),
+        ({"termination_wait_s": 3601}, "AWS's limit for TerminationWaitInSeconds", "0-3600 s"),
+        ({"max_execution_s": 599}, "600-28800 s, got 599: AWS's limit for MaximumExecutionTimeoutInSeconds", "1500"),
+        ({"max_execution_s": 28801}, "AWS's limit for MaximumExecutionTimeoutInSeconds", "--guardrail-timeout"),
+        # Linear 10 % steps bake 10 times: 10 x 300 s, a 300 s termination wait and 600 s of provisioning.
+        (
+            {"mode": "linear", "step_percent": 10, "max_execution_s": 3600},
+            "3600 s is too short: linear steps of 10 % (10 baking period(s) of 300 s)",
+            "--guardrail-timeout 3900 or more",
+        ),
+        (
+            {"mode": "linear", "step_percent": 10, "wait_s": 3600},
+            "need 36900 s, more than the longest update AWS allows (MaximumExecutionTimeoutInSeconds 28800 s)",
+            "larger steps",
+        ),
+    ],
+)
+def test_guardrails_outside_aws_limits_are_refused_with_the_fix(options: dict, message: str, hint: str) -> None:
+    with pytest.raises(DeploymentError) as caught:
+        Guardrails(**options)
+    assert message in caught.value.message and hint in str(caught.value.hint)
+
+
+def test_guardrails_at_aws_limits_are_accepted_and_botocore_agrees() -> None:
+    from botocore.session import get_session
+    from botocore.validate import ParamValidator
+
+    update = get_session().get_service_model("sagemaker").operation_model("UpdateEndpoint").input_shape
+    for rails in (
+        Guardrails("canary", 50, wait_s=3600, termination_wait_s=3600),
+        Guardrails("canary", 1, wait_s=0, termination_wait_s=0, max_execution_s=600),
+        Guardrails("linear", 10, wait_s=0),
+        Guardrails("linear", 50, wait_s=3600, max_execution_s=28800),
+    ):
+        request = {"EndpointName": "ep", "EndpointConfigName": "c", "DeploymentConfig": rails.deployment_config()}
+        assert not ParamValidator().validate(request, update).has_errors(), rails
+
+
+@pytest.mark.parametrize(
+    ("options", "timeout"),
+    [
+        ({}, 3600),  # canary: 2 x 300 s + 300 s + 600 s = 1500 s fits in the 3600 s kept as the least derived value
+        ({"mode": "linear", "step_percent": 10}, 3900),  # the brief's case: 10 x 300 s alone is 3000 s
+        ({"mode": "linear", "step_percent": 30, "wait_s": 1200}, 4 * 1200 + 300 + 600),  # ceil(100 / 30) = 4 steps
+        ({"mode": "linear", "step_percent": 10, "max_execution_s": 5000}, 5000),  # given and long enough: as given
+    ],
+)
+def test_the_execution_timeout_sent_covers_the_steps_and_waits(options: dict, timeout: int) -> None:
+    policy = Guardrails(**options).deployment_config()["BlueGreenUpdatePolicy"]
+    assert policy["MaximumExecutionTimeoutInSeconds"] == timeout
+
+
+def test_guardrail_options_reach_the_plan() -> None:
+    plan_ = DeploymentPlan.from_options(
+        "intent-ab", guardrails="linear", guardrail_step=20, guardrail_wait=60, guardrail_timeout=1200, **AWS
+    )
+    assert plan_.guardrails is not None
+    assert plan_.guardrails.deployment_config()["BlueGreenUpdatePolicy"]["MaximumExecutionTimeoutInSeconds"] == 1200
+    with pytest.raises(DeploymentError, match="LinearStepSize"):
+        DeploymentPlan.from_options("intent-ab", guardrails="linear", guardrail_step=5, **AWS)
