@@ -82,7 +82,8 @@ def guardrail_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(["canary", "linear"]),
             default=None,
             help="Blue/green update with canary or linear traffic shifting, rolled back automatically by "
-            "CloudWatch alarms on each variant's 5XX errors and p95 latency (AWS).",
+            "CloudWatch alarms on each variant's 5XX errors and p95 latency (AWS). It needs the update to keep the "
+            "endpoint's variant names; a new endpoint is created without it.",
         ),
         click.option(
             "--guardrail-step",
@@ -204,9 +205,10 @@ def _weights(weights: dict[str, float]) -> str:
     "autoscale",
     default=None,
     metavar="MIN:MAX:TARGET",
-    help="Target tracking on invocations per instance per minute for each variant, e.g. 1:4:70 (AWS).",
+    help="Target tracking on invocations per instance per minute for each variant, e.g. 1:4:70 (AWS); registered "
+    "once the endpoint is InService.",
 )
-@click.option("--no-wait", is_flag=True, help="Return once the update has started.")
+@click.option("--no-wait", is_flag=True, help="Return once the update has started (not with --autoscale).")
 def deploy(
     endpoint_name: str,
     target: DeployTarget,

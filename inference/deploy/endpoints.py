@@ -12,6 +12,15 @@ Bookkeeping lives in SageMaker tags, so any machine (a CI job, a laptop) sees th
 
 Endpoint updates (deploy over an existing endpoint, promote, rollback) lift the variants' autoscaling first and
 register it again afterwards, as AWS requires for endpoints with autoscaling (`inference.deploy.scaling`).
+Autoscaling is registered only once the endpoint is InService, so it needs a deployment that waits.
+
+Guardrails (blue/green traffic shifting with auto-rollback alarms) apply to the one update they are given with.
+Every other update is sent with `RetainDeploymentConfig` false (AWS's default, stated so the request says it): a
+policy from an earlier command is never reused, because a canary or linear policy cannot carry an update that
+changes the variant names (promote, the rollback of a promotion), its alarms name the variants of its own time, and
+what each command does should be what its options say. A new endpoint has no old fleet to shift traffic from, so
+guardrails given to a deployment that creates one are not sent (a warning says so); give them again with the
+update they should guard.
 """
 
 from __future__ import annotations
@@ -23,7 +32,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from inference.deploy.plan import Autoscaling, DataCapture, Guardrails, VariantDeployment
+from inference.deploy.plan import (
+    Autoscaling,
+    DataCapture,
+    Guardrails,
+    VariantDeployment,
+    check_autoscaling_waits,
+)
 from inference.deploy.scaling import Scaling
 from inference.variants import DeploymentError, check_name, check_unique, check_weights, traffic_shares
 
@@ -172,12 +187,27 @@ class EndpointManager:
                 "no variants to deploy", hint="e.g. --variant champion=champion --variant challenger=challenger"
             )
         check_weights({v.name: v.weight for v in variants})
+        check_autoscaling_waits(autoscaling, wait)
         existing = self.find(endpoint)
         if existing is not None and existing["EndpointStatus"] not in ("InService", "Failed"):
             raise DeploymentError(
                 f"endpoint {endpoint!r} is {existing['EndpointStatus']}: it cannot be updated now",
                 hint="wait until it is InService (`mlops endpoint status`)",
             )
+        if guardrails is not None and existing is not None and existing["EndpointStatus"] == "InService":
+            check_guardrail_variants(
+                endpoint,
+                existing,
+                [v.name for v in variants],
+                hint="deploy these variants without --guardrails, or keep the endpoint's variant names",
+            )
+        elif guardrails is not None:
+            log.warning(
+                "guardrails guard an update of a live endpoint; %s is created anew (nothing to shift traffic from), "
+                "so they are not sent: give them again when you deploy over it",
+                endpoint,
+            )
+            guardrails = None
         created: list[str] = []
         try:
             return self._deploy(
@@ -234,10 +264,7 @@ class EndpointManager:
             self._delete_and_wait(endpoint)
             existing = None
         if existing is None:
-            kwargs: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": config_name}
-            if guardrails is not None:
-                kwargs["DeploymentConfig"] = self._deployment_config(endpoint, [v.name for v in variants], guardrails)
-            self.sm.create_endpoint(**kwargs)
+            self.sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config_name)
             log.info("creating endpoint %s with config %s", endpoint, config_name)
             if wait:
                 self.wait(endpoint, config_name)
@@ -337,10 +364,13 @@ class EndpointManager:
         endpoint with autoscaling is only updated when the caller waits.
         """
         saved = self.scaling.suspend(endpoint, self.current_weights(endpoint), refuse=not wait)
+        # Without guardrails, no earlier deployment config is reused (the module docstring says why).
         kwargs: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": config_name}
         try:
             if guardrails is not None:
                 kwargs["DeploymentConfig"] = self._deployment_config(endpoint, variants, guardrails)
+            else:
+                kwargs["RetainDeploymentConfig"] = False
             self.sm.update_endpoint(**kwargs)
         except Exception:
             self.scaling.restore(endpoint, saved, keep=None)
@@ -349,15 +379,20 @@ class EndpointManager:
         if not wait:
             return
         try:
-            self.wait(endpoint, config_name)
+            # A guarded update may run for its whole maximum execution time: wait that long for it.
+            self.wait(endpoint, config_name, timeout_s=guardrails.execution_timeout_s if guardrails else None)
         finally:
             # Still updating (the wait timed out): AWS would refuse the registration; the update goes on.
             if saved and self.describe(endpoint)["EndpointStatus"] != "Updating":
                 self.scaling.restore(endpoint, saved, keep=set(self.current_weights(endpoint)))
 
-    def wait(self, endpoint: str, config_name: str | None = None) -> dict[str, Any]:
-        """Poll until InService on config_name; DeploymentError if it fails, or if an update was rolled back."""
-        deadline = self.clock() + self.timeout_s
+    def wait(self, endpoint: str, config_name: str | None = None, *, timeout_s: float | None = None) -> dict[str, Any]:
+        """Poll until InService on config_name; DeploymentError if it fails, or if an update was rolled back.
+
+        It waits `timeout_s`, or the manager's timeout if that is longer (or none is given).
+        """
+        timeout_s = max(self.timeout_s, timeout_s or 0.0)
+        deadline = self.clock() + timeout_s
         while True:
             described = self.describe(endpoint)
             status = described["EndpointStatus"]
@@ -377,7 +412,7 @@ class EndpointManager:
                 )
             if self.clock() > deadline:
                 raise DeploymentError(
-                    f"endpoint {endpoint!r} still {status} after {self.timeout_s:.0f} s",
+                    f"endpoint {endpoint!r} still {status} after {timeout_s:.0f} s",
                     hint="check it with `mlops endpoint status`; the update goes on in the background",
                 )
             self.sleep(self.poll_s)
@@ -425,6 +460,14 @@ class EndpointManager:
         if described["EndpointStatus"] != "InService":
             raise DeploymentError(f"endpoint {endpoint!r} is {described['EndpointStatus']}, not InService")
         model = self.winner_model(endpoint, winner)
+        if guardrails is not None:
+            check_guardrail_variants(
+                endpoint,
+                described,
+                [winner],
+                hint=f"shift the traffic stepwise instead (`mlops endpoint shift {endpoint} --variant {winner} "
+                "--schedule 10,25,50,100`, reverted when a guard is crossed), then promote without --guardrails",
+            )
         config = self.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
         spec = next(v for v in config["ProductionVariants"] if v["VariantName"] == winner)
         live = next(v for v in described["ProductionVariants"] if v["VariantName"] == winner)
@@ -488,6 +531,20 @@ class EndpointManager:
         self._update(endpoint, target["to_config"], None, wait=wait)
         log.info("rolled %s back from %s to %s", endpoint, target["from_config"], target["to_config"])
         return target
+
+
+def check_guardrail_variants(endpoint: str, described: Mapping[str, Any], names: Sequence[str], *, hint: str) -> None:
+    """Refuse guardrails for an update whose config would change the endpoint's variant names."""
+    # "When doing a blue/green or rolling deployment, your new endpoint configuration must have the same variant
+    # name as the old endpoint configuration": https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html
+    live = sorted(v["VariantName"] for v in described["ProductionVariants"])
+    if sorted(names) != live:
+        raise DeploymentError(
+            f"guardrails cannot guard this update of {endpoint!r}: blue/green traffic shifting needs the new endpoint "
+            f"config to keep the endpoint's variant names ({', '.join(live)}), and it would have "
+            f"{', '.join(sorted(names))}",
+            hint=hint,
+        )
 
 
 def render_status(status: dict[str, Any]) -> str:

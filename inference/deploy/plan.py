@@ -310,6 +310,7 @@ class DeploymentPlan:
                 "autoscaling, data capture and guardrails are SageMaker features: not on the local endpoint",
                 hint="drop those options, or deploy to AWS",
             )
+        check_autoscaling_waits(policy, wait)
         if not local:
             if not image_uri:
                 raise DeploymentError(
@@ -339,6 +340,20 @@ class DeploymentPlan:
             else None,
             autoscaling=policy,
             wait=wait,
+        )
+
+
+def check_autoscaling_waits(autoscaling: Autoscaling | None, wait: bool) -> None:
+    """Refuse autoscaling without waiting: it can only be registered once the endpoint is InService."""
+    # Application Auto Scaling is blocked while an endpoint is being created or updated: AWS's procedure waits for
+    # EndpointStatus InService before it registers a variant as a scalable target
+    # (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html). Registering it after a --no-wait
+    # return would need someone to come back for it, so the two are refused together.
+    if autoscaling is not None and not wait:
+        raise DeploymentError(
+            "autoscaling cannot go with --no-wait: AWS registers a variant's autoscaling only once the endpoint is "
+            "InService, and --no-wait returns while it is still being created or updated",
+            hint="drop --no-wait (the deployment waits for InService, then registers autoscaling), or drop --autoscale",
         )
 
 

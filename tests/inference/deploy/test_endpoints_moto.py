@@ -13,6 +13,8 @@ the local endpoint (tests/test_endpoint_flow.py); its error-rate guard is tested
 from __future__ import annotations
 
 import itertools
+import json
+import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -234,42 +236,27 @@ def test_stepwise_shift_completes_when_healthy(manager: Any) -> None:
     assert mgr.current_weights(name) == {"champion": 0.0, "challenger": 100.0}
 
 
-def test_promote_and_rollback_with_autoscaling_and_guardrails(manager: Any) -> None:
+def test_promote_and_rollback_with_autoscaling(manager: Any) -> None:
     mgr, replay, clients = manager
     name = _endpoint()
     mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE, autoscaling=Autoscaling(1, 3, 50.0))
     first_config = mgr.status(name)["endpoint_config"]
-    alarms = mgr.scaling.create_alarms(name, ["champion", "challenger"], 400)
-    described = clients["cloudwatch"].describe_alarms(AlarmNames=alarms)["MetricAlarms"]
-    assert {a["AlarmName"] for a in described} == set(alarms) and len(alarms) == 4
-    p95_alarm = next(a for a in described if a["AlarmName"].endswith("challenger-p95"))
-    assert p95_alarm["ExtendedStatistic"] == "p95" and p95_alarm["Threshold"] == 400_000.0
 
-    rails = Guardrails(mode="canary", step_percent=10, wait_s=120, alarms=tuple(alarms))
-    result = mgr.promote(name, "challenger", guardrails=rails)
+    result = mgr.promote(name, "challenger")
     assert result["removed"] == ["champion"] and result["model_version"] == "2"
     request = replay.requests[-1]
     assert request["EndpointConfigName"] == result["endpoint_config"]
-    policy = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert policy == {
-        "Type": "CANARY",
-        "WaitIntervalInSeconds": 120,
-        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
-    }
-    assert len(request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]) == 4
+    # No guardrails given: all at once, and no deployment config of an earlier command is reused.
+    assert request["RetainDeploymentConfig"] is False and "DeploymentConfig" not in request
     status = mgr.status(name)
     assert [v["variant"] for v in status["variants"]] == ["challenger"] and status["previous_config"] == first_config
     # Autoscaling was lifted for the update and put back on the variant that stayed; the removed one has none.
-    targets = clients["application-autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")[
-        "ScalableTargets"
-    ]
-    assert {t["ResourceId"] for t in targets if name + "/" in t["ResourceId"]} == {
-        f"endpoint/{name}/variant/challenger"
-    }
+    assert _resources(clients, name)["targets"] == {f"endpoint/{name}/variant/challenger"}
 
     plan = mgr.rollback_target(name)
     assert plan["promoted_version"] == "2" and plan["to_config"] == first_config
     mgr.rollback(name)
+    assert replay.requests[-1]["RetainDeploymentConfig"] is False
     status = mgr.status(name)
     assert status["endpoint_config"] == first_config
     assert {v["variant"]: v["current_weight"] for v in status["variants"]} == {"champion": 90.0, "challenger": 10.0}
@@ -304,32 +291,141 @@ def test_promoting_an_unknown_variant_or_endpoint_is_a_clear_error(manager: Any)
     assert len(replay.requests) == count
 
 
-def test_new_endpoint_with_guardrails_keeps_them_for_later_updates(manager: Any, moto_server: str) -> None:
-    mgr, _, clients = manager
+def _resources(clients: dict[str, Any], endpoint: str) -> dict[str, set[str]]:
+    """The endpoint configs, models, alarms and scalable targets this deployer made for an endpoint."""
+    sm, prefix = clients["sagemaker"], f"{endpoint}-"
+    configs = sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
+    targets = clients["application-autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")
+    return {
+        "configs": {c["EndpointConfigName"] for c in configs if c["EndpointConfigName"].startswith(prefix)},
+        "models": {
+            m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"] if m["ModelName"].startswith(prefix)
+        },
+        "alarms": {
+            a["AlarmName"] for a in clients["cloudwatch"].describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]
+        },
+        "targets": {t["ResourceId"] for t in targets["ScalableTargets"] if f"/{endpoint}/" in t["ResourceId"]},
+    }
+
+
+def test_promote_with_guardrails_is_refused_before_anything_is_created(manager: Any) -> None:
+    mgr, replay, clients = manager
     name = _endpoint()
-    sent: list[dict[str, Any]] = []
-    clients["sagemaker"].meta.events.register(
-        "before-call.sagemaker.CreateEndpoint",
-        lambda params, **kw: sent.append(__import__("json").loads(params["body"])),
-    )
-    alarms = mgr.scaling.create_alarms(name, ["champion", "challenger"], Guard().max_p95_ms)
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE, autoscaling=Autoscaling(1, 3, 50.0))
+    before, sent = _resources(clients, name), len(replay.requests)
+    with pytest.raises(DeploymentError) as caught:
+        mgr.promote(name, "challenger", guardrails=Guardrails(alarm_p95_ms=400))
+    assert (
+        f"guardrails cannot guard this update of {name!r}: blue/green traffic shifting needs the new endpoint config "
+        "to keep the endpoint's variant names (challenger, champion), and it would have challenger"
+    ) == caught.value.message
+    assert f"`mlops endpoint shift {name} --variant challenger --schedule 10,25,50,100`" in str(caught.value.hint)
+    assert "then promote without --guardrails" in str(caught.value.hint)
+    # No config, alarm or UpdateEndpoint; autoscaling still registered on both variants.
+    assert _resources(clients, name) == before and len(replay.requests) == sent
+    assert len(before["targets"]) == 2
+
+
+def test_deploy_with_guardrails_over_other_variant_names_is_refused_before_anything_is_created(manager: Any) -> None:
+    mgr, replay, clients = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
+    before, sent = _resources(clients, name), len(replay.requests)
+    with pytest.raises(
+        DeploymentError, match=r"variant names \(challenger, champion\), and it would have champion, shadow"
+    ):
+        mgr.deploy(name, _variants(champion=90, shadow=10), role_arn=ROLE, guardrails=Guardrails(alarm_p95_ms=400))
+    assert _resources(clients, name) == before and len(replay.requests) == sent  # no model, config or alarm
+
+
+def test_guardrails_guard_updates_that_keep_the_variant_names(manager: Any) -> None:
+    mgr, replay, clients = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
     mgr.deploy(
         name,
-        _variants(champion=90, challenger=10),
+        _variants(champion=50, challenger=50),
         role_arn=ROLE,
-        guardrails=Guardrails(mode="linear", step_percent=25, wait_s=60, alarms=tuple(alarms)),
+        guardrails=Guardrails(mode="linear", step_percent=10, alarm_p95_ms=400),
     )
-    routing = sent[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert routing == {
-        "Type": "LINEAR",
-        "WaitIntervalInSeconds": 60,
-        "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+    config = replay.requests[-1]["DeploymentConfig"]
+    assert config["BlueGreenUpdatePolicy"] == {
+        "TrafficRoutingConfiguration": {
+            "Type": "LINEAR",
+            "WaitIntervalInSeconds": 300,
+            "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+        },
+        "TerminationWaitInSeconds": 300,
+        "MaximumExecutionTimeoutInSeconds": 3900,  # 10 bakes of 300 s, 300 s termination wait, 600 s provisioning
     }
+    # The 5XX and p95 alarms of both variants were created for it and roll it back.
+    alarms = {a["AlarmName"] for a in config["AutoRollbackConfiguration"]["Alarms"]}
+    assert alarms == _resources(clients, name)["alarms"] and len(alarms) == 4
+    described = clients["cloudwatch"].describe_alarms(AlarmNames=[f"{name}-challenger-p95"])["MetricAlarms"]
+    assert described[0]["ExtendedStatistic"] == "p95" and described[0]["Threshold"] == 400_000.0
+
+    mgr.promote(name, "challenger")  # names change: no guardrails asked, none used
+    assert "DeploymentConfig" not in replay.requests[-1]
+    # A promotion of an endpoint that already serves only the winner keeps the names: guardrails apply.
+    mgr.promote(name, "challenger", guardrails=Guardrails(mode="canary", step_percent=25, wait_s=120))
+    routing = replay.requests[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing == {
+        "Type": "CANARY",
+        "WaitIntervalInSeconds": 120,
+        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+    }
+
+
+def test_guardrails_apply_to_the_update_they_come_with_only(manager: Any, caplog: pytest.LogCaptureFixture) -> None:
+    mgr, replay, clients = manager
+    name = _endpoint()
+    created: list[dict[str, Any]] = []
+    clients["sagemaker"].meta.events.register(
+        "before-call.sagemaker.CreateEndpoint", lambda params, **kw: created.append(json.loads(params["body"]))
+    )
+    with caplog.at_level(logging.WARNING, logger="inference.deploy.endpoints"):
+        mgr.deploy(
+            name,
+            _variants(champion=90, challenger=10),
+            role_arn=ROLE,
+            guardrails=Guardrails(mode="linear", step_percent=25, wait_s=60, alarm_p95_ms=400),
+        )
+    # A new endpoint has no old fleet to shift from: created without them, and the user is told.
+    assert "DeploymentConfig" not in created[-1] and _resources(clients, name)["alarms"] == set()
+    assert f"{name} is created anew (nothing to shift traffic from), so they are not sent" in caplog.text
     assert mgr.status(name)["status"] == "InService"
-    with pytest.raises(DeploymentError, match="maximum execution time"):
-        Guardrails(max_execution_s=60)
-    with pytest.raises(DeploymentError, match="1 <= min <= max"):
-        Autoscaling(3, 2)
+    # A later update without guardrails reuses no earlier deployment config (RetainDeploymentConfig false).
+    mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE)
+    assert replay.requests[-1]["RetainDeploymentConfig"] is False and "DeploymentConfig" not in replay.requests[-1]
+
+
+def test_a_guarded_update_is_waited_for_as_long_as_it_may_run(manager: Any) -> None:
+    mgr, replay, clients = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
+    now = [0.0]
+    mgr.clock, mgr.poll_s = lambda: now[0], 60.0
+    mgr.sleep = lambda seconds: now.__setitem__(0, now[0] + seconds)
+
+    def updating_for_an_hour_and_more(parsed: dict[str, Any], **kwargs: Any) -> None:
+        if replay.requests and now[0] < 3700:  # SageMaker runs the update's steps and waits: 1 h 1 min 40 s
+            parsed["EndpointStatus"] = "Updating"
+
+    clients["sagemaker"].meta.events.register("after-call.sagemaker.DescribeEndpoint", updating_for_an_hour_and_more)
+    rails = Guardrails(mode="linear", step_percent=10)  # may run 3900 s, longer than the manager's 3600 s
+    status = mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE, guardrails=rails)
+    assert status["status"] == "InService" and now[0] >= 3700
+
+
+def test_autoscaling_without_waiting_is_refused_before_anything_is_created(manager: Any) -> None:
+    mgr, _, clients = manager
+    name = _endpoint()
+    with pytest.raises(DeploymentError, match="autoscaling cannot go with --no-wait: AWS registers"):
+        mgr.deploy(
+            name, _variants(champion=90, challenger=10), role_arn=ROLE, autoscaling=Autoscaling(1, 3), wait=False
+        )
+    assert not mgr.exists(name)
+    assert _resources(clients, name) == {"configs": set(), "models": set(), "alarms": set(), "targets": set()}
 
 
 def test_an_autoscaled_endpoint_is_not_updated_without_waiting(manager: Any) -> None:

@@ -56,6 +56,7 @@ def test_options_per_variant_and_for_all() -> None:
         ({"weights": "champion=0,challenger=0"}, "do not sum to a positive number"),
         ({"autoscale": "1:4"}, "is not MIN:MAX:TARGET"),
         ({"autoscale": "1:4:70:9"}, "is not MIN:MAX:TARGET"),
+        ({"autoscale": "3:2:70"}, "1 <= min <= max"),
         ({"instance_counts": ["x=2"]}, "no variant named 'x'"),
         ({"instance_counts": ["two"]}, "not valid values"),
         ({"instance_types": ["ml.a", "ml.b"]}, "given twice for every variant"),
@@ -175,3 +176,11 @@ def test_guardrail_options_reach_the_plan() -> None:
     assert plan_.guardrails.deployment_config()["BlueGreenUpdatePolicy"]["MaximumExecutionTimeoutInSeconds"] == 1200
     with pytest.raises(DeploymentError, match="LinearStepSize"):
         DeploymentPlan.from_options("intent-ab", guardrails="linear", guardrail_step=5, **AWS)
+
+
+def test_autoscaling_needs_a_deployment_that_waits() -> None:
+    with pytest.raises(DeploymentError, match="autoscaling cannot go with --no-wait") as caught:
+        DeploymentPlan.from_options("intent-ab", autoscale="1:4:70", wait=False, **AWS)
+    assert "drop --no-wait" in str(caught.value.hint)
+    assert DeploymentPlan.from_options("intent-ab", autoscale="1:4:70", **AWS).autoscaling is not None
+    assert not DeploymentPlan.from_options("intent-ab", wait=False, **AWS).wait
