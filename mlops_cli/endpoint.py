@@ -256,7 +256,8 @@ def status(endpoint_name: str, target: DeployTarget, as_json: bool) -> None:
     type=click.FloatRange(min=0),
     default=300.0,
     show_default=True,
-    help="How long each step runs before its metrics are checked.",
+    help="How long each step runs before its metrics are checked (on AWS at least 240 s: a step is judged on the "
+    "whole CloudWatch minutes at its weights that are published, read 120 s after they close).",
 )
 @click.option(
     "--max-error-rate",

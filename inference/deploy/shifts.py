@@ -49,6 +49,7 @@ def shift_schedule(
     """Give `variant` each step's percentage in turn, baking between; revert all weights on a guard violation."""
     if bake_s < 0:
         raise DeploymentError(f"bake time must be >= 0 s, got {bake_s}")
+    traffic.check_bake(bake_s)  # too short to judge a step on this source: refused before any weight changes
     original = manager.current_weights(endpoint)
     weights_for_share(original, variant, steps[0])  # unknown variant: fail before touching anything
     taken: list[dict[str, Any]] = []

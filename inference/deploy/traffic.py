@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -22,8 +24,23 @@ log = logging.getLogger(__name__)
 NAMESPACE = "AWS/SageMaker"
 
 
+# SageMaker publishes an endpoint's invocation metrics to CloudWatch once a minute ("available at a 1-minute
+# frequency": https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html), each datapoint stamped
+# with the start of its minute; GetMetricStatistics takes StartTime inclusive and EndTime exclusive, and rounds a
+# StartTime down to the minute (botocore's CloudWatch model). A minute is only complete some time after it closed:
+# CloudWatch can still add samples to a minute it has already answered for
+# (https://repost.aws/knowledge-center/cloudwatch-trigger-metric), and 1-minute AWS metrics are observed to become
+# available about two minutes late (https://docs.datadoghq.com/integrations/guide/cloud-metric-delay/). So a window
+# is read only over whole minutes that closed at least PUBLISH_LAG_S ago.
+PERIOD_S = 60
+PUBLISH_LAG_S = 120
+
+
 class TrafficSource(Protocol):
     """Where a stepwise shift reads each variant's traffic from."""
+
+    def check_bake(self, bake_s: float) -> None:
+        """Refuse a bake time too short for this source to judge a step on."""
 
     def variant_stats(self, endpoint: str, variants: list[str], since: float, until: float) -> dict[str, VariantStats]:
         """Invocations, errors and latency percentiles per variant between two epoch times."""
@@ -32,43 +49,72 @@ class TrafficSource(Protocol):
 class CloudWatchTraffic:
     """SageMaker's endpoint metrics in CloudWatch: Invocations, Invocation5XXErrors, ModelLatency (microseconds).
 
-    CloudWatch aggregates per period (at least a minute), so the window is widened to whole minutes; latency
-    percentiles come from ExtendedStatistics, taking the worst period in the window.
+    CloudWatch aggregates per minute, so a window is narrowed to the whole minutes inside it that are published by
+    now (`window`): none at the old weights, none still filling up. Latency percentiles come from
+    ExtendedStatistics, taking the worst minute in the window.
     """
 
-    def __init__(self, cloudwatch_client: Any) -> None:
+    def __init__(
+        self, cloudwatch_client: Any, *, publish_lag_s: float = PUBLISH_LAG_S, clock: Callable[[], float] = time.time
+    ) -> None:
         self.cloudwatch = cloudwatch_client
+        self.publish_lag_s = publish_lag_s
+        self.clock = clock
+
+    @property
+    def min_bake_s(self) -> float:
+        """The shortest bake that holds one whole published minute, whatever second of a minute it starts at."""
+        # Started just after a minute began, a step's first whole minute ends almost two minutes later, and that
+        # minute is read PUBLISH_LAG_S after it closed.
+        return 2 * PERIOD_S + self.publish_lag_s
+
+    def check_bake(self, bake_s: float) -> None:
+        """Refuse a bake that may hold no whole CloudWatch minute published by the time it ends."""
+        if bake_s < self.min_bake_s:
+            raise DeploymentError(
+                f"a bake of {bake_s:g} s may hold no whole minute of CloudWatch metrics: they come per minute, only "
+                f"minutes entirely at a step's weights count, and a minute is read {self.publish_lag_s:g} s after it "
+                f"closed (the time CloudWatch takes to publish it), so a step on AWS needs {self.min_bake_s:g} s",
+                hint=f"give --bake-seconds {self.min_bake_s:g} or more",
+            )
+
+    def window(self, since: float, until: float) -> tuple[datetime, datetime]:
+        """StartTime and EndTime of the whole minutes in [since, until] published by now (DeploymentError if none)."""
+        start = math.ceil(since / PERIOD_S) * PERIOD_S
+        end = math.floor(min(until, self.clock() - self.publish_lag_s) / PERIOD_S) * PERIOD_S
+        if end - start < PERIOD_S:
+            raise DeploymentError(
+                f"no whole minute of CloudWatch metrics between {_utc(since):%H:%M:%S} and {_utc(until):%H:%M:%S} UTC "
+                f"is published yet (a minute is read {self.publish_lag_s:g} s after it closed)",
+                hint=f"read a window of at least {self.min_bake_s:g} s",
+            )
+        return _utc(start), _utc(end)
 
     def _datapoints(
-        self, endpoint: str, variant: str, metric: str, since: float, until: float, **stat: Any
+        self, endpoint: str, variant: str, metric: str, window: tuple[datetime, datetime], **stat: Any
     ) -> list[dict[str, Any]]:
-        start = datetime.fromtimestamp(math.floor(since / 60) * 60, UTC)
-        end = datetime.fromtimestamp(math.ceil(until / 60) * 60 + 60, UTC)
         response = self.cloudwatch.get_metric_statistics(
             Namespace=NAMESPACE,
             MetricName=metric,
             Dimensions=[{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
-            StartTime=start,
-            EndTime=end,
-            Period=60,
+            StartTime=window[0],
+            EndTime=window[1],
+            Period=PERIOD_S,
             **stat,
         )
         return response.get("Datapoints", [])
 
     def variant_stats(self, endpoint: str, variants: list[str], since: float, until: float) -> dict[str, VariantStats]:
         """Sum of invocations and 5XX errors, worst per-minute p50/p95/p99 of ModelLatency, per variant."""
+        window = self.window(since, until)
         stats = {}
         for variant in variants:
-            invocations = sum(
-                p.get("Sum", 0.0)
-                for p in self._datapoints(endpoint, variant, "Invocations", since, until, Statistics=["Sum"])
-            )
-            errors = sum(
-                p.get("Sum", 0.0)
-                for p in self._datapoints(endpoint, variant, "Invocation5XXErrors", since, until, Statistics=["Sum"])
+            invocations, errors = (
+                sum(p.get("Sum", 0.0) for p in self._datapoints(endpoint, variant, metric, window, Statistics=["Sum"]))
+                for metric in ("Invocations", "Invocation5XXErrors")
             )
             latency = self._datapoints(
-                endpoint, variant, "ModelLatency", since, until, ExtendedStatistics=["p50", "p95", "p99"]
+                endpoint, variant, "ModelLatency", window, ExtendedStatistics=["p50", "p95", "p99"]
             )
             percentiles: dict[str, float | None] = {}
             for p in ("p50", "p95", "p99"):
@@ -78,6 +124,10 @@ class CloudWatchTraffic:
                 percentiles[f"{p}_ms"] = round(max(values) / 1000.0, 3) if values else None
             stats[variant] = VariantStats(variant, int(invocations), int(errors), **percentiles)
         return stats
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 class LocalEndpointTraffic:
@@ -104,6 +154,9 @@ class LocalEndpointTraffic:
                 f"cannot reach the local endpoint at {self.url}: {exc}",
                 hint="start it with `mlops endpoint serve-local`",
             ) from exc
+
+    def check_bake(self, bake_s: float) -> None:
+        """Any bake will do: the local endpoint counts exactly the requests after a step started."""
 
     def variant_stats(self, endpoint: str, variants: list[str], since: float, until: float) -> dict[str, VariantStats]:
         """Per-variant stats of the requests since `since` (the endpoint counts up to now)."""

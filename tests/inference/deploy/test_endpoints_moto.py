@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -174,66 +175,88 @@ def test_botocore_validates_what_moto_would_accept(manager: Any) -> None:
         )
 
 
-def _put(cloudwatch: Any, endpoint: str, variant: str, metric: str, value: float) -> None:
+def _put(cloudwatch: Any, endpoint: str, variant: str, at: float, invocations: float, errors: float) -> None:
+    dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
+    stamp = datetime.fromtimestamp(at, UTC)
     cloudwatch.put_metric_data(
         Namespace="AWS/SageMaker",
         MetricData=[
-            {
-                "MetricName": metric,
-                "Value": value,
-                "Timestamp": datetime.now(UTC),
-                "Dimensions": [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
-            }
+            {"MetricName": metric, "Value": value, "Timestamp": stamp, "Dimensions": dimensions}
+            for metric, value in (("Invocations", invocations), ("Invocation5XXErrors", errors))
         ],
+    )
+
+
+class BakingClock:
+    """The deployer's clock, 30 s into a minute two hours ago, moving only while a step bakes; during each bake the
+    challenger's traffic reaches CloudWatch: `errors` of 100 requests in the step's first whole minute, and 50 of
+    100 in the minutes a step must not be judged on (the part-minute after the weights changed, the last minute,
+    not yet published)."""
+
+    def __init__(self, cloudwatch: Any, endpoint: str, errors: float) -> None:
+        self.time = (math.floor(time.time() / 60) - 120) * 60 + 30.0
+        self.cloudwatch, self.endpoint, self.errors = cloudwatch, endpoint, errors
+
+    def now(self) -> float:
+        return self.time
+
+    def bake(self, seconds: float) -> None:
+        start = self.time
+        first_whole_minute = math.ceil(start / 60) * 60
+        _put(self.cloudwatch, self.endpoint, "champion", first_whole_minute + 10, 100.0, 0.0)
+        for at, errors in ((start + 5, 50.0), (first_whole_minute + 10, self.errors), (start + seconds - 30, 50.0)):
+            _put(self.cloudwatch, self.endpoint, "challenger", at, 100.0, errors)
+        self.time += seconds
+
+
+def _shift_on_cloudwatch(mgr: EndpointManager, clients: dict[str, Any], errors: float, **options: Any) -> Any:
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
+    clock = BakingClock(clients["cloudwatch"], name, errors)
+    mgr.clock, mgr.sleep = clock.now, clock.bake
+    traffic = CloudWatchTraffic(clients["cloudwatch"], clock=clock.now)
+    return shift_schedule(
+        mgr, name, "challenger", [25, 50, 100], guard=Guard(max_error_rate=0.01), traffic=traffic, **options
     )
 
 
 def test_stepwise_shift_reverts_on_error_rate_from_cloudwatch(manager: Any) -> None:
     mgr, _, clients = manager
-    name = _endpoint()
-    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
-    cloudwatch = clients["cloudwatch"]
-
-    def bad_challenger(seconds: float) -> None:  # traffic arrives during the bake: 5% of challenger's requests fail
-        for variant, errors in (("champion", 0.0), ("challenger", 5.0)):
-            _put(cloudwatch, name, variant, "Invocations", 100.0)
-            _put(cloudwatch, name, variant, "Invocation5XXErrors", errors)
-
-    mgr.sleep = bad_challenger
-    outcome = shift_schedule(
-        mgr,
-        name,
-        "challenger",
-        [25, 50, 100],
-        bake_s=60,
-        guard=Guard(max_error_rate=0.01),
-        traffic=CloudWatchTraffic(cloudwatch),
-    )
+    outcome = _shift_on_cloudwatch(mgr, clients, errors=5.0, bake_s=240)
     assert outcome.reverted and not outcome.completed and len(outcome.steps) == 1
     assert outcome.steps[0]["weights"] == {"champion": 75.0, "challenger": 25.0}
-    assert "challenger: error rate 5.00% (5/100)" in outcome.reason
-    assert mgr.current_weights(name) == {"champion": 90.0, "challenger": 10.0}  # reverted
+    assert "challenger: error rate 5.00% (5/100)" in outcome.reason  # the one whole published minute, nothing else
+    assert mgr.current_weights(outcome.endpoint) == {"champion": 90.0, "challenger": 10.0}  # reverted
     # moto computes no p95 (ExtendedStatistics): the latency is unknown here, never invented.
     assert outcome.steps[0]["stats"]["challenger"]["p95_ms"] is None
 
 
-def test_stepwise_shift_completes_when_healthy(manager: Any) -> None:
+def test_stepwise_shift_judges_only_whole_published_minutes_at_the_steps_weights(manager: Any) -> None:
+    mgr, _, clients = manager
+    taken: list[float] = []
+    outcome = _shift_on_cloudwatch(mgr, clients, errors=0.0, bake_s=240, on_step=lambda s: taken.append(s["percent"]))
+    # The failures in the part-minute after each weight change and in the unpublished last minute are not counted.
+    assert outcome.completed and not outcome.reverted and taken == [25, 50, 100]
+    assert [step["stats"]["challenger"]["invocations"] for step in outcome.steps] == [100, 100, 100]
+    assert mgr.current_weights(outcome.endpoint) == {"champion": 0.0, "challenger": 100.0}
+
+
+def test_a_bake_too_short_for_cloudwatch_is_refused_before_any_weight_changes(manager: Any) -> None:
     mgr, _, clients = manager
     name = _endpoint()
     mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
-    taken: list[float] = []
-    outcome = shift_schedule(
-        mgr,
-        name,
-        "challenger",
-        [10, 50, 100],
-        bake_s=0,
-        guard=Guard(),
-        traffic=CloudWatchTraffic(clients["cloudwatch"]),
-        on_step=lambda s: taken.append(s["percent"]),
-    )
-    assert outcome.completed and not outcome.reverted and taken == [10, 50, 100]
-    assert mgr.current_weights(name) == {"champion": 0.0, "challenger": 100.0}
+    with pytest.raises(DeploymentError, match="a bake of 239 s may hold no whole minute of CloudWatch") as caught:
+        shift_schedule(
+            mgr,
+            name,
+            "challenger",
+            [25, 100],
+            bake_s=239,
+            guard=Guard(),
+            traffic=CloudWatchTraffic(clients["cloudwatch"]),
+        )
+    assert caught.value.hint == "give --bake-seconds 240 or more"
+    assert mgr.current_weights(name) == {"champion": 90.0, "challenger": 10.0}
 
 
 def test_promote_and_rollback_with_autoscaling(manager: Any) -> None:
