@@ -130,6 +130,23 @@ def test_aws_deploy_uploads_packages_and_creates_two_variants(registry: dict[str
     assert shifted["weights"] == {"champion": 50.0, "challenger": 50.0}
     assert "champion" in _cli("status", "intent-ab", env=env).stdout
 
+    # CloudWatch counts whole published minutes: a stepwise shift whose bake may hold none is refused at once.
+    short = _cli(
+        "shift", "intent-ab", "--variant", "challenger", "--schedule", "50,100", "--bake-seconds", "60", env=env
+    )
+    assert short.returncode == 1 and "give --bake-seconds 240 or more" in short.stderr, short.stderr
+    weights = {
+        v["variant"]: v["current_weight"] for v in _json(_cli("status", "intent-ab", "--json", env=env))["variants"]
+    }
+    assert weights == {"champion": 50.0, "challenger": 50.0}
+    # Blue/green guardrails need the variant names kept: a promotion that drops one refuses them before any change.
+    sm = boto3.client("sagemaker", endpoint_url=moto_server, region_name="us-east-1")
+    configs = sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
+    guarded = _cli("promote", "intent-ab", "--variant", "challenger", "--guardrails", "canary", env=env)
+    assert guarded.returncode == 1 and "keep the endpoint's variant names (challenger, champion)" in guarded.stderr
+    assert "mlops endpoint shift intent-ab --variant challenger --schedule" in guarded.stderr
+    assert sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"] == configs
+
     # moto has no UpdateEndpoint: the promotion fails there, and must leave the registry and the endpoint as they were.
     failed = _cli("promote", "intent-ab", "--variant", "challenger", env=env)
     assert failed.returncode == 1 and "UpdateEndpoint" in failed.stderr
@@ -172,6 +189,8 @@ def test_aws_deploy_refused_by_sagemaker_leaves_no_models(registry: dict[str, st
         (["--instance-count", "two"], "are not valid values"),
         (["--autoscale", "4:1:70"], "1 <= min <= max"),
         (["--autoscale", "1-4"], "is not MIN:MAX:TARGET"),
+        (["--autoscale", "1:4:70", "--no-wait"], "autoscaling cannot go with --no-wait"),
+        (["--guardrails", "linear", "--guardrail-step", "5"], "AWS's limit for LinearStepSize"),
     ],
 )
 def test_aws_deploy_bad_input_changes_nothing(
