@@ -158,13 +158,13 @@ class Guardrails:
             "give a termination wait of 0-3600 s",
         )
         needed = self.min_execution_s
+        if needed > EXECUTION_TIMEOUT_S[1]:
+            raise DeploymentError(
+                f"{self._timeline()} need {needed} s, more than the longest update AWS allows "
+                f"(MaximumExecutionTimeoutInSeconds {EXECUTION_TIMEOUT_S[1]} s)",
+                hint="use larger steps (--guardrail-step) or shorter waits (--guardrail-wait)",
+            )
         if self.max_execution_s is None:
-            if needed > EXECUTION_TIMEOUT_S[1]:
-                raise DeploymentError(
-                    f"{self._timeline()} need {needed} s, more than the longest update AWS allows "
-                    f"(MaximumExecutionTimeoutInSeconds {EXECUTION_TIMEOUT_S[1]} s)",
-                    hint="use larger steps (--guardrail-step) or shorter waits (--guardrail-wait)",
-                )
             return
         _check_range(
             self.max_execution_s,

@@ -131,6 +131,11 @@ def test_guardrail_limits_are_the_ones_in_botocores_model() -> None:
             "need 36900 s, more than the longest update AWS allows (MaximumExecutionTimeoutInSeconds 28800 s)",
             "larger steps",
         ),
+        (
+            {"mode": "linear", "step_percent": 10, "wait_s": 3600, "max_execution_s": 28800},
+            "need 36900 s, more than the longest update AWS allows",
+            "shorter waits",
+        ),
     ],
 )
 def test_guardrails_outside_aws_limits_are_refused_with_the_fix(options: dict, message: str, hint: str) -> None:
