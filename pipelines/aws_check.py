@@ -264,7 +264,7 @@ def trusts_service(document: Any, service: str = SAGEMAKER_SERVICE) -> bool:
 def check_role(role_arn: str | None, caller: Caller) -> Check:
     """iam:GetRole: the role exists and trusts sagemaker.amazonaws.com."""
     name = "role"
-    trust_file = f"{POLICY_DIR}/execution-role-trust.json"
+    trust_file = f"{POLICY_DIR}/execution-role-trust.json (endpoint-role-trust.json for an endpoint's role)"
     if not role_arn:
         return Check(
             name,
