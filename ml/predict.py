@@ -30,10 +30,11 @@ def predict_logits(
     import torch
 
     model.eval()
+    device = next(model.parameters()).device
     chunks = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            batch = encode(tokenizer, texts[start : start + batch_size], info)
+            batch = {k: v.to(device) for k, v in encode(tokenizer, texts[start : start + batch_size], info).items()}
             chunks.append(model(**batch).logits.float().cpu().numpy())
     if not chunks:
         return np.zeros((0, len(info.labels)), dtype=np.float32)

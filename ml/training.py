@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import random
 import time
@@ -14,6 +13,7 @@ from ml.data import Example
 from ml.errors import DataError
 from ml.model import ModelInfo, build_preset_model, get_preset, is_preset, load_pretrained_for_finetuning, save_model
 from ml.predict import encode, predict_logits
+from ml.runtime import TrainingRuntime
 from ml.scores import classification_scores
 from ml.taxonomy import INTENTS
 from ml.tokenizer import normalize_text, train_tokenizer
@@ -34,6 +34,7 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
     parameters: int = 0
+    runtime: TrainingRuntime | None = None
 
 
 def add_char_noise(text: str, prob: float, rng: random.Random) -> str:
@@ -101,11 +102,16 @@ def train(
     on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Train, early-stop on validation macro-F1, and save the best model into out_dir."""
+    """Train, early-stop on validation macro-F1, and save the best model into out_dir.
+
+    On a GPU when there is one, in mixed precision; under torchrun, one process per GPU (`ml.runtime`): rank 0
+    evaluates, decides for all and saves.
+    """
     import torch
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
+    runtime = TrainingRuntime.detect()
     labels = list(INTENTS)
     _check_examples(train_examples, validation_examples, labels)
     seed_everything(config.seed)
@@ -114,13 +120,15 @@ def train(
     if is_preset(config.model):
         preset = get_preset(config.model)
         texts = [normalize_text(e.text, lowercase=config.lowercase) for e in train_examples]
-        tokenizer = train_tokenizer(texts, vocab_size=config.tokenizer_vocab_size or preset.tokenizer_vocab_size)
+        vocab_size = config.tokenizer_vocab_size or preset.tokenizer_vocab_size
+        tokenizer = runtime.from_main(lambda: train_tokenizer(texts, vocab_size=vocab_size))
         model = build_preset_model(preset, tokenizer, labels, seed=config.seed)
     else:
         model, tokenizer = load_pretrained_for_finetuning(config.model, labels)
     info = ModelInfo(labels=labels, lowercase=config.lowercase, max_length=config.max_length, source=config.model)
     n_params = sum(p.numel() for p in model.parameters())
     log.info("training %s (%.2fM parameters) on %d examples", config.model, n_params / 1e6, len(train_examples))
+    trained = runtime.wrap(model)
 
     label_ids = {label: i for i, label in enumerate(labels)}
     train_texts = [e.text for e in train_examples]
@@ -128,51 +136,66 @@ def train(
     val_texts = [e.text for e in validation_examples]
     val_labels = [label_ids[e.intent] for e in validation_examples]
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    steps_per_epoch = (len(train_texts) + config.batch_size - 1) // config.batch_size
-    total_steps = steps_per_epoch * config.epochs
+    optimizer = torch.optim.AdamW(trained.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    steps_per_epoch = (len(train_texts) + config.batch_size - 1) // config.batch_size // runtime.world_size
+    total_steps = max(1, steps_per_epoch * config.epochs)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total_steps * config.warmup_ratio), total_steps)
-    order_rng = random.Random(config.seed)
-    noise_rng = random.Random(config.seed + 1)
+    scaler = runtime.grad_scaler()
+    order_rng = random.Random(config.seed)  # the same on every process: each takes its share of the same order
+    noise_rng = random.Random(config.seed + 1 + runtime.rank)
 
     train_lengths = [len(t) for t in train_texts]
     history: list[dict[str, float]] = []
     best_f1, best_epoch, best_state, stale = -1.0, 0, None, 0
     for epoch in range(1, config.epochs + 1):
-        model.train()
-        batches = length_bucketed_batches(train_lengths, config.batch_size, order_rng)
+        trained.train()
+        batches = runtime.shard(length_bucketed_batches(train_lengths, config.batch_size, order_rng))
         running = 0.0
-        bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False)
+        quiet = not progress or not runtime.is_main
+        bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", disable=quiet, leave=False)
         for step, idx in enumerate(bar):
             texts = [train_texts[i] for i in idx]
             if config.noise_prob:
                 texts = [
                     add_char_noise(t, config.noise_prob, noise_rng) if noise_rng.random() < 0.5 else t for t in texts
                 ]
-            batch = encode(tokenizer, texts, info)
-            out = model(**batch, labels=torch.tensor([train_labels[i] for i in idx]))
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
+            batch = {k: v.to(runtime.device) for k, v in encode(tokenizer, texts, info).items()}
+            targets = torch.tensor([train_labels[i] for i in idx], device=runtime.device)
+            with runtime.autocast():
+                loss = trained(**batch, labels=targets).loss
+            (scaler.scale(loss) if scaler else loss).backward()
+            if scaler:
+                scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(trained.parameters(), 1.0)
+            if scaler:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
-            running += out.loss.item()
+            running += loss.item()
             bar.set_postfix(loss=f"{running / (step + 1):.4f}")
-        preds = predict_logits(model, tokenizer, info, val_texts).argmax(axis=1)
-        val = classification_scores(preds.tolist(), val_labels, labels)
-        row = {
-            "epoch": epoch,
-            "train_loss": running / len(batches),
-            "val_accuracy": val["accuracy"],
-            "val_macro_f1": val["macro_f1"],
-        }
+        mean_loss = running / max(1, len(batches))
+
+        def validate(epoch: int = epoch, mean_loss: float = mean_loss) -> dict[str, float]:
+            preds = predict_logits(model, tokenizer, info, val_texts).argmax(axis=1)
+            val = classification_scores(preds.tolist(), val_labels, labels)
+            return {
+                "epoch": epoch,
+                "train_loss": mean_loss,
+                "val_accuracy": val["accuracy"],
+                "val_macro_f1": val["macro_f1"],
+            }
+
+        row = runtime.from_main(validate)  # rank 0's figures decide for every process
         history.append(row)
         log.info("epoch %d: loss %.4f, val macro-F1 %.4f", epoch, row["train_loss"], row["val_macro_f1"])
         if on_epoch_end:
             on_epoch_end(epoch, row)
-        if val["macro_f1"] > best_f1:
-            best_f1, best_epoch, stale = val["macro_f1"], epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
+        if row["val_macro_f1"] > best_f1:
+            best_f1, best_epoch, stale = row["val_macro_f1"], epoch, 0
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         else:
             stale += 1
             if stale >= config.patience:
@@ -181,9 +204,11 @@ def train(
 
     if best_state is None:  # unreachable: the first epoch always sets it
         raise RuntimeError("no epoch finished")
-    model.load_state_dict(best_state)
-    info.extra = {"train_config": config.to_dict(), "best_epoch": best_epoch}
-    save_model(model, tokenizer, info, out_dir)
+    model.to("cpu").load_state_dict(best_state)
+    info.extra = {"train_config": config.to_dict(), "best_epoch": best_epoch, "runtime": runtime.describe()}
+    if runtime.is_main:
+        save_model(model, tokenizer, info, out_dir)
+    runtime.finish()
     return TrainResult(
         model_dir=Path(out_dir),
         best_epoch=best_epoch,
@@ -191,6 +216,7 @@ def train(
         history=history,
         seconds=time.perf_counter() - started,
         parameters=n_params,
+        runtime=runtime,
     )
 
 
