@@ -39,6 +39,19 @@ def boto3_client(
     return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=Config(**config))
 
 
+def secret_value(secret_id: str, *, region: str | None = None) -> str:
+    """The string value of a Secrets Manager secret (by name or ARN); MlopsError saying why it could not be read."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return str(boto3_client("secretsmanager", region=region).get_secret_value(SecretId=secret_id)["SecretString"])
+    except (ClientError, BotoCoreError, KeyError) as exc:
+        raise MlopsError(
+            f"cannot read the secret {secret_id!r}: {exc}",
+            hint="check the secret's name and that the role may call secretsmanager:GetSecretValue on it",
+        ) from exc
+
+
 def validate_role_arn(role_arn: str) -> str:
     """Return `role_arn` if it is an IAM role ARN (`arn:aws:iam::<12 digits>:role/<name>`), else raise MlopsError."""
     if not ROLE_ARN_RE.match(role_arn or ""):

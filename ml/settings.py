@@ -15,6 +15,8 @@ STATE_DIR_ENV = "MLOPS_STATE_DIR"
 # MLOPS_ENV_LOCK). Its digest is recorded on every model trained there.
 LOCK_FILE = "requirements.lock"
 LOCK_ENV = "MLOPS_ENV_LOCK"
+# The image a SageMaker job runs in (set by the pipeline definition), recorded with what it trains.
+IMAGE_ENV = "MLOPS_TRAINING_IMAGE"
 # Libraries whose versions decide what a trained model is, recorded with it.
 RECORDED_LIBRARIES = ("torch", "transformers", "tokenizers", "numpy", "onnx", "onnxruntime")
 
@@ -49,7 +51,7 @@ def environment_lock() -> Path | None:
 
 
 def environment() -> dict[str, str]:
-    """Python, the recorded libraries' versions, and the lock's name and sha256 ("none" where there is no lock)."""
+    """Python, the recorded libraries' versions, the image (or "local"), and the lock's name and sha256 (or "none")."""
     import hashlib
     import platform
     from importlib.metadata import PackageNotFoundError, version
@@ -63,6 +65,7 @@ def environment() -> dict[str, str]:
     lock = environment_lock()
     record["lock"] = lock.name if lock else "none"
     record["lock_sha256"] = hashlib.sha256(lock.read_bytes()).hexdigest() if lock else "none"
+    record["image"] = os.environ.get(IMAGE_ENV) or "local"
     return record
 
 

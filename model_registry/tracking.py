@@ -26,6 +26,25 @@ def tracking_uri(explicit: str | None = None) -> str:
     return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{state_dir() / 'mlflow.db'}"
 
 
+# Tracking URIs a SageMaker job can reach: an MLflow server, or a SageMaker managed MLflow tracking server (by ARN,
+# through the sagemaker-mlflow plugin). Anything else (sqlite:, file:, a bare path) lives on the job's own disk,
+# which is deleted with the job.
+REMOTE_SCHEMES = ("http://", "https://", "arn:aws:sagemaker:", "arn:aws-cn:sagemaker:", "arn:aws-us-gov:sagemaker:")
+
+
+def require_remote(uri: str | None, *, purpose: str) -> str:
+    """`uri` if it names a registry that outlives a SageMaker job (see REMOTE_SCHEMES), else RegistryError."""
+    if uri and uri.strip().startswith(REMOTE_SCHEMES):
+        return uri.strip()
+    shown = repr(uri) if uri else "no tracking URI"
+    raise RegistryError(
+        f"{purpose} needs an MLflow registry that outlives the SageMaker job, but got {shown}: a local store "
+        "would be written inside the job's container and deleted with it",
+        hint="give an MLflow server URL (http(s)://...) or a SageMaker managed MLflow ARN "
+        "(arn:aws:sagemaker:<region>:<account>:mlflow-tracking-server/<name>), e.g. with MLFLOW_TRACKING_URI",
+    )
+
+
 def configure(explicit_uri: str | None = None) -> str:
     """Point mlflow at the tracking URI, with quiet, fail-fast defaults; return the URI."""
     # A dead tracking server should fail in seconds, not after minutes of exponential backoff.

@@ -15,6 +15,13 @@ from pathlib import Path
 
 from pipelines.spec import SPEC, Step, cli_flag
 
+# Set in every step of the SageMaker pipeline: there a local registry store would vanish with the job.
+REMOTE_REGISTRY_ENV = "MLOPS_REQUIRE_REMOTE_REGISTRY"
+# The Secrets Manager secret holding a Hugging Face token, for gated or private hub models (HfTokenSecret).
+HF_TOKEN_SECRET_ENV = "MLOPS_HF_TOKEN_SECRET"  # noqa: S105 - the name of a variable, not a secret
+# Where a container's paths (/opt/ml/...) are: "/" in a job; a temporary directory where tests run the jobs the way
+# SageMaker does, without root (tests/pipelines/sagemaker_emulator.py).
+CONTAINER_ROOT_ENV = "MLOPS_CONTAINER_ROOT"
 # SageMaker's training toolkit exposes channels and outputs through these variables.
 _TRAINING_ENV = {"model": "SM_MODEL_DIR", "metrics": "SM_OUTPUT_DATA_DIR"}
 
@@ -34,7 +41,8 @@ def artifact_path(step: Step, name: str) -> Path:
             sm_var = f"SM_CHANNEL_{name.upper()}" if is_input else _TRAINING_ENV.get(name, "")
             if sm_var and os.environ.get(sm_var):
                 return Path(os.environ[sm_var])
-        return Path(os.environ.get(env_var(name), artifact.container_path))
+        relocated = Path(os.environ.get(CONTAINER_ROOT_ENV, "/")) / artifact.container_path.lstrip("/")
+        return Path(os.environ.get(env_var(name)) or relocated)
     raise KeyError(f"step {step.name!r} declares no artifact {name!r}")
 
 
@@ -51,9 +59,12 @@ def argument_parser(step: Step) -> argparse.ArgumentParser:
 
 
 def setup_logging() -> None:
-    """Log to stderr the way CloudWatch and the local runner both show it."""
+    """Log to stderr the way CloudWatch and the local runner both show it.
+
+    The Hugging Face hub stays reachable unless the caller says otherwise (`mlops` sets HF_HUB_OFFLINE=1 for the
+    local runner's steps; a SageMaker job downloads `-p Model=microsoft/deberta-v3-base`).
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 

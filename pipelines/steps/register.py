@@ -14,9 +14,16 @@ from ml.data import read_manifest
 from ml.errors import MlopsError
 from ml.evaluation import HEADLINE_METRICS, REPORT_FILE
 from model_registry.registration import Lineage, register_model
+from model_registry.tracking import require_remote
 from pipelines.spec import SPEC
 from pipelines.steps.benchmark import REPORT_FILE as BENCHMARK_REPORT
-from pipelines.steps.contract import argument_parser, artifact_path, setup_logging, unpacked_input
+from pipelines.steps.contract import (
+    REMOTE_REGISTRY_ENV,
+    argument_parser,
+    artifact_path,
+    setup_logging,
+    unpacked_input,
+)
 from pipelines.steps.train import TRAINING_REPORT
 
 log = logging.getLogger("pipelines.steps.register")
@@ -29,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     args = vars(argument_parser(STEP).parse_args(argv))
     evaluation_dir = artifact_path(STEP, "evaluation")
+    tracking = args["MlflowTrackingUri"] or os.environ.get("MLFLOW_TRACKING_URI") or None
     scratch = Path(tempfile.mkdtemp(prefix="register-"))
     try:
+        if os.environ.get(REMOTE_REGISTRY_ENV):
+            tracking = require_remote(tracking, purpose="the register step of a SageMaker pipeline")
         metrics_dir = unpacked_input(artifact_path(STEP, "metrics"), scratch / "metrics")
         model_dir = unpacked_input(artifact_path(STEP, "model"), scratch / "model")
         onnx_dir = unpacked_input(artifact_path(STEP, "onnx"), scratch / "onnx")
@@ -58,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             lineage,
             reports={k: v for k, v in reports.items() if v.exists()},
             name=args["RegisteredModelName"],
-            tracking_uri=args["MlflowTrackingUri"] or None,
+            tracking_uri=tracking,
             onnx_dir=onnx_dir,
         )
     except (MlopsError, OSError, KeyError, json.JSONDecodeError) as exc:

@@ -32,3 +32,14 @@ def test_role_arns_are_checked(arn: str) -> None:
     with pytest.raises(MlopsError, match="not an IAM role ARN"):
         validate_role_arn(arn)
     assert validate_role_arn("arn:aws-cn:iam::123456789012:role/path/sm") == "arn:aws-cn:iam::123456789012:role/path/sm"
+
+
+def test_a_secret_is_read_from_secrets_manager(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ml.aws import secret_value
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    boto3_client("secretsmanager", region="us-east-1").create_secret(Name="hf/token", SecretString="hf_abc")
+    assert secret_value("hf/token", region="us-east-1") == "hf_abc"
+    with pytest.raises(MlopsError, match="cannot read the secret 'hf/other'") as raised:
+        secret_value("hf/other", region="us-east-1")
+    assert "secretsmanager:GetSecretValue" in (raised.value.hint or "")
