@@ -8,13 +8,28 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 SERVING_LOCK := inference/serving/requirements.lock
+# The project's training image (Dockerfile.train): the CPU build of torch, and the CUDA build from PyPI.
+TRAINING_LOCK := pipelines/training_image.lock
+TRAINING_GPU_LOCK := pipelines/training_image.gpu.lock
 # torch's CPU build: from this workplace's wheel directory where there is one, else from PyTorch's CPU index (PyPI's
 # torch is the multi-GB CUDA build).
 TORCH_SOURCE ?= $(if $(wildcard /opt/wheels/torch-*),--find-links /opt/wheels,--extra-index-url https://download.pytorch.org/whl/cpu)
 PIP_TORCH_SOURCE := $(if $(wildcard /opt/wheels/torch-*),,--extra-index-url https://download.pytorch.org/whl/cpu)
-LOCK_ARGS := --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --quiet \
-	--index-strategy unsafe-best-match $(TORCH_SOURCE)
+COMPILE_ARGS := --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --quiet
+LOCK_ARGS := $(COMPILE_ARGS) --index-strategy unsafe-best-match $(TORCH_SOURCE)
 EXTRAS := --extra test --extra lint --extra offline
+LOCKS := $(LOCK) $(SERVING_LOCK) $(TRAINING_LOCK) $(TRAINING_GPU_LOCK)
+CHECK_DIR := $(VENV)/lock-check
+UV_COMPILE = $(VENV)/bin/uv pip compile
+
+# $(call compile_locks,DIR): every lock re-resolved from its ranges into DIR (the repository for `make lock`, a copy
+# for `make lock-check`). uv keeps each locked version that still fits, so a lock moves only where its ranges did.
+define compile_locks
+	$(UV_COMPILE) pyproject.toml $(EXTRAS) $(LOCK_ARGS) $(UV_ARGS) -o $(1)/$(LOCK)
+	$(UV_COMPILE) inference/serving/requirements.txt $(LOCK_ARGS) $(UV_ARGS) -o $(1)/$(SERVING_LOCK)
+	$(UV_COMPILE) pipelines/training_image.txt $(LOCK_ARGS) $(UV_ARGS) -o $(1)/$(TRAINING_LOCK)
+	$(UV_COMPILE) pipelines/training_image.txt $(COMPILE_ARGS) $(UV_ARGS) -o $(1)/$(TRAINING_GPU_LOCK)
+endef
 
 .PHONY: setup run test lint lock lock-check clean-state help
 
@@ -44,19 +59,14 @@ lint: setup lock-check  ## ruff (lint and format), mypy, import contracts, depen
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/deptry .
 
-lock: setup  ## re-resolve the locks from pyproject.toml's ranges (keeping locked versions that still fit; add --upgrade to move)
-	$(VENV)/bin/uv pip compile pyproject.toml $(EXTRAS) $(LOCK_ARGS) $(UV_ARGS) -o $(LOCK)
-	$(VENV)/bin/uv pip compile inference/serving/requirements.txt $(LOCK_ARGS) $(UV_ARGS) -o $(SERVING_LOCK)
+lock: setup  ## re-resolve the locks from their ranges (UV_ARGS=--upgrade, or --upgrade-package NAME, moves them)
+	$(call compile_locks,.)
 
-lock-check: setup  ## fail when a lock no longer satisfies the ranges it was made from
-	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; set -e; \
-	cp $(LOCK) $$tmp/env.lock; cp $(SERVING_LOCK) $$tmp/serving.lock; \
-	$(VENV)/bin/uv pip compile pyproject.toml $(EXTRAS) $(LOCK_ARGS) -o $$tmp/env.lock; \
-	$(VENV)/bin/uv pip compile inference/serving/requirements.txt $(LOCK_ARGS) -o $$tmp/serving.lock; \
-	if ! diff -u $(LOCK) $$tmp/env.lock || ! diff -u $(SERVING_LOCK) $$tmp/serving.lock; then \
-		echo "a lock is stale: it no longer matches pyproject.toml or inference/serving/requirements.txt; run make lock" >&2; \
-		exit 1; \
-	fi
+lock-check: setup  ## fail when a lock no longer matches the ranges it was made from
+	@rm -rf $(CHECK_DIR) && for f in $(LOCKS); do mkdir -p $(CHECK_DIR)/$$(dirname $$f) && cp $$f $(CHECK_DIR)/$$f; done
+	$(call compile_locks,$(CHECK_DIR))
+	@stale=""; for f in $(LOCKS); do diff -u $$f $(CHECK_DIR)/$$f || stale="$$stale $$f"; done; rm -rf $(CHECK_DIR); \
+	if [ -n "$$stale" ]; then echo "stale lock(s):$$stale: they no longer match their ranges; run make lock" >&2; exit 1; fi
 
 clean-state:  ## delete local state (.mlops: MLflow store, runs, models, DVC local remote)
 	rm -rf .mlops

@@ -50,16 +50,26 @@ def _settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Pipeline name (env MLOPS_SAGEMAKER_PIPELINE; default from the spec).",
         ),
         click.option(
+            "--image-policy",
+            type=click.Choice(["project", "aws"]),
+            envvar="MLOPS_SAGEMAKER_IMAGE_POLICY",
+            default=None,
+            help="Which images the jobs run in: project (Dockerfile.train's, pushed to your ECR; installs nothing at "
+            "start-up) or aws (AWS's PyTorch image; installs the container requirements in every job) "
+            "[env MLOPS_SAGEMAKER_IMAGE_POLICY; default project]. `mlops pipeline images` prints them.",
+        ),
+        click.option(
             "--processing-image",
             default=None,
             metavar="URI",
-            help="Image of the processing steps (default: the AWS PyTorch CPU image).",
+            help="Image of the processing steps (default: the image policy's CPU image).",
         ),
         click.option(
             "--training-image",
             default=None,
             metavar="URI",
-            help="Image of the training step (default: the AWS PyTorch CPU image).",
+            help="Default of the TrainingImage parameter (default: the image policy's CPU image; a GPU instance "
+            "type gets the policy's GPU image at start).",
         ),
         click.option(
             "--input-data-uri",
@@ -92,6 +102,7 @@ def _settings(role: str | None, **values: Any) -> Any:
         default_bucket=values["bucket"],
         s3_prefix=values["s3_prefix"],
         pipeline_name=values["pipeline_name"],
+        image_policy=values["image_policy"],
         processing_image_uri=values["processing_image"],
         training_image_uri=values["training_image"],
         input_data_uri=values["input_data_uri"],
@@ -197,7 +208,15 @@ def upsert(role: str, description: str | None, check: bool, as_json: bool, **val
     "params",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Override a pipeline parameter (repeatable), e.g. -p Epochs=5 -p TrainingInstanceType=ml.c5.2xlarge.",
+    help="Override a pipeline parameter (repeatable), e.g. -p Epochs=5 -p TrainingInstanceType=ml.g5.xlarge.",
+)
+@click.option(
+    "--tracking-uri",
+    envvar="MLFLOW_TRACKING_URI",
+    default=None,
+    metavar="URI",
+    help="The MLflow registry the execution registers into: a server URL or a SageMaker managed MLflow ARN "
+    "[env MLFLOW_TRACKING_URI; a local sqlite:/file: store is refused, the jobs could not reach it].",
 )
 @click.option(
     "--data-remote",
@@ -231,6 +250,7 @@ def upsert(role: str, description: str | None, check: bool, as_json: bool, **val
 @_quiet_sdk
 def start(
     params: tuple[str, ...],
+    tracking_uri: str | None,
     data_remote: str | None,
     repo: Path | None,
     region: str,
@@ -238,29 +258,66 @@ def start(
     display_name: str | None,
     as_json: bool,
 ) -> None:
-    """Start an execution of the upserted pipeline and print its ARN."""
-    from ml.settings import git_commit, project_root
-    from pipelines.sagemaker_pipeline import SageMakerSettings, resolve_data, start_pipeline
+    """Start an execution of the upserted pipeline and print its ARN.
+
+    A GPU training instance type (-p TrainingInstanceType=ml.g5.xlarge) gets the GPU image of the pipeline's image
+    policy; a multi-GPU one trains with one process per GPU.
+    """
+    from ml.settings import project_root
+    from pipelines.sagemaker_pipeline import SageMakerSettings, start_pipeline
     from pipelines.spec import parse_parameter_overrides
 
-    overrides = parse_parameter_overrides(params)
     settings = SageMakerSettings.create(region=region, pipeline_name=pipeline_name)
-    if "InputDataUri" not in overrides:
-        # Train on the DVC remote's S3 copy of exactly the version this checkout pins.
-        data = resolve_data(repo or project_root(), data_remote)
-        overrides = {**data, **overrides}
-    elif not str(overrides["InputDataUri"]).startswith("s3://"):
-        from ml.errors import MlopsError
-
-        raise MlopsError(f"InputDataUri must be an s3:// URI, got {overrides['InputDataUri']!r}")
-    # The commit is recorded on the registered version; it must be the one whose code `upsert` uploaded.
-    overrides.setdefault("GitCommit", git_commit(repo or project_root()))
-    arn = start_pipeline(settings, overrides, display_name=display_name)
-    emit(
-        {"execution_arn": arn, "pipeline_name": settings.pipeline_name, "parameters": overrides},
-        as_json=as_json,
-        text=arn,
+    arn, parameters = start_pipeline(
+        settings,
+        parse_parameter_overrides(params),
+        tracking_uri=tracking_uri,
+        repo=repo or project_root(),
+        data_remote=data_remote,
+        display_name=display_name,
     )
+    payload = {"execution_arn": arn, "pipeline_name": settings.pipeline_name, "parameters": parameters}
+    emit(payload, as_json=as_json, text=arn)
 
 
-COMMANDS: list[click.Command] = [definition, upsert, start]
+@click.command()
+@_settings_options
+@click.option(
+    "--role",
+    envvar="MLOPS_SAGEMAKER_ROLE_ARN",
+    default=None,
+    metavar="ARN",
+    help="Execution role ARN: its account owns the project's ECR repository (env MLOPS_SAGEMAKER_ROLE_ARN).",
+)
+@click.option(
+    "--tag",
+    "tag_kind",
+    type=click.Choice(["cpu", "gpu"]),
+    default=None,
+    help="Print only the project image's tag for this kind (for `docker build -t`).",
+)
+@json_option
+@user_errors
+def images(role: str | None, tag_kind: str | None, as_json: bool, **values: Any) -> None:
+    """Print the CPU and GPU images the jobs run in under the image policy (build and push the project's)."""
+    from pipelines.images import TRAINING_REPOSITORY, project_image_tag
+
+    if tag_kind is not None:
+        click.echo(project_image_tag(tag_kind))
+        return
+    settings = _settings(role, **values)
+    chosen = settings.images()
+    payload = {
+        "policy": chosen.policy,
+        "cpu": chosen.cpu,
+        "gpu": chosen.gpu,
+        "installs_requirements": chosen.installs_requirements,
+        "repository": TRAINING_REPOSITORY if chosen.policy == "project" else None,
+    }
+    text = f"policy {chosen.policy}\ncpu  {chosen.cpu}\ngpu  {chosen.gpu}"
+    if settings.is_placeholder_role:
+        text += "\n(account from the placeholder role: pass --role for yours)"
+    emit(payload, as_json=as_json, text=text)
+
+
+COMMANDS: list[click.Command] = [definition, upsert, start, images]

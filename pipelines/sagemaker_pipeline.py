@@ -25,6 +25,7 @@ builds against whatever AWS endpoint boto3 is configured for (real AWS, or a mot
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -32,15 +33,18 @@ import json
 import logging
 import re
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from ml.aws import DEFAULT_REGION, ROLE_ARN_RE
 from ml.errors import MlopsError
+from ml.settings import IMAGE_ENV, git_commit
 from pipelines import sagemaker_sdk as sdk
+from pipelines.images import POLICIES, TrainingImages, image_for_start, training_images
 from pipelines.spec import SPEC, Artifact, Gate, PipelineSpec, Step, cli_flag
+from pipelines.steps.contract import HF_TOKEN_SECRET_ENV, REMOTE_REGISTRY_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -52,17 +56,22 @@ ISO_DURATION_RE = re.compile(r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d
 # Offline definitions without --role use this; `upsert` refuses it. Account 123456789012 is moto's default.
 PLACEHOLDER_ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 CODE_PACKAGES = ("ml", "pipelines", "inference", "model_registry", "benchmarks")
-CODE_SUFFIXES = (".py", ".json", ".yaml", ".yml", ".txt")
-CONTAINER_REQUIREMENTS = Path(__file__).with_name("container_requirements.txt")
+CODE_SUFFIXES = (".py", ".json", ".yaml", ".yml", ".txt", ".lock")
+# What a job installs at start-up when its image lacks the project's packages (image policy "aws"), relative to the
+# root of the code bundle. Not named requirements.txt: SageMaker's processing driver installs a file of that name
+# whenever the bundle has one, and the project's own image needs nothing installed.
+CONTAINER_REQUIREMENTS = "pipelines/container_requirements.txt"
 # Inputs with no producing step are fed from a pipeline parameter.
 EXTERNAL_INPUTS = {"data": "InputDataUri"}
 DATA_PATH = "data/prompts.jsonl"
-# Environment of every step container: unbuffered logs, no telemetry from the libraries we run.
+# Environment of every step container: unbuffered logs, no telemetry from the libraries we run, and a registry that
+# must outlive the job (the register step refuses a local store there).
 STEP_ENVIRONMENT = {
     "PYTHONUNBUFFERED": "1",
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "DO_NOT_TRACK": "true",
     "TOKENIZERS_PARALLELISM": "false",
+    REMOTE_REGISTRY_ENV: "1",
 }
 
 
@@ -74,8 +83,9 @@ class SageMakerSettings:
     region: str = DEFAULT_REGION
     default_bucket: str | None = None  # S3 bucket for code and outputs (default: sagemaker-<region>-<account>)
     s3_prefix: str = "intent-mlops"
-    processing_image_uri: str | None = None  # default: the PyTorch CPU training image
-    training_image_uri: str | None = None  # default: the PyTorch CPU training image
+    image_policy: str = "project"  # project: Dockerfile.train's image; aws: AWS's PyTorch image (pipelines.images)
+    processing_image_uri: str | None = None  # default: the policy's CPU image
+    training_image_uri: str | None = None  # default of the TrainingImage parameter: the policy's CPU image
     enable_caching: bool = True
     cache_expire_after: str = "P30D"  # ISO 8601 duration, e.g. P30D or PT12H
     pipeline_name: str = SPEC.name
@@ -108,6 +118,8 @@ class SageMakerSettings:
         duration = self.cache_expire_after
         if not ISO_DURATION_RE.match(duration) or duration in ("P", "PT") or duration.endswith("T"):
             yield "cache_expire_after", f"not an ISO 8601 duration: {duration!r} (e.g. P30D, PT12H)"
+        if self.image_policy not in POLICIES:
+            yield "image_policy", f"not an image policy: {self.image_policy!r} (one of {', '.join(POLICIES)})"
         if not PIPELINE_NAME_RE.match(self.pipeline_name):
             yield "pipeline_name", f"not a valid pipeline name: {self.pipeline_name!r}"
         if self.input_data_uri is not None and not self.input_data_uri.startswith("s3://"):
@@ -125,6 +137,11 @@ class SageMakerSettings:
     def account_id(self) -> str:
         """The AWS account of the execution role."""
         return self.role_arn.split(":")[4]
+
+    def images(self) -> TrainingImages:
+        """The CPU and GPU images of the policy, with the explicit image URIs in their place."""
+        images = training_images(self.image_policy, account=self.account_id, region=self.region)
+        return dataclasses.replace(images, cpu=self.training_image_uri or images.cpu)
 
     @property
     def bucket(self) -> str:
@@ -173,7 +190,6 @@ def _bundle_files(root: Path, spec: PipelineSpec) -> Iterator[tuple[str, bytes]]
             rel = path.relative_to(root)
             if path.is_file() and path.suffix in CODE_SUFFIXES and "__pycache__" not in rel.parts:
                 yield rel.as_posix(), path.read_bytes()
-    yield "requirements.txt", CONTAINER_REQUIREMENTS.read_bytes()
     for step in spec.steps:
         if step.entry_point:
             yield launcher_name(step), _launcher_source(step).encode()
@@ -245,11 +261,6 @@ def _gate_branch(spec: PipelineSpec, gate_step: Step) -> list[Step]:
     return branch
 
 
-def _image(settings: SageMakerSettings, kind: str) -> str:
-    explicit = settings.training_image_uri if kind == "training" else settings.processing_image_uri
-    return explicit or sdk.default_image_uri(settings.region)
-
-
 def build_pipeline(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> Any:
     """Build the SDK Pipeline from the spec; uploads the code bundle to the settings' bucket (needs AWS/moto)."""
     sdk.prepare_environment(validate_role=settings.validate_role)
@@ -265,13 +276,19 @@ def build_pipeline(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> An
     name_tag = hashlib.sha256(f"{digest}:{sdk.sdk_version()}".encode()).hexdigest()[:12]
     logger.info("code bundle %s (%d bytes) at %s", digest[:16], len(bundle), source_uri)
 
-    params: dict[str, Any] = {}
-    for p in spec.parameters:
-        default = p.default
-        if p.name == "InputDataUri":
-            # The spec's default is the local DVC path; on SageMaker the input must be an S3 URI.
-            default = settings.input_data_uri or settings.s3_uri(DATA_PATH)
-        params[p.name] = sdk.parameter(p.name, p.type, default)
+    images = settings.images()
+    # On SageMaker the input is an S3 URI (the spec's default is the local DVC path), and the training image is the
+    # policy's CPU image unless `pipeline start` picks its GPU image for a GPU instance type.
+    defaults = {"InputDataUri": settings.input_data_uri or settings.s3_uri(DATA_PATH), "TrainingImage": images.cpu}
+    params = {p.name: sdk.parameter(p.name, p.type, defaults.get(p.name, p.default)) for p in spec.parameters}
+    requirements = CONTAINER_REQUIREMENTS if images.installs_requirements else None
+    # Every step reads the registry's URI; the training step also records its image and may read a hub token.
+    environment = {**STEP_ENVIRONMENT, "MLFLOW_TRACKING_URI": params["MlflowTrackingUri"]}
+    training_environment = {
+        **environment,
+        IMAGE_ENV: params["TrainingImage"],
+        HF_TOKEN_SECRET_ENV: params["HfTokenSecret"],
+    }
     cache = sdk.cache_config(settings.enable_caching, settings.cache_expire_after)
     producers = _producers(spec)
     built: dict[str, Any] = {}
@@ -308,17 +325,17 @@ def build_pipeline(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> An
                 session=session,
                 name=step.name,
                 description=step.description,
-                image_uri=_image(settings, "processing"),
+                image_uri=settings.processing_image_uri or images.cpu,
                 role=settings.role_arn,
                 instance_type=params[step.instance_type_parameter],
                 source_uri=source_uri,
                 code_location=code_prefix,
                 entry_script=launcher_name(step),
-                requirements="requirements.txt",
+                requirements=requirements,
                 inputs=[(a.name, source_of(step, a), a.container_path) for a in step.inputs],
                 outputs=[(a.name, a.container_path) for a in step.outputs],
                 arguments=[x for name in step.arguments for x in (cli_flag(name), sdk.as_string(params[name]))],
-                environment=STEP_ENVIRONMENT,
+                environment=environment,
                 cache=cache,
                 property_files=[property_files[step.name]] if step.name in property_files else (),
                 depends_on=depends_on,
@@ -334,17 +351,17 @@ def build_pipeline(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> An
                 session=session,
                 name=step.name,
                 description=step.description,
-                image_uri=_image(settings, "training"),
+                image_uri=params["TrainingImage"],
                 role=settings.role_arn,
                 instance_type=params[step.instance_type_parameter],
                 source_uri=source_uri,
                 entry_script=launcher_name(step),
-                requirements="requirements.txt",
+                requirements=requirements,
                 channels=channels,
                 hyperparameters={
                     cli_flag(name).removeprefix("--"): sdk.as_string(params[name]) for name in step.arguments
                 },
-                environment=STEP_ENVIRONMENT,
+                environment=training_environment,
                 output_path=settings.s3_uri(settings.pipeline_name, "training"),
                 cache=cache,
                 depends_on=depends_on,
@@ -432,10 +449,39 @@ def upsert_pipeline(
 
 
 def start_pipeline(
-    settings: SageMakerSettings, parameters: dict[str, str | int | float], display_name: str | None = None
-) -> str:
-    """Start an execution of the upserted pipeline with `parameters`; return the execution ARN."""
-    sdk.prepare_environment(validate_role=settings.validate_role)
-    return sdk.start(
-        region=settings.region, pipeline_name=settings.pipeline_name, parameters=parameters, display_name=display_name
+    settings: SageMakerSettings,
+    parameters: Mapping[str, str | int | float],
+    *,
+    tracking_uri: str | None,
+    repo: Path,
+    data_remote: str | None = None,
+    display_name: str | None = None,
+) -> tuple[str, dict[str, str | int | float]]:
+    """Start an execution of the upserted pipeline; return its ARN and the parameters it was given.
+
+    The execution registers into `tracking_uri`, which must outlive the jobs; trains on the DVC remote's S3 copy of
+    the data version `repo` pins (unless InputDataUri is given); records `repo`'s commit; and trains in the GPU image
+    of the pipeline's image policy when the training instance type has GPUs.
+    """
+    from model_registry.tracking import require_remote
+
+    chosen = dict(parameters)
+    chosen["MlflowTrackingUri"] = require_remote(
+        str(chosen.get("MlflowTrackingUri") or tracking_uri or ""), purpose="a SageMaker pipeline execution"
     )
+    if "InputDataUri" not in chosen:
+        chosen = {**resolve_data(repo, data_remote), **chosen}
+    elif not str(chosen["InputDataUri"]).startswith("s3://"):
+        raise MlopsError(f"InputDataUri must be an s3:// URI, got {chosen['InputDataUri']!r}")
+    # The commit is recorded on the registered version; it must be the one whose code `upsert` uploaded.
+    chosen.setdefault("GitCommit", git_commit(repo))
+    sdk.prepare_environment(validate_role=settings.validate_role)
+    defaults = sdk.parameter_defaults(region=settings.region, pipeline_name=settings.pipeline_name)
+    instance_type = str(chosen.get("TrainingInstanceType") or defaults.get("TrainingInstanceType", ""))
+    image = image_for_start(defaults.get("TrainingImage", ""), instance_type, str(chosen.get("TrainingImage") or ""))
+    if image != defaults.get("TrainingImage"):
+        chosen["TrainingImage"] = image
+    arn = sdk.start(
+        region=settings.region, pipeline_name=settings.pipeline_name, parameters=chosen, display_name=display_name
+    )
+    return arn, chosen

@@ -53,7 +53,9 @@ VALIDATE_ROLE_ENV = "SAGEMAKER_VALIDATE_ROLE"
 DEFAULT_FRAMEWORK = "pytorch"
 DEFAULT_FRAMEWORK_VERSION = "2.8"
 DEFAULT_PY_VERSION = "py312"
-DEFAULT_CPU_INSTANCE = "ml.m5.xlarge"  # only picks the CPU flavour of the image; the real type is a parameter
+# Only pick the CPU or GPU flavour of the image; the real instance type is a pipeline parameter.
+DEFAULT_CPU_INSTANCE = "ml.m5.xlarge"
+DEFAULT_GPU_INSTANCE = "ml.g5.xlarge"
 
 
 def prepare_environment(*, validate_role: bool = False) -> None:
@@ -178,17 +180,19 @@ def offline_aws() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def default_image_uri(region: str) -> str:
-    """Return the AWS PyTorch training DLC (CPU) for `region`; resolved from the SDK's tables, offline."""
+def aws_training_image(region: str, *, gpu: bool = False) -> str:
+    """Return AWS's PyTorch training image (CPU or GPU) for `region`; resolved from the SDK's tables, offline."""
     from sagemaker.core import image_uris
 
-    return image_uris.retrieve(
-        DEFAULT_FRAMEWORK,
-        region,
-        version=DEFAULT_FRAMEWORK_VERSION,
-        py_version=DEFAULT_PY_VERSION,
-        instance_type=DEFAULT_CPU_INSTANCE,
-        image_scope="training",
+    return str(
+        image_uris.retrieve(
+            DEFAULT_FRAMEWORK,
+            region,
+            version=DEFAULT_FRAMEWORK_VERSION,
+            py_version=DEFAULT_PY_VERSION,
+            instance_type=DEFAULT_GPU_INSTANCE if gpu else DEFAULT_CPU_INSTANCE,
+            image_scope="training",
+        )
     )
 
 
@@ -340,7 +344,7 @@ def processing_step(
     source_uri: str,
     code_location: str,
     entry_script: str,
-    requirements: str,
+    requirements: str | None,
     inputs: Sequence[tuple[str, Any, str]],
     outputs: Sequence[tuple[str, str]],
     arguments: Sequence[Any],
@@ -425,7 +429,7 @@ def training_step(
     instance_type: Any,
     source_uri: str,
     entry_script: str,
-    requirements: str,
+    requirements: str | None,
     channels: Sequence[tuple[str, Any]],
     hyperparameters: Mapping[str, Any],
     environment: Mapping[str, str],
@@ -438,12 +442,14 @@ def training_step(
 ) -> Any:
     """Return a TrainingStep from `ModelTrainer(...).train()`: `entry_script` gets hyperparameters as --key value.
 
+    SageMaker's Torchrun launcher starts one training process per GPU of the instance (one on a CPU instance).
     ModelTrainer uploads its drivers to s3://<bucket>/<bucket prefix>/`upload_key_prefix`/<name>-`name_tag`/;
     `name_tag` stands in for the timestamp it would put there (see the module doc).
     """
     from sagemaker.core import shapes
     from sagemaker.core.training.configs import Compute, InputData, SourceCode, StoppingCondition
     from sagemaker.mlops.workflow.steps import TrainingStep
+    from sagemaker.train.distributed import Torchrun
     from sagemaker.train.model_trainer import ModelTrainer
 
     trainer = ModelTrainer(
@@ -454,6 +460,7 @@ def training_step(
         training_image=image_uri,
         source_code=SourceCode(source_dir=source_uri, entry_script=entry_script, requirements=requirements),
         compute=Compute(instance_type=instance_type, instance_count=1, volume_size_in_gb=30),
+        distributed=Torchrun(),
         stopping_condition=StoppingCondition(max_runtime_in_seconds=max_runtime_s),
         output_data_config=shapes.OutputDataConfig(s3_output_path=output_path),
         hyperparameters=dict(hyperparameters),
@@ -548,6 +555,16 @@ def definition(pipeline_obj: Any) -> dict[str, Any]:
 def upsert(pipeline_obj: Any, role_arn: str, description: str | None = None) -> dict[str, Any]:
     """Create or update the pipeline in SageMaker; return the service response."""
     return dict(pipeline_obj.upsert(role_arn=role_arn, description=description))
+
+
+@_sdk_call
+def parameter_defaults(*, region: str, pipeline_name: str) -> dict[str, str]:
+    """The default value of each parameter of the upserted pipeline (DescribePipeline's definition)."""
+    import boto3
+
+    described = boto3.client("sagemaker", region_name=region).describe_pipeline(PipelineName=pipeline_name)
+    definition = json.loads(described["PipelineDefinition"])
+    return {p["Name"]: str(p.get("DefaultValue", "")) for p in definition.get("Parameters", [])}
 
 
 @_sdk_call

@@ -20,7 +20,7 @@ from ml.train_config import TrainConfig
 PIPELINE_NAME = REGISTERED_MODEL_NAME  # the pipeline is named for the model it registers
 # Bump when steps, their inputs/outputs or entry points change: a run directory records it, and the local
 # runner refuses to resume a run made by another version.
-SPEC_VERSION = 3
+SPEC_VERSION = 4
 
 ParamType = Literal["String", "Integer", "Float"]
 StepKind = Literal["processing", "training", "condition"]
@@ -131,10 +131,24 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("MinMacroF1", "Float", 0.9, "quality gate: minimum test macro-F1 to continue"),
     Parameter("P95BudgetMs", "Float", P95_BUDGET_MS, "latency gate: maximum p95 latency in ms"),
     Parameter("RegisteredModelName", "String", REGISTERED_MODEL_NAME, "MLflow registered model name"),
-    Parameter("MlflowTrackingUri", "String", "", "MLflow tracking URI for the register step (empty: local default)"),
+    Parameter(
+        "MlflowTrackingUri",
+        "String",
+        "",
+        "MLflow tracking URI of the register step (locally empty: the local store; on SageMaker a server URL or a "
+        "managed MLflow ARN, which `mlops pipeline start` requires)",
+    ),
     Parameter("GitCommit", "String", "", "git commit of the code that runs; recorded on the registered version"),
     Parameter("ProcessingInstanceType", "String", "ml.m5.xlarge", "instance type of processing steps"),
     Parameter("TrainingInstanceType", "String", "ml.m5.2xlarge", "instance type of the training step"),
+    Parameter(
+        "TrainingImage",
+        "String",
+        "",
+        "image of the training step (on SageMaker: the image policy's CPU image; `mlops pipeline start` picks the "
+        "GPU image for a GPU instance type)",
+    ),
+    Parameter("HfTokenSecret", "String", "", "Secrets Manager secret holding a Hugging Face token (empty: none)"),
 )
 
 STEPS: tuple[Step, ...] = (

@@ -51,8 +51,10 @@ def processing_input(step: dict[str, Any], name: str) -> Any:
 
 
 def masked(text: str) -> str:
-    """The definition with the content hashes of our code masked: the golden file must not change with every edit."""
+    """The definition with the content hashes of our code and image masked: the golden file must not change with every
+    edit of the code or refresh of a lock."""
     text = re.sub(r"/code/[0-9a-f]{16}/", "/code/<CODE_SHA>/", text)
+    text = re.sub(r"intent-mlops-train:[0-9a-f]{12}-", "intent-mlops-train:<IMAGE_SHA>-", text)
     return re.sub(r"/train-[0-9a-f]{12}/", "/train-<CODE_TAG>/", text)
 
 
@@ -95,10 +97,15 @@ def test_parameters_are_typed_from_the_spec(definition: dict[str, Any]) -> None:
     assert list(params) == [p.name for p in SPEC.parameters]
     for spec_param in SPEC.parameters:
         assert params[spec_param.name]["Type"] == spec_param.type
-        if spec_param.name != "InputDataUri":
+        if spec_param.name not in ("InputDataUri", "TrainingImage"):
             assert params[spec_param.name]["DefaultValue"] == spec_param.default
     # The spec's default is a local path; on SageMaker the input is an S3 URI.
     assert params["InputDataUri"]["DefaultValue"] == f"s3://{BUCKET}/intent-mlops/data/prompts.jsonl"
+    # The training image is the image policy's CPU image (the project's own, by default).
+    assert re.fullmatch(
+        r"123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com/intent-mlops-train:[0-9a-f]{12}-cpu",
+        params["TrainingImage"]["DefaultValue"],
+    )
 
 
 def test_steps_are_wired_to_each_other(definition: dict[str, Any]) -> None:
@@ -237,9 +244,10 @@ def test_code_comes_from_one_content_addressed_bundle(definition: dict[str, Any]
         for c in steps["train"]["Arguments"]["InputDataConfig"]
     }
     assert channels["code"] == f"{code}/sourcedir.tar.gz"
+    image = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}["TrainingImage"]
     for name in ("prepare", "evaluate", "export", "register"):
         assert processing_input(steps[name], "code")["S3Uri"] == f"{code}/"
-        assert steps[name]["Arguments"]["AppSpecification"]["ImageUri"].endswith("pytorch-training:2.8-cpu-py312")
+        assert steps[name]["Arguments"]["AppSpecification"]["ImageUri"] == image
 
 
 def test_settings_change_the_definition(settings: Any) -> None:
@@ -255,10 +263,9 @@ def test_settings_change_the_definition(settings: Any) -> None:
     data = json.loads(definition_json(custom, offline=True))
     steps = all_steps(data)
     assert all("CacheConfig" not in s for s in steps.values())
-    assert (
-        steps["train"]["Arguments"]["AlgorithmSpecification"]["TrainingImage"]
-        == "123.dkr.ecr.us-east-1.amazonaws.com/train:1"
-    )
+    assert steps["train"]["Arguments"]["AlgorithmSpecification"]["TrainingImage"] == {"Get": "Parameters.TrainingImage"}
+    params = {p["Name"]: p["DefaultValue"] for p in data["Parameters"]}
+    assert params["TrainingImage"] == "123.dkr.ecr.us-east-1.amazonaws.com/train:1"
     assert steps["train"]["Arguments"]["OutputDataConfig"]["S3OutputPath"] == f"s3://{BUCKET}/other/intent-dev/training"
 
 
@@ -274,7 +281,10 @@ def test_code_bundle_is_reproducible_and_complete() -> None:
         names = tar.getnames()
         assert all(m.mtime == 0 for m in tar.getmembers())
         launcher = tar.extractfile("_sm_entry_train.py").read().decode()
-    assert "requirements.txt" in names and "pipelines/steps/train.py" in names and "ml/data.py" in names
+    assert "pipelines/steps/train.py" in names and "ml/data.py" in names
+    # The container requirements travel under their own name: SageMaker's processing driver would pip-install a
+    # requirements.txt at the bundle's root even in the project's image, which needs nothing installed.
+    assert "pipelines/container_requirements.txt" in names and "requirements.txt" not in names
     assert not any("__pycache__" in n or n.startswith(("tests/", "mlops_cli/")) for n in names)
     assert {f"_sm_entry_{s.name}.py" for s in SPEC.steps if s.entry_point} <= set(names)
     assert 'runpy.run_module("pipelines.steps.train", run_name="__main__"' in launcher
@@ -287,8 +297,12 @@ def test_container_requirements_match_the_project_pins() -> None:
         re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0]: d
         for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     }
+    # The jobs take MLflow's client alone, at the version of the project's MLflow.
+    pins["mlflow-skinny"] = pins["mlflow"].replace("mlflow", "mlflow-skinny", 1)
     lines = [
-        ln.strip() for ln in CONTAINER_REQUIREMENTS.read_text().splitlines() if ln.strip() and not ln.startswith("#")
+        ln.strip()
+        for ln in (ROOT / CONTAINER_REQUIREMENTS).read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
     ]
     assert lines
     for line in lines:
@@ -384,7 +398,15 @@ def test_upsert_and_start_on_moto(aws_endpoint: str, settings: Any, definition_t
     # What upsert sent is exactly what the offline build prints.
     assert json.loads(described["PipelineDefinition"]) == json.loads(definition_text)
 
-    result = CliRunner().invoke(cli, ["pipeline", "start", "--repo", str(dvc_repo), "-p", "Epochs=3", "--json"])
+    # A local registry store is refused: the jobs could not reach it.
+    local = ["pipeline", "start", "--repo", str(dvc_repo), "--tracking-uri", "sqlite:///tmp/mlflow.db"]
+    refused = CliRunner().invoke(cli, local)
+    assert refused.exit_code == 1 and "outlives the SageMaker job" in refused.output
+    assert not sm.list_pipeline_executions(PipelineName=settings.pipeline_name)["PipelineExecutionSummaries"]
+
+    tracking = "https://mlflow.example.com"
+    start = ["pipeline", "start", "--repo", str(dvc_repo), "--tracking-uri", tracking, "-p", "Epochs=3", "--json"]
+    result = CliRunner().invoke(cli, start)
     assert result.exit_code == 0, result.output
     started = json.loads(result.output)
     executions = sm.list_pipeline_executions(PipelineName=settings.pipeline_name)["PipelineExecutionSummaries"]
@@ -398,6 +420,18 @@ def test_upsert_and_start_on_moto(aws_endpoint: str, settings: Any, definition_t
     assert sent["Epochs"] == "3"
     assert sent["InputDataUri"].startswith("s3://dvc-tests/store/files/md5/")  # resolved from the DVC remote
     assert len(sent["DataMd5"]) == 32
+    assert sent["MlflowTrackingUri"] == tracking and "TrainingImage" not in sent  # a CPU instance: the default image
+
+    # A GPU instance type gets the GPU image of the same policy; a CPU image on it is refused.
+    gpu = CliRunner().invoke(cli, [*start, "-p", "TrainingInstanceType=ml.g5.12xlarge"])
+    assert gpu.exit_code == 0, gpu.output
+    image = json.loads(gpu.output)["parameters"]["TrainingImage"]
+    default = {p["Name"]: p["DefaultValue"] for p in json.loads(definition_text)["Parameters"]}["TrainingImage"]
+    assert image == default.removesuffix("-cpu") + "-gpu"
+    cpu_on_gpu = CliRunner().invoke(
+        cli, [*start, "-p", "TrainingInstanceType=ml.g5.xlarge", "-p", f"TrainingImage={default}"]
+    )
+    assert cpu_on_gpu.exit_code == 1 and "is a CPU image, but ml.g5.xlarge has 1 GPU" in cpu_on_gpu.output
 
     # Upserting again updates the same pipeline.
     again = CliRunner().invoke(cli, ["pipeline", "upsert", "--role", ROLE, "--bucket", BUCKET, "--json"])
@@ -409,7 +443,17 @@ def test_start_of_a_missing_pipeline_is_a_clear_error(aws_endpoint: str) -> None
     from mlops_cli.main import cli
 
     result = CliRunner().invoke(
-        cli, ["pipeline", "start", "--pipeline-name", "no-such-pipeline", "-p", "InputDataUri=s3://b/data.jsonl"]
+        cli,
+        [
+            "pipeline",
+            "start",
+            "--pipeline-name",
+            "no-such-pipeline",
+            "-p",
+            "InputDataUri=s3://b/data.jsonl",
+            "--tracking-uri",
+            "http://mlflow.example.com",
+        ],
     )
     assert result.exit_code == 1
     assert "mlops pipeline upsert" in result.output and "Traceback" not in result.output
@@ -442,7 +486,19 @@ def test_start_rejects_bad_parameters(param: str, message: str) -> None:
 def test_start_without_an_s3_data_remote_says_how_to_fix_it(dvc_repo: Path) -> None:
     from mlops_cli.main import cli
 
-    result = CliRunner().invoke(cli, ["pipeline", "start", "--repo", str(dvc_repo), "--data-remote", "localstore"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "pipeline",
+            "start",
+            "--repo",
+            str(dvc_repo),
+            "--data-remote",
+            "localstore",
+            "--tracking-uri",
+            "http://x.example",
+        ],
+    )
     assert result.exit_code == 1
     assert "not on S3" in result.output and "hint:" in result.output
 
@@ -471,3 +527,99 @@ def test_cli_definition_fails_on_a_definition_that_fails_the_checks(
     assert "$.Steps[1].Arguments.ResourceConfig.InstanceCount: expected an integer" in result.output
     unchecked = CliRunner().invoke(cli, ["pipeline", "definition", "--no-check"])
     assert unchecked.exit_code == 0 and json.loads(unchecked.output) == definition
+
+
+# ------------------------------------------------------------------------------------------ what the jobs run
+
+
+def test_every_step_reads_the_registry_uri_and_refuses_a_local_store(definition: dict[str, Any]) -> None:
+    """The MLflow URI `pipeline start` passes reaches every job, and the register step refuses a local store there."""
+    uri = {"Get": "Parameters.MlflowTrackingUri"}
+    for name, step in all_steps(definition).items():
+        if step["Type"] in ("Processing", "Training"):
+            environment = step["Arguments"]["Environment"]
+            assert environment["MLFLOW_TRACKING_URI"] == uri, name
+            assert environment["MLOPS_REQUIRE_REMOTE_REGISTRY"] == "1", name
+            assert "HF_HUB_OFFLINE" not in environment, name  # the hub stays reachable: -p Model=microsoft/...
+    train = all_steps(definition)["train"]["Arguments"]["Environment"]
+    assert train["MLOPS_TRAINING_IMAGE"] == {"Get": "Parameters.TrainingImage"}  # recorded on the version
+    assert train["MLOPS_HF_TOKEN_SECRET"] == {"Get": "Parameters.HfTokenSecret"}
+
+
+def _job_scripts(settings: Any) -> dict[str, str]:
+    """The driver scripts a definition build uploads (SageMaker runs them in each job), by file name."""
+    import boto3
+    import moto
+
+    from pipelines.sagemaker_pipeline import definition_dict
+
+    with moto.mock_aws():
+        definition_dict(settings)
+        s3 = boto3.client("s3", region_name=REGION)
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=settings.bucket)["Contents"]]
+        return {
+            key.rsplit("/", 1)[1] + f"#{i}": s3.get_object(Bucket=settings.bucket, Key=key)["Body"].read().decode()
+            for i, key in enumerate(keys)
+            if key.endswith(("runproc.sh", "sm_train.sh"))
+        }
+
+
+@pytest.mark.parametrize(("policy", "installs"), [("project", False), ("aws", True)])
+def test_jobs_install_the_container_requirements_only_where_the_image_lacks_them(
+    settings: Any, policy: str, installs: bool
+) -> None:
+    scripts = _job_scripts(dataclasses.replace(settings, image_policy=policy))
+    processing = [body for name, body in scripts.items() if name.startswith("runproc.sh")]
+    (training,) = [body for name, body in scripts.items() if name.startswith("sm_train.sh")]
+    assert len(processing) == 5  # prepare, evaluate, export, benchmark, register
+    for body in processing:
+        # The driver installs the named file when the bundle holds it: only the aws policy's bundle path exists.
+        assert ("install_requirements.py pipelines/container_requirements.txt" in body) is installs
+    assert ("install_requirements.py pipelines/container_requirements.txt" in training) is installs
+    # One training process per GPU (one on a CPU instance), through SageMaker's Torchrun launcher.
+    assert "distributed_drivers/torchrun_driver.py" in training
+
+
+def test_a_gpu_instance_type_gets_a_gpu_image_of_the_same_policy() -> None:
+    from ml.errors import MlopsError
+    from pipelines.images import gpu_count, image_for_start, training_images
+
+    assert [gpu_count(t) for t in ("ml.m5.2xlarge", "ml.g5.xlarge", "ml.g5.12xlarge", "ml.p4d.24xlarge")] == [
+        0,
+        1,
+        4,
+        8,
+    ]
+    for policy in ("project", "aws"):
+        images = training_images(policy, account="123456789012", region=REGION)
+        assert images.for_instance("ml.c5.xlarge") == images.cpu and images.for_instance("ml.g6.2xlarge") == images.gpu
+        assert image_for_start(images.cpu, "ml.g5.xlarge") == images.gpu
+        assert image_for_start(images.cpu, "ml.m5.xlarge") == images.cpu
+        with pytest.raises(MlopsError, match="is a CPU image"):
+            image_for_start(images.cpu, "ml.p3.2xlarge", images.cpu)
+    assert training_images("aws", account="1", region=REGION).gpu.endswith("pytorch-training:2.8-gpu-py312")
+    with pytest.raises(MlopsError, match="not a SageMaker instance type"):
+        gpu_count("g5.xlarge")
+
+
+def test_cli_images_names_what_to_build_and_push_and_the_definition_uses_it() -> None:
+    from mlops_cli.main import cli
+    from pipelines.images import project_image_tag
+
+    role = "arn:aws:iam::111122223333:role/sm"
+    shown = CliRunner().invoke(cli, ["pipeline", "images", "--role", role, "--region", "eu-west-1", "--json"])
+    assert shown.exit_code == 0, shown.output
+    images = json.loads(shown.output)
+    registry = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/intent-mlops-train"
+    assert images["cpu"] == f"{registry}:{project_image_tag('cpu')}" and images["gpu"].endswith("-gpu")
+    assert images["installs_requirements"] is False
+    tag = CliRunner().invoke(cli, ["pipeline", "images", "--tag", "cpu"])
+    assert tag.output.strip() == images["cpu"].rsplit(":", 1)[1]
+    # The definition's default TrainingImage and processing image are the policy's CPU image.
+    built = CliRunner().invoke(cli, ["pipeline", "definition", "--role", role, "--region", "eu-west-1", "--no-check"])
+    parameters = {p["Name"]: p.get("DefaultValue") for p in json.loads(built.output)["Parameters"]}
+    assert parameters["TrainingImage"] == images["cpu"] and images["cpu"] in built.output
+    aws = CliRunner().invoke(cli, ["pipeline", "images", "--image-policy", "aws", "--json"])
+    assert json.loads(aws.output)["installs_requirements"] is True
+    bad = CliRunner().invoke(cli, ["pipeline", "images", "--image-policy", "mine"])
+    assert bad.exit_code == 2 and "'mine' is not one of 'project', 'aws'" in bad.output
