@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.images import TRAINING_REPOSITORY
+from pipelines.steps.contract import HF_TOKEN_SECRET_ENV
 from tests.conftest import ROOT
 
 POLICY_DIR = ROOT / "docs" / "aws" / "iam"
@@ -38,7 +40,7 @@ NAMES = {
     "ENDPOINT_PREFIX": "intent-",
     "TRACKING_SERVER": "intent-mlflow",
     "HF_TOKEN_SECRET": "intent-mlops/hf-token",
-    "TRAINING_REPOSITORY": "intent-train",
+    "TRAINING_REPOSITORY": TRAINING_REPOSITORY,  # the image policy "project" names it (pipelines/images.py)
     "SERVING_REPOSITORY": "intent-serve",
 }
 PLACEHOLDER = re.compile(r"<([A-Z_]+)>")
@@ -360,9 +362,10 @@ def execution_role_needs(definition: dict[str, Any], started: dict[str, str]) ->
             yield Need(f"sagemaker:{verb}{kind}Job", job, why)
         yield Need("sagemaker:AddTags", job, f"{why}: the pipeline tags its jobs")
         yield Need("iam:PassRole", arguments["RoleArn"], f"{why} runs as the role", pass_role)
-        image = (
+        image = _resolve(
             arguments.get("AppSpecification", {}).get("ImageUri")
-            or arguments["AlgorithmSpecification"]["TrainingImage"]
+            or arguments["AlgorithmSpecification"]["TrainingImage"],
+            known,
         )
         for action in ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"):
             yield Need(action, _image_repository(image), f"{why} pulls {image}")
@@ -377,6 +380,10 @@ def execution_role_needs(definition: dict[str, Any], started: dict[str, str]) ->
             yield Need("s3:GetObject", _object_arn(uri), f"{why} reads {uri}")
         for uri in (_resolve(v, known) for v in outputs):
             yield Need("s3:PutObject", _object_arn(uri), f"{why} writes {uri}")
+        secret = _resolve(arguments.get("Environment", {}).get(HF_TOKEN_SECRET_ENV, ""), known)
+        if secret:  # the train step reads the Hugging Face token from Secrets Manager (pipelines/steps/train.py)
+            arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}-AbCdEf"  # AWS appends 6 characters
+            yield Need("secretsmanager:GetSecretValue", arn, f"{why} reads the Hugging Face token {secret}")
 
 
 def endpoint_role_needs(calls: Iterable[Call]) -> Iterator[Need]:

@@ -60,7 +60,6 @@ from tests.inference.deploy.test_endpoints_moto import UpdateEndpointReplay
 BUCKET, PREFIX = NAMES["BUCKET"], NAMES["PREFIX"]
 EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{NAMES['EXECUTION_ROLE']}"
 ENDPOINT_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{NAMES['ENDPOINT_ROLE']}"
-TRAINING_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{NAMES['TRAINING_REPOSITORY']}:1.0"
 SERVING_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{NAMES['SERVING_REPOSITORY']}:1.0"
 ENDPOINT = f"{NAMES['ENDPOINT_PREFIX']}ab"
 TRACKING_SERVER = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:mlflow-tracking-server/{NAMES['TRACKING_SERVER']}"
@@ -167,8 +166,6 @@ DOCUMENTED: dict[str, list[Need]] = {
 
 # Statements (policy, Sid) that no flow or documented need uses in full, and why they stay.
 WITHOUT_A_RECORDED_USE = {
-    ("execution-role", "OptionalHuggingFaceToken"): "for a gated Hugging Face "
-    "model: no step reads the secret yet; drop the statement if you train only open models (docs/aws.md)",
     ("deployer", "OptionalPolicySimulation"): "a deployer that is a role (CI) simulates its own role (role/*); "
     "moto's caller is a user",
 }
@@ -276,10 +273,13 @@ def recorded(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Reco
         flow("pipeline")
         location = ["--role", EXECUTION_ROLE, "--bucket", BUCKET, "--prefix", PREFIX, "--region", REGION]
         _mlops("pipeline", "definition", "--online", *location, "--out", str(tmp / "pipeline.json"))
-        _mlops("pipeline", "upsert", *location, "--json")  # with AWS's framework image
-        images = ["--processing-image", TRAINING_IMAGE, "--training-image", TRAINING_IMAGE]
-        _mlops("pipeline", "upsert", *location, *images, "--json")  # updates it, with the project's own image
-        _mlops("pipeline", "start", "--region", REGION, "-p", f"InputDataUri={DATA_URI}", "--json")
+        _mlops("pipeline", "upsert", *location, "--image-policy", "aws", "--json")  # with AWS's framework image
+        _mlops("pipeline", "upsert", *location, "--json")  # updates it, with the project's own images
+        # On a GPU instance (start reads the pipeline's image default to pick the GPU image), into the managed
+        # MLflow, with a Hugging Face token for a gated model.
+        started = ["-p", f"InputDataUri={DATA_URI}", "-p", "TrainingInstanceType=ml.g5.xlarge"]
+        started += ["-p", f"HfTokenSecret={NAMES['HF_TOKEN_SECRET']}", "--tracking-uri", TRACKING_SERVER]
+        _mlops("pipeline", "start", "--region", REGION, *started, "--json")
 
         flow("endpoint")
         deploy = [
@@ -309,9 +309,11 @@ def recorded(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Reco
             "1:4:70",
         )
         _mlops("endpoint", "shift", ENDPOINT, "--weights", "champion=50,challenger=50")
-        _mlops("endpoint", "shift", ENDPOINT, "--variant", "challenger", "--schedule", "75", "--bake-seconds", "0")
         _mlops("endpoint", "report", ENDPOINT, "--inputs", str(inputs), "--since-seconds", "600", "--json")
-        _mlops("endpoint", "promote", ENDPOINT, "--variant", "challenger", "--no-registry", "--guardrails", "canary")
+        # A blue/green update with guardrails (same variant names: AWS's rule), then promote and its rollback.
+        _mlops("endpoint", *deploy, ENDPOINT, *variants, "--weights", "champion=50,challenger=50", *capture,
+               "--guardrails", "canary")  # fmt: skip
+        _mlops("endpoint", "promote", ENDPOINT, "--variant", "challenger", "--no-registry")
         _mlops("endpoint", "rollback", ENDPOINT, "--no-registry")
         _mlops("endpoint", "status", ENDPOINT)
 

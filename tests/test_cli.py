@@ -114,3 +114,59 @@ def test_train_then_evaluate_end_to_end(small_dataset: Path, tmp_path: Path) -> 
 def test_bad_training_parameter(small_dataset: Path, tmp_path: Path) -> None:
     proc = run_cli("train", "--data", str(small_dataset), "--out", str(tmp_path / "m"), "--learning-rate", "5")
     assert proc.returncode == 1 and "learning_rate=5.0" in proc.stderr
+
+
+def _shown_commands(markdown: str) -> list[list[str]]:
+    """Every `mlops ...` command line of a document's code blocks, continuation lines joined, comments dropped."""
+    import re
+    import shlex
+
+    commands = []
+    for block in re.findall(r"```(?:bash)?\n(.*?)```", markdown, flags=re.DOTALL):
+        for line in block.replace("\\\n", " ").splitlines():
+            for part in re.split(r"&&|;", line.strip()):
+                words = shlex.split(part, comments=True)
+                words = words[: next((i for i, w in enumerate(words) if w in (">", "|")), len(words))]
+                if words[:1] == ["mlops"]:
+                    commands.append(words[1:])
+    return commands
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/aws.md"])
+def test_every_command_the_aws_docs_show_is_one_the_cli_accepts(document: str) -> None:
+    """Each command shown parses: the command exists, and every option and value is one it takes."""
+    import click
+
+    from mlops_cli.main import cli
+    from tests.conftest import ROOT
+
+    text = (ROOT / document).read_text()
+    if document == "README.md":
+        text = text[text.index("## Pointing it at real AWS") :]
+    shown = _shown_commands(text)
+    assert len(shown) >= 3, shown
+    for args in shown:
+        args = [a.replace("$(mlops pipeline images --tag cpu)", "x") for a in args]
+        command: click.Command = cli
+        ctx = cli.make_context("mlops", list(args), resilient_parsing=True)
+        rest = list(args)
+        while isinstance(command, click.Group):
+            name, sub, rest = command.resolve_command(ctx, rest)
+            assert sub is not None, f"{document}: no command `mlops {' '.join(args)}`"
+            command, ctx = sub, sub.make_context(name or "", list(rest), parent=ctx, resilient_parsing=True)
+        try:
+            command.make_context(command.name or "", list(rest), parent=ctx.parent)
+        except click.UsageError as exc:
+            pytest.fail(f"{document}: `mlops {' '.join(args)}` is refused: {exc.format_message()}")
+        except click.exceptions.Exit:
+            pass
+
+
+def test_the_readme_pipeline_definition_passes_the_offline_checks(tmp_path: Path) -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    (shown,) = [c for c in _shown_commands(readme) if c[:2] == ["pipeline", "definition"] and "--role" in c]
+    result = run_cli(*shown, "--out", str(tmp_path / "p.json"))
+    assert result.returncode == 0, result.stderr
+    assert "offline checks passed" in result.stderr and json.loads((tmp_path / "p.json").read_text())["Steps"]
