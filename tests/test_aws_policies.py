@@ -27,6 +27,7 @@ import io
 import json
 import re
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -240,9 +241,10 @@ class Recorded:
 
 
 @pytest.fixture(scope="module")
-def recorded(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+def recorded(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
     """Every flow run under its principal's policy, its calls recorded."""
     tmp = tmp_path_factory.mktemp("iam-flows")
+    _reset(moto_server)  # an account as an administrator leaves it (docs/aws.md), whatever ran before
     _setup_account(moto_server)
     replay = UpdateEndpointReplay(moto_server)  # its own client, created before the hook: its calls are not ours
     enforcer = Enforcer(load_policies())
@@ -330,7 +332,15 @@ def recorded(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Reco
             for uri in ("http://127.0.0.1:9", TRACKING_SERVER):  # an http(s) server and a managed one
                 output = _mlops(*check, "--role", role, "--tracking-uri", uri, *extra, exit_code=None)
                 assert "denied" not in output, output
-    return Recorded(flows, enforcer.denied_calls)
+    yield Recorded(flows, enforcer.denied_calls)
+    _reset(moto_server)  # the moto server is the session's: leave no endpoint, bucket or role to later tests
+
+
+def _reset(moto_server: str) -> None:
+    """Empty the moto server (its own reset API)."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"), timeout=30).close()
 
 
 # ---------------------------------------------------------------------------------------------- the documents
