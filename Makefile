@@ -31,7 +31,7 @@ define compile_locks
 	$(UV_COMPILE) pipelines/training_image.txt $(COMPILE_ARGS) $(UV_ARGS) -o $(1)/$(TRAINING_GPU_LOCK)
 endef
 
-.PHONY: setup run test lint lock lock-check clean-state help
+.PHONY: test-fuzz setup run test lint lock lock-check clean-state help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,6 +51,9 @@ run: setup  ## pull the DVC data and run the whole local pipeline (prepare, trai
 
 test: setup  ## run the test suite (starts its own DVC, MLflow and moto services)
 	$(PY) -m pytest
+
+test-fuzz: setup  ## the fuzz and fault suite alone; HYPOTHESIS_PROFILE=long searches for minutes
+	$(PY) -m pytest tests/fuzz
 
 lint: setup lock-check  ## ruff (lint and format), mypy, import contracts, dependency check, lock freshness
 	$(VENV)/bin/ruff check .
