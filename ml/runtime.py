@@ -67,11 +67,31 @@ class TrainingRuntime:
         return runtime
 
     def describe(self) -> dict[str, str]:
-        """The runtime as a record: device, precision and number of processes."""
+        """The runtime as a record: device, precision, processes, torch threads and the reproducibility it promises."""
         import torch
 
         name = torch.cuda.get_device_name(self.local_rank) if self.device.startswith("cuda") else "cpu"
-        return {"device": name, "precision": self.precision, "processes": str(self.world_size)}
+        return {
+            "device": name,
+            "precision": self.precision,
+            "processes": str(self.world_size),
+            "torch_threads": str(torch.get_num_threads()),
+            "reproducible": self.reproducibility(),
+        }
+
+    def reproducibility(self) -> str:
+        """What a rerun with the same data, parameters, seed, code and thread count promises: bitwise or why not."""
+        if self.device != "cpu":
+            return "not promised: GPU kernels (cuBLAS, atomics) may differ between runs, and do between GPU models"
+        if self.distributed:
+            return "not promised: gradients are all-reduced across processes in an order that can vary between runs"
+        return "bitwise: the same weights byte for byte (tests/ml/test_reproducible.py)"
+
+    def make_deterministic(self) -> None:
+        """Ask torch for deterministic kernels; on a GPU, where some have none, warn instead of failing."""
+        import torch
+
+        torch.use_deterministic_algorithms(True, warn_only=self.device != "cpu")
 
     def autocast(self) -> Any:
         """The forward pass's context: mixed precision on a GPU, nothing on the CPU."""

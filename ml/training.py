@@ -115,6 +115,7 @@ def train(
     labels = list(INTENTS)
     _check_examples(train_examples, validation_examples, labels)
     seed_everything(config.seed)
+    runtime.make_deterministic()
     started = time.perf_counter()
 
     if is_preset(config.model):

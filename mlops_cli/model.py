@@ -79,6 +79,7 @@ def train(
         "epochs_run": len(result.history),
         "parameters": result.parameters,
         "seconds": round(result.seconds, 1),
+        "reproducible": result.runtime.reproducibility() if result.runtime else "unknown",
     }
     emit(payload, as_json=as_json)
 
