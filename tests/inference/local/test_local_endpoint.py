@@ -283,6 +283,7 @@ BAD_INPUTS = [
     # id, body, content type, the model server's status, words its message must contain
     ("invalid-json", b'{"inputs": "hi"', "application/json", 400, "invalid JSON"),
     ("empty-text", b'{"inputs": ""}', "application/json", 400, "empty"),
+    ("invisible-text", b'{"inputs": "\\u0000\\u200b\\ufeff"}', "application/json", 400, "nothing visible"),
     ("not-an-object", b'["hi"]', "application/json", 400, "JSON object"),
     ("wrong-content-type", b'{"inputs": "hi"}', "text/plain", 415, "Content-Type"),
     ("too-many-inputs", json.dumps({"inputs": ["hi"] * 1000}).encode(), "application/json", 413, "1000 texts"),
