@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
-from mlops_cli.errors import aws_errors, user_errors
+from mlops_cli.errors import aws_errors, sigterm_interrupts, user_errors
 from mlops_cli.output import emit, json_option
 
 if TYPE_CHECKING:
@@ -292,7 +292,10 @@ def shift(
     max_p95_ms: float,
     min_invocations: int,
 ) -> None:
-    """Change ENDPOINT's variant weights in place, at once (--weights) or stepwise with a revert guard (--schedule)."""
+    """Change ENDPOINT's variant weights in place, at once (--weights) or stepwise with a revert guard (--schedule).
+
+    A stepwise shift stopped part-way (Ctrl-C, SIGTERM, a failed call) puts the starting weights back and says so.
+    """
     from inference.deploy.plan import ShiftPlan
     from inference.deploy.shifts import shift_schedule
 
@@ -320,16 +323,17 @@ def shift(
         f"shifting {endpoint_name} to {variant}: {', '.join(f'{s:g}%' for s in steps)}, {bake_seconds:g} s per step",
         err=True,
     )
-    outcome = shift_schedule(
-        target.manager,
-        endpoint_name,
-        variant,
-        steps,
-        bake_s=plan.bake_s,
-        guard=plan.guard,
-        traffic=target.traffic,
-        on_step=report_step,
-    )
+    with sigterm_interrupts():  # stopped part-way, the shift puts the starting weights back and says so
+        outcome = shift_schedule(
+            target.manager,
+            endpoint_name,
+            variant,
+            steps,
+            bake_s=plan.bake_s,
+            guard=plan.guard,
+            traffic=target.traffic,
+            on_step=report_step,
+        )
     emit(
         outcome.to_dict(),
         as_json=as_json,
