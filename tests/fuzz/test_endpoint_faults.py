@@ -136,16 +136,49 @@ def _members(operation: str) -> list[str]:
     return list(model.operation_model(operation).input_shape.members)
 
 
+# Values that broke the control plane (issue #20): digits of other scripts ("\u00b2"), more digits than Python turns
+# into an int (a NextToken of 5,000), numbers beyond a double or a 32-bit float (1e400, 10**400).
+OTHER_DIGITS = st.text(st.characters(categories=("Nd", "No")), min_size=1, max_size=8)  # "\u00b2", "\u0663"
+TRICKY_SCALARS = st.one_of(
+    OTHER_DIGITS,
+    st.integers(1, 6000).map(lambda n: "9" * n),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(),
+)
+MEMBER_VALUES = st.one_of(
+    JSON_VALUES,
+    TRICKY_SCALARS,
+    st.lists(
+        st.fixed_dictionaries({"VariantName": st.sampled_from(["a", "b"]), "DesiredWeight": TRICKY_SCALARS}),
+        min_size=1,
+        max_size=2,
+    ),
+)
+
+
+# NextTokens a client might make up: digits of other scripts, more digits than Python turns into an int, any text.
+TOKENS = st.one_of(
+    OTHER_DIGITS,
+    st.integers(4000, 6000).map(lambda n: "9" * n),
+    st.text(max_size=12),
+)
+
+
 @st.composite
 def control_requests(draw: st.DrawFn) -> tuple[str, bytes]:
-    """An operation and a body for it: its members with any JSON values (names too), or bytes that are not JSON."""
+    """An operation and a body for it: its members with any JSON values (names too), a listing's page asked for with a
+    made-up NextToken, or bytes that are not JSON."""
     operation = draw(st.sampled_from(FUZZED_OPERATIONS))
-    keys = st.one_of(st.sampled_from(_members(operation)), st.text(max_size=12))
-    params = draw(st.dictionaries(keys, JSON_VALUES, max_size=4))
+    if operation.startswith("List") and draw(st.booleans()):
+        params: dict[str, Any] = {"NextToken": draw(TOKENS), "MaxResults": draw(st.integers(1, 100))}
+    else:
+        keys = st.one_of(st.sampled_from(_members(operation)), st.text(max_size=12))
+        params = draw(st.dictionaries(keys, MEMBER_VALUES, max_size=4))
     if operation == "UpdateEndpointWeightsAndCapacities" and params.get("EndpointName") == AB_ENDPOINT:
         params["EndpointName"] = "not-" + AB_ENDPOINT  # weights of `ab` are the next test's
-    body = draw(st.one_of(st.just(json.dumps(params).encode()), st.binary(max_size=64)))
-    return operation, body
+    if draw(st.integers(0, 4)) == 0:
+        return operation, draw(st.binary(max_size=64))
+    return operation, json.dumps(params).encode()
 
 
 @given(request=control_requests())
