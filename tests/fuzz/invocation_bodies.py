@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from typing import Any
 
 from hypothesis import strategies as st
@@ -68,8 +69,16 @@ def texts_of(body: bytes) -> list[str] | None:
     return texts if isinstance(texts, list) and all(isinstance(t, str) for t in texts) else None
 
 
+def renders_something(text: str) -> bool:
+    """Whether a text holds a character that is neither whitespace nor a control, format, private-use, surrogate or
+    unassigned code point: a text without one is nothing to classify (issue #20, item 12)."""
+    return any(not c.isspace() and unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn") for c in text)
+
+
 def check_predictions(answer: Any, texts: list[str]) -> None:
-    """A right answer: one prediction per text, each an intent of the taxonomy with probabilities that sum to 1."""
+    """A right answer: texts that render something, one prediction per text, each an intent of the taxonomy with
+    probabilities that sum to 1."""
+    assert all(renders_something(text) for text in texts), texts
     predictions = answer["predictions"]
     assert len(predictions) == len(texts), answer
     for prediction in predictions:
