@@ -21,6 +21,15 @@ from ml.stats import nearest_rank
 # SageMaker's pattern (and 63-character limit) for EndpointName, EndpointConfigName, ModelName and VariantName.
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 NAME_RULE = "1-63 characters: letters, digits and hyphens, starting and ending with a letter or digit"
+# The largest 32-bit float: what a `float` shape of an AWS service model holds (`double` shapes hold 64 bits).
+FLOAT32_MAX = 3.4028234663852886e38
+# SageMaker's VariantWeight (InitialVariantWeight, DesiredWeight) is a `float` shape with a minimum of 0 in botocore's
+# service model. The total is held to the same bound: traffic goes by each weight's share of the total, and a total
+# that overflows routes nothing (tests/inference/deploy/test_plan.py compares both with botocore's model).
+MAX_VARIANT_WEIGHT = FLOAT32_MAX
+
+
+WEIGHT_HINT = "weights are relative: e.g. champion=90,challenger=10"
 
 
 class DeploymentError(MlopsError):
@@ -86,15 +95,31 @@ def parse_weights(text: str | Sequence[str]) -> dict[str, float]:
 
 
 def check_weights(weights: Mapping[str, float], known: Iterable[str] | None = None) -> dict[str, float]:
-    """Weights SageMaker accepts: valid names, finite and >= 0, summing to a positive number; known variants only."""
+    """Weights SageMaker accepts: valid names, each finite and in [0, MAX_VARIANT_WEIGHT], summing to a positive
+    number no larger than MAX_VARIANT_WEIGHT; known variants only."""
     check_unique("variant", weights)
     for name, weight in weights.items():
-        if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
-            raise DeploymentError(f"weight of variant {name!r} must be a finite number >= 0, got {weight!r}")
-    if not weights or sum(weights.values()) <= 0:
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+            raise DeploymentError(
+                f"weight of variant {name!r} must be a finite number >= 0, got {weight!r}", hint=WEIGHT_HINT
+            )
+        if weight > MAX_VARIANT_WEIGHT:
+            raise DeploymentError(
+                f"weight of variant {name!r} must be at most {MAX_VARIANT_WEIGHT:g} (SageMaker's VariantWeight is a "
+                f"32-bit float), got {weight:g}",
+                hint=WEIGHT_HINT,
+            )
+    total = math.fsum(weights.values())
+    if not weights or total <= 0:
         raise DeploymentError(
             f"weights {dict(weights)} do not sum to a positive number: no variant would get traffic",
             hint="give at least one variant a weight above 0",
+        )
+    if total > MAX_VARIANT_WEIGHT:
+        raise DeploymentError(
+            f"weights {dict(weights)} must sum to at most {MAX_VARIANT_WEIGHT:g}: traffic goes by each weight's share "
+            "of the total, and a larger total overflows SageMaker's 32-bit weights",
+            hint=WEIGHT_HINT,
         )
     if known is not None:
         known = list(known)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
-from mlops_cli.errors import aws_errors, user_errors
+from mlops_cli.errors import aws_errors, sigterm_interrupts, user_errors
 from mlops_cli.output import emit, json_option
 
 if TYPE_CHECKING:
@@ -292,28 +292,29 @@ def shift(
     max_p95_ms: float,
     min_invocations: int,
 ) -> None:
-    """Change ENDPOINT's variant weights in place, at once (--weights) or stepwise with a revert guard (--schedule)."""
-    from inference.deploy.shifts import shift_schedule
-    from inference.variants import DeploymentError, Guard, parse_schedule, parse_weights
+    """Change ENDPOINT's variant weights in place, at once (--weights) or stepwise with a revert guard (--schedule).
 
-    if bool(weights) == bool(schedule):
-        raise DeploymentError(
-            "give either --weights or --schedule (with --variant)",
-            hint="e.g. --weights champion=50,challenger=50, or --variant challenger --schedule 10,25,50,100",
-        )
-    if weights:
-        if variant:
-            raise DeploymentError("--variant goes with --schedule, not with --weights")
-        result = target.manager.shift(endpoint_name, parse_weights(weights))
+    A stepwise shift stopped part-way (Ctrl-C, SIGTERM, a failed call) puts the starting weights back and says so.
+    """
+    from inference.deploy.plan import ShiftPlan
+    from inference.deploy.shifts import shift_schedule
+
+    plan = ShiftPlan.from_options(
+        weights=weights,
+        variant=variant,
+        schedule=schedule,
+        bake_s=bake_seconds,
+        max_error_rate=max_error_rate,
+        max_p95_ms=max_p95_ms,
+        min_invocations=min_invocations,
+    )
+    if plan.weights is not None:
+        result = target.manager.shift(endpoint_name, plan.weights)
         emit(
             {"endpoint": endpoint_name, "weights": result}, as_json=as_json, text=f"{endpoint_name}: {_weights(result)}"
         )
         return
-    if not variant:
-        raise DeploymentError(
-            "--schedule needs --variant: the variant whose share grows", hint="e.g. --variant challenger"
-        )
-    steps = parse_schedule(schedule or "")
+    variant, steps = plan.variant or "", plan.steps
 
     def report_step(step: dict[str, Any]) -> None:
         click.echo(f"  {variant} at {step['percent']:g}%: {'; '.join(step['violations']) or 'ok'}", err=True)
@@ -322,16 +323,17 @@ def shift(
         f"shifting {endpoint_name} to {variant}: {', '.join(f'{s:g}%' for s in steps)}, {bake_seconds:g} s per step",
         err=True,
     )
-    outcome = shift_schedule(
-        target.manager,
-        endpoint_name,
-        variant,
-        steps,
-        bake_s=bake_seconds,
-        guard=Guard(max_error_rate, max_p95_ms, min_invocations),
-        traffic=target.traffic,
-        on_step=report_step,
-    )
+    with sigterm_interrupts():  # stopped part-way, the shift puts the starting weights back and says so
+        outcome = shift_schedule(
+            target.manager,
+            endpoint_name,
+            variant,
+            steps,
+            bake_s=plan.bake_s,
+            guard=plan.guard,
+            traffic=target.traffic,
+            on_step=report_step,
+        )
     emit(
         outcome.to_dict(),
         as_json=as_json,

@@ -1,5 +1,6 @@
 """What a deployment asks for, validated once before anything changes: variants and their models, weights,
-instances, data capture, guardrails and autoscaling (`DeploymentPlan`), with the SageMaker structures they become.
+instances, data capture, guardrails and autoscaling (`DeploymentPlan`), with the SageMaker structures they become;
+and what a traffic shift asks for (`ShiftPlan`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from typing import Any
 
 from inference.variants import (
     DeploymentError,
+    Guard,
     check_name,
     check_unique,
     check_weights,
+    parse_schedule,
     parse_variant_spec,
     parse_weights,
 )
@@ -340,6 +343,53 @@ class DeploymentPlan:
             else None,
             autoscaling=policy,
             wait=wait,
+        )
+
+
+@dataclass(frozen=True)
+class ShiftPlan:
+    """A traffic shift of an endpoint: these weights now, or a schedule of percentages for one variant, each step
+    baked and judged by a guard."""
+
+    weights: Mapping[str, float] | None = None
+    variant: str | None = None
+    steps: tuple[float, ...] = ()
+    bake_s: float = 300.0
+    guard: Guard = field(default_factory=Guard)
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        weights: str | None = None,
+        variant: str | None = None,
+        schedule: str | None = None,
+        bake_s: float = 300.0,
+        max_error_rate: float = 0.01,
+        max_p95_ms: float = P95_BUDGET_MS,
+        min_invocations: int = 1,
+    ) -> ShiftPlan:
+        """Check the options as the CLI gives them (NAME=W,... or VARIANT with P1,P2,...) before any API is called."""
+        if bool(weights) == bool(schedule):
+            raise DeploymentError(
+                "give either --weights or --schedule (with --variant)",
+                hint="e.g. --weights champion=50,challenger=50, or --variant challenger --schedule 10,25,50,100",
+            )
+        if weights:
+            if variant:
+                raise DeploymentError("--variant goes with --schedule, not with --weights")
+            return cls(weights=parse_weights(weights))
+        if not variant:
+            raise DeploymentError(
+                "--schedule needs --variant: the variant whose share grows", hint="e.g. --variant challenger"
+            )
+        if not bake_s >= 0:
+            raise DeploymentError(f"bake time must be >= 0 s, got {bake_s}", hint="e.g. --bake-seconds 300")
+        return cls(
+            variant=check_name("variant", variant),
+            steps=tuple(parse_schedule(schedule or "")),
+            bake_s=bake_s,
+            guard=Guard(max_error_rate, max_p95_ms, min_invocations),
         )
 
 

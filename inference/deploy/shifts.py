@@ -1,5 +1,10 @@
 """Stepwise traffic shifts: give a variant a growing share of an endpoint's traffic, judging each step on the
-traffic it served and reverting every weight when a guard is crossed."""
+traffic it served and reverting every weight when a guard is crossed.
+
+A shift stopped part-way (Ctrl-C, a SIGTERM its caller raises as KeyboardInterrupt, a failed call) puts the starting
+weights back before it gives up (`ShiftInterrupted`), so that no endpoint is left at an intermediate step that no
+record names.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,10 @@ if TYPE_CHECKING:
     from inference.deploy.endpoints import EndpointManager
 
 log = logging.getLogger(__name__)
+
+
+class ShiftInterrupted(DeploymentError):
+    """A stepwise shift stopped part-way; its message says whether the starting weights are back."""
 
 
 @dataclass
@@ -53,30 +62,55 @@ def shift_schedule(
     original = manager.current_weights(endpoint)
     weights_for_share(original, variant, steps[0])  # unknown variant: fail before touching anything
     taken: list[dict[str, Any]] = []
-    for percent in steps:
-        target = weights_for_share(manager.current_weights(endpoint), variant, percent)
-        manager.shift(endpoint, target)
-        start = manager.clock()  # the step is judged on traffic served at its weights, after the update finished
-        manager.sleep(bake_s)
-        stats = traffic.variant_stats(endpoint, list(target), start, manager.clock())
-        violations = [v for s in stats.values() for v in s.violations(guard)]
-        record = {
-            "percent": percent,
-            "weights": target,
-            "stats": {n: s.to_dict() for n, s in stats.items()},
-            "violations": violations,
-        }
-        taken.append(record)
-        if on_step is not None:
-            on_step(record)
-        if violations:
-            manager.shift(endpoint, original)
-            reason = f"reverted at {percent:g}%: " + "; ".join(violations)
-            log.warning("%s: %s", endpoint, reason)
-            return ShiftOutcome(
-                endpoint, variant, taken, False, True, reason, original, manager.current_weights(endpoint)
-            )
+    percent = steps[0]
+    try:
+        for percent in steps:
+            target = weights_for_share(manager.current_weights(endpoint), variant, percent)
+            manager.shift(endpoint, target)
+            start = manager.clock()  # the step is judged on traffic served at its weights, after the update finished
+            manager.sleep(bake_s)
+            stats = traffic.variant_stats(endpoint, list(target), start, manager.clock())
+            violations = [v for s in stats.values() for v in s.violations(guard)]
+            record = {
+                "percent": percent,
+                "weights": target,
+                "stats": {n: s.to_dict() for n, s in stats.items()},
+                "violations": violations,
+            }
+            taken.append(record)
+            if on_step is not None:
+                on_step(record)
+            if violations:
+                manager.shift(endpoint, original)
+                reason = f"reverted at {percent:g}%: " + "; ".join(violations)
+                log.warning("%s: %s", endpoint, reason)
+                return ShiftOutcome(
+                    endpoint, variant, taken, False, True, reason, original, manager.current_weights(endpoint)
+                )
+    except BaseException as exc:  # Ctrl-C and SIGTERM too: whatever stops the shift, the weights go back first
+        raise _revert_interrupted(manager, endpoint, original, f"at {percent:g}%", exc) from exc
     final = manager.current_weights(endpoint)
     return ShiftOutcome(
         endpoint, variant, taken, True, False, f"{variant} at {steps[-1]:g}% with no guard violation", original, final
     )
+
+
+def _revert_interrupted(
+    manager: EndpointManager, endpoint: str, original: dict[str, float], where: str, cause: BaseException
+) -> ShiftInterrupted:
+    """Put `original` back on `endpoint` after a shift stopped `where`; the error that says what happened."""
+    interrupted = isinstance(cause, KeyboardInterrupt)  # Ctrl-C, or SIGTERM raised as one ("SIGTERM")
+    why = (str(cause) or "Ctrl-C") if interrupted else f"{type(cause).__name__}: {cause}"
+    weights = ",".join(f"{name}={weight:g}" for name, weight in original.items())
+    stopped = f"shift of {endpoint} stopped {where} by {why}"
+    try:
+        manager.wait(endpoint)  # an update in progress must end before another starts
+        manager.shift(endpoint, original)
+    except BaseException as failure:  # noqa: BLE001 - a second Ctrl-C too: say which weights to restore
+        log.error("%s; could not restore the starting weights %s: %s", stopped, weights, failure)
+        return ShiftInterrupted(
+            f"{stopped}; the starting weights {weights} could not be restored ({type(failure).__name__}: {failure})",
+            hint=f"restore them with: mlops endpoint shift {endpoint} --weights {weights}",
+        )
+    log.warning("%s; starting weights %s restored", stopped, weights)
+    return ShiftInterrupted(f"{stopped}; reverted to the starting weights {weights}")

@@ -254,6 +254,12 @@ async def invocations(request: Request) -> Response:
         request_notes["inputs"] = len(texts)
         try:
             predictions = await model.classify(texts)
+            # Rendered here: an answer that cannot be sent (a NaN probability) is the variant's failure too, so
+            # that every failed request shows in its error count.
+            answer = JSONResponse(
+                {"predictions": predictions, "model_version": model.model_version},
+                headers={INVOKED_VARIANT_HEADER: variant.name},
+            )
         except Exception:
             log.exception("inference failed", extra={"endpoint": name, "variant": variant.name, "inputs": len(texts)})
             traffic.record_error()
@@ -261,10 +267,7 @@ async def invocations(request: Request) -> Response:
     finally:
         model.release()
     traffic.record((time.perf_counter() - start) * 1000.0, [p["intent"] for p in predictions])
-    return JSONResponse(
-        {"predictions": predictions, "model_version": model.model_version},
-        headers={INVOKED_VARIANT_HEADER: variant.name},
-    )
+    return answer
 
 
 async def endpoint_metrics(request: Request) -> Response:

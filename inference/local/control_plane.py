@@ -23,6 +23,7 @@ from inference.local.api import (
     ACCOUNT,
     ApiError,
     arn,
+    check_request,
     from_user_error,
     name_param,
     page,
@@ -75,6 +76,7 @@ class LocalSageMaker:
         handler = self.operations.get(operation)
         if handler is None:
             raise ApiError("UnknownOperationException", f"the local endpoint does not implement SageMaker.{operation}")
+        check_request(operation, params)
         return handler(params)
 
     # ------------------------------------------------------------------------------------------- models

@@ -11,6 +11,7 @@ from typing import Any
 from inference.local.api import arn
 from inference.local.models import LoadedModel
 from inference.local.traffic import VariantTraffic
+from inference.variants import check_weights
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class VariantSet:
     ) -> None:
         self.config_name = config_name
         self.variants: Mapping[str, LiveVariant] = MappingProxyType({v.name: v for v in variants})
-        self.weights: Mapping[str, float] = MappingProxyType(dict(weights))
+        # Never a set that routes nothing: every unpinned request would fail (the callers validated them already).
+        self.weights: Mapping[str, float] = MappingProxyType(check_weights(weights, known=self.variants))
         self.instance_counts: Mapping[str, int] = MappingProxyType(dict(instance_counts))
         routable = [(name, w) for name, w in self.weights.items() if w > 0]
         self._names = [name for name, _ in routable]

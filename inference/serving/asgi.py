@@ -1,5 +1,6 @@
 """The HTTP stack the model server and the local A/B endpoint share: uvicorn with a pinned protocol and loop, the
-access log, body reading within limits, the JSON 500, and start-up with a graceful SIGTERM.
+limits of a connection, the access log, body reading within limits, the JSON 500, and start-up with a graceful
+SIGTERM.
 
 uvicorn's httptools protocol and the asyncio loop are pinned rather than left to uvicorn's "auto", which picks
 whichever of h11/httptools and asyncio/uvloop happen to be installed: the server's behaviour (body limits,
@@ -8,11 +9,23 @@ graceful close) and its measured speed would then depend on the machine (docs/be
 asyncio sets TCP_NODELAY itself only on sockets whose protocol number is IPPROTO_TCP. With several workers,
 uvicorn binds the listening socket with protocol 0, so accepted connections would keep Nagle's algorithm and the
 response body, written after the headers, would wait for the client's delayed ACK (docs/benchmarks.md, "Serving").
+
+httptools (llhttp) bounds neither the request head nor the time a client takes to send it, and uvicorn times out
+only idle keep-alive connections; its one limit that applies, `limit_concurrency`, answers 503 in plain text only
+once a request's headers are in, and counts background tasks too. So `GuardedHttpToolsProtocol` enforces
+`ConnectionLimits` itself: a request head over `max_header_bytes` or with more than `max_headers` fields gets 431
+(counted on the raw bytes before httptools buffers a field whole, so one huge header cannot grow the worker), a
+request not received whole within `request_timeout_s` of its first byte (or of the connection opening) gets 408
+and is closed, and a connection beyond `max_connections` of its worker gets 503 with Retry-After at once. Every
+answer the stack gives itself is JSON with a message, like the apps' own errors.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import http
+import json
 import logging
 import signal
 import socket
@@ -27,27 +40,187 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from inference.serving.config import ConnectionLimits
 from inference.serving.logs import ACCESS_LOGGER, logging_config
 from inference.serving.payload import Limits, too_large
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger(ACCESS_LOGGER)
 
-# uvicorn.run(**UVICORN_STACK) in both servers.
-UVICORN_STACK = {"http": "inference.serving.asgi:NoDelayHttpToolsProtocol", "loop": "asyncio"}
 # Per-request notes (input count, endpoint, variant, error reason) that handlers leave for the access log.
 NOTES_KEY = "intent.notes"
+# Keys of the lifespan state (uvicorn hands it to every connection) through which an app hears from the stack:
+# DRAIN_HOOK() once a graceful shutdown begins, REFUSED_HOOK(reason) for each request refused before the app saw it.
+DRAIN_HOOK = "intent.drain"
+REFUSED_HOOK = "intent.refused"
+# How long a client refused for want of capacity is asked to wait before it tries again (Retry-After, seconds).
+RETRY_AFTER_S = 1
 
 
-class NoDelayHttpToolsProtocol(HttpToolsProtocol):
-    """HttpToolsProtocol that turns Nagle's algorithm off before the first byte is exchanged."""
+def uvicorn_stack(limits: ConnectionLimits) -> dict[str, Any]:
+    """The protocol and loop arguments of uvicorn.run that both servers use."""
+    return {"http": functools.partial(GuardedHttpToolsProtocol, limits=limits), "loop": "asyncio"}
+
+
+class _LimitExceeded(Exception):
+    """Raised in a parser callback to stop parsing a request that broke a limit; the refusal is already chosen."""
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with Nagle's algorithm off and `ConnectionLimits` enforced (see the module)."""
+
+    def __init__(
+        self,
+        config: Any,
+        server_state: Any,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        limits: ConnectionLimits | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.limits = limits or ConnectionLimits()
+        self._in_head = True  # the bytes arriving belong to a request head
+        self._head_bytes = 0  # raw bytes of the current head received so far
+        self._fields = 0  # header fields of the current head, and their bytes with the target's
+        self._field_bytes = 0
+        self._request_timer: asyncio.TimerHandle | None = None
+        self._refusal: tuple[int, str, str] | None = None  # status, message, reason
+        self._refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Set TCP_NODELAY on TCP connections, then hand over to uvicorn."""
+        """Set TCP_NODELAY, hand over to uvicorn, then refuse the connection if the worker has its fill."""
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
+        if len(self.connections) > self.limits.max_connections:
+            message = f"this worker has {self.limits.max_connections} connections open: retry shortly"
+            self._refuse(503, message, "too_many_connections")
+            return
+        self._start_request_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Stop the request timer, then let uvicorn clean up."""
+        self._stop_request_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        """Parse, counting a request head's raw bytes: httptools buffers a field until it ends, however long."""
+        if self._refused:
+            return
+        if self._in_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if self._in_head and self._head_bytes > self.limits.max_header_bytes and not self._refused:
+            self._refuse(431, self._head_too_large(), "header_too_large")
+
+    def on_message_begin(self) -> None:
+        """A request's first byte: its time to arrive whole starts (unless the connection's first is running)."""
+        super().on_message_begin()
+        self._fields = self._field_bytes = 0
+        self._start_request_timer()
+
+    def on_url(self, url: bytes) -> None:
+        """Count the request target into the head."""
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """Count one header field (name, value, ': ' and CRLF) into the head."""
+        self._fields += 1
+        if self._fields > self.limits.max_headers:
+            self._refusal = (431, f"more than {self.limits.max_headers} header fields", "too_many_headers")
+            raise _LimitExceeded
+        self._count_head(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        """The head is in; the body, if any, follows."""
+        self._in_head = False
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        """The request arrived whole: stop its timer; what comes next is the next request's head."""
+        self._stop_request_timer()
+        self._in_head, self._head_bytes = True, 0
+        super().on_message_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request httptools cannot parse: the limit that stopped it, or a JSON 400."""
+        status, message, reason = self._refusal or (400, "invalid HTTP request (request line or headers)", "bad_http")
+        self._refuse(status, message, reason)
+
+    def shutdown(self) -> None:
+        """A graceful shutdown begins: tell the app (it may hear it once per connection), then let uvicorn go on."""
+        drain = self.app_state.get(DRAIN_HOOK)
+        if drain is not None:
+            drain()
+        super().shutdown()
+
+    def _head_too_large(self) -> str:
+        return f"the request head is larger than the limit of {self.limits.max_header_bytes} bytes"
+
+    def _count_head(self, size: int) -> None:
+        self._field_bytes += size
+        if self._field_bytes > self.limits.max_header_bytes:
+            self._refusal = (431, self._head_too_large(), "header_too_large")
+            raise _LimitExceeded
+
+    def _start_request_timer(self) -> None:
+        if self._request_timer is None and not self._refused:
+            self._request_timer = self.loop.call_later(self.limits.request_timeout_s, self._request_timed_out)
+
+    def _stop_request_timer(self) -> None:
+        if self._request_timer is not None:
+            self._request_timer.cancel()
+            self._request_timer = None
+
+    def _request_timed_out(self) -> None:
+        """The client did not send a whole request in time: 408 and close, so a stalled client holds nothing."""
+        self._request_timer = None
+        if self.transport.is_closing():
+            return
+        cycle = None if self._in_head else self.cycle
+        if cycle is not None:
+            # The app is reading the body: it sees a disconnect, and nothing more it sends goes out.
+            cycle.disconnected = True
+            if cycle.response_started:  # it has answered already (a 413, say): just end the connection
+                self._refused = True
+                self._note_refused("request_timeout")
+                self.transport.close()
+                return
+        self._refuse(
+            408, f"the request did not arrive whole within {self.limits.request_timeout_s:g} s", "request_timeout"
+        )
+
+    def _refuse(self, status: int, message: str, reason: str) -> None:
+        """Answer with a JSON error and close the connection, without the app."""
+        self._refused = True
+        self._stop_request_timer()
+        self._note_refused(reason)
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else ""
+        log.warning(
+            "refused a request: %d %s", status, message, extra={"status": status, "error": reason, "client": client}
+        )
+        if self.transport.is_closing():
+            return
+        body = json.dumps({"error": message}).encode()
+        head = [
+            f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}",
+            "content-type: application/json",
+            f"content-length: {len(body)}",
+            "connection: close",
+        ]
+        if status == 503:
+            head.append(f"retry-after: {RETRY_AFTER_S}")
+        self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        self.transport.close()
+
+    def _note_refused(self, reason: str) -> None:
+        hook = self.app_state.get(REFUSED_HOOK)
+        if hook is not None:
+            hook(reason)
 
 
 def notes(scope: Scope) -> dict[str, Any]:
@@ -150,11 +323,13 @@ def run(
     graceful_timeout_s: float,
     workers: int = 1,
     keep_alive_s: int = 5,
+    limits: ConnectionLimits | None = None,
     factory: bool = False,
 ) -> None:
     """Serve `app` (an ASGI app, or an import string with `factory`) with uvicorn until SIGTERM/SIGINT.
 
-    In-flight requests get `graceful_timeout_s` to finish; then the process returns normally.
+    In-flight requests get `graceful_timeout_s` to finish; then the process returns normally. `limits` bound each
+    connection (default: `ConnectionLimits()`).
     """
     import math
 
@@ -169,7 +344,7 @@ def run(
         host=host,
         port=port,
         workers=workers,
-        **UVICORN_STACK,  # type: ignore[arg-type]
+        **uvicorn_stack(limits or ConnectionLimits()),
         lifespan="on",
         log_config=logging_config(log_level),
         access_log=False,  # AccessLog writes ours, with latency and request ids

@@ -3,6 +3,7 @@
 A request's texts wait at most `max_wait_ms` (counted from when the oldest waiting request arrived) for
 others to join, and a batch holds at most `max_batch_size` texts (a single larger request runs alone; the
 predictor chunks it). Batches run one at a time on the inference executor, so while one runs the next fills.
+Once a shutdown begins (`reject_waiting`), what has not gone to the model yet fails with `ShuttingDown`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class _Pending:
 _STOP = object()
 
 
+class ShuttingDown(Exception):
+    """The server is shutting down: a request that has not reached the model yet never will."""
+
+
 class MicroBatcher:
     """Collects texts from concurrent callers into batches for `run_batch` (a blocking function run on `executor`)."""
 
@@ -47,6 +52,7 @@ class MicroBatcher:
         self.max_wait_s = max_wait_ms / 1000.0
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._rejecting = False
 
     def start(self) -> None:
         """Start the collecting task on the running loop."""
@@ -60,8 +66,17 @@ class MicroBatcher:
         await self._task
         self._task = None
 
+    def reject_waiting(self) -> None:
+        """Fail every request not yet handed to the model (queued, or in a batch still filling) with ShuttingDown,
+        and every later one; the batch running finishes."""
+        self._rejecting = True
+        if self._task is not None and not self._task.done():
+            self._queue.put_nowait(_STOP)  # stops waiting for a batch to fill
+
     async def submit(self, texts: Sequence[str]) -> list[Any]:
         """Classify texts as part of a batch; returns one result per text."""
+        if self._rejecting:
+            raise ShuttingDown
         if self._task is None or self._task.done():
             raise RuntimeError("the batcher is not running")
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
@@ -106,6 +121,11 @@ class MicroBatcher:
                 await self._run([item])
 
     async def _run(self, batch: list[_Pending]) -> None:
+        if self._rejecting:
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(ShuttingDown())
+            return
         texts = [text for item in batch for text in item.texts]
         loop = asyncio.get_running_loop()
         try:

@@ -40,6 +40,19 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 SPIN_MODES = ("auto", "on", "off")
 
 
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What one connection may take: a request head's size, the time to send a request, a share of the worker's
+    connections. `inference.serving.asgi` enforces them, for the model server and the local endpoint alike."""
+
+    # Defaults: Node.js's largest request head (16 KiB) and gunicorn's most header fields (100).
+    max_header_bytes: int = 16 * 1024
+    max_headers: int = 100
+    request_timeout_s: float = 30.0
+    # Below the usual limit of 1,024 open files per process, which the model's and the metrics' files share.
+    max_connections: int = 512
+
+
 class ConfigError(MlopsError):
     """A server setting (flag or environment variable) is invalid."""
 
@@ -94,7 +107,23 @@ class ServerConfig:
     max_body_bytes: int = _setting(Limits.max_body_bytes, "largest request body in bytes (413 beyond)", minimum=1)
     max_text_bytes: int = _setting(Limits.max_text_bytes, "largest single text in UTF-8 bytes (413 beyond)", minimum=1)
     max_length: int | None = _setting(None, "token truncation length", default_text="the model's", minimum=1)
-    graceful_timeout_s: float = _setting(30.0, "seconds in-flight requests may run after SIGTERM", minimum=0)
+    max_header_bytes: int = _setting(
+        ConnectionLimits.max_header_bytes,
+        "largest request head (request line and headers) in bytes (431 beyond)",
+        minimum=1024,
+    )
+    max_headers: int = _setting(ConnectionLimits.max_headers, "most header fields per request (431 beyond)", minimum=1)
+    request_timeout_s: float = _setting(
+        ConnectionLimits.request_timeout_s,
+        "seconds a client has to send a whole request, from its first byte or from connecting (408 and closed beyond)",
+        minimum=0.01,
+    )
+    max_connections: int = _setting(
+        ConnectionLimits.max_connections, "most open connections per worker (503 with Retry-After beyond)", minimum=1
+    )
+    graceful_timeout_s: float = _setting(
+        30.0, "seconds in-flight requests may run after SIGTERM (those not started get 503 at once)", minimum=0
+    )
     keep_alive_s: int = _setting(75, "HTTP keep-alive in seconds", minimum=1)
     log_level: str = _setting("info", "log level", choices=LOG_LEVELS)
     spin: str = _setting(
@@ -131,6 +160,11 @@ class ServerConfig:
     def limits(self) -> Limits:
         """The request limits these settings impose."""
         return Limits(self.max_inputs, self.max_body_bytes, self.max_text_bytes)
+
+    @property
+    def connection_limits(self) -> ConnectionLimits:
+        """The limits of each connection these settings impose."""
+        return ConnectionLimits(self.max_header_bytes, self.max_headers, self.request_timeout_s, self.max_connections)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerConfig:

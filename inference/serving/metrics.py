@@ -76,6 +76,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.waiting = Gauge(
+            "intent_requests_waiting",
+            "Requests waiting for the model: queued, in a batch filling up, or running.",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
         self.texts = Counter("intent_texts", "Texts classified.", registry=r)
         self.predicted = Counter("intent_predictions", "Predicted intents.", ["intent"], registry=r)
         self.worker_up = Gauge(

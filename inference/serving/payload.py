@@ -6,7 +6,16 @@ Nothing here raises anything but `BadRequest` for a bad body, so bad input never
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+
+# Default-ignorable code points that str.isprintable() still counts as printable (a combining grapheme joiner, Hangul
+# fillers, Khmer and Mongolian inherent vowels and selectors, variation selectors): they render as nothing. Source:
+# Default_Ignorable_Code_Point in Unicode's DerivedCoreProperties.txt; every other one is a control or format
+# character, which isprintable() already rejects.
+_IGNORABLE_PRINTABLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
 
 
 @dataclass
@@ -143,6 +152,19 @@ def _check_text(name: str, value: object, limits: Limits) -> None:
         )
     if not value.strip():
         raise BadRequest(400, f"{name} is empty: send text to classify", "empty_text")
+    if not has_visible_text(value):
+        # NULs or zero-width characters alone still tokenise, and the model answers with confidence about nothing.
+        raise BadRequest(
+            400,
+            f"{name} has nothing visible in it (only whitespace, control or zero-width characters): send text to "
+            "classify",
+            "empty_text",
+        )
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether a text holds a character that renders: not whitespace, control, format, unassigned or ignorable."""
+    return any(c.isprintable() and not c.isspace() and not _IGNORABLE_PRINTABLE.match(c) for c in text)
 
 
 def _clip(text: str, limit: int = 60) -> str:

@@ -5,6 +5,10 @@ Routes: `GET /ping` (200, empty body, once the model is loaded and warmed up), `
 (Prometheus text format). Inference runs on one executor thread per worker, never on the event loop, so
 /ping answers while the model is busy; concurrency comes from worker processes and, when enabled, from
 micro-batching concurrent requests into one model call.
+
+On SIGTERM the requests already running on the model finish (within the graceful timeout); those still waiting
+for it, and any that arrive, get 503 with Retry-After at once, so that a load balancer retries them on another
+instance instead of their timing out here.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import logging.config
 import os
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from starlette.applications import Starlette
@@ -29,8 +33,8 @@ from starlette.types import Scope
 
 from inference.predictor import OnnxPredictor, Predictor, TorchPredictor, onnx_path
 from inference.serving import asgi
-from inference.serving.asgi import AccessLog, notes, read_body, server_error
-from inference.serving.batching import MicroBatcher
+from inference.serving.asgi import DRAIN_HOOK, REFUSED_HOOK, RETRY_AFTER_S, AccessLog, notes, read_body, server_error
+from inference.serving.batching import MicroBatcher, ShuttingDown
 from inference.serving.config import RESOLVED_CONFIG_ENV, ConfigError, ServerConfig
 from inference.serving.logs import logging_config
 from inference.serving.metrics import Metrics, prepare_multiprocess_dir, remove_multiprocess_dir
@@ -50,6 +54,8 @@ class Service:
         self.metrics = Metrics()
         self.predictor = predictor
         self.ready = False
+        self.draining = False
+        self._queued: set[Future[list[dict[str, Any]]]] = set()  # submitted to the executor, maybe not started
         # One inference at a time per worker: onnxruntime already spreads a call over the intra-op threads,
         # and parallel calls would only fight over the same cores.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
@@ -98,10 +104,41 @@ class Service:
         return results
 
     async def classify(self, texts: list[str]) -> list[dict[str, Any]]:
-        """Classify off the event loop, through the batcher when batching is on."""
+        """Classify off the event loop, through the batcher when batching is on; ShuttingDown once draining."""
+        if self.draining:
+            raise ShuttingDown
+        self.metrics.waiting.inc()
+        try:
+            if self.batcher is not None:
+                return await self.batcher.submit(texts)
+            future = self.executor.submit(self.run_batch, texts)
+            self._queued.add(future)
+            try:
+                return await asyncio.wrap_future(future)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if future.cancelled() and self.draining and not (task and task.cancelling()):
+                    raise ShuttingDown from None  # drain() took it off the queue: it never started
+                raise
+            finally:
+                self._queued.discard(future)
+        finally:
+            self.metrics.waiting.dec()
+
+    def drain(self) -> None:
+        """A graceful shutdown began: whatever has not reached the model gets ShuttingDown (503); what runs finishes."""
+        if self.draining:
+            return
+        self.draining = True
+        self.ready = False  # /ping answers 503 from now on
+        not_started = sum(1 for future in list(self._queued) if future.cancel())
         if self.batcher is not None:
-            return await self.batcher.submit(texts)
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self.run_batch, texts)
+            self.batcher.reject_waiting()
+        log.info("shutting down: requests not started get 503", extra={"not_started": not_started})
+
+    def refused(self, reason: str) -> None:
+        """A request the HTTP stack refused before it reached the app (header limits, timeouts, connections)."""
+        self.metrics.errors.labels(reason).inc()
 
     async def start(self) -> None:
         """Load the model without blocking the loop, start batching, mark ready."""
@@ -169,15 +206,29 @@ async def invocations(request: Request) -> Response:
         service.metrics.errors.labels("client_disconnect").inc()
         return _error(400, "client disconnected before sending the whole body", request, "client_disconnect")
     notes(request.scope)["inputs"] = len(texts)
+    if service.draining:
+        return _shutting_down(service, request)
     if not service.ready:
         return _error(503, "the model is not loaded yet", request, "not_ready")
     try:
         predictions = await service.classify(texts)
+        # Rendered inside: an answer that cannot be sent as JSON (a NaN probability) is an inference failure.
+        return JSONResponse({"predictions": predictions, "model_version": service.model_version})
+    except ShuttingDown:
+        return _shutting_down(service, request)
     except Exception:
         log.exception("inference failed for %d texts", len(texts))
         service.metrics.errors.labels("internal").inc()
         return _error(500, "inference failed; see the server log", request, "internal")
-    return JSONResponse({"predictions": predictions, "model_version": service.model_version})
+
+
+def _shutting_down(service: Service, request: Request) -> Response:
+    """503 with Retry-After for a request that will not run here: a load balancer sends it to another instance."""
+    service.metrics.errors.labels("shutting_down").inc()
+    response = _error(503, "the server is shutting down: send the request again", request, "shutting_down")
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    response.headers["Connection"] = "close"
+    return response
 
 
 async def metrics(request: Request) -> Response:
@@ -216,10 +267,11 @@ def create_app(config: ServerConfig, predictor: Predictor | None = None) -> Star
     service = Service(config, predictor)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         await service.start()
         try:
-            yield
+            # The lifespan state reaches every connection: the HTTP stack tells the service about shutdown and refusals.
+            yield {DRAIN_HOOK: service.drain, REFUSED_HOOK: service.refused}
         finally:
             await service.stop()
 
@@ -279,6 +331,7 @@ def serve(config: ServerConfig) -> None:
             log_level=config.log_level,
             keep_alive_s=config.keep_alive_s,
             graceful_timeout_s=config.graceful_timeout_s,
+            limits=config.connection_limits,
         )
     finally:
         if created:

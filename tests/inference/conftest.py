@@ -147,6 +147,46 @@ def start_cli_server(model: Path | str, log_path: Path, *args: str, env: dict[st
     return start_server(["-m", "mlops_cli", "serve", str(model), *args], log_path, env=env)
 
 
+AB_ENDPOINT = "ab"
+AB_WEIGHTS = {"a": 90.0, "b": 10.0}
+
+
+def ab_models(onnx_model: Path, root: Path) -> dict[str, Path]:
+    """Two copies of the tiny model that answer with different model versions (metadata.json): a -> A, b -> B."""
+    models = {}
+    for variant in ("a", "b"):
+        models[variant] = model_copy(onnx_model, root / variant)
+        (models[variant] / "metadata.json").write_text(json.dumps({"model_version": variant.upper()}))
+    return models
+
+
+def start_ab_endpoint(models: dict[str, Path], log_path: Path) -> ServerProcess:
+    """`mlops endpoint serve-local ab --variant a=... --variant b=... --weights a=90,b=10`."""
+    variants = [arg for name, path in models.items() for arg in ("--variant", f"{name}={path}")]
+    weights = ",".join(f"{name}={weight:g}" for name, weight in AB_WEIGHTS.items())
+    command = ["-m", "mlops_cli", "endpoint", "serve-local", AB_ENDPOINT, *variants, "--weights", weights]
+    return start_server([*command, "--threads", "1"], log_path)
+
+
+def sagemaker_clients(url: str) -> tuple[Any, Any]:
+    """boto3's sagemaker-runtime and sagemaker clients on a local endpoint, without retries."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 1}, max_pool_connections=16)
+    runtime = boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1", config=config)
+    sagemaker = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1", config=config)
+    return runtime, sagemaker
+
+
+def control_call(url: str, operation: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    """One raw call of a local endpoint's control plane (AWS JSON 1.1), for bodies boto3 would refuse to send:
+    (status, parsed body)."""
+    headers = {"X-Amz-Target": f"SageMaker.{operation}"}
+    response = http("POST", url + "/", body, content_type="application/x-amz-json-1.1", headers=headers)
+    return response.status, response.json()
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[Any]:
     """Start CLI servers for one test; all are killed afterwards."""

@@ -189,3 +189,57 @@ def test_autoscaling_needs_a_deployment_that_waits() -> None:
     assert "drop --no-wait" in str(caught.value.hint)
     assert DeploymentPlan.from_options("intent-ab", autoscale="1:4:70", **AWS).autoscaling is not None
     assert not DeploymentPlan.from_options("intent-ab", wait=False, **AWS).wait
+
+
+WEIGHTS_OVER_LIMITS = [
+    ("a=1e308,b=1e308", "at most 3.40282e+38"),  # each finite, the sum is not
+    ("a=3e38,b=3e38", "sum to at most 3.40282e+38"),  # each a 32-bit float, the sum is not
+    ("a=inf,b=1", "finite number"),
+    ("a=nan,b=1", "finite number"),
+    ("a=-1,b=2", ">= 0"),
+    ("a=0,b=0", "do not sum to a positive number"),
+]
+
+
+@pytest.mark.parametrize(("weights", "message"), WEIGHTS_OVER_LIMITS, ids=[w for w, _ in WEIGHTS_OVER_LIMITS])
+def test_weights_beyond_sagemakers_variant_weight_are_refused_by_every_plan(weights: str, message: str) -> None:
+    """Weights whose total overflows would let the endpoint take them and then fail every unpinned request."""
+    with pytest.raises(DeploymentError, match=message.replace("+", r"\+")):
+        DeploymentPlan.from_options("ab", variant_specs=["a=1", "b=2"], weights=weights, local=True)
+    with pytest.raises(DeploymentError, match=message.replace("+", r"\+")):
+        plan.ShiftPlan.from_options(weights=weights)
+
+
+def test_the_weight_limit_is_sagemakers_variant_weight() -> None:
+    """VariantWeight is a `float` shape (32 bits, in botocore's model as in Smithy) with a minimum of 0."""
+    import struct
+
+    import botocore.session
+
+    from inference.variants import MAX_VARIANT_WEIGHT
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    for structure, member in (
+        ("ProductionVariant", "InitialVariantWeight"),
+        ("DesiredWeightAndCapacity", "DesiredWeight"),
+    ):
+        shape = model.shape_for(structure).members[member]
+        assert (shape.name, shape.type_name, shape.metadata) == ("VariantWeight", "float", {"min": 0})
+    assert struct.unpack("<f", b"\xff\xff\x7f\x7f")[0] == MAX_VARIANT_WEIGHT  # the largest 32-bit float
+
+
+def test_a_shift_plan_is_weights_now_or_a_schedule_for_one_variant() -> None:
+    assert plan.ShiftPlan.from_options(weights="a=90,b=10").weights == {"a": 90.0, "b": 10.0}
+    scheduled = plan.ShiftPlan.from_options(variant="b", schedule="25,50,100", bake_s=1, max_error_rate=0.5)
+    assert (scheduled.weights, scheduled.variant, scheduled.steps, scheduled.bake_s) == (None, "b", (25, 50, 100), 1)
+    assert scheduled.guard.max_error_rate == 0.5
+    for options, message in [
+        ({}, "give either --weights or --schedule"),
+        ({"weights": "a=1", "schedule": "50"}, "give either --weights or --schedule"),
+        ({"weights": "a=1", "variant": "a"}, "--variant goes with --schedule"),
+        ({"schedule": "50"}, "--schedule needs --variant"),
+        ({"schedule": "50,25", "variant": "a"}, "increasing percentages"),
+        ({"schedule": "50", "variant": "a", "bake_s": -1}, "bake time must be >= 0"),
+    ]:
+        with pytest.raises(DeploymentError, match=message):
+            plan.ShiftPlan.from_options(**options)

@@ -21,66 +21,46 @@ from typing import Any, Self
 import pytest
 
 from tests.conftest import ROOT, run_cli
-from tests.inference.conftest import ServerProcess, http, model_copy, start_server
+from tests.inference.conftest import (
+    AB_ENDPOINT,
+    ServerProcess,
+    ab_models,
+    control_call,
+    http,
+    model_copy,
+    sagemaker_clients,
+    start_ab_endpoint,
+    start_server,
+)
 
-ENDPOINT = "ab"
+ENDPOINT = AB_ENDPOINT
 TEXT = b'{"inputs": "write a python function that reverses a string"}'
 
 
 @pytest.fixture(scope="module")
 def variant_models(onnx_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two copies of the tiny model that answer with different model versions (metadata.json): a -> A, b -> B."""
-    root = tmp_path_factory.mktemp("variants")
-    models = {}
-    for variant in ("a", "b"):
-        models[variant] = model_copy(onnx_model, root / variant)
-        (models[variant] / "metadata.json").write_text(json.dumps({"model_version": variant.upper()}))
-    return models
+    return ab_models(onnx_model, tmp_path_factory.mktemp("variants"))
 
 
 @pytest.fixture(scope="module")
 def server(variant_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """`mlops endpoint serve-local ab --variant a=... --variant b=... --weights a=90,b=10`, shared by the module."""
-    command = [
-        "-m",
-        "mlops_cli",
-        "endpoint",
-        "serve-local",
-        ENDPOINT,
-        "--variant",
-        f"a={variant_models['a']}",
-        "--variant",
-        f"b={variant_models['b']}",
-        "--weights",
-        "a=90,b=10",
-        "--threads",
-        "1",
-    ]
-    proc = start_server(command, tmp_path_factory.mktemp("local-endpoint") / "server.log")
+    proc = start_ab_endpoint(variant_models, tmp_path_factory.mktemp("local-endpoint") / "server.log")
     yield proc
     proc.kill()
-
-
-def _clients(url: str) -> tuple[Any, Any]:
-    import boto3
-    from botocore.config import Config
-
-    config = Config(retries={"max_attempts": 1}, max_pool_connections=16)
-    runtime = boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1", config=config)
-    sagemaker = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1", config=config)
-    return runtime, sagemaker
 
 
 @pytest.fixture(scope="module")
 def runtime(server: ServerProcess) -> Any:
     """boto3 sagemaker-runtime client on the local endpoint."""
-    return _clients(server.url)[0]
+    return sagemaker_clients(server.url)[0]
 
 
 @pytest.fixture(scope="module")
 def sagemaker(server: ServerProcess) -> Any:
     """boto3 sagemaker client on the local endpoint."""
-    return _clients(server.url)[1]
+    return sagemaker_clients(server.url)[1]
 
 
 @pytest.fixture(scope="module")
@@ -283,6 +263,7 @@ BAD_INPUTS = [
     # id, body, content type, the model server's status, words its message must contain
     ("invalid-json", b'{"inputs": "hi"', "application/json", 400, "invalid JSON"),
     ("empty-text", b'{"inputs": ""}', "application/json", 400, "empty"),
+    ("invisible-text", b'{"inputs": "\\u0000\\u200b\\ufeff"}', "application/json", 400, "nothing visible"),
     ("not-an-object", b'["hi"]', "application/json", 400, "JSON object"),
     ("wrong-content-type", b'{"inputs": "hi"}', "text/plain", 415, "Content-Type"),
     ("too-many-inputs", json.dumps({"inputs": ["hi"] * 1000}).encode(), "application/json", 413, "1000 texts"),
@@ -388,6 +369,90 @@ def test_control_plane_errors_are_validation_exceptions(
     headers = {"X-Amz-Target": "SageMaker.DescribeEndpoint"}
     malformed = http("POST", server.url + "/", b"{not json", content_type="application/x-amz-json-1.1", headers=headers)
     assert malformed.status == 400 and malformed.json()["__type"] == "SerializationException"
+
+
+def test_weights_whose_total_overflows_are_refused_at_every_layer_and_the_endpoint_keeps_serving(
+    runtime: Any, sagemaker: Any, server: ServerProcess
+) -> None:
+    """Issue #20: a=1e308,b=1e308 was taken (each is finite) and then every unpinned request failed."""
+    from inference.deploy.target import DeployTarget
+    from inference.variants import DeploymentError
+
+    for weight, words in [(1e308, "less than or equal to 3.40282e+38"), (3e38, "must sum to at most 3.40282e+38")]:
+        desired = [{"VariantName": "a", "DesiredWeight": weight}, {"VariantName": "b", "DesiredWeight": weight}]
+        error = client_error(
+            lambda desired=desired: sagemaker.update_endpoint_weights_and_capacities(
+                EndpointName=ENDPOINT, DesiredWeightsAndCapacities=desired
+            )
+        )
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 400 and error["Error"]["Code"] == "ValidationException"
+        assert words in error["Error"]["Message"], error["Error"]["Message"]
+    with pytest.raises(DeploymentError, match="must be at most"):
+        DeployTarget.create(server.url).manager.shift(ENDPOINT, {"a": 1e308, "b": 1e308})
+    cli = run_cli("endpoint", "shift", ENDPOINT, "--local-endpoint", server.url, "--weights", "a=1e308,b=1e308")
+    assert cli.returncode == 1 and "Traceback" not in cli.stderr
+    assert cli.stderr.startswith("Error: weight of variant 'a' must be at most 3.40282e+38"), cli.stderr
+    described = sagemaker.describe_endpoint(EndpointName=ENDPOINT)["ProductionVariants"]
+    assert [v["CurrentWeight"] for v in described] == [90.0, 10.0]
+    assert invoke(runtime)[1]["predictions"]  # unpinned requests still route
+
+
+MALFORMED_MEMBERS = [
+    # id, operation, raw JSON body, words the message must contain
+    ("superscript-token", "ListModels", '{"NextToken": "\\u00b2"}', "at 'nextToken'"),
+    ("5000-digit-token", "ListModels", '{"NextToken": "' + "9" * 5000 + '"}', "nextToken"),
+    ("9000-digit-token", "ListEndpoints", '{"NextToken": "' + "1" * 9000 + '"}', "length less than or equal to 8192"),
+    ("huge-page", "ListModels", '{"MaxResults": 1' + "0" * 400 + "}", "maxResults"),
+    (
+        "weight-1e400",
+        "UpdateEndpointWeightsAndCapacities",
+        '{"EndpointName": "ab", "DesiredWeightsAndCapacities": [{"VariantName": "a", "DesiredWeight": 1e400}]}',
+        "desiredWeight",
+    ),
+    (
+        "weight-10**400",
+        "UpdateEndpointWeightsAndCapacities",
+        '{"EndpointName": "ab", "DesiredWeightsAndCapacities": [{"VariantName": "a", "DesiredWeight": 1'
+        + "0" * 400
+        + "}]}",
+        "desiredWeight",
+    ),
+    (
+        "weight-NaN",
+        "UpdateEndpointWeightsAndCapacities",
+        '{"EndpointName": "ab", "DesiredWeightsAndCapacities": [{"VariantName": "a", "DesiredWeight": NaN}]}',
+        "desiredWeight",
+    ),
+    (
+        "initial-weight-1e39",
+        "CreateEndpointConfig",
+        '{"EndpointConfigName": "c", "ProductionVariants": [{"VariantName": "a", "ModelName": "ab-a", '
+        '"InitialVariantWeight": 1e39}]}',
+        "initialVariantWeight",
+    ),
+    (
+        "model-url-nul",
+        "CreateModel",
+        '{"ModelName": "m", "PrimaryContainer": {"ModelDataUrl": "/a\\u0000b"}}',
+        "not found",
+    ),
+    ("name-surrogate", "DescribeModel", '{"ModelName": "\\ud800"}', "modelName"),
+    ("sort-by", "ListEndpoints", '{"SortBy": "Size"}', "enum value set"),
+    ("tags-not-a-list", "AddTags", '{"ResourceArn": "x", "Tags": {"Key": "k"}}', "tags"),
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "words"), [m[1:] for m in MALFORMED_MEMBERS], ids=[m[0] for m in MALFORMED_MEMBERS]
+)
+def test_a_malformed_member_is_a_validation_exception_never_a_500(
+    server: ServerProcess, operation: str, body: str, words: str
+) -> None:
+    """Issue #20: NextToken "\u00b2" or 5,000 digits and DesiredWeight 1e400 were answered 500."""
+    status, error = control_call(server.url, operation, body.encode())
+    assert (status, error["__type"]) == (400, "ValidationException"), error
+    assert words in error["message"], error["message"]
+    assert http("GET", f"{server.url}/ping", content_type=None).status == 200
 
 
 # ---------------------------------------------------------------------------------------- control plane
@@ -550,7 +615,7 @@ def test_help_describes_the_command() -> None:
 def test_starts_empty_and_stops_gracefully(stop: str, tmp_path: Path) -> None:
     empty = start_server(["-m", "mlops_cli", "endpoint", "serve-local"], tmp_path / "empty.log")
     try:
-        _, sagemaker = _clients(empty.url)
+        _, sagemaker = sagemaker_clients(empty.url)
         assert sagemaker.list_endpoints()["Endpoints"] == []
         empty.proc.send_signal(getattr(signal, stop))
         assert empty.proc.wait(timeout=30) == 0
@@ -603,3 +668,34 @@ def test_an_inference_crash_is_a_model_error_with_status_500(tmp_path: Path) -> 
         stats = client.get("/endpoints/crash/metrics").json()["variants"]["v"]
         assert stats["invocations"] == 1 and stats["errors"] == 1 and stats["error_rate"] == 1.0
         assert client.get("/ping").status_code == 200
+
+
+class _NonFinitePredictor:
+    """Stands in for a broken model whose probabilities are NaN: its answer cannot be sent as JSON."""
+
+    model_version = "nan"
+
+    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
+        return [{"intent": "conversation", "confidence": float("nan"), "probabilities": {}} for _ in texts]
+
+
+def test_every_failed_answer_of_a_variant_counts_as_its_error(tmp_path: Path) -> None:
+    """In process: whatever fails after a variant was chosen is that variant's error, so a report sees it."""
+    from starlette.testclient import TestClient
+
+    from inference.local.app import create_app
+    from inference.local.models import LoadedModel, ModelRecord
+    from inference.local.records import EndpointRecord, LiveVariant, VariantSet
+    from inference.serving.config import ServerConfig
+
+    app = create_app(work_dir=tmp_path)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        record = ModelRecord("nan-model", tmp_path, ServerConfig(), {}, None, time.time())
+        model = LoadedModel(record, _NonFinitePredictor(), None)  # type: ignore[arg-type]
+        endpoint = EndpointRecord("nan", "nan-config", created=time.time(), status="InService")
+        endpoint.live = VariantSet("nan-config", [LiveVariant("v", model)], {"v": 1.0}, {"v": 1})
+        app.state.sagemaker.endpoints["nan"] = endpoint
+        response = client.post("/endpoints/nan/invocations", content=TEXT, headers={"Content-Type": "application/json"})
+        assert response.status_code == 424 and response.json()["OriginalStatusCode"] == 500
+        stats = client.get("/endpoints/nan/metrics").json()["variants"]["v"]
+        assert stats["invocations"] == 1 and stats["errors"] == 1 and stats["error_rate"] == 1.0

@@ -12,7 +12,8 @@ def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> 
 
     from uvicorn.config import Config
 
-    from inference.serving.asgi import UVICORN_STACK, NoDelayHttpToolsProtocol
+    from inference.serving.asgi import GuardedHttpToolsProtocol, uvicorn_stack
+    from inference.serving.config import ConnectionLimits
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0)  # as uvicorn's bind_socket makes it
     listener.bind(("127.0.0.1", 0))
@@ -29,9 +30,8 @@ def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> 
             def is_closing(self) -> bool:
                 return False
 
-        config = Config(app=lambda *a: None, **UVICORN_STACK)  # what both servers run
+        config = Config(app=lambda *a: None, **uvicorn_stack(ConnectionLimits()))  # what both servers run
         config.load()
-        assert config.http_protocol_class is NoDelayHttpToolsProtocol
 
         class State:
             connections: ClassVar[set] = set()
@@ -39,9 +39,12 @@ def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> 
             default_headers: ClassVar[list] = []
             total_requests = 0
 
-        protocol = NoDelayHttpToolsProtocol(config, State(), app_state={}, _loop=asyncio.new_event_loop())
+        loop = asyncio.new_event_loop()
+        protocol = config.http_protocol_class(config=config, server_state=State(), app_state={}, _loop=loop)
+        assert isinstance(protocol, GuardedHttpToolsProtocol)
         protocol.connection_made(Transport())  # type: ignore[arg-type]
         assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        loop.close()
     finally:
         for s in (conn, client, listener):
             s.close()

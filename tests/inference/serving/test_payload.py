@@ -58,3 +58,30 @@ def test_declared_length_is_checked_before_reading() -> None:
         with pytest.raises(BadRequest) as excinfo:
             check_content_length(header, limits)
         assert excinfo.value.status == status
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\x00",
+        "\x00\x00\x00",
+        "\u200b\u200c\u200d",  # zero-width space, non-joiner, joiner
+        "\ufeff\u2060",  # byte order mark, word joiner
+        " \u00ad\t\u180e ",  # soft hyphen, Mongolian vowel separator
+        "\u3164\ufe0f\u034f",  # Hangul filler, variation selector, combining grapheme joiner
+        "\x1b\x7f\u202e",  # escape, delete, a bidi override
+        "\U000e0001\U000e0100",  # tag and variation selector supplement
+    ],
+)
+def test_a_text_with_nothing_visible_is_refused_like_an_empty_one(text: str) -> None:
+    """Only whitespace, control, format (zero-width) or default-ignorable characters: nothing to classify."""
+    for body in ({"inputs": text}, {"inputs": ["fine", text]}):
+        with pytest.raises(BadRequest) as excinfo:
+            parse_inputs(json.dumps(body).encode(), Limits())
+        assert (excinfo.value.status, excinfo.value.reason) == (400, "empty_text")
+        assert "nothing visible" in excinfo.value.message
+
+
+@pytest.mark.parametrize("text", ["\u200bhi", "\x00a", "\u00e9", "\u0301", "\u2800", "\U0001f600", "\u4e2d"])
+def test_a_text_with_something_visible_is_accepted(text: str) -> None:
+    assert parse_inputs(json.dumps({"inputs": text}).encode(), Limits()) == [text]

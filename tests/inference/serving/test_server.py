@@ -125,6 +125,8 @@ BAD_INPUTS = [
     ("blank-string", b'{"inputs": "   \\n "}', "application/json", 400, "empty"),
     ("empty-item", b'{"inputs": ["fine", ""]}', "application/json", 400, "inputs[1] is empty"),
     ("empty-list", b'{"inputs": []}', "application/json", 400, "empty list"),
+    ("nul-only", b'{"inputs": "\\u0000\\u0000"}', "application/json", 400, "nothing visible"),
+    ("zero-width-only", b'{"inputs": ["fine", "\\u200b\\u200d"]}', "application/json", 400, "inputs[1] has nothing"),
     ("too-many-inputs", json.dumps({"inputs": ["hi"] * 10_000}).encode(), "application/json", 413, "10000 texts"),
     (
         "1mb-text",
