@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 
 from model_registry.tracking import RegistryError
@@ -16,6 +17,8 @@ from model_registry.tracking import RegistryError
 # What SQLite says when another connection holds the lock past the busy timeout.
 _BUSY_TEXTS = ("database is locked", "database is busy", "database table is locked")
 _MLFLOW_DB_LOGGER = "mlflow.store.db.utils"
+# How a RegistryError says that it was raised before anything was written.
+_NOTHING_CHANGED = re.compile(r"nothing (was )?changed")
 RETRY_HINT = "another promotion, registration or backup is writing to it; retry in a moment (rerunning is safe)"
 
 
@@ -47,8 +50,8 @@ def guarded(action: str, uri: str | None = None) -> Iterator[None]:
         if not is_busy(exc):
             raise
         where = f" {uri}" if uri else ""
-        if isinstance(exc, RegistryError):
-            # Already says what was and was not changed: keep that, and name the cause.
+        if isinstance(exc, RegistryError) and not _NOTHING_CHANGED.search(exc.hint or ""):
+            # Raised after something was written: its message says what was and was not; keep it, name the cause.
             raise RegistryError(f"the registry store{where} is busy: {exc.message}", hint=exc.hint) from exc
         raise RegistryError(
             f"the registry store{where} is busy (locked by another writer): {action} did not finish and moved no alias",
