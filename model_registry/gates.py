@@ -6,7 +6,7 @@ are copies anyone with registry write access can edit. All gates are evaluated, 
 - evidence: the candidate's and the champion's evidence verify against their runs' digests, and every copy (tags,
   run metrics) agrees with it;
 - metrics: the candidate's macro_f1 and accuracy are not below the champion's by more than `tolerance` (passes
-  with a note when there is no champion yet);
+  with a note when there is no champion yet, or the champion has no recorded evidence to compare with);
 - onnx_parity: the version was registered with an accepted ONNX export;
 - benchmark: p95 <= the p95 budget, zero errors and the benchmark's own verdict true;
 - labels: the same labels, in the same id order, as the champion.
@@ -53,18 +53,26 @@ def evaluate_gates(
     mine = verify(mlflow_client, candidate)
     theirs = verify(mlflow_client, champion) if champion is not None else None
     champ_version = str(champion.version) if champion is not None else None
+    baseline = "no champion yet"
+    if theirs is not None and not theirs.digest:
+        # A champion registered before evidence was recorded (or made by hand) has nothing verified to compare with:
+        # the candidate is judged on its own evidence, as with no champion (docs/promotion.md#what-the-gates-trust).
+        baseline = f"champion v{champ_version} has no recorded evidence"
+        theirs, champ_version = None, None
     cand_evidence = mine.evidence
     champ_evidence = theirs.evidence if theirs is not None else None
     return [
-        _evidence_gate(str(candidate.version), mine, champ_version, theirs),
-        _metrics_gate(cand_evidence, champ_evidence, tolerance, champ_version),
+        _evidence_gate(str(candidate.version), mine, champ_version, theirs, baseline),
+        _metrics_gate(cand_evidence, champ_evidence, tolerance, champ_version, baseline),
         _parity_gate(cand_evidence),
         _bench_gate(cand_evidence, p95_budget_ms),
-        _labels_gate(cand_evidence, champ_evidence, champ_version),
+        _labels_gate(cand_evidence, champ_evidence, champ_version, baseline),
     ]
 
 
-def _evidence_gate(cand_version: str, mine: Verified, champ_version: str | None, theirs: Verified | None) -> Gate:
+def _evidence_gate(
+    cand_version: str, mine: Verified, champ_version: str | None, theirs: Verified | None, baseline: str
+) -> Gate:
     problems = [f"candidate v{cand_version}: {p}" for p in mine.problems]
     if theirs is not None:
         problems += [f"champion v{champ_version}: {p}" for p in theirs.problems]
@@ -72,11 +80,18 @@ def _evidence_gate(cand_version: str, mine: Verified, champ_version: str | None,
     if problems:
         return Gate("evidence", False, "; ".join(problems), values)
     who = "candidate's" + (" and champion's" if theirs is not None else "")
-    return Gate("evidence", True, f"{who} evidence matches the digest recorded at registration", values)
+    detail = f"{who} evidence matches the digest recorded at registration"
+    if champ_version is None and baseline != "no champion yet":
+        detail += f"; {baseline}: the candidate is judged on its own"
+    return Gate("evidence", True, detail, values)
 
 
 def _metrics_gate(
-    cand: dict[str, Any] | None, champ: dict[str, Any] | None, tolerance: float, champ_version: str | None
+    cand: dict[str, Any] | None,
+    champ: dict[str, Any] | None,
+    tolerance: float,
+    champ_version: str | None,
+    baseline: str,
 ) -> Gate:
     values: dict[str, Any] = {"tolerance": tolerance}
     if cand is None:
@@ -108,7 +123,7 @@ def _metrics_gate(
         )
         (notes if mine + _EPSILON >= minimum else problems).append(text)
     if champ is None:
-        notes.insert(0, "no champion yet: nothing to compare with")
+        notes.insert(0, f"{baseline}: nothing to compare with")
     return Gate("metrics", not problems, "; ".join(problems if problems else notes), values)
 
 
@@ -166,14 +181,16 @@ def _bench_gate(cand: dict[str, Any] | None, budget: float) -> Gate:
     return Gate("benchmark", True, detail, values)
 
 
-def _labels_gate(cand: dict[str, Any] | None, champ: dict[str, Any] | None, champ_version: str | None) -> Gate:
+def _labels_gate(
+    cand: dict[str, Any] | None, champ: dict[str, Any] | None, champ_version: str | None, baseline: str
+) -> Gate:
     mine = _labels(cand)
     theirs = _labels(champ)
     values = {"candidate": mine, "champion": theirs}
     if mine is None:
         return Gate("labels", False, f"candidate's label set unknown ({_UNVERIFIED})", values)
     if champ_version is None:
-        return Gate("labels", True, f"no champion yet: candidate has {len(mine)} labels", values)
+        return Gate("labels", True, f"{baseline}: candidate has {len(mine)} labels", values)
     if theirs is None:
         return Gate("labels", False, f"champion v{champ_version}'s label set unknown ({_UNVERIFIED})", values)
     if mine == theirs:

@@ -151,3 +151,22 @@ def test_a_version_without_registered_evidence_is_refused(registry: dict[str, st
     assert not result.ok and champion(registry["uri"]) == "1"
     assert "no registering run" in next(g.detail for g in result.gates if g.name == "evidence")
     mlflow_client.delete_model_version(NAME, bare.version)
+
+
+def test_a_champion_registered_before_evidence_was_recorded_does_not_block_promotion(
+    registry: dict[str, str],
+) -> None:
+    # A champion with no evidence record at all (registered before this change, or by hand): the candidate is
+    # judged on its own verified evidence, with a note, instead of every promotion being refused.
+    mlflow_client = client(registry["uri"])
+    good = mlflow_client.get_model_version(NAME, registry["candidate"])
+    legacy = mlflow_client.create_model_version(NAME, good.source, tags={"metric.macro_f1": "0.999"})
+    mlflow_client.set_registered_model_alias(NAME, "champion", legacy.version)
+    try:
+        result = promote(registry["candidate"], tracking_uri=registry["uri"], dry_run=True)
+    finally:
+        mlflow_client.set_registered_model_alias(NAME, "champion", "1")
+        mlflow_client.delete_model_version(NAME, legacy.version)
+    assert result.ok, result.message
+    assert f"champion v{legacy.version} has no recorded evidence" in result.gates[0].detail
+    assert f"champion v{legacy.version} has no recorded evidence: nothing to compare with" in result.gates[1].detail
