@@ -170,3 +170,19 @@ def test_a_champion_registered_before_evidence_was_recorded_does_not_block_promo
     assert result.ok, result.message
     assert f"champion v{legacy.version} has no recorded evidence" in result.gates[0].detail
     assert f"champion v{legacy.version} has no recorded evidence: nothing to compare with" in result.gates[1].detail
+
+
+@pytest.mark.parametrize(
+    ("metrics", "bench"),
+    [({"macro_f1": float("nan"), "accuracy": 0.95}, {}), (None, {"p95_ms": float("nan")}), (None, {"p95_ms": -5.0})],
+)
+def test_registration_refuses_untrustworthy_figures_and_registers_nothing(
+    registry: dict[str, str], tmp_path: Path, metrics: dict[str, float] | None, bench: dict[str, Any]
+) -> None:
+    mlflow_client = client(registry["uri"])
+    before = len(mlflow_client.search_model_versions(f"name = '{NAME}'"))
+    runs = len(mlflow_client.search_runs([r.experiment_id for r in mlflow_client.search_experiments()]))
+    with pytest.raises(RegistryError, match="refusing to register evidence no promotion gate could trust"):
+        register_standin(tmp_path, "untrusted", metrics=metrics, bench=bench, tracking_uri=registry["uri"])
+    assert len(mlflow_client.search_model_versions(f"name = '{NAME}'")) == before
+    assert len(mlflow_client.search_runs([r.experiment_id for r in mlflow_client.search_experiments()])) == runs
