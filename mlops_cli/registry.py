@@ -53,7 +53,7 @@ def show(ref: str, name: str, as_json: bool) -> None:
     lines = [f"{name} version {version['version']}  aliases: {', '.join(version['aliases']) or '-'}"]
     for key in ("data_md5", "git_commit", "run_id", "source"):
         lines.append(f"  {key:<11} {version[key]}")
-    lines += [f"  metric {k:<16} {v:.4f}" for k, v in version["metrics"].items()]
+    lines += [f"  metric {k:<16} {'-' if v is None else format(v, '.4f')}" for k, v in version["metrics"].items()]
     lines += [f"  env    {k:<16} {v}" for k, v in version["environment"].items()]
     lines += [f"  param  {k:<16} {v}" for k, v in sorted(version.get("params", {}).items())]
     emit(version, as_json=as_json, text="\n".join(lines))

@@ -1,22 +1,31 @@
 """Fetch a registered model version's files to a local directory (what `mlops serve models:/...` serves), or its
-SageMaker package (what an endpoint deploys)."""
+SageMaker package (what an endpoint deploys).
+
+A package is used only when it is the one registration produced: its `package_uri` tag must name the package
+logged under the version's own run, and its bytes must have the sha256 that run recorded (`package_sha256`), checked
+after every download and before every reuse of a cached copy. Anything else is refused before a byte is copied
+(a forged `package_uri=file:///etc/shadow` is never read), and a refused download leaves nothing behind.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ml.model import METADATA_FILE, PACKAGE_FILE, check_model_dir
+from ml.parity import sha256_file
 from ml.settings import REGISTERED_MODEL_NAME, state_dir
 from model_registry.queries import get_version
-from model_registry.tracking import RegistryError, configure, first_line
+from model_registry.tracking import RegistryError, client, configure, first_line
 
 log = logging.getLogger(__name__)
 
@@ -85,35 +94,100 @@ def download_model(
     return local
 
 
+@dataclass(frozen=True)
+class PackageSource:
+    """Where a version's package is and the sha256 registration recorded for it."""
+
+    uri: str
+    sha256: str
+
+
+def package_source(model_name: str, version: dict[str, Any], *, tracking_uri: str | None = None) -> PackageSource:
+    """The package registration logged for a version `get_version` returned; RegistryError for any other URI or a
+    version without a recorded package digest. Reads tags and the run, never the package."""
+    from mlflow.exceptions import MlflowException
+
+    from model_registry.evidence import PACKAGE_DIGEST
+    from model_registry.registration import PACKAGE_TAG, package_artifact_uri
+
+    label = f"{model_name} v{version['version']}"
+    tagged = version["tags"].get(PACKAGE_TAG)
+    if not tagged:
+        raise RegistryError(
+            f"{label} has no packaged model ({PACKAGE_TAG} tag)",
+            hint="register it through the pipeline (its export step packages model.tar.gz), or deploy a model.tar.gz",
+        )
+    try:
+        run = client(tracking_uri).get_run(version["run_id"]) if version.get("run_id") else None
+    except MlflowException as exc:
+        if getattr(exc, "error_code", "") != "RESOURCE_DOES_NOT_EXIST":
+            raise RegistryError(
+                f"could not read the registering run of {label}: {first_line(exc)}",
+                hint="check that the registry is reachable (MLFLOW_TRACKING_URI); nothing was downloaded",
+            ) from exc
+        run = None
+    if run is None:
+        raise RegistryError(
+            f"{label} has no registering run, so its package cannot be verified",
+            hint="deploy a version registered by `mlops pipeline run`, or a model.tar.gz you trust",
+        )
+    expected = package_artifact_uri(run.info.artifact_uri)
+    if tagged != expected:
+        raise RegistryError(
+            f"{label}: tag {PACKAGE_TAG}={tagged!r} is not the package its registration logged ({expected}); "
+            "refusing to read it",
+            hint=f"only packages the registry produced are deployed: restore the tag to {expected}, or re-register",
+        )
+    recorded = run.data.params.get(PACKAGE_DIGEST)
+    if not recorded:
+        raise RegistryError(
+            f"{label}'s run recorded no {PACKAGE_DIGEST} for its package, so it cannot be verified",
+            hint="re-register the model with this version of mlops (`mlops pipeline run`)",
+        )
+    if version["tags"].get(PACKAGE_DIGEST) != recorded:
+        raise RegistryError(
+            f"{label}: tag {PACKAGE_DIGEST}={version['tags'].get(PACKAGE_DIGEST)!r} does not match the run's "
+            f"{recorded!r} recorded at registration",
+            hint=f"restore the tag to {recorded}; nothing was downloaded",
+        )
+    return PackageSource(expected, recorded)
+
+
 def download_package(
     model_name: str, version: dict[str, Any], dest: Path | str, *, tracking_uri: str | None = None
 ) -> Path:
-    """Download the SageMaker model.tar.gz (its `package_uri` tag) of a version `get_version` returned, under dest."""
+    """Download the SageMaker model.tar.gz of a version `get_version` returned to dest/model.tar.gz, verified against
+    the digest recorded at registration; RegistryError (and nothing written to dest) for any other package."""
     import mlflow
 
-    from model_registry.registration import PACKAGE_TAG
-
-    package_uri = version["tags"].get(PACKAGE_TAG)
-    if not package_uri:
-        raise RegistryError(
-            f"{model_name} v{version['version']} has no packaged model ({PACKAGE_TAG} tag)",
-            hint="register it through the pipeline (its export step packages model.tar.gz), or deploy a model.tar.gz",
-        )
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
+    source = package_source(model_name, version, tracking_uri=tracking_uri)
+    label = f"{model_name} v{version['version']}"
     uri = configure(tracking_uri)
+    dest = Path(dest)
+    scratch = Path(tempfile.mkdtemp(prefix="package-download-"))
     try:
-        local = Path(
-            mlflow.artifacts.download_artifacts(artifact_uri=package_uri, dst_path=str(dest), tracking_uri=uri)
-        )
-    except Exception as exc:
-        raise RegistryError(
-            f"could not download the package of {model_name} v{version['version']} from {package_uri}: "
-            f"{first_line(exc)}",
-            hint="check that the artifact store is reachable from here (MLFLOW_TRACKING_URI)",
-        ) from exc
-    log.info("downloaded the package of %s v%s to %s", model_name, version["version"], local)
-    return local
+        try:
+            local = Path(
+                mlflow.artifacts.download_artifacts(artifact_uri=source.uri, dst_path=str(scratch), tracking_uri=uri)
+            )
+        except Exception as exc:
+            raise RegistryError(
+                f"could not download the package of {label} from {source.uri}: {first_line(exc)}",
+                hint="check that the artifact store is reachable from here (MLFLOW_TRACKING_URI)",
+            ) from exc
+        actual = sha256_file(local)
+        if actual != source.sha256:
+            raise RegistryError(
+                f"the package of {label} at {source.uri} has sha256 {actual[:12]}..., not the "
+                f"{source.sha256[:12]}... recorded at registration: it was changed since; refusing to use it",
+                hint="re-register the model (`mlops pipeline run`); nothing was deployed",
+            )
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(local), str(dest / PACKAGE_FILE))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    log.info("downloaded the package of %s v%s to %s (sha256 verified)", model_name, version["version"], dest)
+    return dest / PACKAGE_FILE
 
 
 def is_registry_ref(model: str) -> bool:
@@ -138,8 +212,27 @@ def materialized(model: str | Path, dest: Path | None = None) -> Iterator[Path]:
             shutil.rmtree(temporary, ignore_errors=True)
 
 
-def cached_package(model_name: str, version: dict[str, Any]) -> Path:
-    """The version's model.tar.gz under the state directory, downloaded on first use."""
+def cached_package(model_name: str, version: dict[str, Any], *, tracking_uri: str | None = None) -> Path:
+    """The version's verified model.tar.gz under the state directory: downloaded on first use, its sha256 checked
+    against the registration's before every use."""
+    source = package_source(model_name, version, tracking_uri=tracking_uri)
     dest = state_dir() / PACKAGE_CACHE_DIR / model_name / f"v{version['version']}"
-    cached = next(dest.rglob(PACKAGE_FILE), None) if dest.is_dir() else None
-    return cached or download_package(model_name, version, dest)
+    cached = dest / PACKAGE_FILE
+    if cached.is_file():
+        if sha256_file(cached) == source.sha256:
+            return cached
+        log.warning(
+            "cached package %s differs from the one registered for v%s: downloading it again",
+            cached,
+            version["version"],
+        )
+        cached.unlink()
+    staging = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        download_package(model_name, version, staging, tracking_uri=tracking_uri)
+        dest.mkdir(parents=True, exist_ok=True)
+        (staging / PACKAGE_FILE).replace(cached)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return cached

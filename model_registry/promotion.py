@@ -28,6 +28,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import math
 import os
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -37,7 +38,9 @@ from typing import Any
 from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from model_registry.gates import Gate, evaluate_gates, summary
 from model_registry.registration import CHALLENGER
+from model_registry.store import guarded, is_busy
 from model_registry.tracking import RegistryError, client, first_line, require_registered_model
+from model_registry.tracking import tracking_uri as resolved_uri
 
 log = logging.getLogger(__name__)
 
@@ -118,23 +121,39 @@ def promote(
     tracking_uri: str | None = None,
 ) -> PromotionResult:
     """Move `champion` to `candidate` (alias or version) if every gate passes; otherwise change nothing."""
-    if tolerance < 0 or p95_budget_ms <= 0:
+    # Written as "valid only if": a NaN threshold fails every comparison, so `tolerance < 0` alone would let it in.
+    if not (0 <= tolerance <= 1 and math.isfinite(p95_budget_ms) and p95_budget_ms > 0):
         raise RegistryError(
-            f"invalid thresholds: tolerance {tolerance} (>= 0), p95 budget {p95_budget_ms} ms (> 0)",
+            f"invalid thresholds: tolerance {tolerance} (0 to 1), p95 budget {p95_budget_ms} ms (a number > 0)",
             hint="e.g. --tolerance 0.01 --p95-budget-ms 500",
         )
-    mlflow_client = client(tracking_uri)
+    with _guard("promote", tracking_uri):
+        return _promote(candidate, name, tolerance, p95_budget_ms, dry_run, actor, reason, tracking_uri)
+
+
+def _promote(
+    candidate: str,
+    name: str,
+    tolerance: float,
+    p95_budget_ms: float,
+    dry_run: bool,
+    actor: str | None,
+    reason: str | None,
+    uri: str | None,
+) -> PromotionResult:
+    mlflow_client = client(uri)
     state = _read_state(mlflow_client, name)
     version = _resolve(mlflow_client, name, candidate)
     target = str(version.version)
     if state.champion == target:
         message = f"{name} v{target} already is {CHAMPION}: nothing to do"
+        # A rerun after a promotion stopped between moving the alias and writing its audit record completes it.
+        if state.last_event and _audit_pending(mlflow_client, name, state.last_event):
+            message = _complete_audit(mlflow_client, name, state.last_event, dry_run, message.split(":")[0])
         log.info(message)
         return _result("promote", name, target, target, target, ok=True, dry_run=dry_run, noop=True, message=message)
     champion = _get_version(mlflow_client, name, state.champion) if state.champion else None
-    gates = evaluate_gates(
-        mlflow_client, version, champion, tolerance=tolerance, p95_budget_ms=p95_budget_ms, tracking_uri=tracking_uri
-    )
+    gates = evaluate_gates(mlflow_client, version, champion, tolerance=tolerance, p95_budget_ms=p95_budget_ms)
     failed = [g for g in gates if not g.passed]
     before = state.champion
     if failed:
@@ -175,8 +194,23 @@ def rollback(
     tracking_uri: str | None = None,
 ) -> PromotionResult:
     """Give `champion` back to the previous champion recorded in champion_history; undo with a new promote."""
-    mlflow_client = client(tracking_uri)
+    with _guard("rollback", tracking_uri):
+        return _rollback(name, actor, reason, dry_run, tracking_uri)
+
+
+def _rollback(name: str, actor: str | None, reason: str | None, dry_run: bool, uri: str | None) -> PromotionResult:
+    mlflow_client = client(uri)
     state = _read_state(mlflow_client, name)
+    last = state.last_event
+    if last and last.get("action") == "rollback" and _audit_pending(mlflow_client, name, last):
+        # The last rollback moved the alias but stopped before its audit record: a rerun completes that rollback
+        # rather than rolling back one step further (run again for that).
+        done = f"the rollback v{last.get('from_version')} -> v{last.get('to_version')} had already moved {CHAMPION}"
+        message = _complete_audit(mlflow_client, name, last, dry_run, done)
+        message += "; run `mlops registry rollback` again to go one step further back"
+        log.info(message)
+        current = str(state.champion)
+        return _result("rollback", name, current, current, current, dry_run=dry_run, noop=True, message=message)
     if state.champion is None:
         raise RegistryError(
             f"{name} has no {CHAMPION}: nothing to roll back",
@@ -205,6 +239,11 @@ def rollback(
 
 def audit_log(name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = None) -> list[dict[str, Any]]:
     """Every promotion and rollback of `name`, oldest first (each event once, though it is on two versions)."""
+    with _guard("reading the audit trail", tracking_uri):
+        return _audit_log(name, tracking_uri)
+
+
+def _audit_log(name: str, tracking_uri: str | None) -> list[dict[str, Any]]:
     mlflow_client = client(tracking_uri)
     state = _read_state(mlflow_client, name)
     events: dict[str, dict[str, Any]] = {}
@@ -222,7 +261,8 @@ def audit_log(name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = None
 
 def champion_history(name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = None) -> dict[str, Any]:
     """The current champion and the earlier champions a rollback returns to (most recent last)."""
-    state = _read_state(client(tracking_uri), name)
+    with _guard("reading the champion history", tracking_uri):
+        state = _read_state(client(tracking_uri), name)
     return {"name": name, "champion": state.champion, "previous": list(state.previous)}
 
 
@@ -306,7 +346,11 @@ def _commit(
         _write_audit(mlflow_client, name, event)
     except Exception as exc:  # noqa: BLE001 - the move is done; a missing audit tag must not report it as failed
         # The move is committed and its event is held by champion_history; the next promote/rollback retries.
-        warning = f"audit tags not written ({type(exc).__name__}: {first_line(exc)}); kept in {HISTORY_TAG}"
+        cause = "the registry store is busy" if is_busy(exc) else f"{type(exc).__name__}: {first_line(exc)}"
+        warning = (
+            f"audit tags not written ({cause}); the event is kept in {HISTORY_TAG} and rerunning the same "
+            "command writes them"
+        )
         log.warning(warning)
         return [warning]
     return []
@@ -314,19 +358,53 @@ def _commit(
 
 def _write_audit(mlflow_client: Any, name: str, event: dict[str, Any]) -> None:
     """Tag the event on its to- and from-versions, where it is not there already."""
-    from mlflow.exceptions import MlflowException
-
     key = _audit_key(event)
     for version in (event.get("to_version"), event.get("from_version")):
         if not version:
             continue
-        try:
-            tags = mlflow_client.get_model_version(name, str(version)).tags or {}
-        except MlflowException:
+        tags = _version_tags_or_none(mlflow_client, name, str(version))
+        if tags is None:
             log.warning("%s v%s no longer exists: audit event %s not tagged on it", name, version, event.get("id"))
             continue
         if key not in tags:
             mlflow_client.set_model_version_tag(name, str(version), key, json.dumps(event, sort_keys=True))
+
+
+def _audit_pending(mlflow_client: Any, name: str, event: dict[str, Any]) -> bool:
+    """Whether a committed event still lacks its audit tag on a version that exists."""
+    key = _audit_key(event)
+    for version in (event.get("to_version"), event.get("from_version")):
+        tags = _version_tags_or_none(mlflow_client, name, str(version)) if version else None
+        if tags is not None and key not in tags:
+            return True
+    return False
+
+
+def _complete_audit(mlflow_client: Any, name: str, event: dict[str, Any], dry_run: bool, done: str) -> str:
+    """Write the missing audit record of a committed event (not in a dry run); return the message saying so."""
+    what = f"the audit record of its {event.get('action')} (event {event.get('id')})"
+    if dry_run:
+        return f"dry run: {done}; would write {what}"
+    try:
+        _write_audit(mlflow_client, name, event)
+    except Exception as exc:
+        raise RegistryError(
+            f"{done}, but {what} could not be written: {type(exc).__name__}: {first_line(exc)}",
+            hint=f"{HISTORY_TAG} still holds the event; rerunning completes it",
+        ) from exc
+    return f"{done}; wrote {what}, which the earlier run did not finish"
+
+
+def _version_tags_or_none(mlflow_client: Any, name: str, version: str) -> dict[str, str] | None:
+    """A version's tags; None only when the version does not exist (any other failure is raised)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return dict(mlflow_client.get_model_version(name, version).tags or {})
+    except MlflowException as exc:
+        if _not_found(exc):
+            return None
+        raise
 
 
 def _event(
@@ -370,6 +448,8 @@ def _resolve(mlflow_client: Any, name: str, ref: str) -> Any:
             return mlflow_client.get_model_version(name, ref)
         return mlflow_client.get_model_version_by_alias(name, ref)
     except MlflowException as exc:
+        if not _not_found(exc):
+            raise  # a busy or unreachable store is not a missing version
         raise RegistryError(
             f"{name} has no version or alias {ref!r} to promote",
             hint="`mlops registry list` shows versions and aliases",
@@ -382,10 +462,21 @@ def _get_version(mlflow_client: Any, name: str, version: str, purpose: str = CHA
     try:
         return mlflow_client.get_model_version(name, version)
     except MlflowException as exc:
+        if not _not_found(exc):
+            raise
         raise RegistryError(
             f"the {purpose} {name} v{version} no longer exists in the registry",
             hint="promote a specific version instead: `mlops registry promote --candidate VERSION`",
         ) from exc
+
+
+def _not_found(exc: Exception) -> bool:
+    # MLflow reports a missing alias as INVALID_PARAMETER_VALUE, a missing version as RESOURCE_DOES_NOT_EXIST.
+    return getattr(exc, "error_code", "") in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+
+
+def _guard(action: str, uri: str | None) -> Any:
+    return guarded(action, resolved_uri(uri))
 
 
 def _all_versions(mlflow_client: Any, name: str) -> list[Any]:

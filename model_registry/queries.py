@@ -18,10 +18,18 @@ def _describe(version: Any, aliases: dict[str, list[str]]) -> dict[str, Any]:
         "created": version.creation_timestamp,
         "data_md5": tags.get("data_md5"),
         "git_commit": tags.get("git_commit"),
-        "metrics": {k.removeprefix("metric."): float(v) for k, v in sorted(tags.items()) if k.startswith("metric.")},
+        "metrics": {k.removeprefix("metric."): _float(v) for k, v in sorted(tags.items()) if k.startswith("metric.")},
         "environment": {k.removeprefix("env."): v for k, v in sorted(tags.items()) if k.startswith("env.")},
         "tags": tags,
     }
+
+
+def _float(value: str) -> float | None:
+    # Tags are free text anyone with write access can edit: an unreadable one is shown as missing, not a crash.
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def _aliases_by_version(model: Any) -> dict[str, list[str]]:

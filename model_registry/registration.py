@@ -2,10 +2,12 @@
 
 A version is created in one call carrying every lineage tag, then given the `challenger` alias. The model's
 weights digest is the idempotency key: registering the same model again returns the existing version.
+The promotion gates' evidence is logged with the run and its digest recorded (`model_registry.evidence`).
 With an accepted ONNX export, its graphs and report join the model files under the run's `model/` artifacts
 (so the version's source is a servable directory), its parity figures become run metrics, and the SageMaker
 `model.tar.gz` (which names the version, so it is built after the version exists) is logged as
-`package/model.tar.gz` and linked from the version's `package_uri` tag.
+`package/model.tar.gz`, linked from the version's `package_uri` tag, its sha256 logged as the run parameter and
+version tag `package_sha256` (deployments verify it before using the package).
 """
 
 from __future__ import annotations
@@ -20,15 +22,14 @@ from typing import Any
 from ml.errors import MlopsError
 from ml.model import REQUIRED_FILES, ModelInfo, check_model_dir
 from ml.settings import REGISTERED_MODEL_NAME
+from model_registry import evidence as gate_evidence
+from model_registry.evidence import DIGEST_TAG, EVIDENCE_DIGEST, PACKAGE_DIGEST
 from model_registry.tracking import RegistryError, client, experiment_id, find_registered_model, first_line
 
 log = logging.getLogger(__name__)
 
 CHALLENGER = "challenger"
-DIGEST_TAG = "model_digest"
-PARITY_TAG = "onnx_parity"
 PACKAGE_TAG = "package_uri"
-LABELS_TAG = "labels"
 PACKAGE_ARTIFACT_DIR = "package"
 
 
@@ -80,33 +81,38 @@ def _find_by_digest(mlflow_client: Any, name: str, digest: str) -> Any | None:
     return versions[0] if versions else None
 
 
-def _version_tags(
+def _evidence(
     lineage: Lineage, digest: str, export_report: dict[str, Any] | None, labels: list[str]
-) -> dict[str, str]:
+) -> tuple[dict[str, Any], bytes]:
+    """The gates' evidence of this registration and its canonical bytes; RegistryError for figures no gate trusts."""
+    record = gate_evidence.build(
+        model_digest=digest,
+        labels=labels,
+        scores=lineage.metrics,
+        parity_passed=export_report is not None,  # read_export_report refuses a failed export
+        benchmark=lineage.benchmark,
+    )
+    problems = gate_evidence.invalid_values(record)
+    if problems:
+        raise RegistryError(
+            "refusing to register evidence no promotion gate could trust: " + "; ".join(problems),
+            hint="check the evaluation and benchmark reports; nothing was registered",
+        )
+    return record, gate_evidence.encode(record)
+
+
+def _version_tags(lineage: Lineage, record: dict[str, Any], evidence_digest: str) -> dict[str, str]:
     tags = {
-        DIGEST_TAG: digest,
         "data_md5": lineage.data_md5,
         "data_path": lineage.data_path,
         "git_commit": lineage.git_commit,
         "pipeline_run": lineage.pipeline_run,
-        # In id order: promotion compares label sets (and their order) without downloading the model.
-        LABELS_TAG: ",".join(labels),
+        # Copies of the evidence (model_digest, labels in id order, metric.*, onnx_parity, bench.*) for people and
+        # the MLflow UI; promotion reads the evidence itself and refuses a copy that differs.
+        **gate_evidence.version_tags(record),
+        EVIDENCE_DIGEST: evidence_digest,
     }
-    tags.update({f"metric.{k}": f"{v:.6f}" for k, v in sorted(lineage.metrics.items())})
     tags.update({f"env.{k}": str(v) for k, v in sorted(lineage.environment.items())})
-    if export_report is not None:
-        # read_export_report refuses a failed export, so a version with ONNX files always passed its check.
-        tags[PARITY_TAG] = "passed"
-    if lineage.benchmark:
-        tags.update(benchmark_tags(lineage.benchmark))
-    return tags
-
-
-def benchmark_tags(report: dict[str, Any]) -> dict[str, str]:
-    """Version tags of a benchmark report: bench.p50_ms/p95_ms/p99_ms/throughput_rps/errors/budget_ms/passed."""
-    summary, gate = report["summary"], report["gate"]
-    tags = {f"bench.{k}": str(summary[k]) for k in ("p50_ms", "p95_ms", "p99_ms", "throughput_rps", "errors")}
-    tags.update({"bench.budget_ms": str(gate["budget_ms"]), "bench.passed": "true" if gate["passed"] else "false"})
     return tags
 
 
@@ -120,10 +126,13 @@ def _log_run(
     model_dir: Path,
     lineage: Lineage,
     reports: dict[str, Path],
+    record: dict[str, Any],
+    evidence_bytes: bytes,
     onnx_dir: Path | None = None,
     export_report: dict[str, Any] | None = None,
 ) -> str:
-    """Log params, metrics per epoch and final, the dataset input, reports and the model files; return the run id."""
+    """Log params, metrics per epoch and final, the dataset input, reports, the gates' evidence (artifact and digest
+    parameter) and the model files; return the run id."""
     import mlflow
     from mlflow.data.http_dataset_source import HTTPDatasetSource
     from mlflow.data.meta_dataset import MetaDataset
@@ -132,15 +141,13 @@ def _log_run(
     with mlflow.start_run(run_name=lineage.pipeline_run or None) as run:
         mlflow.set_tags({"mlflow.source.git.commit": lineage.git_commit, "data_md5": lineage.data_md5})
         mlflow.log_params({k: v for k, v in lineage.params.items() if v is not None})
+        # A logged parameter cannot be changed: the anchor that promotion checks the evidence artifact against.
+        mlflow.log_param(EVIDENCE_DIGEST, gate_evidence.digest(evidence_bytes))
+        mlflow.log_text(evidence_bytes.decode(), gate_evidence.EVIDENCE_ARTIFACT)
         for row in lineage.history:
             step = int(row["epoch"])
             mlflow.log_metrics({k: float(v) for k, v in row.items() if k != "epoch"}, step=step)
-        mlflow.log_metrics({f"test_{k}": float(v) for k, v in lineage.metrics.items()})
-        if lineage.benchmark:
-            summary = lineage.benchmark["summary"]
-            mlflow.log_metrics(
-                {f"bench_{k}": float(summary[k]) for k in ("p50_ms", "p95_ms", "p99_ms", "throughput_rps")}
-            )
+        mlflow.log_metrics(gate_evidence.run_metrics(record))  # test_<score>, bench_<figure>
         # The dataset's digest is the DVC md5, so MLflow's dataset view names the exact DVC version.
         dataset = MetaDataset(  # type: ignore[abstract]  # concrete at run time; mlflow's annotations say otherwise
             HTTPDatasetSource(f"dvc://{lineage.data_path}"), name="intent-prompts", digest=lineage.data_md5
@@ -159,15 +166,28 @@ def _log_run(
         return run.info.run_id
 
 
-def _log_package(mlflow_client: Any, run_id: str, model_dir: Path, onnx_dir: Path, metadata: dict[str, Any]) -> str:
-    """Build the SageMaker model.tar.gz, log it as package/model.tar.gz of the run; return its artifact URI."""
+def package_artifact_uri(run_artifact_uri: str) -> str:
+    """Where registration logs a version's SageMaker package: under its run's artifacts."""
+    from ml.model import PACKAGE_FILE
+
+    return f"{run_artifact_uri}/{PACKAGE_ARTIFACT_DIR}/{PACKAGE_FILE}"
+
+
+def _log_package(
+    mlflow_client: Any, run_id: str, model_dir: Path, onnx_dir: Path, metadata: dict[str, Any]
+) -> tuple[str, str]:
+    """Build the SageMaker model.tar.gz, log it as package/model.tar.gz of the run with its sha256 as the run
+    parameter package_sha256; return its artifact URI and sha256."""
     from ml.model import PACKAGE_FILE
     from ml.package import package_model
+    from ml.parity import sha256_file
 
     with tempfile.TemporaryDirectory(prefix="package-") as scratch:
         path = package_model(model_dir, Path(scratch) / PACKAGE_FILE, metadata=metadata, onnx_dir=onnx_dir)
+        digest = sha256_file(path)
         mlflow_client.log_artifact(run_id, str(path), artifact_path=PACKAGE_ARTIFACT_DIR)
-    return f"{mlflow_client.get_run(run_id).info.artifact_uri}/{PACKAGE_ARTIFACT_DIR}/{PACKAGE_FILE}"
+    mlflow_client.log_param(run_id, PACKAGE_DIGEST, digest)
+    return package_artifact_uri(mlflow_client.get_run(run_id).info.artifact_uri), digest
 
 
 def register_model(
@@ -193,6 +213,7 @@ def register_model(
     digest = model_digest(model_dir)
     # Checked before anything is logged: a missing or failed export must not produce a run or a version.
     export_report = read_export_report(onnx_dir) if onnx_dir is not None else None
+    record, evidence_bytes = _evidence(lineage, digest, export_report, ModelInfo.load(model_dir).labels)
     try:
         mlflow_client = client(tracking_uri)
         uri = mlflow.get_tracking_uri()
@@ -206,11 +227,13 @@ def register_model(
             mlflow_client.set_registered_model_alias(name, alias, existing.version)
             package_uri = (existing.tags or {}).get(PACKAGE_TAG, "")
             return Registration(name, str(existing.version), existing.run_id or "", alias, False, uri, package_uri)
-        run_id = _log_run(mlflow_client, model_dir, lineage, reports or {}, onnx_dir, export_report)
+        run_id = _log_run(
+            mlflow_client, model_dir, lineage, reports or {}, record, evidence_bytes, onnx_dir, export_report
+        )
         if not find_registered_model(mlflow_client, name) is not None:
             mlflow_client.create_registered_model(name, description="DeBERTa-v3 intent classifier (ten intents)")
         source = f"{mlflow_client.get_run(run_id).info.artifact_uri}/model"
-        tags = _version_tags(lineage, digest, export_report, ModelInfo.load(model_dir).labels)
+        tags = _version_tags(lineage, record, gate_evidence.digest(evidence_bytes))
         version = mlflow_client.create_model_version(name, source, run_id=run_id, tags=tags)
         package_uri = ""
         try:
@@ -224,8 +247,10 @@ def register_model(
                     "git_commit": lineage.git_commit,
                     "pipeline_run": lineage.pipeline_run,
                 }
-                package_uri = _log_package(mlflow_client, run_id, model_dir, Path(onnx_dir), metadata)
-                mlflow_client.set_model_version_tag(name, version.version, PACKAGE_TAG, package_uri)
+                package, package_digest = _log_package(mlflow_client, run_id, model_dir, Path(onnx_dir), metadata)
+                mlflow_client.set_model_version_tag(name, version.version, PACKAGE_DIGEST, package_digest)
+                mlflow_client.set_model_version_tag(name, version.version, PACKAGE_TAG, package)
+                package_uri = package
             mlflow_client.set_registered_model_alias(name, alias, version.version)
         except Exception:
             # Without its package or alias the version would be half-registered: take it back, then report.

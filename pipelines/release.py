@@ -24,11 +24,12 @@ log = logging.getLogger(__name__)
 
 
 def resolve_models(pairs: tuple[tuple[str, str], ...], *, model_name: str, local: bool) -> list[ResolvedModel]:
-    """Each (variant, MODEL) as a package or directory on disk: paths as they are, registry refs downloaded.
+    """Each (variant, MODEL) as a package or directory on disk: paths as they are, registry refs downloaded and
+    verified against the package digest recorded at registration.
 
     Every reference is checked before anything is downloaded, uploaded or created.
     """
-    from model_registry.artifacts import cached_package, parse_model_ref
+    from model_registry.artifacts import cached_package, package_source, parse_model_ref
     from model_registry.queries import get_version
 
     checked: dict[str, Path | tuple[str, dict[str, Any]]] = {}
@@ -38,7 +39,9 @@ def resolve_models(pairs: tuple[tuple[str, str], ...], *, model_name: str, local
             checked[variant] = check_package_path(variant, path, local=local)
         else:
             name, ref = parse_model_ref(model, model_name)
-            checked[variant] = (name, get_version(ref, name))  # an unknown alias fails here
+            found = get_version(ref, name)  # an unknown alias fails here
+            package_source(name, found)  # and a package the registry did not produce, or without its digest
+            checked[variant] = (name, found)
     out = []
     for variant, item in checked.items():
         if isinstance(item, Path):

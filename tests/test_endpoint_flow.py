@@ -22,12 +22,10 @@ from tests.inference.conftest import ServerProcess, start_server
 NAME = "intent-classifier"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/intent-serve:1.0"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
+# The benchmark step's report the register step passes on: the promotion gates' latency evidence.
 BENCH = {
-    "bench.p50_ms": "5.0",
-    "bench.p95_ms": "9.0",
-    "bench.errors": "0",
-    "bench.budget_ms": "500",
-    "bench.passed": "true",
+    "summary": {"p50_ms": 5.0, "p95_ms": 9.0, "p99_ms": 12.0, "throughput_rps": 100.0, "errors": 0},
+    "gate": {"budget_ms": 500.0, "passed": True},
 }
 
 
@@ -40,7 +38,6 @@ def registry(
     from ml.export import export_model
     from model_registry.promotion import promote
     from model_registry.registration import Lineage, register_model
-    from model_registry.tracking import client
 
     root = tmp_path_factory.mktemp("ab-registry")
     uri = f"sqlite:///{root / 'mlflow.db'}"
@@ -59,10 +56,9 @@ def registry(
             params={"model": "tiny"},
             metrics={"accuracy": 0.9, "macro_f1": 0.9},
             history=[],
+            benchmark=BENCH,
         )
         versions.append(register_model(model_dir, lineage, tracking_uri=uri, onnx_dir=root / f"{key}-onnx").version)
-        for tag, value in BENCH.items():
-            client(uri).set_model_version_tag(NAME, versions[-1], tag, value)
     assert promote(versions[0], tracking_uri=uri).ok
     return {"MLFLOW_TRACKING_URI": uri}
 
@@ -173,6 +169,19 @@ def test_aws_deploy_refused_by_sagemaker_leaves_no_models(registry: dict[str, st
         env=env,
     )
     assert proc.returncode == 1 and "CreateEndpointConfig failed: ValidationException" in proc.stderr
+    assert {m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]} == before
+
+
+def test_aws_deploy_to_a_missing_bucket_is_one_clear_line(registry: dict[str, str], moto_server: str) -> None:
+    env = {**registry, "AWS_ENDPOINT_URL": moto_server}
+    sm = boto3.client("sagemaker", endpoint_url=moto_server, region_name="us-east-1")
+    before = {m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]}
+    proc = _cli(
+        "deploy", "intent-nobucket", "--image-uri", IMAGE, "--role", ROLE, "--bucket", "no-such-bucket", env=env
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("Error: S3 bucket no-such-bucket does not exist: nothing was uploaded or created")
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 2  # the error and its hint
     assert {m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]} == before
 
 

@@ -6,6 +6,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import ClientError
 
 from inference.variants import DeploymentError
 from ml.aws import boto3_client
@@ -44,6 +48,7 @@ def upload_packages(models: list[ResolvedModel], *, bucket: str | None, prefix: 
     if not bucket:
         account = boto3_client("sts", region=region).get_caller_identity()["Account"]
         bucket = f"sagemaker-{region}-{account}"
+    _check_bucket(s3, bucket)
     urls = {}
     for model in models:
         if model.model_version:
@@ -51,7 +56,31 @@ def upload_packages(models: list[ResolvedModel], *, bucket: str | None, prefix: 
         else:
             digest = hashlib.sha256(model.local_path.read_bytes()).hexdigest()[:16]
             key = f"{prefix}/models/files/{digest}/{PACKAGE_FILE}"
-        s3.upload_file(str(model.local_path), bucket, key)
+        try:
+            s3.upload_file(str(model.local_path), bucket, key)
+        except S3UploadFailedError as exc:
+            raise DeploymentError(
+                f"could not upload {model.local_path.name} of variant {model.variant} to s3://{bucket}/{key}: {exc}",
+                hint="nothing was created on SageMaker; check the bucket and your s3:PutObject permission, then rerun",
+            ) from exc
         urls[model.variant] = f"s3://{bucket}/{key}"
         log.info("uploaded %s to %s", model.local_path, urls[model.variant])
     return urls
+
+
+def _check_bucket(s3: Any, bucket: str) -> None:
+    """DeploymentError, before anything is uploaded, when the packages' bucket is missing or not ours to use."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchBucket"):
+            raise DeploymentError(
+                f"S3 bucket {bucket} does not exist: nothing was uploaded or created",
+                hint=f"create it (`aws s3 mb s3://{bucket}`) or name another: --bucket / MLOPS_SAGEMAKER_BUCKET",
+            ) from exc
+        raise DeploymentError(
+            f"S3 bucket {bucket} cannot be used ({code or 'error'}: {exc.response.get('Error', {}).get('Message')}): "
+            "nothing was uploaded or created",
+            hint="check that the bucket is yours and that the credentials allow s3:ListBucket and s3:PutObject",
+        ) from exc

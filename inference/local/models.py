@@ -20,7 +20,7 @@ from inference.predictor import OnnxPredictor, onnx_path
 from inference.serving.config import ServerConfig
 from inference.serving.payload import Limits
 from inference.variants import DeploymentError
-from ml.model import MODEL_INFO_FILE
+from ml.package import PackageLimits, extract_package
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +63,9 @@ def check_model_source(path: Path, precision: str = "int8") -> Path:
 
 
 def extract_model(archive: Path, dest: Path) -> Path:
-    """Unpack a SageMaker model.tar.gz safely (no paths outside dest, no devices) and return its model directory."""
-    dest.mkdir(parents=True)
-    with tarfile.open(archive, "r:*") as tar:
-        tar.extractall(dest, filter="data")
-    if (dest / MODEL_INFO_FILE).is_file():
-        return dest
-    # Archives made with `tar -C parent model/` hold the model one directory down.
-    children = [p for p in dest.iterdir() if p.is_dir()]
-    if len(children) == 1 and (children[0] / MODEL_INFO_FILE).is_file():
-        return children[0]
-    return dest
+    """Unpack a SageMaker model.tar.gz into the new directory dest within the package limits (MLOPS_PACKAGE_MAX_*);
+    return its model directory. A refused or failed extraction leaves nothing behind (ml.package.extract_package)."""
+    return extract_package(archive, dest, PackageLimits.from_env())
 
 
 @dataclass(frozen=True)

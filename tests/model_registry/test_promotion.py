@@ -9,71 +9,15 @@ from typing import Any
 
 import pytest
 
-from ml.model import ModelInfo
 from ml.taxonomy import INTENTS
 from model_registry.promotion import audit_log, champion_history, promote, rollback
-from model_registry.registration import Lineage, register_model
 from model_registry.tracking import RegistryError
 from tests.conftest import run_cli
-
-NAME = "intent-classifier"
-GOOD_METRICS = {"accuracy": 0.95, "macro_f1": 0.94, "macro_precision": 0.95, "macro_recall": 0.94}
-GOOD_BENCH = {
-    "bench.p50_ms": "40.0",
-    "bench.p95_ms": "120.0",
-    "bench.p99_ms": "180.0",
-    "bench.throughput_rps": "55.0",
-    "bench.errors": "0",
-    "bench.budget_ms": "500",
-    "bench.passed": "true",
-}
-
-
-def _register(
-    root: Path,
-    key: str,
-    *,
-    metrics: dict[str, float] | None = None,
-    labels: list[str] | None = None,
-    parity: str | None = "passed",
-    bench: dict[str, str] | None = None,
-    tracking_uri: str | None = None,
-) -> str:
-    """Register a distinct stand-in model (digest differs by `key`) and set its evidence tags; return the version."""
-    from mlflow.tracking import MlflowClient
-
-    model_dir = root / f"model-{key}"
-    model_dir.mkdir(parents=True)
-    # register_model only hashes and uploads these files: placeholder bytes keep the tests free of training.
-    for file_name in ("config.json", "model.safetensors", "tokenizer.json"):
-        (model_dir / file_name).write_text("{}")
-    ModelInfo(labels=labels or list(INTENTS), source=f"test-{key}").save(model_dir)
-    lineage = Lineage(
-        data_md5="0" * 32, git_commit="c" * 40, params={"model": "tiny"}, metrics=metrics or GOOD_METRICS, history=[]
-    )
-    version = register_model(model_dir, lineage, tracking_uri=tracking_uri).version
-    mlflow_client = MlflowClient(tracking_uri, tracking_uri) if tracking_uri else MlflowClient()
-    evidence = {**(GOOD_BENCH if bench is None else bench), **({"onnx_parity": parity} if parity else {})}
-    for tag, value in evidence.items():
-        mlflow_client.set_model_version_tag(NAME, version, tag, value)
-    return version
-
-
-def _client(tracking_uri: str | None = None) -> Any:
-    from mlflow.tracking import MlflowClient
-
-    return MlflowClient(tracking_uri, tracking_uri) if tracking_uri else MlflowClient()
-
-
-def _champion(tracking_uri: str | None = None) -> str | None:
-    version = _client(tracking_uri).get_registered_model(NAME).aliases.get("champion")
-    return None if version is None else str(version)  # MLflow returns alias targets as ints
-
-
-def _audit_tags(version: str, tracking_uri: str | None = None) -> dict[str, dict[str, Any]]:
-    tags = _client(tracking_uri).get_model_version(NAME, version).tags
-    return {k: json.loads(v) for k, v in tags.items() if k.startswith("audit.")}
-
+from tests.model_registry.standins import GOOD_METRICS, NAME
+from tests.model_registry.standins import audit_tags as _audit_tags
+from tests.model_registry.standins import champion as _champion
+from tests.model_registry.standins import client as _client
+from tests.model_registry.standins import register_standin as _register
 
 # ---------------------------------------------------------------------------------- each gate refused alone
 
@@ -89,36 +33,30 @@ CASES: dict[str, dict[str, Any]] = {
         "gate": "metrics",
         "expect": ["accuracy 0.9100 vs champion v1 0.9500", "minimum 0.9400"],
     },
-    "parity_missing": {"register": {"parity": None}, "gate": "onnx_parity", "expect": ["tag onnx_parity missing"]},
-    "parity_failed": {
-        "register": {"parity": "failed"},
+    "parity_missing": {
+        "register": {"parity": False},
         "gate": "onnx_parity",
-        "expect": ["onnx_parity=failed, expected passed"],
+        "expect": ["no accepted ONNX export was registered with this version"],
     },
     "p95_over_budget": {
-        "register": {"bench": {**GOOD_BENCH, "bench.p95_ms": "612.5"}},
+        "register": {"bench": {"p95_ms": 612.5}},
         "gate": "benchmark",
         "expect": ["p95 612.5 ms > budget 500.0 ms"],
     },
     "errors": {
-        "register": {"bench": {**GOOD_BENCH, "bench.errors": "3"}},
+        "register": {"bench": {"errors": 3}},
         "gate": "benchmark",
         "expect": ["bench.errors 3 > 0"],
     },
     "bench_not_passed": {
-        "register": {"bench": {**GOOD_BENCH, "bench.passed": "false"}},
+        "register": {"bench": {"passed": False}},
         "gate": "benchmark",
         "expect": ["bench.passed=false (benchmark's own budget 500 ms)"],
     },
     "bench_missing": {
-        "register": {"bench": {}},
+        "register": {"no_bench": True},
         "gate": "benchmark",
-        "expect": ["tag bench.p95_ms missing", "tag bench.errors missing", "tag bench.passed missing"],
-    },
-    "bench_one_tag_missing": {
-        "register": {"bench": {k: v for k, v in GOOD_BENCH.items() if k != "bench.passed"}},
-        "gate": "benchmark",
-        "expect": ["tag bench.passed missing"],
+        "expect": ["no benchmark evidence: the version was registered without a benchmark report"],
     },
     "labels_differ": {
         "register": {"labels": [*INTENTS, "weather"]},
@@ -152,7 +90,7 @@ def test_promotion_refused_for_each_failing_gate(case: str, gate_registry: tuple
     result = promote(versions[case], tracking_uri=uri)
     assert not result.ok and not result.moved
     assert [g.name for g in result.failed_gates] == [CASES[case]["gate"]], result.message
-    assert len(result.gates) == 4  # every gate evaluated, not only up to the first failure
+    assert len(result.gates) == 5  # every gate evaluated, not only up to the first failure
     for text in CASES[case]["expect"]:
         assert text in result.message, result.message
     assert result.champion_after == "1" and _champion(uri) == "1"
@@ -168,13 +106,13 @@ def test_all_failing_gates_are_listed_together(gate_registry: tuple[str, dict[st
             "all-bad",
             tracking_uri=uri,
             metrics={**GOOD_METRICS, "macro_f1": 0.5},
-            parity=None,
-            bench={**GOOD_BENCH, "bench.p95_ms": "900"},
+            parity=False,
+            bench={"p95_ms": 900.0},
             labels=INTENTS[:3],
         )
     result = promote(bad, tracking_uri=uri)
     assert {g.name for g in result.failed_gates} == {"metrics", "onnx_parity", "benchmark", "labels"}
-    assert "4 of 4 gates failed; champion stays v1" in result.message and _champion(uri) == "1"
+    assert "4 of 5 gates failed; champion stays v1" in result.message and _champion(uri) == "1"
 
 
 # ------------------------------------------------------------------------------------- accepted promotions
@@ -185,7 +123,7 @@ def test_first_promotion_without_a_champion(tmp_path: Path) -> None:
     assert _client().get_model_version(NAME, version).tags["labels"] == ",".join(INTENTS)
     result = promote(actor="alice", reason="first model")
     assert result.ok and result.moved and result.champion_before is None and _champion() == version
-    assert "no champion yet" in result.gates[0].detail and "no champion yet" in result.gates[3].detail
+    assert "no champion yet" in result.gates[1].detail and "no champion yet" in result.gates[4].detail
     (event,) = _audit_tags(version).values()
     assert (event["action"], event["actor"], event["from_version"], event["to_version"]) == (
         "promote",
@@ -200,15 +138,13 @@ def test_first_promotion_without_a_champion(tmp_path: Path) -> None:
 def test_accepted_promotion_records_audit_on_both_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     old = _register(tmp_path, "old")
     promote(old, actor="alice")
-    # The champion predates the `labels` tag: the gate reads its intent_model.json instead.
-    _client().delete_model_version_tag(NAME, old, "labels")
     # Within tolerance: 0.935 >= 0.94 - 0.01.
     new = _register(tmp_path, "new", metrics={**GOOD_METRICS, "macro_f1": 0.935})
     monkeypatch.setenv("MLOPS_ACTOR", "ci-bot")
     result = promote("challenger", reason="weekly retrain")
     assert result.ok and result.moved, result.message
     assert (result.champion_before, result.champion_after, _champion()) == (old, new, new)
-    assert f"same {len(INTENTS)} labels" in result.gates[3].detail
+    assert f"same {len(INTENTS)} labels" in result.gates[4].detail
     on_new, on_old = _audit_tags(new), _audit_tags(old)
     (key,) = on_new
     assert key in on_old and on_old[key] == on_new[key]  # the same record on the winner and the loser
@@ -237,7 +173,7 @@ def test_dry_run_changes_nothing(tmp_path: Path) -> None:
     second = _register(tmp_path, "b")
     result = promote(dry_run=True)
     assert result.ok and not result.moved and result.dry_run and "would move champion v1 -> v2" in result.message
-    refused = promote(_register(tmp_path, "c", parity="failed"), dry_run=True)
+    refused = promote(_register(tmp_path, "c", parity=False), dry_run=True)
     assert not refused.ok and refused.failed_gates[0].name == "onnx_parity"
     promote(second)
     back = rollback(dry_run=True)
@@ -364,15 +300,15 @@ def test_cli_promote_rollback_and_audit(tmp_path: Path) -> None:
     ok = runner.invoke(cli, ["registry", "promote", "--reason", "first", "--actor", "alice"])
     assert ok.exit_code == 0, ok.output
     assert "PASS metrics" in ok.output and "champion of intent-classifier: (none) -> v1" in ok.output
-    bad = _register(tmp_path, "b", bench={**GOOD_BENCH, "bench.p95_ms": "700", "bench.errors": "2"}, parity=None)
+    bad = _register(tmp_path, "b", bench={"p95_ms": 700.0, "errors": 2}, parity=False)
 
     # The user's path: a subprocess, exit status 1, every failed gate with its numbers.
     proc = run_cli("registry", "promote", "--candidate", "challenger")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "FAIL onnx_parity  tag onnx_parity missing" in proc.stdout
+    assert "FAIL onnx_parity  no accepted ONNX export was registered" in proc.stdout
     assert "FAIL benchmark    p95 700.0 ms > budget 500.0 ms; bench.errors 2 > 0" in proc.stdout
     assert (
-        "error: promotion of v2 refused (2 of 4 gates failed: onnx_parity, benchmark); champion unchanged (v1)"
+        "error: promotion of v2 refused (2 of 5 gates failed: onnx_parity, benchmark); champion unchanged (v1)"
         in proc.stderr
     )
     assert "Traceback" not in proc.stderr
@@ -381,7 +317,7 @@ def test_cli_promote_rollback_and_audit(tmp_path: Path) -> None:
     assert as_json.exit_code == 1
     payload = json.loads(as_json.stdout)
     assert payload["failed_gates"] == ["onnx_parity", "benchmark"] and payload["champion_after"] == v1
-    assert payload["gates"][2]["values"]["p95_ms"] == 700.0 and payload["gates"][2]["detail"] == "bench.errors 2 > 0"
+    assert payload["gates"][3]["values"]["p95_ms"] == 700.0 and payload["gates"][3]["detail"] == "bench.errors 2 > 0"
 
     v3 = _register(tmp_path, "c")
     assert runner.invoke(cli, ["registry", "promote", "--dry-run", "--json"]).exit_code == 0

@@ -40,6 +40,8 @@ def test_local_store_registration_records_lineage(tiny_model: Path, tmp_path: Pa
     version = get_version("challenger")
     assert version["data_md5"] == LINEAGE.data_md5 and version["git_commit"] == LINEAGE.git_commit
     assert version["metrics"]["macro_f1"] == pytest.approx(0.94)
+    # The gates' evidence digest is logged with the training parameters (a parameter cannot be changed later).
+    assert version["params"].pop("evidence_sha256") == version["tags"]["evidence_sha256"]
     assert version["params"] == {"model": "tiny", "epochs": "3", "learning_rate": "0.001"}
     assert version["tags"]["model_digest"] == model_digest(tiny_model)
 
