@@ -31,7 +31,7 @@ class StubServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: StubServer
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(self.server.status)
         self.send_header("Content-Type", "application/json")
@@ -74,7 +74,7 @@ def _is_valid(prediction: Prediction) -> bool:
 
 
 def _valid_answer(intent: str = "translation") -> dict[str, Any]:
-    probabilities = {label: 0.02 for label in INTENTS}
+    probabilities = dict.fromkeys(INTENTS, 0.02)
     probabilities[intent] = 1.0 - 0.02 * (len(INTENTS) - 1)
     return {"intent": intent, "confidence": probabilities[intent], "probabilities": probabilities}
 
