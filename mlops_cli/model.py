@@ -103,9 +103,10 @@ def evaluate(model: str, data_path: Path | None, split: str, split_seed: int, ou
     from ml.model import check_model_dir
     from model_registry.artifacts import materialized
 
-    path, examples = load_selected(data_path, split, split_seed)
     with materialized(model) as model_dir:
-        report = evaluate_model(check_model_dir(model_dir), examples, dataset=f"{path.name}:{split}")
+        check_model_dir(model_dir)
+        path, examples = load_selected(data_path, split, split_seed)
+        report = evaluate_model(model_dir, examples, dataset=f"{path.name}:{split}")
     if out:
         write_report(report, out)
     emit(report, as_json=as_json, text=format_report(report))
