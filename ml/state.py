@@ -51,7 +51,10 @@ def ensure_home(state: Path) -> Relocation | None:
     if recorded == str(state):
         return None
     if not recorded:
-        _write_home(state)
+        try:
+            _write_home(state)
+        except OSError as exc:  # a read-only state directory can still be read; it cannot be relocated later
+            log.warning("cannot record where the state directory %s lives: %s", state, exc)
         return None
     relocation = relocate(state, Path(recorded))
     log.warning(
@@ -75,9 +78,16 @@ def relocate(state: Path, old: Path | None = None) -> Relocation:
             )
         old = Path(home.read_text(encoding="utf-8").strip())
     pairs = _replacements(Path(old), state)
-    values = _relocate_database(state / MLFLOW_DB, pairs) if old != state else 0
-    run_files = _relocate_runs(state / RUNS_DIR, pairs) if old != state else 0
-    _write_home(state)
+    try:
+        values = _relocate_database(state / MLFLOW_DB, pairs) if old != state else 0
+        run_files = _relocate_runs(state / RUNS_DIR, pairs) if old != state else 0
+        _write_home(state)
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        raise MlopsError(
+            f"the state directory {state} was moved or copied from {old}, and its stored paths could not be "
+            f"rewritten: {exc}",
+            hint="make it writable and run the command again (or `mlops state relocate`)",
+        ) from exc
     return Relocation(str(state), str(old), values, run_files)
 
 

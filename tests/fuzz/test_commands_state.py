@@ -81,3 +81,13 @@ def test_commands_state_relocate_from_a_location_it_did_not_record(tmp_path: Pat
     proc = run_cli("state", "relocate", "--from", str(old), "--json", env={"MLOPS_STATE_DIR": str(new)}, check=True)
     assert json.loads(proc.stdout)["run_files"] == 1
     assert (new / "runs" / "LATEST").read_text() == f"{new}/runs/run-1\n"
+
+
+def test_commands_a_state_directory_that_cannot_be_relocated_fails_in_one_line(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / ".state-home").write_text(f"{tmp_path / 'elsewhere'}\n")
+    (state / "mlflow.db").write_text("not a database")
+    proc = run_cli("registry", "list", env={"MLOPS_STATE_DIR": str(state)})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "was moved or copied from" in proc.stderr and "could not be rewritten" in proc.stderr
