@@ -6,9 +6,8 @@ Order of attempts for each request: the endpoint (unless its circuit is open), t
 
 An input the endpoint rejects (4xx from the model server) is the caller's error: it raises
 `IntentRequestError` and does not count against the endpoint. Everything else (unreachable, timeout, 5xx,
-malformed answer, or an answer outside the taxonomy or the probability ranges) counts as an endpoint failure
-and falls back. How requests reach the endpoint:
-`inference.client.transports`.
+malformed answer, an answer outside the taxonomy or the probability ranges) counts as an endpoint failure and
+falls back. How requests reach the endpoint, and what counts as an answer: `inference.client.transports`.
 """
 
 from __future__ import annotations
