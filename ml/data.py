@@ -7,6 +7,7 @@ import json
 import random
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -86,22 +87,40 @@ def load_examples(path: Path, *, allow_duplicates: bool = False) -> list[Example
         )
     examples: list[Example] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for lineno, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            example = _parse_row(raw, f"{path}:{lineno}")
-            key = normalize_key(example.text)
-            if key in seen and not allow_duplicates:
-                raise DataError(
-                    f"{path}:{lineno}: duplicate of line {seen[key]} ({example.text!r})",
-                    hint="remove one of the two rows; duplicates would leak between splits",
-                )
-            seen.setdefault(key, lineno)
-            examples.append(example)
+    for lineno, raw in _lines(path):
+        if not raw.strip():
+            continue
+        example = _parse_row(raw, f"{path}:{lineno}")
+        key = normalize_key(example.text)
+        if key in seen and not allow_duplicates:
+            raise DataError(
+                f"{path}:{lineno}: duplicate of line {seen[key]} ({example.text!r})",
+                hint="remove one of the two rows; duplicates would leak between splits",
+            )
+        seen.setdefault(key, lineno)
+        examples.append(example)
     if not examples:
         raise DataError(f"dataset is empty: {path}", hint="it needs at least one labelled row per intent")
     return examples
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line of a UTF-8 file; DataError naming the first line that is not UTF-8."""
+    try:
+        with path.open("rb") as handle:
+            for lineno, raw in enumerate(handle, start=1):
+                try:
+                    yield lineno, raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise DataError(
+                        f"{path}:{lineno}: not UTF-8 text ({exc.reason}: {raw[exc.start : exc.start + 1]!r} at byte "
+                        f"{exc.start + 1} of the line)",
+                        hint="save the dataset as UTF-8 JSON Lines, e.g. `iconv -f LATIN1 -t UTF-8 IN > OUT`",
+                    ) from None
+    except OSError as exc:
+        raise DataError(
+            f"cannot read {path}: {exc.strerror or exc}", hint="check the path and its permissions"
+        ) from exc
 
 
 def write_examples(examples: list[Example], path: Path) -> None:

@@ -14,14 +14,18 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from ml.data import file_md5
-from ml.errors import DataError
+from ml.errors import DataError, first_line
 
 log = logging.getLogger(__name__)
 
 DATA_PATH = "data/prompts.jsonl"
 STAGE = "generate"
+# The default remote, committed in .dvc/config, and its directory inside the state directory.
+LOCAL_REMOTE = "local"
+STATE_REMOTE_DIR = "dvc-remote"
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,13 @@ def materialize(repo: Path, path: str = DATA_PATH) -> DataVersion:
         return version
     if version.pinned_md5 is None:
         raise DataError(f"no DVC pin for {path}", hint="run `dvc repro` and commit dvc.lock")
-    pulled = run_dvc(["pull", path], repo, check=False)
-    if pulled.returncode == 0 and data_version(repo, path).in_sync:
+    try:
+        _transfer(repo, "pull", targets=[str(repo / path)])  # in process, targets are relative to the cwd
+        pulled = True
+    except DataError as exc:
+        log.info("%s", exc)
+        pulled = False
+    if pulled and data_version(repo, path).in_sync:
         log.info("pulled %s (%s) from remote %s", path, version.pinned_md5, version.default_remote)
         return data_version(repo, path)
     log.info("remote has no copy of %s; reproducing stage %r", version.pinned_md5, STAGE)
@@ -136,4 +145,37 @@ def materialize(repo: Path, path: str = DATA_PATH) -> DataVersion:
 
 def push(repo: Path, remote: str | None = None) -> None:
     """Push the cached data to the default (or given) DVC remote."""
-    run_dvc(["push", *(["-r", remote] if remote else [])], repo)
+    _transfer(repo, "push", remote=remote)
+
+
+def state_remote_config(repo: Path) -> dict[str, Any] | None:
+    """DVC config pointing the `local` remote at this state directory's dvc-remote, or None when it already does.
+
+    `.dvc/config` commits the remote as `../.mlops/dvc-remote`, the project's own state directory; with another
+    one (MLOPS_STATE_DIR) its data goes there instead. A URL set elsewhere (`dvc remote modify --local`) is kept.
+    """
+    from dvc.repo import Repo
+
+    from ml.settings import state_dir
+
+    wanted = state_dir() / STATE_REMOTE_DIR
+    committed = (Path(repo) / ".mlops" / STATE_REMOTE_DIR).resolve()
+    if wanted == committed:
+        return None
+    with Repo(str(repo)) as dvc_repo:
+        url = dvc_repo.config["remote"].get(LOCAL_REMOTE, {}).get("url")
+    if url is None or Path(url).resolve() != committed:
+        return None
+    return {"remote": {LOCAL_REMOTE: {"url": str(wanted)}}}
+
+
+def _transfer(repo: Path, action: str, *, remote: str | None = None, targets: list[str] | None = None) -> None:
+    """`dvc pull` / `dvc push` in this process, with the `local` remote in the state directory in force."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    try:
+        with Repo(str(repo), config=state_remote_config(repo)) as dvc_repo:
+            getattr(dvc_repo, action)(targets=targets, remote=remote)
+    except DvcException as exc:
+        raise DataError(f"`dvc {action}` failed: {first_line(exc)}") from exc

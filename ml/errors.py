@@ -21,3 +21,9 @@ class DataError(MlopsError):
 
 class ModelError(MlopsError):
     """A model directory, preset or name cannot be used."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (library messages can run to paragraphs), else its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ml.errors import ModelError
+from ml.errors import ModelError, first_line
 from ml.taxonomy import INTENTS
 
 if TYPE_CHECKING:
@@ -29,6 +29,13 @@ EXPORT_REPORT_FILE = "export_report.json"
 METADATA_FILE = "metadata.json"
 # The SageMaker model package: ONNX graphs, tokenizer, label map, export report and metadata, in one archive.
 PACKAGE_FILE = "model.tar.gz"
+# A checkpoint to fine-tune: transformers' model_type of DeBERTa-v2 and v3, and weight files that are pickles.
+DEBERTA_MODEL_TYPE = "deberta-v2"
+PICKLED_WEIGHT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+_CHECKPOINT_HINT = (
+    "pass a preset or a DeBERTa-v2/v3 directory written by save_pretrained "
+    "(config.json with model_type deberta-v2, model.safetensors, the tokenizer)"
+)
 
 # Shared by every DeBERTa-v3 checkpoint (microsoft/deberta-v3-*): relative attention with
 # log-bucketed positions, content<->position attention, no token types.
@@ -152,11 +159,8 @@ def load_pretrained_for_finetuning(name_or_dir: str, labels: list[str]) -> tuple
 
     _quiet_transformers()
     path = Path(name_or_dir)
-    if path.exists() and not (path / "config.json").is_file():
-        raise ModelError(
-            f"{path} is not a model directory: it has no config.json",
-            hint="pass a directory written by save_pretrained / `mlops train`, a preset, or a hub name",
-        )
+    if path.exists():
+        check_checkpoint_dir(path)
     try:
         config = AutoConfig.from_pretrained(name_or_dir)
     except OSError as exc:
@@ -165,17 +169,56 @@ def load_pretrained_for_finetuning(name_or_dir: str, labels: list[str]) -> tuple
             "directory, and not loadable from the Hugging Face hub",
             hint="hub downloads need network access (HF_HUB_OFFLINE unset); offline, pass a preset or a model dir",
         ) from exc
-    if config.model_type != "deberta-v2":
-        raise ModelError(f"{name_or_dir!r} is a {config.model_type!r} model, not DeBERTa-v2/v3")
-    tokenizer = AutoTokenizer.from_pretrained(name_or_dir)
-    model = DebertaV2ForSequenceClassification.from_pretrained(
-        name_or_dir,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-        ignore_mismatched_sizes=True,
-    )
+    if config.model_type != DEBERTA_MODEL_TYPE:
+        raise ModelError(f"{name_or_dir!r} is a {config.model_type!r} model, not DeBERTa-v2/v3", hint=_CHECKPOINT_HINT)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name_or_dir)
+        # use_safetensors: a pickled checkpoint is never loaded, even from the hub (it can run code when unpickled).
+        model = DebertaV2ForSequenceClassification.from_pretrained(
+            name_or_dir,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+            ignore_mismatched_sizes=True,
+            use_safetensors=True,
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(
+            f"cannot load the DeBERTa checkpoint {name_or_dir!r}: {type(exc).__name__}: {first_line(exc)}",
+            hint=_CHECKPOINT_HINT,
+        ) from exc
     return model, tokenizer
+
+
+def check_checkpoint_dir(path: Path) -> Path:
+    """Raise ModelError unless `path` holds a DeBERTa-v2/v3 config.json and safetensors weights (never a pickle)."""
+    config_file = path / "config.json"
+    if not config_file.is_file():
+        raise ModelError(f"{path} is not a model directory: it has no config.json", hint=_CHECKPOINT_HINT)
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(
+            f"{config_file} is not a readable JSON config: {first_line(exc)}", hint=_CHECKPOINT_HINT
+        ) from exc
+    model_type = config.get("model_type") if isinstance(config, dict) else None
+    if model_type != DEBERTA_MODEL_TYPE:
+        raise ModelError(
+            f"{config_file} is not a DeBERTa-v2/v3 config: its model_type is {model_type!r}, "
+            f"not {DEBERTA_MODEL_TYPE!r}",
+            hint=_CHECKPOINT_HINT,
+        )
+    if not any(path.glob("*.safetensors")):
+        pickles = sorted(p.name for p in path.iterdir() if p.suffix in PICKLED_WEIGHT_SUFFIXES)
+        if pickles:
+            raise ModelError(
+                f"{path} holds its weights as a pickle ({', '.join(pickles)}): only safetensors are accepted, since "
+                "unpickling a file can run any code in it",
+                hint="convert it where you trust it: load it with transformers and save_pretrained(DIR, "
+                "safe_serialization=True), which writes model.safetensors",
+            )
+        raise ModelError(f"{path} has no weights: no *.safetensors file", hint=_CHECKPOINT_HINT)
+    return path
 
 
 def save_model(model: Any, tokenizer: PreTrainedTokenizerBase, info: ModelInfo, out_dir: Path) -> Path:

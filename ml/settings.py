@@ -30,12 +30,21 @@ def project_root(start: Path | None = None) -> Path:
     return here
 
 
-def state_dir() -> Path:
-    """Return the local state directory (MLflow store, runs, models): `$MLOPS_STATE_DIR` or `<project>/.mlops`."""
+def state_dir(*, relocate: bool = True) -> Path:
+    """Return the local state directory (MLflow store, runs, models): `$MLOPS_STATE_DIR` or `<project>/.mlops`.
+
+    A state directory that was moved or copied is relocated on first use (`ml.state.relocate`): its MLflow store
+    and run pointers held the absolute paths of where it was, and would keep writing there.
+    """
     configured = os.environ.get(STATE_DIR_ENV)
     path = Path(configured) if configured else project_root() / ".mlops"
     path.mkdir(parents=True, exist_ok=True)
-    return path.resolve()
+    path = path.resolve()
+    if relocate:
+        from ml.state import ensure_home
+
+        ensure_home(path)
+    return path
 
 
 def default_data_path() -> Path:

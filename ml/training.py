@@ -11,7 +11,15 @@ from pathlib import Path
 
 from ml.data import Example
 from ml.errors import DataError
-from ml.model import ModelInfo, build_preset_model, get_preset, is_preset, load_pretrained_for_finetuning, save_model
+from ml.model import (
+    ModelInfo,
+    build_preset_model,
+    check_checkpoint_dir,
+    get_preset,
+    is_preset,
+    load_pretrained_for_finetuning,
+    save_model,
+)
 from ml.predict import encode, predict_logits
 from ml.runtime import TrainingRuntime
 from ml.scores import classification_scores
@@ -233,14 +241,26 @@ def train_to_directory(
     import tempfile
 
     from ml.data import SplitConfig, load_examples, split_examples
-    from ml.errors import ModelError
+    from ml.errors import ModelError, first_line
 
+    if out.exists() and not out.is_dir():
+        raise ModelError(f"{out} is a file, not a model directory", hint="choose another --out")
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise ModelError(f"{out} already exists", hint="pass --overwrite to replace it, or choose another --out")
-    splits = split_examples(load_examples(data_path), SplitConfig(seed=split_seed))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    if not is_preset(config.model) and Path(config.model).exists():
+        check_checkpoint_dir(Path(config.model))  # before minutes of loading and training
+    # The staging directory is made first: an --out that cannot be written fails now, not after training.
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        blocker = next((p for p in out.parents if p.exists()), out.parent)
+        reason = f"{blocker} is not a directory" if not blocker.is_dir() else exc.strerror or first_line(exc)
+        raise ModelError(
+            f"cannot write the model to {out}: {reason}", hint="choose an --out in a directory you can write to"
+        ) from exc
+    try:
+        splits = split_examples(load_examples(data_path), SplitConfig(seed=split_seed))
         result = train(config, splits["train"], splits["validation"], staging)
         if out.exists():
             shutil.rmtree(out)

@@ -11,6 +11,7 @@ import click
 from benchmarks.targets import BACKENDS
 from ml.settings import P95_BUDGET_MS
 from mlops_cli.errors import aws_errors, user_errors
+from mlops_cli.options import MODEL_HELP, model_directory
 from mlops_cli.output import emit, json_option
 
 
@@ -23,9 +24,7 @@ def bench() -> None:
 @click.option(
     "--url", default=None, help="HTTP target speaking the container contract, e.g. http://127.0.0.1:8080/invocations."
 )
-@click.option(
-    "--model-dir", type=click.Path(path_type=Path), default=None, help="In-process target: a model directory."
-)
+@click.option("--model-dir", default=None, help=f"In-process target: {MODEL_HELP}.")
 @click.option(
     "--backend",
     type=click.Choice(BACKENDS),
@@ -82,7 +81,7 @@ def bench() -> None:
 @aws_errors
 def run(
     url: str | None,
-    model_dir: Path | None,
+    model_dir: str | None,
     backend: str,
     threads: int | None,
     endpoint: str | None,
@@ -105,17 +104,18 @@ def run(
     if load["requests"] is None and load["duration_s"] is None:
         load["requests"] = 200
     config = LoadConfig(**load)
-    target, name = choose_target(
-        url,
-        model_dir,
-        endpoint,
-        backend=backend,
-        endpoint_url=endpoint_url,
-        target_variant=target_variant,
-        threads=threads,
-        region=region,
-    )
-    summary = run_load(target, load_payloads(payloads), config).summary()
+    with model_directory(model_dir) as local_dir:
+        target, name = choose_target(
+            url,
+            local_dir,
+            endpoint,
+            backend=backend,
+            endpoint_url=endpoint_url,
+            target_variant=target_variant,
+            threads=threads,
+            region=region,
+        )
+        summary = run_load(target, load_payloads(payloads), config).summary()
     verdict = latency_gate(summary, p95_budget_ms)
     result = {"target": name, "summary": summary, "gate": verdict.to_dict()}
     if out:
@@ -131,9 +131,7 @@ def run(
 
 
 @bench.command()
-@click.option(
-    "--model-dir", type=click.Path(path_type=Path), default=None, help="Compare in-process backends of this model."
-)
+@click.option("--model-dir", default=None, help=f"Compare in-process backends of this model: {MODEL_HELP}.")
 @click.option(
     "--backends",
     default="torch,onnx-fp32,onnx-int8",
@@ -156,7 +154,7 @@ def run(
 @json_option
 @user_errors
 def compare(
-    model_dir: Path | None,
+    model_dir: str | None,
     backends: str,
     threads: int | None,
     urls: tuple[str, ...],
@@ -176,11 +174,12 @@ def compare(
     from benchmarks.report import format_comparison
     from benchmarks.targets import comparison_targets
 
-    targets = comparison_targets(
-        model_dir, [b.strip() for b in backends.split(",") if b.strip()], urls, threads=threads
-    )
     config = LoadConfig(concurrency=concurrency, requests=requests, warmup_requests=warmup_requests)
-    result = comparison.compare(targets, load_payloads(payloads), config, rounds=rounds, baseline=baseline)
+    with model_directory(model_dir) as local_dir:
+        targets = comparison_targets(
+            local_dir, [b.strip() for b in backends.split(",") if b.strip()], urls, threads=threads
+        )
+        result = comparison.compare(targets, load_payloads(payloads), config, rounds=rounds, baseline=baseline)
     if out:
         out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     emit(result, as_json=as_json, text=format_comparison(result))

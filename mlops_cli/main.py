@@ -7,7 +7,7 @@ import os
 
 import click
 
-from mlops_cli import aws, bench, data, endpoint, export, model, pipeline, registry, serve
+from mlops_cli import aws, bench, data, endpoint, export, model, pipeline, registry, serve, state
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,5 +37,6 @@ cli.add_command(registry.registry)
 cli.add_command(bench.bench)
 cli.add_command(endpoint.endpoint)
 cli.add_command(aws.aws)
+cli.add_command(state.state)
 for _command in (*export.COMMANDS, *serve.COMMANDS):
     cli.add_command(_command)

@@ -9,7 +9,13 @@ import click
 
 from ml.train_config import TrainConfig
 from mlops_cli.errors import user_errors
-from mlops_cli.options import data_option, dataset_options, load_selected, split_seed_option
+from mlops_cli.options import (
+    MODEL_HELP,
+    data_option,
+    dataset_options,
+    load_selected,
+    split_seed_option,
+)
 from mlops_cli.output import emit, json_option
 
 
@@ -85,29 +91,23 @@ def train(
 
 
 @click.command()
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Model directory written by `mlops train`.",
-)
+@click.option("--model", "model", required=True, help=f"The model to evaluate: {MODEL_HELP}.")
 @dataset_options("evaluate")
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Directory for evaluation.json and evaluation.txt."
 )
 @json_option
 @user_errors
-def evaluate(
-    model_dir: Path, data_path: Path | None, split: str, split_seed: int, out: Path | None, as_json: bool
-) -> None:
+def evaluate(model: str, data_path: Path | None, split: str, split_seed: int, out: Path | None, as_json: bool) -> None:
     """Evaluate a model: accuracy, macro-F1, per-intent P/R/F1 and the confusion matrix."""
     from ml.evaluation import evaluate_model, format_report, write_report
     from ml.model import check_model_dir
+    from model_registry.artifacts import materialized
 
-    check_model_dir(model_dir)
-    path, examples = load_selected(data_path, split, split_seed)
-    report = evaluate_model(model_dir, examples, dataset=f"{path.name}:{split}")
+    with materialized(model) as model_dir:
+        check_model_dir(model_dir)
+        path, examples = load_selected(data_path, split, split_seed)
+        report = evaluate_model(model_dir, examples, dataset=f"{path.name}:{split}")
     if out:
         write_report(report, out)
     emit(report, as_json=as_json, text=format_report(report))

@@ -1,8 +1,10 @@
-"""Options shared by commands that read a labelled dataset split, and the one function that applies them."""
+"""Options shared by commands: a labelled dataset split (and the one function that applies them), and a model given
+as a directory or a registry reference."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,3 +59,19 @@ def load_selected(data_path: Path | None, split: str, split_seed: int) -> tuple[
     if split != "all":
         examples = split_examples(examples, SplitConfig(seed=split_seed))[split]
     return path, examples
+
+
+# How every command that takes a model names it (`mlops serve MODEL`, `--model`, `--model-dir`).
+MODEL_HELP = "a model directory, or a registry version: models:/NAME@ALIAS or models:/NAME/VERSION"
+
+
+@contextlib.contextmanager
+def model_directory(model: str | Path | None, download_dir: Path | None = None) -> Iterator[Path | None]:
+    """MODEL as a local directory for the block: a path as given, a `models:/` reference downloaded (None: None)."""
+    if model is None:
+        yield None
+        return
+    from model_registry.artifacts import materialized
+
+    with materialized(model, download_dir) as path:
+        yield path

@@ -6,7 +6,6 @@ every flag defaults to unset, so that an unset flag falls through to its environ
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import click
 
 from inference.serving.config import server_settings
 from mlops_cli.errors import user_errors
+from mlops_cli.options import model_directory
 
 
 def setting_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,10 +50,9 @@ def serve(model: str | None, download_dir: Path | None, **settings: Any) -> None
     """
     from inference.serving import server
     from inference.serving.config import ServerConfig, flag_overrides
-    from model_registry.artifacts import materialized
 
     overrides = flag_overrides(settings)  # every flag is checked before anything is downloaded
-    with materialized(model, download_dir) if model else contextlib.nullcontext() as model_dir:
+    with model_directory(model or None, download_dir) as model_dir:
         server.serve(ServerConfig.from_env(**overrides, model_dir=model_dir))
 
 

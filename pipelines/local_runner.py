@@ -23,13 +23,11 @@ from typing import IO, Any, cast
 from ml.data import file_md5
 from ml.errors import MlopsError
 from ml.settings import git_commit
+from ml.state import LATEST_FILE, RUN_FILE, RUNS_DIR
 from pipelines.spec import SPEC, Gate, PipelineSpec, Step, cli_flag, coerce_parameters
 from pipelines.steps.contract import env_var
 
 log = logging.getLogger(__name__)
-
-RUN_FILE = "run.json"
-LATEST_FILE = "LATEST"
 
 
 class PipelineError(MlopsError):
@@ -80,7 +78,7 @@ class RunState:
 
 def runs_dir(state: Path) -> Path:
     """Directory holding all local run directories."""
-    return state / "runs"
+    return state / RUNS_DIR
 
 
 def latest_run(state: Path) -> Path:
@@ -88,7 +86,8 @@ def latest_run(state: Path) -> Path:
     pointer = runs_dir(state) / LATEST_FILE
     if not pointer.exists():
         raise PipelineError("there is no previous run to resume", hint="start one with `mlops pipeline run`")
-    return Path(pointer.read_text().strip())
+    # A run's directory name, relative to runs/ so that the state directory can move (an absolute path before).
+    return runs_dir(state) / pointer.read_text().strip()
 
 
 def artifact_dir(run_dir: Path, step: str, artifact: str) -> Path:
@@ -176,7 +175,7 @@ class LocalRunner:
             steps={s.name: StepRecord() for s in self.spec.steps},
         )
         state.save(run_dir)
-        (runs_dir(self.state) / LATEST_FILE).write_text(str(run_dir) + "\n")
+        (runs_dir(self.state) / LATEST_FILE).write_text(run_dir.name + "\n")
         return run_dir, state
 
     def resume(self, run_dir: Path, from_step: str, overrides: dict[str, Any]) -> RunState:

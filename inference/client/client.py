@@ -6,8 +6,8 @@ Order of attempts for each request: the endpoint (unless its circuit is open), t
 
 An input the endpoint rejects (4xx from the model server) is the caller's error: it raises
 `IntentRequestError` and does not count against the endpoint. Everything else (unreachable, timeout, 5xx,
-malformed answer) counts as an endpoint failure and falls back. How requests reach the endpoint:
-`inference.client.transports`.
+malformed answer, an answer outside the taxonomy or the probability ranges) counts as an endpoint failure and
+falls back. How requests reach the endpoint, and what counts as an answer: `inference.client.transports`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from typing import Any
 
 from inference.client import heuristic
 from inference.client.circuit import CircuitBreaker
-from inference.client.transports import EndpointRejected, HttpTransport, SageMakerTransport, Transport
+from inference.client.transports import (
+    EndpointRejected,
+    HttpTransport,
+    SageMakerTransport,
+    Transport,
+    check_predictions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -137,15 +143,17 @@ class IntentClient:
             if self.breaker.allow():
                 try:
                     response = self.transport.invoke(texts)
+                    # Checked here too, whatever the transport: an invalid answer is never returned as the endpoint's.
+                    answers = check_predictions(response.predictions, len(texts))
                 except EndpointRejected as exc:
                     self.breaker.record_success()  # the endpoint is alive; the input is the problem
                     raise IntentRequestError(f"the endpoint rejected the input: {exc.message}") from exc
-                except Exception as exc:  # noqa: BLE001 - any transport failure means: fall back
+                except Exception as exc:  # noqa: BLE001 - any transport failure or invalid answer means: fall back
                     self.breaker.record_failure()
                     log.warning("endpoint failed, falling back: %s", exc)
                 else:
                     self.breaker.record_success()
-                    return _predictions(response.predictions, ENDPOINT, response.model_version)
+                    return _predictions(answers, ENDPOINT, str(response.model_version))
             else:
                 log.debug("circuit open: skipping the endpoint")
         if self.local is not None:

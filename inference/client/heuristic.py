@@ -3,6 +3,10 @@
 Each intent has weighted regular expressions; a text scores the sum of the weights that match, and the
 scores become probabilities through a softmax that keeps confidence modest (it is a guess). With no match
 at all the answer is `conversation` with near-uniform probabilities.
+
+The work per text is bounded: only its first MAX_CHARS characters are read (a prompt says what it wants near its
+start), and a rule `A.*B` is matched as A, then B after it, one forward search each, since the regex itself
+backtracks over the rest of the text from every A (quadratic in the text's length).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ VERSION = "heuristic-v1"
 FALLBACK_INTENT = "conversation"
 # Lower temperature, sharper probabilities; 1.5 keeps a two-keyword win around 0.3-0.5 confidence.
 TEMPERATURE = 1.5
+MAX_CHARS = 2000
 
 _RULES: dict[str, list[tuple[str, float]]] = {
     "code_generation": [
@@ -92,14 +97,33 @@ _RULES: dict[str, list[tuple[str, float]]] = {
         (r"\b(lol|haha|:\)|nice to meet)\b", 1.5),
     ],
 }
-_COMPILED = {intent: [(re.compile(p, re.IGNORECASE), w) for p, w in rules] for intent, rules in _RULES.items()}
+
+
+def _compile(pattern: str) -> tuple[re.Pattern[str], ...]:
+    """A rule's parts: "A.*B" becomes (A, B), matched in order."""
+    return tuple(re.compile(part, re.IGNORECASE) for part in pattern.split(".*"))
+
+
+def _matches(parts: tuple[re.Pattern[str], ...], text: str) -> bool:
+    """True when the parts match in order, each after the previous one's match."""
+    position = 0
+    for part in parts:
+        found = part.search(text, position)
+        if found is None:
+            return False
+        position = found.end()
+    return True
+
+
+_COMPILED = {intent: [(_compile(p), w) for p, w in rules] for intent, rules in _RULES.items()}
 if set(_COMPILED) != set(INTENTS):
     raise RuntimeError(f"every intent needs rules: {sorted(set(INTENTS) ^ set(_COMPILED))}")
 
 
 def scores(text: str) -> dict[str, float]:
-    """Sum of matched rule weights per intent."""
-    return {intent: sum(w for pattern, w in rules if pattern.search(text)) for intent, rules in _COMPILED.items()}
+    """Sum of matched rule weights per intent, over the text's first MAX_CHARS characters."""
+    head = text[:MAX_CHARS]
+    return {intent: sum(w for parts, w in rules if _matches(parts, head)) for intent, rules in _COMPILED.items()}
 
 
 def classify(text: str) -> dict[str, Any]:

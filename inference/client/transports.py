@@ -11,11 +11,14 @@ else that is not a valid answer.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ml.aws import boto3_client
+from ml.taxonomy import INTENTS
 
+_INTENTS = frozenset(INTENTS)
 _REJECTED_STATUSES = frozenset({400, 413, 415, 422})
 
 
@@ -52,20 +55,57 @@ def parse_response(body: bytes, expected: int) -> EndpointResponse:
     """Validate a `{"predictions": [...], "model_version": ...}` body; anything else is an EndpointError."""
     try:
         data = json.loads(body)
-        predictions = data["predictions"]
+        if not isinstance(data, dict):
+            raise ValueError(f"the body is not a JSON object: {type(data).__name__}")
+        version = data.get("model_version", "")
+        if not isinstance(version, str | int):
+            raise ValueError(f"model_version is not a string: {version!r}")
+        return EndpointResponse(check_predictions(data["predictions"], expected), str(version))
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise EndpointError(f"malformed endpoint response ({str(exc)[:200]}): {body[:200]!r}") from exc
+
+
+def check_predictions(predictions: Any, expected: int) -> list[dict[str, Any]]:
+    """The endpoint's per-text answers, checked against the taxonomy and the ranges; EndpointError if any is invalid.
+
+    Each answer needs an intent of the taxonomy, a finite confidence in [0, 1] that is that intent's probability,
+    and a probability in [0, 1] for every intent of the taxonomy and nothing else. Returned as plain floats.
+    """
+    try:
         if not isinstance(predictions, list):
-            raise ValueError(f"predictions is not a list: {predictions!r}")
+            raise ValueError(f"predictions is not a list: {str(predictions)[:100]!r}")
         if len(predictions) != expected:
             raise ValueError(f"expected {expected} predictions, got {len(predictions)}")
-        for p in predictions:
-            if not (
-                isinstance(p, dict) and isinstance(p.get("intent"), str) and isinstance(p.get("probabilities"), dict)
-            ):
-                raise ValueError(f"malformed prediction {str(p)[:100]!r}")
-            float(p["confidence"])
-        return EndpointResponse(predictions, str(data.get("model_version", "")))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise EndpointError(f"malformed endpoint response ({exc}): {body[:200]!r}") from exc
+        return [_checked(p) for p in predictions]
+    except (ValueError, TypeError) as exc:
+        raise EndpointError(f"invalid endpoint answer: {str(exc)[:300]}") from exc
+
+
+# How far an answer's confidence may sit from its intent's probability, and its probabilities' sum from 1
+# (float32 softmax, serialised as float64).
+_TOLERANCE = 1e-3
+
+
+def _checked(prediction: Any) -> dict[str, Any]:
+    if not isinstance(prediction, dict):
+        raise ValueError(f"a prediction is not an object: {str(prediction)[:100]!r}")
+    intent, probabilities = prediction.get("intent"), prediction.get("probabilities")
+    if not isinstance(intent, str) or intent not in _INTENTS:
+        raise ValueError(f"intent {str(intent)[:100]!r} is not one of the taxonomy's intents")
+    if not isinstance(probabilities, dict) or set(probabilities) != _INTENTS:
+        raise ValueError(f"probabilities must give every intent of the taxonomy: {str(probabilities)[:100]!r}")
+    values = {label: _probability(value, f"probabilities[{label!r}]") for label, value in probabilities.items()}
+    confidence = _probability(prediction.get("confidence"), "confidence")
+    if abs(confidence - values[intent]) > _TOLERANCE or abs(math.fsum(values.values()) - 1.0) > _TOLERANCE:
+        raise ValueError("confidence is not the intent's probability, or the probabilities do not sum to 1")
+    return {"intent": intent, "confidence": confidence, "probabilities": values}
+
+
+def _probability(value: Any, name: str) -> float:
+    # bool is an int to Python, and a string would pass float(): neither is a probability.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} is not a probability in [0, 1]: {str(value)[:50]!r}")
+    return float(value)
 
 
 def _error_message(body: bytes) -> str:

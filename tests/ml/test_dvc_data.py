@@ -61,16 +61,18 @@ def test_the_project_pins_its_dataset() -> None:
     assert status["default_remote"] == "local"
 
 
-def test_fresh_clone_gets_the_exact_bytes_offline(project_clone: Path) -> None:
+def test_fresh_clone_gets_the_exact_bytes_offline(project_clone: Path, private_state: Path) -> None:
     pinned = pinned_md5(project_clone)
     assert not (project_clone / DATA_PATH).exists()
     proc = run_cli("data", "pull", "--json", cwd=project_clone)
     assert proc.returncode == 0, proc.stderr
     status = json.loads(proc.stdout)
     assert status["in_sync"] and status["workspace_md5"] == pinned == file_md5(project_clone / DATA_PATH)
-    # The bytes were pushed to the embedded default remote, content-addressed by their md5.
-    remote_object = project_clone / ".mlops" / "dvc-remote" / "files" / "md5" / pinned[:2] / pinned[2:]
+    # The bytes were pushed to the embedded default remote, content-addressed by their md5: in the state directory
+    # in force (MLOPS_STATE_DIR), not the clone's .mlops that .dvc/config names.
+    remote_object = private_state / "dvc-remote" / "files" / "md5" / pinned[:2] / pinned[2:]
     assert file_md5(remote_object) == pinned
+    assert not (project_clone / ".mlops" / "dvc-remote").exists()
     assert git(project_clone, "status", "--porcelain") == ""  # nothing in git changed
     again = run_cli("data", "pull", "--json", cwd=project_clone)  # idempotent
     assert again.returncode == 0 and json.loads(again.stdout)["in_sync"]
@@ -80,10 +82,16 @@ def test_second_clone_pulls_from_the_remote_without_regenerating(project_clone: 
     materialize(project_clone)
     second = tmp_path / "second"
     git(tmp_path, "clone", "-q", str(project_clone), str(second))
-    run_dvc(["remote", "modify", "--local", "local", "url", str(project_clone / ".mlops" / "dvc-remote")], second)
     shutil.rmtree(second / "ml" / "datagen")  # regenerating is impossible now: the bytes must come from the remote
-    version = materialize(second)
+    version = materialize(second)  # from the remote in the state directory both clones share
     assert version.in_sync and version.workspace_md5 == pinned_md5(project_clone)
+
+
+def test_a_local_remote_url_set_by_the_user_is_kept(project_clone: Path, tmp_path: Path, private_state: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    run_dvc(["remote", "modify", "--local", "local", "url", str(elsewhere)], project_clone)
+    materialize(project_clone)
+    assert (elsewhere / "files" / "md5").is_dir() and not (private_state / "dvc-remote").exists()
 
 
 def test_regenerated_bytes_that_differ_from_the_pin_are_refused(project_clone: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.local_runner import latest_run
 from tests.conftest import ROOT, run_cli
 
 
@@ -115,7 +116,7 @@ def test_gate_failure_stops_and_registers_nothing(small_dataset: Path, tmp_path:
     assert proc.returncode == 1
     assert "gate 'gate' failed: metrics.macro_f1.value =" in proc.stderr and "< MinMacroF1 = 1.0000" in proc.stderr
     assert "not registered" in proc.stderr
-    run_dir = Path((tmp_path / "runs" / "LATEST").read_text().strip())
+    run_dir = latest_run(tmp_path)
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "failed" and state["steps"]["register"]["status"] == "skipped"
     listed = run_cli("registry", "list", env=env)
@@ -196,7 +197,7 @@ def test_a_candidate_over_the_latency_budget_is_not_registered(small_dataset: Pa
     assert proc.returncode == 1
     assert "latency gate failed: p95 latency" in proc.stderr and "exceeds the budget of 0.0 ms" in proc.stderr
     assert "step 'benchmark' failed" in proc.stderr
-    run_dir = Path((tmp_path / "runs" / "LATEST").read_text().strip())
+    run_dir = latest_run(tmp_path)
     state = json.loads((run_dir / "run.json").read_text())
     assert state["steps"]["benchmark"]["status"] == "failed" and state["steps"]["register"]["status"] == "skipped"
     assert json.loads((run_dir / "benchmark" / "benchmark" / "benchmark.json").read_text())["gate"]["passed"] is False

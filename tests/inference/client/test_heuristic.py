@@ -24,3 +24,14 @@ def test_heuristic_beats_chance_on_natural_prompts() -> None:
     rows = [json.loads(line) for line in (ROOT / "data" / "natural_prompts.jsonl").read_text().splitlines()]
     accuracy = sum(heuristic.classify(r["text"])["intent"] == r["intent"] for r in rows) / len(rows)
     assert accuracy >= 0.7  # chance is 0.1
+
+
+def test_a_long_text_is_read_from_its_start_only() -> None:
+    # The work per text is bounded (its speed is measured in benchmarks/heuristic_cost.py, never here).
+    filler = "lorem ipsum dolor " * 60_000  # ~1 MB
+    assert heuristic.classify("Translate this into Spanish: " + filler)["intent"] == "translation"
+    assert heuristic.classify(filler + "Translate this into Spanish")["intent"] == heuristic.FALLBACK_INTENT
+    # Many a first half of an "A.*B" rule and never its second: the input that made the regex backtrack.
+    assert heuristic.classify("if " * 350_000)["intent"] == heuristic.FALLBACK_INTENT
+    assert heuristic.classify("if " * 100 + "then what")["intent"] == "reasoning"
+    assert heuristic.classify("write " * 100 + "a python function")["intent"] == "code_generation"
