@@ -49,8 +49,9 @@ $(STAMP): pyproject.toml $(LOCK)
 run: setup  ## pull the DVC data and run the whole local pipeline (prepare, train, evaluate, gate, export, benchmark, register)
 	$(VENV)/bin/mlops pipeline run
 
-test: setup  ## run the test suite (starts its own DVC, MLflow and moto services)
-	$(PY) -m pytest
+# One worker per core; a module's tests stay on one worker, so module fixtures (servers, trained models) start once.
+test: setup  ## run the test suite (starts its own DVC, MLflow and moto services), a worker per core
+	$(PY) -m pytest -n auto --dist loadfile
 
 test-fuzz: setup  ## the fuzz and fault suite alone; HYPOTHESIS_PROFILE=long searches for minutes
 	$(PY) -m pytest tests/fuzz
