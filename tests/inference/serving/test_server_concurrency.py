@@ -119,8 +119,10 @@ def test_sigterm_lets_in_flight_requests_finish_and_exits_0(
         for t in threads:
             t.join(timeout=60)
         assert exit_code == 0, server.log_path.read_text()[-2000:]
-        assert [status for _, status in finished] == [200] * 12
-        assert any(at > signalled for at, _ in finished), "no request was still in flight at SIGTERM"
+        # In flight at SIGTERM: finishes with 200. Not started yet: 503 for the balancer to retry elsewhere (the
+        # backlog's own test: tests/fuzz/test_serving_faults.py). Never a 500 or a dropped connection.
+        assert len(finished) == 12 and {status for _, status in finished} <= {200, 503}
+        assert any(at > signalled and status == 200 for at, status in finished), "nothing in flight finished"
         messages = [line.get("message", "") for line in server.log_lines()]
         assert "worker stopped" in messages and "server stopped" in messages
     finally:
