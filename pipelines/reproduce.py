@@ -112,7 +112,7 @@ def reproduce(
     if not threads:
         notes.append("the record has no env.torch_threads: training uses this machine's default thread count")
     with tempfile.TemporaryDirectory(prefix="reproduce-") as scratch, _source_tree(repo, commit) as (tree, code):
-        data, data_source = _dataset(repo, commit, data_md5, Path(scratch))
+        data, data_source = dataset_copy(repo, commit, data_md5, Path(scratch))
         log.info(
             "rebuilding %s: commit %s (%s), data %s (%s), threads %s",
             label,
@@ -265,8 +265,9 @@ def _worktree(repo: Path, commit: str) -> Iterator[Path]:
         _git(repo, "worktree", "prune", check=False)
 
 
-def _dataset(repo: Path, commit: str, md5: str, scratch: Path) -> tuple[Path, str]:
-    """A copy under scratch of the dataset with this md5, and where it came from; DataError when there is none."""
+def dataset_copy(repo: Path, commit: str, md5: str, scratch: Path) -> tuple[Path, str]:
+    """A copy under scratch of the dataset with this md5 (from the workspace, DVC's cache or remote, else rebuilt by
+    the DVC stage of `commit`), and where it came from; DataError when there is none."""
     dest = scratch / "data" / Path(DATA_PATH).name
     dest.parent.mkdir(parents=True)
     workspace = repo / DATA_PATH

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from ml.data import file_md5
-from ml.dvc_data import DATA_PATH
+from ml.dvc_data import DATA_PATH, pinned_md5
 from ml.errors import DataError
 from ml.evaluation import HEADLINE_METRICS, REPORT_FILE
 from model_registry.registration import Lineage, register_model
 from model_registry.tracking import RegistryError
 from pipelines.local_runner import LocalRunner, artifact_dir
-from pipelines.reproduce import ReproduceError, Reproduction, format_reproduction, reproduce
+from pipelines.reproduce import ReproduceError, Reproduction, dataset_copy, format_reproduction, reproduce
 from pipelines.steps.train import TRAINING_REPORT
 from tests.conftest import ROOT, run_cli
 
@@ -171,3 +171,15 @@ def test_clear_errors_for_records_that_cannot_be_rebuilt(trained: Trained, tmp_p
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.startswith("Error: ") and "hint: fetch it" in proc.stderr
     assert not (trained.repo / DATA_PATH).exists()  # nothing was materialised in the checkout
+
+
+def test_data_in_no_store_is_rebuilt_by_the_commits_dvc_stage(trained: Trained, tmp_path: Path) -> None:
+    pinned = pinned_md5(trained.repo)  # the project's dataset: in no cache or remote of this repository yet
+    assert pinned and not cache_path(trained.repo, pinned).exists()
+
+    data, source = dataset_copy(trained.repo, trained.lineage.git_commit, pinned, tmp_path / "first")
+
+    assert file_md5(data) == pinned and source.startswith("rebuilt by the DVC stage of commit ")
+    assert git(trained.repo, "worktree", "list").count("\n") == 0 and not (trained.repo / DATA_PATH).exists()
+    again, source = dataset_copy(trained.repo, trained.lineage.git_commit, pinned, tmp_path / "again")
+    assert source.startswith("DVC's store") and file_md5(again) == pinned  # the rebuild was pushed to the remote
