@@ -169,6 +169,29 @@ def state_remote_config(repo: Path) -> dict[str, Any] | None:
     return {"remote": {LOCAL_REMOTE: {"url": str(wanted)}}}
 
 
+def stored_copy(repo: Path, md5: str) -> Path | None:
+    """The file DVC keeps for `md5` in the repository's cache or its default remote (when a local directory), its md5
+    checked; None when neither holds it."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    with Repo(str(repo), config=state_remote_config(repo)) as dvc_repo:
+        candidates = [Path(dvc_repo.cache.local.oid_to_path(md5))]
+        try:
+            remote = dvc_repo.cloud.get_remote_odb()
+        except DvcException as exc:
+            log.info("no DVC remote to look in: %s", first_line(exc))
+        else:
+            if remote.fs.protocol == "local":
+                candidates.append(Path(remote.oid_to_path(md5)))
+    for path in candidates:
+        if path.is_file() and file_md5(path) == md5:
+            return path
+        if path.is_file():
+            log.warning("%s is stored under md5 %s but its bytes have another md5: ignoring it", path, md5)
+    return None
+
+
 def _transfer(repo: Path, action: str, *, remote: str | None = None, targets: list[str] | None = None) -> None:
     """`dvc pull` / `dvc push` in this process, with the `local` remote in the state directory in force."""
     from dvc.exceptions import DvcException

@@ -1,4 +1,5 @@
-"""`mlops registry ...`: registered model versions, their aliases and lineage; promotion, rollback and audit."""
+"""`mlops registry ...`: registered model versions, their aliases and lineage; reproduction, promotion, rollback and
+audit."""
 
 from __future__ import annotations
 
@@ -159,6 +160,27 @@ def audit(name: str, as_json: bool) -> None:
     champion = f"v{history['champion']}" if history["champion"] else "(none)"
     lines.append(f"champion: {champion}   previous champions (rollback order, last first): {previous}")
     emit({**history, "events": events}, as_json=as_json, text="\n".join(lines))
+
+
+@registry.command()
+@click.argument("ref")
+@name_option
+@json_option
+@user_errors
+def reproduce(ref: str, name: str, as_json: bool) -> None:
+    """Retrain version REF from its record (data md5, commit, parameters, threads); compare weights and scores."""
+    from pipelines.reproduce import format_reproduction
+    from pipelines.reproduce import reproduce as rebuild
+
+    result = rebuild(ref, name=name)
+    emit(result.to_dict(), as_json=as_json, text=format_reproduction(result))
+    if not result.match:
+        caveat = f" ({result.caveat})" if result.caveat else ""
+        click.echo(
+            f"error: {name} v{result.version} rebuilt differently: {len(result.differences)} difference(s){caveat}",
+            err=True,
+        )
+        click.get_current_context().exit(1)
 
 
 def _clip(text: str, width: int) -> str:

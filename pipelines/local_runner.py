@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -147,8 +147,10 @@ class LocalRunner:
         *,
         spec: PipelineSpec = SPEC,
         echo: Callable[[str], None] = print,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.state, self.repo, self.spec, self.echo = state, repo, spec, echo
+        self.env = dict(env or {})  # set for every step, over this process's environment
 
     def start(
         self, data_path: Path, overrides: dict[str, Any], *, data_md5: str | None = None
@@ -200,14 +202,18 @@ class LocalRunner:
         state.parameters.update(coerce_parameters(overrides))
         return state
 
-    def execute(self, run_dir: Path, state: RunState, from_step: str | None = None) -> RunState:
-        """Run the steps from from_step (default: the first) to the end; raise on failure or a failed gate."""
+    def execute(
+        self, run_dir: Path, state: RunState, from_step: str | None = None, *, to_step: str | None = None
+    ) -> RunState:
+        """Run the steps from from_step (default: the first) to to_step (default: the last); raise on failure or a
+        failed gate."""
         names = self.spec.step_names()
         start = names.index(from_step) if from_step else 0
+        stop = names.index(to_step) if to_step else len(names) - 1
         gates = {g.name: g for g in self.spec.gates}
         state.status = "running"
         for index, step in enumerate(self.spec.steps):
-            if index < start:
+            if index < start or index > stop:
                 continue
             record = state.steps[step.name]
             record.status, record.message = "running", ""
@@ -245,6 +251,7 @@ class LocalRunner:
         env = dict(os.environ)
         env.update(step_environment(step, run_dir, run_dir / "inputs" / "data"))
         env.update({"MLOPS_STATE_DIR": str(self.state), "MLOPS_PIPELINE_RUN": state.run_id})
+        env.update(self.env)
         cmd = [sys.executable, "-m", step.entry_point, *step_arguments(step, state.parameters)]
         log_path = run_dir / step.name / "step.log"
         log.debug("running %s", " ".join(cmd))

@@ -151,6 +151,16 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("HfTokenSecret", "String", "", "Secrets Manager secret holding a Hugging Face token (empty: none)"),
 )
 
+# The train step's TrainConfig, field by field, from these parameters; its other fields keep their defaults.
+TRAINING_PARAMETERS: dict[str, str] = {
+    "model": "Model",
+    "seed": "Seed",
+    "learning_rate": "LearningRate",
+    "epochs": "Epochs",
+    "batch_size": "BatchSize",
+    "max_length": "MaxLength",
+}
+
 STEPS: tuple[Step, ...] = (
     Step(
         name="prepare",

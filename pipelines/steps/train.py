@@ -13,7 +13,7 @@ from ml.errors import MlopsError
 from ml.settings import environment
 from ml.train_config import TrainConfig
 from ml.training import train
-from pipelines.spec import SPEC
+from pipelines.spec import SPEC, TRAINING_PARAMETERS
 from pipelines.steps.contract import HF_TOKEN_SECRET_ENV, argument_parser, artifact_path, setup_logging
 
 log = logging.getLogger("pipelines.steps.train")
@@ -30,14 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if os.environ.get(HF_TOKEN_SECRET_ENV):
             os.environ["HF_TOKEN"] = secret_value(os.environ[HF_TOKEN_SECRET_ENV])
-        config = TrainConfig(
-            model=args["Model"],
-            seed=args["Seed"],
-            learning_rate=args["LearningRate"],
-            epochs=args["Epochs"],
-            batch_size=args["BatchSize"],
-            max_length=args["MaxLength"],
-        )
+        config = TrainConfig(**{field: args[name] for field, name in TRAINING_PARAMETERS.items()})
         manifest = read_manifest(splits_dir)
         result = train(config, read_split(splits_dir, "train"), read_split(splits_dir, "validation"), model_dir)
     except MlopsError as exc:
