@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ml.errors import MlopsError
-from ml.settings import P95_BUDGET_MS
+from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS
 from ml.stats import nearest_rank
 
 # SageMaker's pattern (and 63-character limit) for EndpointName, EndpointConfigName, ModelName and VariantName.
@@ -173,11 +173,12 @@ def weights_for_share(current: Mapping[str, float], variant: str, percent: float
 
 @dataclass(frozen=True)
 class Guard:
-    """When a stepwise shift stops and reverts: a variant's error rate or p95 latency over the bake window."""
+    """When a stepwise shift stops and reverts: a variant's error rate or p95 latency over the bake window, judged
+    only on at least `min_invocations` requests of each variant with traffic."""
 
     max_error_rate: float = 0.01
     max_p95_ms: float = P95_BUDGET_MS
-    min_invocations: int = 1
+    min_invocations: int = MIN_STEP_INVOCATIONS
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_error_rate <= 1:
@@ -188,6 +189,15 @@ class Guard:
             raise DeploymentError(f"max p95 must be positive, got {self.max_p95_ms} ms", hint="e.g. 500")
         if self.min_invocations < 0:
             raise DeploymentError(f"min invocations must be >= 0, got {self.min_invocations}")
+
+    def missing_evidence(self, weights: Mapping[str, float], stats: Mapping[str, VariantStats]) -> list[str]:
+        """The variants with traffic (weight > 0) that served fewer than `min_invocations` requests, each a line."""
+        short = []
+        for name, weight in weights.items():
+            served = stats[name].invocations if name in stats else 0
+            if weight > 0 and served < self.min_invocations:
+                short.append(f"{name} served {served} of the {self.min_invocations} requests a step needs")
+        return short
 
 
 @dataclass(frozen=True)

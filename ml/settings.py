@@ -10,6 +10,9 @@ from pathlib import Path
 REGISTERED_MODEL_NAME = "intent-classifier"
 # The latency budget: the benchmark gate, promotion, shift guards and guardrail alarms all default to it.
 P95_BUDGET_MS = 500.0
+# The requests each variant with traffic must serve in a step of a stepwise shift before the step is judged: fewer
+# extend the bake, and a step still short of them at its longest bake reverts ("insufficient evidence").
+MIN_STEP_INVOCATIONS = 30
 STATE_DIR_ENV = "MLOPS_STATE_DIR"
 # The lock of the environment code runs in: the project's own, or the one an image was built from (its path in
 # MLOPS_ENV_LOCK). Its digest is recorded on every model trained there.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
+from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, sigterm_interrupts, user_errors
 from mlops_cli.output import emit, json_option
 
@@ -276,9 +276,16 @@ def status(endpoint_name: str, target: DeployTarget, as_json: bool) -> None:
 @click.option(
     "--min-invocations",
     type=click.IntRange(min=0),
-    default=1,
+    default=MIN_STEP_INVOCATIONS,
     show_default=True,
-    help="A variant with fewer requests in a step is not judged.",
+    help="Requests each variant with traffic must serve before a step is judged; fewer extend the bake.",
+)
+@click.option(
+    "--max-bake-seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="A step still short of --min-invocations after this long reverts for insufficient evidence "
+    "(default: 3 x --bake-seconds).",
 )
 def shift(
     endpoint_name: str,
@@ -291,6 +298,7 @@ def shift(
     max_error_rate: float,
     max_p95_ms: float,
     min_invocations: int,
+    max_bake_seconds: float | None,
 ) -> None:
     """Change ENDPOINT's variant weights in place, at once (--weights) or stepwise with a revert guard (--schedule).
 
@@ -307,6 +315,7 @@ def shift(
         max_error_rate=max_error_rate,
         max_p95_ms=max_p95_ms,
         min_invocations=min_invocations,
+        max_bake_s=max_bake_seconds,
     )
     if plan.weights is not None:
         result = target.manager.shift(endpoint_name, plan.weights)
@@ -330,6 +339,7 @@ def shift(
             variant,
             steps,
             bake_s=plan.bake_s,
+            max_bake_s=plan.max_bake_s,
             guard=plan.guard,
             traffic=target.traffic,
             on_step=report_step,

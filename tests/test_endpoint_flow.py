@@ -327,6 +327,25 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
     table = _cli("report", "intent-ab", "--min-invocations", "5", env=env).stdout
     assert "verdict: PROMOTE" in table and "agreement on 50 sampled inputs: 100.0%" in table
 
+    # No traffic is no evidence: the first step bakes on to --max-bake-seconds, then every weight goes back.
+    starved = _cli(
+        "shift",
+        "intent-ab",
+        "--variant",
+        "challenger",
+        "--schedule",
+        "50,100",
+        "--bake-seconds",
+        "0.5",
+        "--max-bake-seconds",
+        "1",
+        "--json",
+        env=env,
+    )
+    assert starved.returncode == 1 and "insufficient evidence after 1 s" in starved.stderr, starved.stderr
+    assert "challenger served 0 of the 30 requests a step needs" in starved.stderr
+    assert json.loads(starved.stdout)["final_weights"] == {"champion": 90.0, "challenger": 10.0}
+
     # A stepwise shift whose guard is crossed (p95 over 0.001 ms) stops at its first step and reverts.
     with Traffic(local_endpoint.url, "intent-ab") as traffic:
         reverted = _cli(

@@ -21,7 +21,7 @@ from inference.variants import (
     parse_weights,
 )
 from ml.aws import validate_role_arn
-from ml.settings import P95_BUDGET_MS
+from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS
 
 DEFAULT_VARIANTS = ("champion=champion", "challenger=challenger")
 DEFAULT_WEIGHTS = "champion=90,challenger=10"
@@ -356,6 +356,7 @@ class ShiftPlan:
     steps: tuple[float, ...] = ()
     bake_s: float = 300.0
     guard: Guard = field(default_factory=Guard)
+    max_bake_s: float | None = None  # a step short of requests bakes on up to this (default: 3 bakes)
 
     @classmethod
     def from_options(
@@ -367,7 +368,8 @@ class ShiftPlan:
         bake_s: float = 300.0,
         max_error_rate: float = 0.01,
         max_p95_ms: float = P95_BUDGET_MS,
-        min_invocations: int = 1,
+        min_invocations: int = MIN_STEP_INVOCATIONS,
+        max_bake_s: float | None = None,
     ) -> ShiftPlan:
         """Check the options as the CLI gives them (NAME=W,... or VARIANT with P1,P2,...) before any API is called."""
         if bool(weights) == bool(schedule):
@@ -385,11 +387,17 @@ class ShiftPlan:
             )
         if not bake_s >= 0:
             raise DeploymentError(f"bake time must be >= 0 s, got {bake_s}", hint="e.g. --bake-seconds 300")
+        if max_bake_s is not None and not max_bake_s >= bake_s:
+            raise DeploymentError(
+                f"--max-bake-seconds ({max_bake_s:g}) must be at least --bake-seconds ({bake_s:g})",
+                hint=f"e.g. --max-bake-seconds {3 * bake_s:g}",
+            )
         return cls(
             variant=check_name("variant", variant),
             steps=tuple(parse_schedule(schedule or "")),
             bake_s=bake_s,
             guard=Guard(max_error_rate, max_p95_ms, min_invocations),
+            max_bake_s=max_bake_s,
         )
 
 

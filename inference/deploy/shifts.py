@@ -1,6 +1,10 @@
 """Stepwise traffic shifts: give a variant a growing share of an endpoint's traffic, judging each step on the
 traffic it served and reverting every weight when a guard is crossed.
 
+A step is judged only on evidence: each variant with traffic must have served the guard's `min_invocations`
+requests. Fewer extend the bake, a bake at a time, up to `max_bake_s`; a step still short of them then reverts every
+weight ("insufficient evidence"), as a crossed guard does. No traffic is never a pass.
+
 A shift stopped part-way (Ctrl-C, a SIGTERM its caller raises as KeyboardInterrupt, a failed call) puts the starting
 weights back before it gives up (`ShiftInterrupted`), so that no endpoint is left at an intermediate step that no
 record names.
@@ -54,10 +58,18 @@ def shift_schedule(
     guard: Guard,
     traffic: TrafficSource,
     on_step: Callable[[dict[str, Any]], None] | None = None,
+    max_bake_s: float | None = None,
 ) -> ShiftOutcome:
-    """Give `variant` each step's percentage in turn, baking between; revert all weights on a guard violation."""
+    """Give `variant` each step's percentage in turn, baking between; revert all weights on a guard violation or
+    when a step's longest bake (`max_bake_s`, default 3 bakes) brings too few requests to judge it."""
     if bake_s < 0:
         raise DeploymentError(f"bake time must be >= 0 s, got {bake_s}")
+    longest = 3 * bake_s if max_bake_s is None else max_bake_s
+    if longest < bake_s:
+        raise DeploymentError(
+            f"the longest bake ({longest:g} s) is shorter than a bake ({bake_s:g} s)",
+            hint=f"give --max-bake-seconds {bake_s:g} or more",
+        )
     traffic.check_bake(bake_s)  # too short to judge a step on this source: refused before any weight changes
     original = manager.current_weights(endpoint)
     weights_for_share(original, variant, steps[0])  # unknown variant: fail before touching anything
@@ -68,12 +80,23 @@ def shift_schedule(
             target = weights_for_share(manager.current_weights(endpoint), variant, percent)
             manager.shift(endpoint, target)
             start = manager.clock()  # the step is judged on traffic served at its weights, after the update finished
-            manager.sleep(bake_s)
-            stats = traffic.variant_stats(endpoint, list(target), start, manager.clock())
+            baked, pause = 0.0, bake_s
+            while True:  # a bake, then more while too few requests came and the longest bake allows
+                manager.sleep(pause)
+                baked += pause
+                stats = traffic.variant_stats(endpoint, list(target), start, manager.clock())
+                short = guard.missing_evidence(target, stats)
+                if not short or baked >= longest:
+                    break
+                pause = min(max(bake_s, 1.0), longest - baked)
+                log.info("%s at %g%%: %s; baking on (%g of %g s)", variant, percent, "; ".join(short), baked, longest)
             violations = [v for s in stats.values() for v in s.violations(guard)]
+            if short:
+                violations.append(f"insufficient evidence after {baked:g} s: " + "; ".join(short))
             record = {
                 "percent": percent,
                 "weights": target,
+                "baked_s": baked,
                 "stats": {n: s.to_dict() for n, s in stats.items()},
                 "violations": violations,
             }
@@ -91,7 +114,14 @@ def shift_schedule(
         raise _revert_interrupted(manager, endpoint, original, f"at {percent:g}%", exc) from exc
     final = manager.current_weights(endpoint)
     return ShiftOutcome(
-        endpoint, variant, taken, True, False, f"{variant} at {steps[-1]:g}% with no guard violation", original, final
+        endpoint,
+        variant,
+        taken,
+        True,
+        False,
+        f"{variant} at {steps[-1]:g}%: every step judged on enough requests, no guard violated",
+        original,
+        final,
     )
 
 
