@@ -124,12 +124,23 @@ def server_process(
         log.close()
 
 
-def traffic_per_worker(log_path: Path) -> dict[str, dict[str, int]]:
+def traffic_per_worker(log_path: Path, *, at_least: int = 0, timeout_s: float = 10.0) -> dict[str, dict[str, int]]:
     """Invocations and distinct client connections per worker pid, from a server's JSON access log.
 
     Keep-alive connections stay with the worker that accepted them, so a closed loop with few clients can leave
     a worker idle (one worker may accept a burst of connections at once); this shows whether that happened.
+    A worker writes a request's line after answering it: a running server's log is read again, up to `timeout_s`,
+    until it holds `at_least` invocations.
     """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        counts = _traffic_in_log(log_path)
+        if sum(c["invocations"] for c in counts.values()) >= at_least or time.monotonic() >= deadline:
+            return counts
+        time.sleep(0.05)
+
+
+def _traffic_in_log(log_path: Path) -> dict[str, dict[str, int]]:
     seen: dict[str, tuple[int, set[str]]] = {}
     for line in log_path.read_text(errors="replace").splitlines():
         try:

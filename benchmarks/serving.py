@@ -310,17 +310,21 @@ def _batching_rounds(
                 pin_processes(server.pids(), cores[0])  # threads the workers start later (the executor's) inherit it
             stack.enter_context(pinned(cores[1]))
         seen: dict[str, dict[str, dict[str, int]]] = {name: {} for name in servers}
+        config = LoadConfig(concurrency=8, requests=requests, warmup_requests=20)
         for set_name, texts in text_sets.items():
             # New clients per set: new keep-alive connections, which the workers may share out differently.
             out[set_name] = compare(
                 {name: http_target(server.url) for name, server in servers.items()},
                 texts,
-                LoadConfig(concurrency=8, requests=requests, warmup_requests=20),
+                config,
                 rounds=rounds,
                 cpu_probes={name: server.cpu_seconds for name, server in servers.items()},
             )
             for name in servers:
-                total = traffic_per_worker(log_paths[name])
+                summary = out[set_name]["targets"][name]
+                sent = summary["ok"] + summary["errors"] + config.warmup_requests
+                before = sum(counts["invocations"] for counts in seen[name].values())
+                total = traffic_per_worker(log_paths[name], at_least=before + sent)
                 out[set_name]["targets"][name]["per_worker"] = {
                     pid: {key: counts[key] - seen[name].get(pid, {}).get(key, 0) for key in counts}
                     for pid, counts in total.items()
