@@ -68,6 +68,11 @@ def _cli(*args: str, env: dict[str, str]) -> Any:
     return proc
 
 
+def _shift_schedule(env: dict[str, str], *options: str) -> Any:
+    """`mlops endpoint shift intent-ab` giving the challenger 50 % then 100 %, with these options, as JSON."""
+    return _cli("shift", "intent-ab", "--variant", "challenger", "--schedule", "50,100", *options, "--json", env=env)
+
+
 def _json(proc: Any) -> Any:
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
@@ -328,40 +333,14 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
     assert "verdict: PROMOTE" in table and "agreement on 50 sampled inputs: 100.0%" in table
 
     # No traffic is no evidence: the first step bakes on to --max-bake-seconds, then every weight goes back.
-    starved = _cli(
-        "shift",
-        "intent-ab",
-        "--variant",
-        "challenger",
-        "--schedule",
-        "50,100",
-        "--bake-seconds",
-        "0.5",
-        "--max-bake-seconds",
-        "1",
-        "--json",
-        env=env,
-    )
+    starved = _shift_schedule(env, "--bake-seconds", "0.5", "--max-bake-seconds", "1")
     assert starved.returncode == 1 and "insufficient evidence after 1 s" in starved.stderr, starved.stderr
     assert "challenger served 0 of the 30 requests a step needs" in starved.stderr
     assert json.loads(starved.stdout)["final_weights"] == {"champion": 90.0, "challenger": 10.0}
 
     # A stepwise shift whose guard is crossed (p95 over 0.001 ms) stops at its first step and reverts.
     with Traffic(local_endpoint.url, "intent-ab") as traffic:
-        reverted = _cli(
-            "shift",
-            "intent-ab",
-            "--variant",
-            "challenger",
-            "--schedule",
-            "50,100",
-            "--bake-seconds",
-            "1",
-            "--max-p95-ms",
-            "0.001",
-            "--json",
-            env=env,
-        )
+        reverted = _shift_schedule(env, "--bake-seconds", "1", "--max-p95-ms", "0.001")
     assert reverted.returncode == 1 and "reverted at 50%" in reverted.stderr, reverted.stderr
     outcome = json.loads(reverted.stdout)
     assert len(outcome["steps"]) == 1 and outcome["final_weights"] == {"champion": 90.0, "challenger": 10.0}
@@ -369,20 +348,7 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
 
     # A healthy schedule runs to the end while traffic flows, dropping nothing.
     with Traffic(local_endpoint.url, "intent-ab") as traffic:
-        done = _json(
-            _cli(
-                "shift",
-                "intent-ab",
-                "--variant",
-                "challenger",
-                "--schedule",
-                "50,100",
-                "--bake-seconds",
-                "1",
-                "--json",
-                env=env,
-            )
-        )
+        done = _json(_shift_schedule(env, "--bake-seconds", "1"))
     assert done["completed"] and done["final_weights"] == {"champion": 0.0, "challenger": 100.0}
     assert traffic.failures == [] and traffic.variants["challenger"] > 0
 
