@@ -21,11 +21,15 @@ happened. A failure during 3 leaves a consistent new state whose event is still 
 hand (MLflow UI) is detected the same way and its predecessor is kept in the history. Concurrent promotions of the
 same model are not serialised here (MLflow offers no compare-and-swap): run them one at a time (the CI workflow
 uses a concurrency group).
+
+Champion and challenger are never the same version: a promotion of the version `challenger` points at removes that
+alias once `champion` has moved (the event records `challenger_removed`, so the audit trail says so), and the
+rollback of that promotion gives `challenger` back to the demoted version when nobody has set it since. A failure
+there is a warning: the champion move is committed either way.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import math
@@ -35,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ml.actor import resolve_actor  # also re-exported: callers name the actor through this module
 from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from model_registry.gates import Gate, evaluate_gates, summary
 from model_registry.registration import CHALLENGER
@@ -168,8 +173,12 @@ def _promote(
         message = f"dry run: all {len(gates)} gates passed; would move {CHAMPION} {_v(before)} -> v{target}"
         return _result("promote", name, target, before, before, dry_run=True, message=message, gates=gates, event=event)
     previous = ([*state.previous, before])[-HISTORY_LIMIT:] if before else state.previous
+    if _aliases(mlflow_client, name).get(CHALLENGER) == target:
+        event["challenger_removed"] = True
     warnings = _commit(mlflow_client, name, state, target, previous, event)
     message = f"{CHAMPION} of {name}: {_v(before)} -> v{target} (all {len(gates)} gates passed)"
+    if event.get("challenger_removed"):
+        message += _move_challenger(mlflow_client, name, target, warnings, restore=False)
     log.info(message)
     return _result(
         "promote",
@@ -229,8 +238,19 @@ def _rollback(name: str, actor: str | None, reason: str | None, dry_run: bool, u
     if dry_run:
         message = f"dry run: would move {CHAMPION} v{before} -> v{target} ({note})"
         return _result("rollback", name, target, before, before, dry_run=True, message=message, event=event)
+    # Undoing the promotion that took `challenger` off the demoted version gives it back, unless it was set since.
+    undone = state.last_event or {}
+    if (
+        undone.get("action") == "promote"
+        and undone.get("challenger_removed")
+        and str(undone.get("to_version")) == before
+        and CHALLENGER not in _aliases(mlflow_client, name)
+    ):
+        event["challenger_restored"] = True
     warnings = _commit(mlflow_client, name, state, target, state.previous[:-1], event)
     message = f"{CHAMPION} of {name} rolled back: v{before} -> v{target}"
+    if event.get("challenger_restored"):
+        message += _move_challenger(mlflow_client, name, str(before), warnings, restore=True)
     log.info(message)
     return _result(
         "rollback", name, target, before, target, moved=True, message=message, event=event, warnings=warnings
@@ -264,17 +284,6 @@ def champion_history(name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None
     with _guard("reading the champion history", tracking_uri):
         state = _read_state(client(tracking_uri), name)
     return {"name": name, "champion": state.champion, "previous": list(state.previous)}
-
-
-def resolve_actor(actor: str | None = None) -> str:
-    """Who is acting: explicit, MLOPS_ACTOR, GITHUB_ACTOR (CI), else the OS user."""
-    for candidate in (actor, os.environ.get("MLOPS_ACTOR"), os.environ.get("GITHUB_ACTOR")):
-        if candidate:
-            return candidate
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - containers may run as a uid without a passwd entry
-        return "unknown"
 
 
 # ---------------------------------------------------------------------------------------- state and writes
@@ -354,6 +363,28 @@ def _commit(
         log.warning(warning)
         return [warning]
     return []
+
+
+def _aliases(mlflow_client: Any, name: str) -> dict[str, str]:
+    return {alias: str(v) for alias, v in (require_registered_model(mlflow_client, name).aliases or {}).items()}
+
+
+def _move_challenger(mlflow_client: Any, name: str, version: str, warnings: list[str], *, restore: bool) -> str:
+    """Take `challenger` off `version` (or, restoring, put it back on): a note for the message, a warning on failure."""
+    doing = f"give {CHALLENGER} back to v{version}" if restore else f"remove {CHALLENGER} from v{version}"
+    try:
+        if restore:
+            mlflow_client.set_registered_model_alias(name, CHALLENGER, version)
+        else:
+            mlflow_client.delete_registered_model_alias(name, CHALLENGER)
+    except Exception as exc:  # noqa: BLE001 - the champion move is committed; this is reported, not fatal
+        warning = f"could not {doing} of {name} ({type(exc).__name__}: {first_line(exc)}): do it in the MLflow UI"
+        log.warning(warning)
+        warnings.append(warning)
+        return ""
+    note = f"{CHALLENGER} back on v{version}" if restore else f"{CHALLENGER} removed from v{version} (now {CHAMPION})"
+    log.info("%s: %s", name, note)
+    return f"; {note}"
 
 
 def _write_audit(mlflow_client: Any, name: str, event: dict[str, Any]) -> None:
