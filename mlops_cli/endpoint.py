@@ -359,7 +359,9 @@ def shift(
 
 @endpoint_command("promote")
 @click.option(
-    "--variant", required=True, help="The winning variant: it takes all traffic, the others leave the endpoint."
+    "--variant",
+    required=True,
+    help="The winning variant: it takes all traffic as the variant `champion`, the others leave the endpoint.",
 )
 @click.option("--tolerance", type=float, default=0.01, show_default=True, help="Registry gate: metric tolerance.")
 @click.option(
@@ -383,7 +385,8 @@ def promote(
     guardrail_timeout: int | None,
     guardrail_p95_ms: float,
 ) -> None:
-    """Promote VARIANT on ENDPOINT: all traffic to it, the others removed, the champion alias moved to its version."""
+    """Promote VARIANT on ENDPOINT: all traffic to it (as variant `champion`), the others removed, the champion alias
+    moved to its version (and challenger taken off it)."""
     from inference.deploy.plan import Guardrails
     from pipelines import release
 
@@ -403,7 +406,8 @@ def promote(
     for warning in result["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     text = (
-        f"{endpoint_name}: {variant} now takes all traffic (removed: {', '.join(result['removed']) or 'none'}); "
+        f"{endpoint_name}: {variant} now takes all traffic as variant {result['variant']} "
+        f"(removed: {', '.join(result['removed']) or 'none'}); "
         f"config {result['endpoint_config']} replaces {result['previous_config']}"
     )
     if result["registry"]:
@@ -416,16 +420,27 @@ def promote(
 def rollback(
     endpoint_name: str, target: DeployTarget, as_json: bool, registry: bool, reason: str | None, actor: str | None
 ) -> None:
-    """Restore ENDPOINT's previous endpoint config and, if that undoes a promotion, the previous champion alias."""
+    """Undo ENDPOINT's last change, whatever it was: a shift's weights, a deploy's or promotion's config (and, for a
+    promotion, the champion alias). Repeat to walk back further (`mlops endpoint history` lists the changes)."""
+    from inference.deploy.history import render_rollback
     from pipelines import release
 
     result = release.rollback(target, endpoint_name, gate=release.RegistryGate(registry, actor=actor, reason=reason))
     if result["warning"]:
         click.echo(f"warning: {result['warning']}", err=True)
-    text = f"{endpoint_name}: back on {result['to_config']} (was {result['from_config']})"
+    text = render_rollback(result)
     if result["registry"]:
         text += f"\n{result['registry']['message'].splitlines()[0]}"
     emit(result, as_json=as_json, text=text)
+
+
+@endpoint_command("history")
+def history(endpoint_name: str, target: DeployTarget, as_json: bool) -> None:
+    """List ENDPOINT's changes, newest first: when, what (weights, config, promoted version), who, and what undid it."""
+    from inference.deploy.history import render_history
+
+    changes = target.manager.history(endpoint_name)
+    emit({"endpoint": endpoint_name, "changes": changes}, as_json=as_json, text=render_history(endpoint_name, changes))
 
 
 # ---- report ----------------------------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ def promote(
             "deployment guardrails are a SageMaker feature: not on the local endpoint",
             hint="drop --guardrails, or use a stepwise `mlops endpoint shift --schedule` locally",
         )
+    target.manager.actor = gate.actor or target.manager.actor  # the endpoint's history names who promoted
     model = target.manager.winner_model(endpoint, variant)
     gate_args: dict[str, Any] = {
         "name": model["registered_model"],
@@ -145,9 +146,11 @@ def promote(
 
 
 def rollback(target: DeployTarget, endpoint: str, *, gate: RegistryGate = RegistryGate()) -> dict[str, Any]:
-    """The endpoint back on its previous config and, if that undoes a promotion, the champion alias back too."""
+    """Undo the endpoint's last change (`EndpointManager.rollback`) and, if that undoes a promotion, the champion
+    alias back too, unless it was moved since (left alone, with a warning)."""
     from model_registry import promotion
 
+    target.manager.actor = gate.actor or target.manager.actor
     plan = target.manager.rollback_target(endpoint)
     promoted_model, promoted_version = plan.get("promoted_model") or "", plan.get("promoted_version") or ""
     follows = gate.enabled and bool(promoted_version and promoted_model)

@@ -8,7 +8,14 @@ Bookkeeping lives in SageMaker tags, so any machine (a CI job, a laptop) sees th
 - every endpoint config this module creates carries `mlops:previous-config` (the config it replaced), and
   `mlops:promoted-version` when it was made by a promotion; rollback walks that chain;
 - every SageMaker Model carries the registry name and version it was built from (`mlops:registered-model`,
-  `mlops:model-version`), which `status` reports per variant.
+  `mlops:model-version`), which `status` reports per variant;
+- the endpoint itself carries its change history (`inference.deploy.history`): one record per deploy, config
+  update, weight shift (each step of a stepwise shift, and its revert), promotion and rollback, with the state
+  before it. `rollback` undoes the newest change not yet undone, whatever it was; an endpoint made before the
+  history existed rolls back along `mlops:previous-config`.
+
+A promotion serves the winner alone as the variant `champion` (PROMOTED_VARIANT), whatever it was called in the A/B
+test, so that a variant's name says what it serves.
 
 Endpoint updates (deploy over an existing endpoint, promote, rollback) lift the variants' autoscaling first and
 register it again afterwards, as AWS requires for endpoints with autoscaling (`inference.deploy.scaling`).
@@ -32,6 +39,19 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from inference.deploy.history import (
+    CONFIG_CHANGES,
+    DEPLOY,
+    PROMOTE,
+    REVERT,
+    ROLLBACK,
+    SHIFT,
+    UNDOING,
+    Change,
+    ChangeLog,
+    change_key,
+    undo_target,
+)
 from inference.deploy.plan import (
     Autoscaling,
     DataCapture,
@@ -41,6 +61,7 @@ from inference.deploy.plan import (
 )
 from inference.deploy.scaling import Scaling
 from inference.variants import DeploymentError, check_name, check_unique, check_weights, traffic_shares
+from ml.actor import resolve_actor
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +70,7 @@ TAG_PROMOTED_VERSION = "mlops:promoted-version"
 TAG_PROMOTED_MODEL = "mlops:promoted-model"
 TAG_REGISTERED_MODEL = "mlops:registered-model"
 TAG_MODEL_VERSION = "mlops:model-version"
+PROMOTED_VARIANT = "champion"
 NAME_LIMIT = 63
 
 
@@ -65,6 +87,19 @@ def _not_found(exc: Exception) -> bool:
     return _error_code(exc) in ("ValidationException", "ResourceNotFound") and "ould not find" in message
 
 
+def _weights_of(described: Mapping[str, Any]) -> dict[str, float]:
+    return {v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in described.get("ProductionVariants", [])}
+
+
+def _same_weights(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
+    # History records keep 10 significant digits of each weight.
+    return set(a) == set(b) and all(abs(a[n] - b[n]) <= 1e-6 * max(1.0, abs(b[n])) for n in a)
+
+
+def _weights_text(weights: Mapping[str, float]) -> str:
+    return ",".join(f"{n}={w:g}" for n, w in weights.items())
+
+
 class EndpointManager:
     """A/B production variants of SageMaker endpoints through boto3 clients (AWS, moto, or the local endpoint)."""
 
@@ -78,8 +113,11 @@ class EndpointManager:
         timeout_s: float = 3600.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        actor: str | None = None,
     ) -> None:
         self.sm = sagemaker_client
+        self.changes = ChangeLog(sagemaker_client)
+        self.actor = actor
         self.scaling = Scaling(autoscaling_client, cloudwatch_client)
         self.poll_s = poll_s
         self.timeout_s = timeout_s
@@ -165,6 +203,46 @@ class EndpointManager:
             "data_capture": bool(config.get("DataCaptureConfig", {}).get("EnableCapture")),
             "variants": variants,
         }
+
+    # ---- history -------------------------------------------------------------------------------------------
+
+    def history(self, endpoint: str) -> list[dict[str, Any]]:
+        """The endpoint's recorded changes, newest first, each with the rollback or revert that undid it (if any)."""
+        changes = self.changes.read(self.describe(endpoint)["EndpointArn"])
+        undone_by = {seq: c.seq for c in changes if c.kind in UNDOING for seq in c.undoes}
+        return [{**c.to_dict(), "undone_by": undone_by.get(c.seq)} for c in reversed(changes)]
+
+    def history_mark(self, endpoint: str) -> int:
+        """The number of the endpoint's newest change record (0: none); a stepwise shift reverts what follows it."""
+        changes = self.changes.read(self.describe(endpoint)["EndpointArn"])
+        return changes[-1].seq if changes else 0
+
+    def _change(self, kind: str, described: Mapping[str, Any] | None, **fields: Any) -> Change:
+        """The record of a change about to be made to the endpoint as `described` (None: it does not exist yet)."""
+        return Change(
+            kind=kind,
+            at=int(self.clock()),
+            by=resolve_actor(self.actor),
+            config=described["EndpointConfigName"] if described else None,
+            weights=_weights_of(described) if described else {},
+            **fields,
+        )
+
+    def _record(self, arn: str, change: Change, value: str) -> None:
+        """Append a change (encoded, and so checked, before it was made) to the endpoint's history."""
+        try:
+            seq = self.changes.append(arn, value)
+        except Exception as exc:  # noqa: BLE001 - the change is made: a lost record must not report it as failed
+            log.error(
+                "%s of %s done, but not recorded in its history (%s: %s): `mlops endpoint rollback` will refuse "
+                "to undo what the history does not match",
+                change.kind,
+                arn,
+                type(exc).__name__,
+                exc,
+            )
+            return
+        log.info("recorded %s as change #%d of %s", change.kind, seq, arn)
 
     # ---- deploying -----------------------------------------------------------------------------------------
 
@@ -263,13 +341,23 @@ class EndpointManager:
             # SageMaker cannot update a Failed endpoint: it serves nothing, so replace it.
             self._delete_and_wait(endpoint)
             existing = None
+        weights = {v.name: float(v.weight) for v in variants}
         if existing is None:
-            self.sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config_name)
+            # The creation is the first record of the history, and the bottom of what a rollback can undo.
+            record = self._change(DEPLOY, None, to_config=config_name, to_weights=weights).encode()
+            self.sm.create_endpoint(
+                EndpointName=endpoint,
+                EndpointConfigName=config_name,
+                Tags=[{"Key": change_key(1), "Value": record}],
+            )
             log.info("creating endpoint %s with config %s", endpoint, config_name)
             if wait:
                 self.wait(endpoint, config_name)
         else:
+            change = self._change(DEPLOY, existing, to_config=config_name, to_weights=weights)
+            value = change.encode()
             self._update(endpoint, config_name, guardrails, [v.name for v in variants], wait=wait)
+            self._record(existing["EndpointArn"], change, value)
         if autoscaling is not None:
             for v in variants:
                 self.scaling.configure(endpoint, v.name, autoscaling)
@@ -357,13 +445,16 @@ class EndpointManager:
         variants: Sequence[str] = (),
         *,
         wait: bool,
+        renames: Mapping[str, str] | None = None,
     ) -> None:
         """UpdateEndpoint (and wait), with autoscaling lifted around it: AWS refuses updates of scaled variants.
 
-        Autoscaling is registered again, for the variants that remain, once the update has finished; so an
-        endpoint with autoscaling is only updated when the caller waits.
+        Autoscaling is registered again, for the variants that remain (under their new names, `renames`), once the
+        update has finished; so an endpoint with autoscaling is only updated when the caller waits.
         """
         saved = self.scaling.suspend(endpoint, self.current_weights(endpoint), refuse=not wait)
+        if renames:
+            saved = [(renames.get(variant, variant), policy) for variant, policy in saved]
         # Without guardrails, no earlier deployment config is reused (the module docstring says why).
         kwargs: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": config_name}
         try:
@@ -419,23 +510,41 @@ class EndpointManager:
 
     # ---- traffic -------------------------------------------------------------------------------------------
 
-    def shift(self, endpoint: str, weights: Mapping[str, float], *, wait: bool = True) -> dict[str, float]:
-        """Set variant weights in place (UpdateEndpointWeightsAndCapacities); return the weights now in effect."""
+    def shift(
+        self, endpoint: str, weights: Mapping[str, float], *, wait: bool = True, reverts_since: int | None = None
+    ) -> dict[str, float]:
+        """Set variant weights in place (UpdateEndpointWeightsAndCapacities); return the weights now in effect.
+
+        Recorded in the endpoint's history as a shift, or, with `reverts_since` (a `history_mark`), as the revert
+        of every shift recorded after that mark (a stepwise shift putting its starting weights back).
+        """
         described = self.describe(endpoint)
         known = [v["VariantName"] for v in described["ProductionVariants"]]
         weights = check_weights(weights, known)
-        current = {v["VariantName"]: float(v.get("CurrentWeight", 0.0)) for v in described["ProductionVariants"]}
-        check_weights(
-            {**current, **weights}
-        )  # the variants left out keep their weight; the total must still be positive
-        self.sm.update_endpoint_weights_and_capacities(
-            EndpointName=endpoint,
-            DesiredWeightsAndCapacities=[{"VariantName": n, "DesiredWeight": float(w)} for n, w in weights.items()],
-        )
+        current = _weights_of(described)
+        # The variants left out keep their weight; the total must still be positive.
+        after = check_weights({**current, **weights})
+        if reverts_since is None:
+            change = self._change(SHIFT, described, to_weights=after)
+        else:
+            changes = self.changes.read(described["EndpointArn"])
+            undone = {seq for c in changes if c.kind in UNDOING for seq in c.undoes}
+            undoes = tuple(c.seq for c in changes if c.seq > reverts_since and c.kind == SHIFT and c.seq not in undone)
+            config = described["EndpointConfigName"]
+            change = self._change(REVERT, described, to_config=config, to_weights=after, undoes=undoes)
+        value = change.encode()  # a record too long for a tag is refused before any weight changes
+        self._set_weights(endpoint, weights)
+        self._record(described["EndpointArn"], change, value)
         log.info("shifted %s to %s", endpoint, weights)
         if wait:
             self.wait(endpoint)
         return self.current_weights(endpoint)
+
+    def _set_weights(self, endpoint: str, weights: Mapping[str, float]) -> None:
+        self.sm.update_endpoint_weights_and_capacities(
+            EndpointName=endpoint,
+            DesiredWeightsAndCapacities=[{"VariantName": n, "DesiredWeight": float(w)} for n, w in weights.items()],
+        )
 
     # ---- promotion and rollback ----------------------------------------------------------------------------
 
@@ -455,24 +564,32 @@ class EndpointManager:
     def promote(
         self, endpoint: str, winner: str, *, guardrails: Guardrails | None = None, wait: bool = True
     ) -> dict[str, Any]:
-        """Serve only `winner` (all traffic, same model and instances); the other variants leave the endpoint."""
+        """Serve only `winner` (all traffic, same model and instances) as the variant `champion`; the other variants
+        leave the endpoint.
+
+        Guardrails (blue/green) need the variant names kept, so they guard only the promotion of an endpoint that
+        already serves `champion` alone; any other promotion is a plain update, refused with them.
+        """
         described = self.describe(endpoint)
         if described["EndpointStatus"] != "InService":
             raise DeploymentError(f"endpoint {endpoint!r} is {described['EndpointStatus']}, not InService")
         model = self.winner_model(endpoint, winner)
         if guardrails is not None:
+            several = len(described["ProductionVariants"]) > 1
             check_guardrail_variants(
                 endpoint,
                 described,
-                [winner],
+                [PROMOTED_VARIANT],
                 hint=f"shift the traffic stepwise instead (`mlops endpoint shift {endpoint} --variant {winner} "
-                "--schedule 10,25,50,100`, reverted when a guard is crossed), then promote without --guardrails",
+                "--schedule 10,25,50,100`, reverted when a guard is crossed), then promote without --guardrails"
+                if several
+                else f"promote without --guardrails: the plain update renames {winner} to {PROMOTED_VARIANT}",
             )
         config = self.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
         spec = next(v for v in config["ProductionVariants"] if v["VariantName"] == winner)
         live = next(v for v in described["ProductionVariants"] if v["VariantName"] == winner)
         variant = {
-            "VariantName": winner,
+            "VariantName": PROMOTED_VARIANT,
             "ModelName": spec["ModelName"],
             "InitialInstanceCount": int(live.get("CurrentInstanceCount") or spec.get("InitialInstanceCount", 1)),
             "InstanceType": spec["InstanceType"],
@@ -486,11 +603,24 @@ class EndpointManager:
             data_capture_config=config.get("DataCaptureConfig"),
             extra_tags={TAG_PROMOTED_VERSION: model["model_version"], TAG_PROMOTED_MODEL: model["registered_model"]},
         )
-        self._update(endpoint, new_config, guardrails, [winner], wait=wait)
-        log.info("promoted %s on %s; removed %s", winner, endpoint, ", ".join(removed) or "nothing")
+        change = self._change(
+            PROMOTE,
+            described,
+            to_config=new_config,
+            to_weights={PROMOTED_VARIANT: 1.0},
+            version=model["model_version"] or None,
+        )
+        value = change.encode()
+        renames = {winner: PROMOTED_VARIANT}
+        self._update(endpoint, new_config, guardrails, [PROMOTED_VARIANT], wait=wait, renames=renames)
+        self._record(described["EndpointArn"], change, value)
+        log.info(
+            "promoted %s on %s as %s; removed %s", winner, endpoint, PROMOTED_VARIANT, ", ".join(removed) or "nothing"
+        )
         return {
             "endpoint": endpoint,
             "winner": winner,
+            "variant": PROMOTED_VARIANT,
             "removed": removed,
             **model,
             "previous_config": described["EndpointConfigName"],
@@ -498,39 +628,143 @@ class EndpointManager:
         }
 
     def rollback_target(self, endpoint: str) -> dict[str, Any]:
-        """The config a rollback would restore, and the registry version the current config promoted (if any)."""
+        """What a rollback would undo and restore: the newest recorded change not yet undone (on an endpoint without
+        history, the config the current one replaced), with the registry version a promotion promoted (if any).
+
+        DeploymentError when there is nothing left to undo, or when the endpoint is not in the state that change
+        left it in (changed outside this tool, or an update that did not take effect).
+        """
         described = self.describe(endpoint)
+        changes = self.changes.read(described["EndpointArn"])
+        target = undo_target(changes)
+        history_hint = f"`mlops endpoint history {endpoint}` lists its changes"
+        if target is not None and target.creates:
+            raise DeploymentError(
+                f"nothing left to undo on endpoint {endpoint!r}: the last change not yet undone (#{target.seq}) "
+                f"created it with config {target.to_config or described['EndpointConfigName']}",
+                hint=f"{history_hint}; deploy the variants you want with `mlops endpoint deploy {endpoint}`",
+            )
         current = self.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
         tags = self._config_tags(current)
-        previous = tags.get(TAG_PREVIOUS_CONFIG)
-        if not previous:
-            raise DeploymentError(
-                f"endpoint {endpoint!r} has no previous config to roll back to "
-                f"({described['EndpointConfigName']} is the first)",
-                hint="deploy the variants you want with `mlops endpoint deploy`",
-            )
-        try:
-            self.sm.describe_endpoint_config(EndpointConfigName=previous)
-        except Exception as exc:
-            if _not_found(exc):
-                raise DeploymentError(
-                    f"the previous config {previous} of {endpoint!r} was deleted: cannot roll back"
-                ) from exc
-            raise
-        return {
+        plan: dict[str, Any] = {
             "endpoint": endpoint,
             "from_config": described["EndpointConfigName"],
+            "from_weights": _weights_of(described),
+            "promoted_version": None,
+            "promoted_model": None,
+        }
+        if target is None:
+            return {**plan, **self._config_chain_target(endpoint, described, tags, bool(changes), history_hint)}
+        self._check_in_effect(endpoint, described, target, history_hint)
+        plan.update(
+            undoes=target.seq,
+            kind=target.kind,
+            at=target.at,
+            to_config=target.config,
+            to_weights=target.weights or None,
+        )
+        if target.kind in CONFIG_CHANGES:
+            self._check_config_exists(endpoint, str(target.config))
+        if target.kind == PROMOTE:
+            plan.update(promoted_version=tags.get(TAG_PROMOTED_VERSION), promoted_model=tags.get(TAG_PROMOTED_MODEL))
+        return plan
+
+    def _config_chain_target(
+        self, endpoint: str, described: Mapping[str, Any], tags: Mapping[str, str], has_history: bool, hint: str
+    ) -> dict[str, Any]:
+        """Rollback along `mlops:previous-config`: for endpoints made before the history, or past its oldest record."""
+        previous = tags.get(TAG_PREVIOUS_CONFIG)
+        if not previous:
+            why = (
+                "every change in its history is undone"
+                if has_history
+                else f"it has no recorded change and its config {described['EndpointConfigName']} replaced none"
+            )
+            raise DeploymentError(
+                f"nothing left to undo on endpoint {endpoint!r}: {why}",
+                hint=f"{hint}; deploy the variants you want with `mlops endpoint deploy {endpoint}`",
+            )
+        self._check_config_exists(endpoint, previous)
+        return {
+            "undoes": None,
+            "kind": "config",
+            "at": None,
             "to_config": previous,
+            "to_weights": None,
             "promoted_version": tags.get(TAG_PROMOTED_VERSION),
             "promoted_model": tags.get(TAG_PROMOTED_MODEL),
         }
 
+    def _check_config_exists(self, endpoint: str, config: str) -> None:
+        try:
+            self.sm.describe_endpoint_config(EndpointConfigName=config)
+        except Exception as exc:
+            if _not_found(exc):
+                raise DeploymentError(
+                    f"the previous config {config} of {endpoint!r} was deleted: cannot roll back to it",
+                    hint="deploy the variants you want with `mlops endpoint deploy`",
+                ) from exc
+            raise
+
+    def _check_in_effect(self, endpoint: str, described: Mapping[str, Any], target: Change, hint: str) -> None:
+        """Refuse to undo a change whose result is no longer what the endpoint serves: undoing it would undo more."""
+        serving = described["EndpointConfigName"]
+        expected = target.after_config
+        what = f"change #{target.seq} ({target.kind}) of {endpoint!r}"
+        if expected and serving != expected:
+            why = (
+                "the update did not take effect (it failed, or is still running)"
+                if serving == target.config
+                else "it was changed outside `mlops endpoint`"
+            )
+            raise DeploymentError(
+                f"cannot undo {what}: it left the endpoint on config {expected}, which now serves {serving}: {why}",
+                hint=f"{hint}; `mlops endpoint status {endpoint}` shows what it serves",
+            )
+        weights = _weights_of(described)
+        if target.kind == SHIFT and target.to_weights is not None and not _same_weights(weights, target.to_weights):
+            raise DeploymentError(
+                f"cannot undo {what}: it set the weights {_weights_text(target.to_weights)}, which are now "
+                f"{_weights_text(weights)}: they were changed outside `mlops endpoint`",
+                hint=f"set the weights before it by hand: mlops endpoint shift {endpoint} --weights "
+                f"{_weights_text(target.weights)}",
+            )
+
     def rollback(self, endpoint: str, *, wait: bool = True) -> dict[str, Any]:
-        """Put the endpoint back on the config the current one replaced."""
-        target = self.rollback_target(endpoint)
-        self._update(endpoint, target["to_config"], None, wait=wait)
-        log.info("rolled %s back from %s to %s", endpoint, target["from_config"], target["to_config"])
-        return target
+        """Undo the endpoint's last change not yet undone: a shift's weights, or a deploy's or promotion's config
+        (and the weights it had) come back; recorded as a rollback, which the next rollback goes past."""
+        plan = self.rollback_target(endpoint)
+        described = self.describe(endpoint)
+        weights = plan["to_weights"]
+        change = self._change(
+            ROLLBACK,
+            described,
+            to_config=plan["to_config"],
+            to_weights=weights,
+            undoes=(plan["undoes"],) if plan["undoes"] else (),
+        )
+        value = change.encode()
+        if plan["kind"] == SHIFT:
+            self._set_weights(endpoint, weights)
+            self._record(described["EndpointArn"], change, value)
+            if wait:
+                self.wait(endpoint)
+        else:
+            self._update(endpoint, plan["to_config"], None, wait=wait)
+            self._record(described["EndpointArn"], change, value)
+            # The old config starts at its own initial weights; the change undone may have found others.
+            now = self.current_weights(endpoint) if wait and weights else {}
+            if weights and set(weights) == set(now) and not _same_weights(now, weights):
+                self._set_weights(endpoint, weights)
+                self.wait(endpoint)
+        log.info(
+            "rolled %s back (%s undone): config %s -> %s",
+            endpoint,
+            f"change #{plan['undoes']}, {plan['kind']}" if plan["undoes"] else "previous config",
+            plan["from_config"],
+            plan["to_config"],
+        )
+        return plan
 
 
 def check_guardrail_variants(endpoint: str, described: Mapping[str, Any], names: Sequence[str], *, hint: str) -> None:

@@ -8,6 +8,9 @@ weight ("insufficient evidence"), as a crossed guard does. No traffic is never a
 A shift stopped part-way (Ctrl-C, a SIGTERM its caller raises as KeyboardInterrupt, a failed call) puts the starting
 weights back before it gives up (`ShiftInterrupted`), so that no endpoint is left at an intermediate step that no
 record names.
+
+Each step is a weight shift in the endpoint's change history, and a revert is one record that undoes them all: a
+rollback after a reverted shift goes back past the whole schedule, and after a completed one, a step at a time.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ def shift_schedule(
     traffic.check_bake(bake_s)  # too short to judge a step on this source: refused before any weight changes
     original = manager.current_weights(endpoint)
     weights_for_share(original, variant, steps[0])  # unknown variant: fail before touching anything
+    mark = manager.history_mark(endpoint)  # a revert undoes the steps recorded after it, in one history record
     taken: list[dict[str, Any]] = []
     percent = steps[0]
     try:
@@ -104,14 +108,14 @@ def shift_schedule(
             if on_step is not None:
                 on_step(record)
             if violations:
-                manager.shift(endpoint, original)
+                manager.shift(endpoint, original, reverts_since=mark)
                 reason = f"reverted at {percent:g}%: " + "; ".join(violations)
                 log.warning("%s: %s", endpoint, reason)
                 return ShiftOutcome(
                     endpoint, variant, taken, False, True, reason, original, manager.current_weights(endpoint)
                 )
     except BaseException as exc:  # Ctrl-C and SIGTERM too: whatever stops the shift, the weights go back first
-        raise _revert_interrupted(manager, endpoint, original, f"at {percent:g}%", exc) from exc
+        raise _revert_interrupted(manager, endpoint, original, f"at {percent:g}%", exc, mark) from exc
     final = manager.current_weights(endpoint)
     return ShiftOutcome(
         endpoint,
@@ -126,7 +130,7 @@ def shift_schedule(
 
 
 def _revert_interrupted(
-    manager: EndpointManager, endpoint: str, original: dict[str, float], where: str, cause: BaseException
+    manager: EndpointManager, endpoint: str, original: dict[str, float], where: str, cause: BaseException, mark: int
 ) -> ShiftInterrupted:
     """Put `original` back on `endpoint` after a shift stopped `where`; the error that says what happened."""
     interrupted = isinstance(cause, KeyboardInterrupt)  # Ctrl-C, or SIGTERM raised as one ("SIGTERM")
@@ -135,7 +139,7 @@ def _revert_interrupted(
     stopped = f"shift of {endpoint} stopped {where} by {why}"
     try:
         manager.wait(endpoint)  # an update in progress must end before another starts
-        manager.shift(endpoint, original)
+        manager.shift(endpoint, original, reverts_since=mark)
     except BaseException as failure:  # noqa: BLE001 - a second Ctrl-C too: say which weights to restore
         log.error("%s; could not restore the starting weights %s: %s", stopped, weights, failure)
         return ShiftInterrupted(

@@ -41,6 +41,8 @@ from ml.errors import MlopsError
 
 log = logging.getLogger(__name__)
 
+TAGS_PER_RESOURCE = 50  # AWS's limit of user tags on one SageMaker resource
+
 
 class LocalSageMaker:
     """SageMaker's control plane for models, endpoint configs and endpoints, and the router of their traffic."""
@@ -69,6 +71,7 @@ class LocalSageMaker:
             "ListEndpoints": self.list_endpoints,
             "ListTags": self.list_tags,
             "AddTags": self.add_tags,
+            "DeleteTags": self.delete_tags,
         }
 
     def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -390,12 +393,24 @@ class LocalSageMaker:
         return {"Tags": list(self.tags[self._tagged(params)])}
 
     def add_tags(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """AddTags: a tag whose key exists replaces it."""
+        """AddTags: a tag whose key exists replaces it; at most TAGS_PER_RESOURCE tags on a resource, as on AWS."""
         resource = self._tagged(params)
         new = tags_param(params)
         keys = {t["Key"] for t in new}
-        self.tags[resource] = [t for t in self.tags[resource] if t["Key"] not in keys] + new
+        tags = [t for t in self.tags[resource] if t["Key"] not in keys] + new
+        if len(tags) > TAGS_PER_RESOURCE:
+            raise validation(
+                f"Resource {resource} would have {len(tags)} tags: a resource can have at most {TAGS_PER_RESOURCE}."
+            )
+        self.tags[resource] = tags
         return {"Tags": new}
+
+    def delete_tags(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """DeleteTags: the tags with these keys go; keys the resource does not have are ignored."""
+        resource = self._tagged(params)
+        keys = set(param(params, "TagKeys", list))
+        self.tags[resource] = [t for t in self.tags[resource] if t["Key"] not in keys]
+        return {}
 
     # ------------------------------------------------------------------------------------------ deploying
 

@@ -3,7 +3,7 @@ autoscaling, guardrails and status, with botocore validating every call's parame
 
 moto has no UpdateEndpoint (it answers 500). Promotion, rollback and updates of an existing endpoint still call
 the real UpdateEndpoint: a `before-call` hook receives the request after botocore has validated it, records it,
-and replays its effect on moto as DeleteEndpoint + CreateEndpoint with the new config. So these tests check the
+and replays its effect on moto as DeleteEndpoint + CreateEndpoint with the new config and the endpoint's tags. So these tests check the
 request and everything around it (configs, tags, autoscaling, status); what they cannot check is SageMaker's own
 in-place update (blue/green traffic shifting, its auto-rollback on alarms), which only AWS runs.
 moto's CloudWatch also computes no ExtendedStatistics (p95), so the stepwise shift's latency guard is tested on
@@ -58,8 +58,9 @@ class UpdateEndpointReplay:
         self.requests.append(body)
         endpoint = body["EndpointName"]
         arn = self.moto.describe_endpoint(EndpointName=endpoint)["EndpointArn"]
+        tags = self.moto.list_tags(ResourceArn=arn, MaxResults=100)["Tags"]  # an update keeps the endpoint's tags
         self.moto.delete_endpoint(EndpointName=endpoint)
-        self.moto.create_endpoint(EndpointName=endpoint, EndpointConfigName=body["EndpointConfigName"])
+        self.moto.create_endpoint(EndpointName=endpoint, EndpointConfigName=body["EndpointConfigName"], Tags=tags)
         return AWSResponse(params["url"], 200, {}, None), {"EndpointArn": arn}
 
 
@@ -272,19 +273,25 @@ def test_promote_and_rollback_with_autoscaling(manager: Any) -> None:
     # No guardrails given: all at once, and no deployment config of an earlier command is reused.
     assert request["RetainDeploymentConfig"] is False and "DeploymentConfig" not in request
     status = mgr.status(name)
-    assert [v["variant"] for v in status["variants"]] == ["challenger"] and status["previous_config"] == first_config
-    # Autoscaling was lifted for the update and put back on the variant that stayed; the removed one has none.
-    assert _resources(clients, name)["targets"] == {f"endpoint/{name}/variant/challenger"}
+    # The winner serves alone, named for what it now is: the champion (registry version 2, the old challenger).
+    assert [(v["variant"], v["model_version"]) for v in status["variants"]] == [("champion", "2")]
+    assert result["variant"] == "champion" and status["previous_config"] == first_config
+    # Autoscaling was lifted for the update and put back on the winner, under its new name; the removed one has none.
+    assert _resources(clients, name)["targets"] == {f"endpoint/{name}/variant/champion"}
 
     plan = mgr.rollback_target(name)
-    assert plan["promoted_version"] == "2" and plan["to_config"] == first_config
+    assert plan["promoted_version"] == "2" and plan["to_config"] == first_config and plan["kind"] == "promote"
     mgr.rollback(name)
     assert replay.requests[-1]["RetainDeploymentConfig"] is False
     status = mgr.status(name)
     assert status["endpoint_config"] == first_config
-    assert {v["variant"]: v["current_weight"] for v in status["variants"]} == {"champion": 90.0, "challenger": 10.0}
-    with pytest.raises(DeploymentError, match="no previous config to roll back to"):
+    assert {v["variant"]: (v["current_weight"], v["model_version"]) for v in status["variants"]} == {
+        "champion": (90.0, "1"),
+        "challenger": (10.0, "2"),
+    }
+    with pytest.raises(DeploymentError, match=f"nothing left to undo on endpoint '{name}'") as caught:
         mgr.rollback(name)
+    assert f"mlops endpoint history {name}" in str(caught.value.hint)
 
 
 def test_deploying_over_an_existing_endpoint_updates_it(manager: Any) -> None:
@@ -340,13 +347,29 @@ def test_promote_with_guardrails_is_refused_before_anything_is_created(manager: 
         mgr.promote(name, "challenger", guardrails=Guardrails(alarm_p95_ms=400))
     assert (
         f"guardrails cannot guard this update of {name!r}: blue/green traffic shifting needs the new endpoint config "
-        "to keep the endpoint's variant names (challenger, champion), and it would have challenger"
+        "to keep the endpoint's variant names (challenger, champion), and it would have champion"
     ) == caught.value.message
     assert f"`mlops endpoint shift {name} --variant challenger --schedule 10,25,50,100`" in str(caught.value.hint)
     assert "then promote without --guardrails" in str(caught.value.hint)
     # No config, alarm or UpdateEndpoint; autoscaling still registered on both variants.
     assert _resources(clients, name) == before and len(replay.requests) == sent
     assert len(before["targets"]) == 2
+
+
+def test_a_single_variant_is_promoted_with_guardrails_only_when_it_is_already_the_champion(manager: Any) -> None:
+    mgr, replay, _ = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(challenger=1), role_arn=ROLE)
+    sent = len(replay.requests)
+    # The promotion renames the variant `champion`: blue/green cannot change names, so a plain update must do it.
+    with pytest.raises(DeploymentError, match=r"names \(challenger\), and it would have champion") as caught:
+        mgr.promote(name, "challenger", guardrails=Guardrails(alarm_p95_ms=400))
+    assert caught.value.hint == "promote without --guardrails: the plain update renames challenger to champion"
+    assert len(replay.requests) == sent
+    mgr.promote(name, "challenger")
+    mgr.promote(name, "champion", guardrails=Guardrails(mode="canary", step_percent=25, wait_s=120))
+    assert "BlueGreenUpdatePolicy" in replay.requests[-1]["DeploymentConfig"]
+    assert [v["variant"] for v in mgr.status(name)["variants"]] == ["champion"]
 
 
 def test_deploy_with_guardrails_over_other_variant_names_is_refused_before_anything_is_created(manager: Any) -> None:
@@ -389,8 +412,8 @@ def test_guardrails_guard_updates_that_keep_the_variant_names(manager: Any) -> N
 
     mgr.promote(name, "challenger")  # names change: no guardrails asked, none used
     assert "DeploymentConfig" not in replay.requests[-1]
-    # A promotion of an endpoint that already serves only the winner keeps the names: guardrails apply.
-    mgr.promote(name, "challenger", guardrails=Guardrails(mode="canary", step_percent=25, wait_s=120))
+    # A promotion of an endpoint that already serves only `champion` keeps the names: guardrails apply.
+    mgr.promote(name, "champion", guardrails=Guardrails(mode="canary", step_percent=25, wait_s=120))
     routing = replay.requests[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
     assert routing == {
         "Type": "CANARY",

@@ -22,13 +22,18 @@ class Endpoint:
         self.weights = {"champion": 90.0, "challenger": 10.0}
         self.now, self.rate, self.quiet_s, self.changed = 0.0, rate, quiet_s, 0.0
         self.slept: list[float] = []
+        self.reverts: list[int | None] = []  # per shift, the history mark it reverts to (None: a step)
 
     def current_weights(self, endpoint: str) -> dict[str, float]:
         return dict(self.weights)
 
-    def shift(self, endpoint: str, weights: dict[str, float]) -> dict[str, float]:
+    def shift(self, endpoint: str, weights: dict[str, float], reverts_since: int | None = None) -> dict[str, float]:
         self.weights, self.changed = dict(weights), self.now
+        self.reverts.append(reverts_since)
         return dict(weights)
+
+    def history_mark(self, endpoint: str) -> int:
+        return 7
 
     def clock(self) -> float:
         return self.now
@@ -64,6 +69,7 @@ def test_no_traffic_is_never_a_pass_the_step_bakes_on_then_reverts() -> None:
     assert "insufficient evidence after 30 s" in outcome.reason
     assert "challenger served 0 of the 30 requests a step needs" in outcome.reason
     assert endpoint.weights == {"champion": 90.0, "challenger": 10.0}
+    assert endpoint.reverts == [None, 7]  # one step, then the revert of what followed the history mark
 
 
 def test_a_step_short_of_requests_bakes_until_it_has_them() -> None:
