@@ -3,9 +3,10 @@ autoscaling, guardrails and status, with botocore validating every call's parame
 
 moto has no UpdateEndpoint (it answers 500). Promotion, rollback and updates of an existing endpoint still call
 the real UpdateEndpoint: a `before-call` hook receives the request after botocore has validated it, records it,
-and replays its effect on moto as DeleteEndpoint + CreateEndpoint with the new config and the endpoint's tags. So these tests check the
-request and everything around it (configs, tags, autoscaling, status); what they cannot check is SageMaker's own
-in-place update (blue/green traffic shifting, its auto-rollback on alarms), which only AWS runs.
+and replays its effect on moto as DeleteEndpoint + CreateEndpoint with the new config and the endpoint's tags.
+So these tests check the request and everything around it (configs, tags, autoscaling, status); what they cannot
+check is SageMaker's own in-place update (blue/green traffic shifting, its auto-rollback on alarms), which only AWS
+runs.
 moto's CloudWatch also computes no ExtendedStatistics (p95), so the stepwise shift's latency guard is tested on
 the local endpoint (tests/test_endpoint_flow.py); its error-rate guard is tested here.
 """
@@ -489,3 +490,143 @@ def test_an_autoscaled_endpoint_is_not_updated_without_waiting(manager: Any) -> 
         f"endpoint/{name}/variant/champion",
         f"endpoint/{name}/variant/challenger",
     }
+
+
+# ---- the change history and rollback of any change ------------------------------------------------------------
+
+
+def _weights(mgr: EndpointManager, name: str) -> dict[str, float]:
+    return mgr.current_weights(name)
+
+
+def _endpoint_tags(clients: dict[str, Any], name: str) -> list[dict[str, str]]:
+    sm = clients["sagemaker"]
+    return sm.list_tags(ResourceArn=sm.describe_endpoint(EndpointName=name)["EndpointArn"], MaxResults=100)["Tags"]
+
+
+def test_rollback_undoes_a_shift_then_walks_back_step_by_step(manager: Any) -> None:
+    mgr, _, _ = manager
+    mgr.actor = "alice"
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
+    mgr.shift(name, {"champion": 75, "challenger": 25})
+    mgr.shift(name, {"champion": 50, "challenger": 50})
+
+    undone = mgr.rollback(name)  # the last change was a weight shift: the weights before it come back
+    assert undone["kind"] == "shift" and undone["undoes"] == 3
+    assert _weights(mgr, name) == {"champion": 75.0, "challenger": 25.0}
+    mgr.rollback(name)  # the rollback is not undone by the next one: it goes one step further back
+    assert _weights(mgr, name) == {"champion": 90.0, "challenger": 10.0}
+    with pytest.raises(DeploymentError, match=f"nothing left to undo on endpoint '{name}'.*#1.*created it"):
+        mgr.rollback(name)
+    assert _weights(mgr, name) == {"champion": 90.0, "challenger": 10.0}
+
+    history = mgr.history(name)  # newest first, what each changed, who, and what undid it
+    assert [(c["seq"], c["kind"], c["undoes"], c["undone_by"]) for c in history] == [
+        (5, "rollback", [2], None),
+        (4, "rollback", [3], None),
+        (3, "shift", [], 4),
+        (2, "shift", [], 5),
+        (1, "deploy", [], None),
+    ]
+    assert history[2]["weights_before"] == {"champion": 75.0, "challenger": 25.0}
+    assert history[2]["weights_after"] == {"champion": 50.0, "challenger": 50.0}
+    assert history[4]["config_before"] is None and history[4]["config_after"] == mgr.status(name)["endpoint_config"]
+    assert {c["by"] for c in history} == {"alice"}
+
+
+def test_a_reverted_stepwise_shift_is_undone_as_a_whole_and_a_completed_one_step_by_step(manager: Any) -> None:
+    mgr, _, clients = manager
+    reverted = _shift_on_cloudwatch(mgr, clients, errors=5.0, bake_s=240)
+    name = reverted.endpoint
+    kinds = [(c["kind"], c["undoes"]) for c in mgr.history(name)]
+    assert kinds == [("revert", [2]), ("shift", []), ("deploy", [])]  # the revert names the step it undid
+    with pytest.raises(DeploymentError, match="nothing left to undo"):  # nothing to go back to before the schedule
+        mgr.rollback(name)
+
+    done = _shift_on_cloudwatch(mgr, clients, errors=0.0, bake_s=240)
+    assert done.completed and _weights(mgr, done.endpoint) == {"champion": 0.0, "challenger": 100.0}
+    steps_back = [{"champion": 50.0, "challenger": 50.0}, {"champion": 75.0, "challenger": 25.0}, done.original_weights]
+    for expected in steps_back:
+        mgr.rollback(done.endpoint)
+        assert _weights(mgr, done.endpoint) == expected
+
+
+def test_rollback_of_a_deploy_restores_the_config_and_the_weights_it_had(manager: Any) -> None:
+    mgr, _, _ = manager
+    name = _endpoint()
+    first = mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)["endpoint_config"]
+    mgr.shift(name, {"champion": 60, "challenger": 40})
+    time.sleep(0.01)  # config names carry a timestamp
+    mgr.deploy(name, _variants(champion=50, shadow=50), role_arn=ROLE)
+    undone = mgr.rollback(name)
+    assert undone["kind"] == "deploy" and undone["to_config"] == first
+    status = mgr.status(name)
+    assert status["endpoint_config"] == first
+    assert {v["variant"]: v["current_weight"] for v in status["variants"]} == {"champion": 60.0, "challenger": 40.0}
+
+
+def test_rollback_refuses_to_undo_what_was_changed_behind_the_history(manager: Any) -> None:
+    mgr, _, clients = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
+    mgr.shift(name, {"champion": 50, "challenger": 50})
+    clients["sagemaker"].update_endpoint_weights_and_capacities(  # e.g. in the console
+        EndpointName=name, DesiredWeightsAndCapacities=[{"VariantName": "challenger", "DesiredWeight": 80.0}]
+    )
+    with pytest.raises(DeploymentError, match="changed outside `mlops endpoint`") as caught:
+        mgr.rollback(name)
+    assert (
+        caught.value.hint
+        == f"set the weights before it by hand: mlops endpoint shift {name} --weights champion=90,challenger=10"
+    )
+    assert _weights(mgr, name) == {"champion": 50.0, "challenger": 80.0}
+
+
+def test_an_endpoint_without_history_rolls_back_along_its_previous_configs(manager: Any) -> None:
+    mgr, _, clients = manager
+    name = _endpoint()
+    first = mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)["endpoint_config"]
+    time.sleep(0.01)
+    mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE)
+    # As an older version of this tool left it: configs tagged mlops:previous-config, no history on the endpoint.
+    sm = clients["sagemaker"]
+    arn = sm.describe_endpoint(EndpointName=name)["EndpointArn"]
+    sm.delete_tags(ResourceArn=arn, TagKeys=[t["Key"] for t in _endpoint_tags(clients, name)])
+    assert mgr.history(name) == []
+    undone = mgr.rollback(name)
+    assert undone["kind"] == "config" and mgr.status(name)["endpoint_config"] == first
+    assert [c["kind"] for c in mgr.history(name)] == ["rollback"]
+    with pytest.raises(DeploymentError, match=r"nothing left to undo.*every change in its history is undone"):
+        mgr.rollback(name)
+
+
+def test_the_history_never_breaks_aws_tag_limits(manager: Any) -> None:
+    from inference.deploy.history import HISTORY_LIMIT, check_tag
+
+    mgr, _, clients = manager
+    name, long = _endpoint(), "v" * 60
+    mgr.deploy(name, _variants(**{f"{long}-0": 50.0, f"{long}-1": 50.0}), role_arn=ROLE)
+    sm = clients["sagemaker"]
+    arn = sm.describe_endpoint(EndpointName=name)["EndpointArn"]
+    sm.add_tags(ResourceArn=arn, Tags=[{"Key": f"team-{i}", "Value": "ml"} for i in range(35)])
+    for i in range(HISTORY_LIMIT + 5):
+        mgr.shift(name, {f"{long}-0": float(i + 1)})
+    tags = _endpoint_tags(clients, name)
+    for tag in tags:
+        check_tag(tag["Key"], tag["Value"])  # length and characters, as SageMaker checks them
+    history = [t for t in tags if t["Key"].startswith("mlops:change:")]
+    # 35 tags of others leave room for 15 records (50 per resource); the oldest went first.
+    assert len(tags) == 50 and len(history) == 15
+    assert max(int(t["Key"].rsplit(":", 1)[1]) for t in history) == HISTORY_LIMIT + 6
+    assert mgr.history(name)[0]["weights_before"] == {f"{long}-0": HISTORY_LIMIT + 4, f"{long}-1": 50.0}
+
+    # Three such variants: a deploy sheds the weights from its record and goes ahead; a shift, whose record must
+    # hold the weights to go back to, is refused before any weight changes.
+    other = _endpoint()
+    mgr.deploy(other, _variants(**{f"{long}-{i}": 25.0 for i in range(3)}), role_arn=ROLE)
+    with pytest.raises(DeploymentError, match="over SageMaker's 256-character tag value limit"):
+        mgr.shift(other, {f"{long}-0": 50.0})
+    assert set(_weights(mgr, other).values()) == {25.0}
+    for tag in _endpoint_tags(clients, other):
+        check_tag(tag["Key"], tag["Value"])
