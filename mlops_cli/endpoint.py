@@ -597,7 +597,8 @@ def serve_local(
     Routes:
       POST /                               SageMaker API (AWS JSON 1.1, X-Amz-Target: SageMaker.<Operation>):
                                            Create/Describe/Delete/List Model(s), EndpointConfig, Endpoint(s),
-                                           UpdateEndpoint, UpdateEndpointWeightsAndCapacities, ListTags, AddTags
+                                           UpdateEndpoint, UpdateEndpointWeightsAndCapacities,
+                                           ListTags, AddTags, DeleteTags
       POST /endpoints/NAME/invocations     SageMaker Runtime InvokeEndpoint (TargetVariant pins a variant)
       GET  /endpoints/NAME/metrics?since=  per-variant invocations, errors, latency percentiles, intents
       GET  /ping                           200 while the process is up

@@ -552,6 +552,7 @@ def key_actions(purpose: str, setup: AwsSetup, caller: Caller) -> list[KeyAction
             KeyAction("sagemaker:CreateEndpoint", f"{sagemaker}:endpoint/{endpoint}"),
             KeyAction("sagemaker:UpdateEndpoint", f"{sagemaker}:endpoint/{endpoint}"),
             KeyAction("sagemaker:UpdateEndpointWeightsAndCapacities", f"{sagemaker}:endpoint/{endpoint}"),
+            KeyAction("sagemaker:AddTags", f"{sagemaker}:endpoint/{endpoint}"),  # its change history
             KeyAction("sagemaker:InvokeEndpoint", f"{sagemaker}:endpoint/{endpoint}"),
             KeyAction("application-autoscaling:RegisterScalableTarget", "*"),
             KeyAction("iam:PassRole", role, pass_role),

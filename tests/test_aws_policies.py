@@ -38,6 +38,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from click.testing import CliRunner
 
+from inference.deploy.history import HISTORY_LIMIT
 from ml.taxonomy import INTENTS
 from tests.iam_policies import (
     ACCOUNT,
@@ -310,13 +311,19 @@ def recorded(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             "--autoscale",
             "1:4:70",
         )
+        # More shifts than the endpoint's history keeps: the oldest records are deleted (DeleteTags).
+        for weight in range(30, 30 + HISTORY_LIMIT):
+            _mlops("endpoint", "shift", ENDPOINT, "--weights", f"champion={weight}")
         _mlops("endpoint", "shift", ENDPOINT, "--weights", "champion=50,challenger=50")
+        _mlops("endpoint", "history", ENDPOINT)
         _mlops("endpoint", "report", ENDPOINT, "--inputs", str(inputs), "--since-seconds", "600", "--json")
         # A blue/green update with guardrails (same variant names: AWS's rule), then promote and its rollback.
         _mlops("endpoint", *deploy, ENDPOINT, *variants, "--weights", "champion=50,challenger=50", *capture,
                "--guardrails", "canary")  # fmt: skip
         _mlops("endpoint", "promote", ENDPOINT, "--variant", "challenger", "--no-registry")
-        _mlops("endpoint", "rollback", ENDPOINT, "--no-registry")
+        _mlops("endpoint", "rollback", ENDPOINT, "--no-registry")  # the promotion
+        _mlops("endpoint", "rollback", ENDPOINT, "--no-registry")  # the guarded deploy
+        _mlops("endpoint", "rollback", ENDPOINT, "--no-registry")  # the last shift
         _mlops("endpoint", "status", ENDPOINT)
 
         check = ["aws", "check", "--bucket", BUCKET, "--prefix", PREFIX, "--region", REGION, "--json"]
@@ -450,6 +457,8 @@ def test_the_flows_make_the_calls_the_policies_are_for(recorded: Recorded) -> No
         "sagemaker:UpdateEndpoint",
         "sagemaker:UpdateEndpointWeightsAndCapacities",
         "sagemaker:ListTags",
+        "sagemaker:AddTags",
+        "sagemaker:DeleteTags",
         "sagemaker-runtime:InvokeEndpoint",
         "application-autoscaling:RegisterScalableTarget",
         "application-autoscaling:PutScalingPolicy",

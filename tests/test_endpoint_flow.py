@@ -78,6 +78,18 @@ def _json(proc: Any) -> Any:
     return json.loads(proc.stdout)
 
 
+def _aliases(env: dict[str, str]) -> dict[str, str]:
+    from mlflow import MlflowClient
+
+    aliases = MlflowClient(env["MLFLOW_TRACKING_URI"]).get_registered_model(NAME).aliases
+    return {alias: str(version) for alias, version in aliases.items()}
+
+
+def _weights(env: dict[str, str]) -> dict[str, float]:
+    variants = _json(_cli("status", "intent-ab", "--json", env=env))["variants"]
+    return {v["variant"]: v["current_weight"] for v in variants}
+
+
 def _champion(env: dict[str, str]) -> str | None:
     from model_registry.promotion import champion_history
 
@@ -154,6 +166,23 @@ def test_aws_deploy_uploads_packages_and_creates_two_variants(registry: dict[str
     assert _champion(registry) == "1"
     assert _json(_cli("status", "intent-ab", "--json", env=env))["endpoint_config"] == status["endpoint_config"]
 
+    # The history holds what changed (not what was refused or failed), and rollback undoes the shift.
+    changes = _json(_cli("history", "intent-ab", "--json", env=env))["changes"]
+    assert [(c["kind"], c["weights_after"]) for c in changes] == [
+        ("shift", {"champion": 50.0, "challenger": 50.0}),
+        ("deploy", {"champion": 90.0, "challenger": 10.0}),
+    ]
+    assert changes[0]["weights_before"] == {"champion": 90.0, "challenger": 10.0}
+    rolled = _json(_cli("rollback", "intent-ab", "--json", "--actor", "release-bot", env=env))
+    assert (
+        rolled["kind"] == "shift"
+        and rolled["registry"] is None
+        and _weights(env) == {"champion": 90.0, "challenger": 10.0}
+    )
+    assert _json(_cli("history", "intent-ab", "--json", env=env))["changes"][0]["by"] == "release-bot"
+    nothing = _cli("rollback", "intent-ab", env=env)
+    assert nothing.returncode == 1 and "nothing left to undo on endpoint 'intent-ab'" in nothing.stderr
+
 
 def test_aws_deploy_refused_by_sagemaker_leaves_no_models(registry: dict[str, str], moto_server: str) -> None:
     env = {**registry, "AWS_ENDPOINT_URL": moto_server}
@@ -227,6 +256,7 @@ def test_aws_needs_image_role_and_an_existing_endpoint(registry: dict[str, str],
         ["shift", "no-such-ep", "--weights", "a=1"],
         ["status", "no-such-ep"],
         ["rollback", "no-such-ep"],
+        ["history", "no-such-ep"],
         ["promote", "no-such-ep", "--variant", "a"],
     ):
         proc = _cli(*args, env=env)
@@ -352,20 +382,43 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
     assert done["completed"] and done["final_weights"] == {"champion": 0.0, "challenger": 100.0}
     assert traffic.failures == [] and traffic.variants["challenger"] > 0
 
-    # Promote: the challenger takes everything, the champion leaves the endpoint, the alias follows.
+    # Promote: the challenger takes everything as the variant `champion`, the old champion leaves the endpoint, the
+    # champion alias follows and the challenger alias leaves the version that is now the champion.
     with Traffic(local_endpoint.url, "intent-ab") as traffic:
         promoted = _json(_cli("promote", "intent-ab", "--variant", "challenger", "--json", env=env))
-    assert promoted["removed"] == ["champion"] and promoted["registry"]["moved"]
+    assert promoted["removed"] == ["champion"] and promoted["registry"]["moved"] and promoted["variant"] == "champion"
     assert traffic.failures == []
-    assert _champion(registry) == "2"
+    assert _aliases(registry) == {"champion": "2"}
     status = _json(_cli("status", "intent-ab", "--json", env=env))
-    assert [v["variant"] for v in status["variants"]] == ["challenger"]
+    assert [(v["variant"], v["model_version"]) for v in status["variants"]] == [("champion", "2")]
+    payloads = ["--payloads", "data/natural_prompts.jsonl"]
+    bench = run_cli("bench", "run", "--endpoint", "intent-ab", "--requests", "20", *payloads, "--json", env=env)
+    assert bench.returncode == 0 and set(json.loads(bench.stdout)["summary"]["variants"]) == {"champion"}
 
-    # Rollback: the A/B config and the previous champion come back in one command.
+    # Every change is in the endpoint's history, newest first: each step of the three schedules and their reverts.
+    changes = _json(_cli("history", "intent-ab", "--json", env=env))["changes"]
+    assert [c["kind"] for c in changes] == ["promote", "shift", "shift", "revert", "shift", "revert", "shift", "deploy"]
+    assert changes[0]["promoted_version"] == "2"
+    assert changes[0]["weights_before"] == {"champion": 0.0, "challenger": 100.0}
+    assert changes[3]["undoes"] == [4] and changes[4]["undone_by"] == 5
+
+    # Rollback undoes the promotion: the two variants with the weights they had, and both aliases.
     rolled = _json(_cli("rollback", "intent-ab", "--json", env=env))
-    assert rolled["registry"]["moved"] and _champion(registry) == "1"
-    status = _json(_cli("status", "intent-ab", "--json", env=env))
-    assert {v["variant"]: v["current_weight"] for v in status["variants"]} == {"champion": 90.0, "challenger": 10.0}
+    assert rolled["kind"] == "promote" and rolled["registry"]["moved"]
+    assert _aliases(registry) == {"champion": "1", "challenger": "2"}
+    assert _weights(env) == {"champion": 0.0, "challenger": 100.0}
+    # Each rollback goes one change further back: the completed schedule's steps, then past the reverted ones.
+    stepped = _cli("rollback", "intent-ab", env=env)
+    assert stepped.returncode == 0, stepped.stderr
+    assert "undid change #7 (shift): weights champion=0,challenger=100 -> champion=50,challenger=50" in stepped.stdout
+    assert _json(_cli("rollback", "intent-ab", "--json", env=env))["undoes"] == 6
+    assert _weights(env) == {"champion": 90.0, "challenger": 10.0}
+    nothing = _cli("rollback", "intent-ab", env=env)
+    assert nothing.returncode == 1 and "nothing left to undo on endpoint 'intent-ab'" in nothing.stderr
+    assert "mlops endpoint history intent-ab" in nothing.stderr and "Traceback" not in nothing.stderr
+    assert _aliases(registry) == {"champion": "1", "challenger": "2"}
+    listing = _cli("history", "intent-ab", env=env).stdout
+    assert "rollback" in listing and "promoted v2" in listing and "(undone by #9)" in listing
 
 
 def test_local_endpoint_bad_input(registry: dict[str, str], local_endpoint: ServerProcess) -> None:

@@ -159,6 +159,30 @@ def test_accepted_promotion_records_audit_on_both_versions(tmp_path: Path, monke
     assert champion_history()["previous"] == [old]
 
 
+def _aliases() -> dict[str, str]:
+    return {alias: str(version) for alias, version in _client().get_registered_model(NAME).aliases.items()}
+
+
+def test_champion_and_challenger_are_never_the_same_version(tmp_path: Path) -> None:
+    old = _register(tmp_path, "old")
+    promote(old)
+    new = _register(tmp_path, "new")  # registered as the challenger
+    result = promote("challenger")
+    assert result.moved and f"challenger removed from v{new} (now champion)" in result.message
+    assert _aliases() == {"champion": new}
+    (event,) = _audit_tags(new).values()
+    assert event["challenger_removed"] is True  # the audit trail says so
+    # Undoing that promotion gives the challenger alias back to the version it took it from.
+    back = rollback()
+    assert back.moved and f"challenger back on v{new}" in back.message
+    assert _aliases() == {"champion": old, "challenger": new}
+    # A challenger set since is left where it is.
+    promote(new)
+    newer = _register(tmp_path, "newer")
+    rollback()
+    assert _aliases() == {"champion": old, "challenger": newer}
+
+
 def test_promoting_the_champion_again_is_a_noop(tmp_path: Path) -> None:
     version = _register(tmp_path, "a")
     promote(version)
