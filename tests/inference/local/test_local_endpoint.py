@@ -537,6 +537,17 @@ def test_tags_and_listing(sagemaker: Any, models: dict[str, str]) -> None:
     sagemaker.add_tags(ResourceArn=endpoint_arn, Tags=[{"Key": "team", "Value": "intents"}])
     sagemaker.add_tags(ResourceArn=endpoint_arn, Tags=[{"Key": "team", "Value": "search"}])
     assert sagemaker.list_tags(ResourceArn=endpoint_arn)["Tags"] == [{"Key": "team", "Value": "search"}]
+    # As SageMaker checks them: the characters of a tag (JSON is refused), and at most 50 on a resource.
+    refused = client_error(
+        lambda: sagemaker.add_tags(ResourceArn=endpoint_arn, Tags=[{"Key": "k", "Value": '{"a":1}'}])
+    )
+    assert "Member must satisfy regular expression pattern" in refused["Error"]["Message"]
+    many = [{"Key": f"k{i}", "Value": "v"} for i in range(49)]
+    sagemaker.add_tags(ResourceArn=endpoint_arn, Tags=many)
+    full = client_error(lambda: sagemaker.add_tags(ResourceArn=endpoint_arn, Tags=[{"Key": "one-more", "Value": ""}]))
+    assert "at most 50" in full["Error"]["Message"]
+    sagemaker.delete_tags(ResourceArn=endpoint_arn, TagKeys=[t["Key"] for t in many] + ["not-there"])
+    assert sagemaker.list_tags(ResourceArn=endpoint_arn)["Tags"] == [{"Key": "team", "Value": "search"}]
     names = [
         m["ModelName"]
         for m in sagemaker.get_paginator("list_models")
