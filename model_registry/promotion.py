@@ -155,8 +155,17 @@ def _promote(
         # A rerun after a promotion stopped between moving the alias and writing its audit record completes it.
         if state.last_event and _audit_pending(mlflow_client, name, state.last_event):
             message = _complete_audit(mlflow_client, name, state.last_event, dry_run, message.split(":")[0])
+        warnings: list[str] = []
+        if _aliases(mlflow_client, name).get(CHALLENGER) == target:  # ... and so does it take challenger off it
+            message = message.removesuffix(": nothing to do") + (
+                f"; dry run: would remove {CHALLENGER} from v{target}"
+                if dry_run
+                else _move_challenger(mlflow_client, name, target, warnings, restore=False)
+            )
         log.info(message)
-        return _result("promote", name, target, target, target, ok=True, dry_run=dry_run, noop=True, message=message)
+        return _result(
+            "promote", name, target, target, target, dry_run=dry_run, noop=True, message=message, warnings=warnings
+        )
     champion = _get_version(mlflow_client, name, state.champion) if state.champion else None
     gates = evaluate_gates(mlflow_client, version, champion, tolerance=tolerance, p95_budget_ms=p95_budget_ms)
     failed = [g for g in gates if not g.passed]
@@ -378,7 +387,8 @@ def _move_challenger(mlflow_client: Any, name: str, version: str, warnings: list
         else:
             mlflow_client.delete_registered_model_alias(name, CHALLENGER)
     except Exception as exc:  # noqa: BLE001 - the champion move is committed; this is reported, not fatal
-        warning = f"could not {doing} of {name} ({type(exc).__name__}: {first_line(exc)}): do it in the MLflow UI"
+        fix = f"rerunning `mlops registry promote --candidate {version}` does it" if not restore else "set it by hand"
+        warning = f"could not {doing} of {name} ({type(exc).__name__}: {first_line(exc)}): {fix}"
         log.warning(warning)
         warnings.append(warning)
         return ""
