@@ -630,3 +630,21 @@ def test_the_history_never_breaks_aws_tag_limits(manager: Any) -> None:
     assert set(_weights(mgr, other).values()) == {25.0}
     for tag in _endpoint_tags(clients, other):
         check_tag(tag["Key"], tag["Value"])
+
+
+def test_after_a_promotion_the_champion_variant_shifts_and_each_change_rolls_back_in_turn(manager: Any) -> None:
+    mgr, _, _ = manager
+    name = _endpoint()
+    mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE)
+    mgr.shift(name, {"champion": 20, "challenger": 80})
+    mgr.promote(name, "challenger")
+    assert mgr.shift(name, {"champion": 3}) == {"champion": 3.0}  # the promoted variant answers to its new name
+    assert [c["kind"] for c in mgr.history(name)][:2] == ["shift", "promote"]
+    mgr.rollback(name)
+    assert _weights(mgr, name) == {"champion": 1.0}
+    mgr.rollback(name)  # the promotion: both variants, at the weights they had just before it
+    assert _weights(mgr, name) == {"champion": 20.0, "challenger": 80.0}
+    assert {v["variant"]: v["model_version"] for v in mgr.status(name)["variants"]} == {
+        "champion": "1",
+        "challenger": "2",
+    }
