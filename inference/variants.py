@@ -27,6 +27,17 @@ FLOAT32_MAX = 3.4028234663852886e38
 # service model. The total is held to the same bound: traffic goes by each weight's share of the total, and a total
 # that overflows routes nothing (tests/inference/deploy/test_plan.py compares both with botocore's model).
 MAX_VARIANT_WEIGHT = FLOAT32_MAX
+# SageMaker's tags (botocore's TagKey, TagValue, TagList): at most 50 on a resource, keys of 1-128 and values of at
+# most 256 characters matching [\p{L}\p{Z}\p{N}_.:/=+\-@]* (letters, separators, numbers and this punctuation).
+TAGS_PER_RESOURCE = 50
+TAG_KEY_LIMIT = 128
+TAG_VALUE_LIMIT = 256
+TAG_PUNCTUATION = frozenset(" _.:/=+-@")
+
+
+def tag_text_allowed(text: str) -> bool:
+    """Whether SageMaker's tag pattern accepts every character of `text`."""
+    return all(c.isalnum() or c in TAG_PUNCTUATION for c in text)
 
 
 WEIGHT_HINT = "weights are relative: e.g. champion=90,challenger=10"

@@ -33,18 +33,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from inference.variants import DeploymentError
+from inference.variants import (
+    TAG_KEY_LIMIT,
+    TAG_VALUE_LIMIT,
+    TAGS_PER_RESOURCE,
+    DeploymentError,
+    tag_text_allowed,
+)
 
 log = logging.getLogger(__name__)
 
 CHANGE_PREFIX = "mlops:change:"
 HISTORY_LIMIT = 20
-TAGS_PER_RESOURCE = 50  # AWS: at most 50 user tags on one SageMaker resource
-TAG_KEY_LIMIT = 128
-TAG_VALUE_LIMIT = 256
-# SageMaker's Tag.Key and Tag.Value pattern (the botocore service model): ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$
-_TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
-_UNSAFE = re.compile(r"[^\w.:/+\-@]")  # also no space or "=": they separate a record's fields
+_UNSAFE = re.compile(r"[^\w.:/+\-@]")  # tag-safe, and no space or "=": they separate a record's fields
 
 DEPLOY, SHIFT, PROMOTE, ROLLBACK, REVERT = "deploy", "shift", "promote", "rollback", "revert"
 UNDOING = frozenset({ROLLBACK, REVERT})
@@ -54,7 +55,7 @@ CONFIG_CHANGES = frozenset({DEPLOY, PROMOTE})
 def check_tag(key: str, value: str) -> None:
     """Refuse (DeploymentError) a tag that SageMaker would reject: its length or its characters."""
     for what, text, limit, minimum in (("key", key, TAG_KEY_LIMIT, 1), ("value", value, TAG_VALUE_LIMIT, 0)):
-        if not minimum <= len(text) <= limit or not _TAG_TEXT.fullmatch(text) or not text.isascii():
+        if not minimum <= len(text) <= limit or not tag_text_allowed(text):
             raise DeploymentError(
                 f"tag {what} {text[:60]!r} ({len(text)} characters) would be rejected by SageMaker: "
                 f"{minimum}-{limit} characters of letters, digits, spaces and _ . : / = + - @"

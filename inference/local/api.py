@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from inference.variants import FLOAT32_MAX, DeploymentError, check_name
+from inference.variants import FLOAT32_MAX, DeploymentError, check_name, tag_text_allowed
 from ml.errors import MlopsError
 
 REGION = "us-east-1"
@@ -23,9 +23,8 @@ ACCOUNT = "000000000000"
 DEFAULT_PAGE_SIZE = 10
 # How many violations one ValidationException lists (AWS lists them all; a fuzzed request can hold thousands).
 MAX_REPORTED_VIOLATIONS = 10
-# SageMaker's pattern of tag keys and values (Java regex classes: letters, separators, numbers, and these).
+# SageMaker's pattern of tag keys and values, in Java's regex syntax: checked by `tag_text_allowed`.
 _TAG_PATTERN = "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)"
-_TAG_PUNCTUATION = frozenset(" _.:/=+-@")
 
 
 class ApiError(Exception):
@@ -187,7 +186,7 @@ def _check_shape(shape: Any, value: Any, path: str, found: list[str]) -> None:
         if not _encodable(value):
             return fail("be valid Unicode (no unpaired surrogates)")
         _check_size(len(value), meta, "have length", fail)
-        if meta.get("pattern") == _TAG_PATTERN and not all(c.isalnum() or c in _TAG_PUNCTUATION for c in value):
+        if meta.get("pattern") == _TAG_PATTERN and not tag_text_allowed(value):
             fail(f"satisfy regular expression pattern: {_TAG_PATTERN}")
         if "enum" in meta and value not in meta["enum"]:
             fail(f"satisfy enum value set: [{', '.join(meta['enum'])}]")

@@ -36,12 +36,10 @@ from inference.local.models import LoadedModel, ModelRecord, check_model_source,
 from inference.local.records import ConfigRecord, EndpointRecord, LiveVariant, VariantSet, VariantSpec
 from inference.predictor import default_threads
 from inference.serving.config import ServerConfig
-from inference.variants import DeploymentError, check_unique, check_weights, traffic_shares
+from inference.variants import TAGS_PER_RESOURCE, DeploymentError, check_unique, check_weights, traffic_shares
 from ml.errors import MlopsError
 
 log = logging.getLogger(__name__)
-
-TAGS_PER_RESOURCE = 50  # AWS's limit of user tags on one SageMaker resource
 
 
 class LocalSageMaker:

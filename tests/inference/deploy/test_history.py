@@ -84,3 +84,15 @@ def test_the_listing_says_what_changed_newest_first() -> None:
     text = render_history("intent-ab", [row])
     assert "#2" in text and "1970-01-01 00:00:00  shift" in text
     assert "weights a=90,b=10 -> a=50,b=50  by ci  (undone by #3)" in text
+
+
+def test_the_tag_limits_are_sagemakers() -> None:
+    import botocore.session
+
+    from inference.local.api import _TAG_PATTERN
+    from inference.variants import TAG_KEY_LIMIT, TAGS_PER_RESOURCE
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    assert model.shape_for("TagKey").metadata == {"min": 1, "max": TAG_KEY_LIMIT, "pattern": _TAG_PATTERN}
+    assert model.shape_for("TagValue").metadata == {"min": 0, "max": TAG_VALUE_LIMIT, "pattern": _TAG_PATTERN}
+    assert model.shape_for("TagList").metadata["max"] == TAGS_PER_RESOURCE
