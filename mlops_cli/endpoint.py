@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from inference.deploy.report import DEFAULT_SAMPLE_SIZE, ReportPolicy
 from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, sigterm_interrupts, user_errors
 from mlops_cli.output import emit, json_option
@@ -431,76 +432,116 @@ def rollback(
 # ---- report ----------------------------------------------------------------------------------------------------
 
 
-@endpoint_command("report")
-@click.option("--candidate", default=None, help="The variant under test [default: the one with the smallest weight].")
-@click.option(
-    "--baseline", default=None, help="The variant it is compared with [default: the one with the largest weight]."
-)
-@click.option(
-    "--since-seconds",
-    type=click.FloatRange(min=1),
-    default=None,
-    help="Only traffic of the last N seconds [default: all the local endpoint kept; last hour on AWS].",
-)
-@click.option(
-    "--inputs",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Labelled JSONL (text, intent) sent to every variant to compare them "
-    "[default: data/natural_prompts.jsonl of this project, if present].",
-)
-@click.option(
-    "--sample-size", type=click.IntRange(min=1), default=200, show_default=True, help="At most this many inputs."
-)
-@click.option(
-    "--min-invocations",
-    type=click.IntRange(min=0),
-    default=100,
-    show_default=True,
-    help="Fewer live requests on the candidate make the verdict inconclusive.",
-)
-@click.option(
-    "--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Guard: error rate."
-)
-@click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Guard: p95 latency.")
-@click.option(
-    "--accuracy-tolerance",
-    type=click.FloatRange(0, 1),
-    default=0.01,
-    show_default=True,
-    help="How far the candidate's sample accuracy may fall below the baseline's.",
-)
-@click.option("--check", is_flag=True, help="Exit 1 unless the verdict is promote (for CI).")
-def report(
-    endpoint_name: str,
-    target: DeployTarget,
-    as_json: bool,
-    candidate: str | None,
-    baseline: str | None,
-    since_seconds: float | None,
-    inputs: Path | None,
-    sample_size: int,
-    min_invocations: int,
-    max_error_rate: float,
-    max_p95_ms: float,
-    accuracy_tolerance: float,
-    check: bool,
-) -> None:
-    """A/B report on ENDPOINT: traffic share, errors, latency, predictions, agreement, and a verdict."""
-    from inference.deploy.report import PROMOTE, ReportPolicy, endpoint_report, render_table
-    from inference.variants import Guard
+def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The A/B report's window, sample and policy options; the command receives `report_args` for
+    `inference.deploy.report.endpoint_report` instead."""
+    options = [
+        click.option(
+            "--candidate", default=None, help="The variant under test [default: the one with the smallest weight]."
+        ),
+        click.option(
+            "--baseline",
+            default=None,
+            help="The variant it is compared with [default: the one with the largest weight].",
+        ),
+        click.option(
+            "--since-seconds",
+            type=click.FloatRange(min=1),
+            default=None,
+            help="Only traffic of the last N seconds [default: since the endpoint's current config and weights].",
+        ),
+        click.option(
+            "--inputs",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Labelled JSONL (text, intent) sent to every variant to compare them [default: this project's "
+            "data/natural_prompts.jsonl, then the held-out test split of data/prompts.jsonl].",
+        ),
+        click.option(
+            "--sample-size",
+            type=click.IntRange(min=1),
+            default=DEFAULT_SAMPLE_SIZE,
+            show_default=True,
+            help="At most this many labelled inputs.",
+        ),
+        click.option(
+            "--min-invocations",
+            type=click.IntRange(min=0),
+            default=ReportPolicy.min_invocations,
+            show_default=True,
+            help="At least this many live requests on the candidate, whatever the power analysis asks.",
+        ),
+        click.option(
+            "--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Guard: error rate."
+        ),
+        click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Guard: p95 latency."),
+        click.option(
+            "--accuracy-tolerance",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=ReportPolicy.accuracy_tolerance,
+            show_default=True,
+            help="How far the candidate's accuracy on the labelled inputs may fall below the baseline's.",
+        ),
+        click.option(
+            "--confidence",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=ReportPolicy.confidence,
+            show_default=True,
+            help="Confidence level of every interval and test.",
+        ),
+        click.option(
+            "--power",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=ReportPolicy.power,
+            show_default=True,
+            help="Power the minimum sample sizes are planned for.",
+        ),
+    ]
 
-    policy = ReportPolicy(Guard(max_error_rate, max_p95_ms), min_invocations, accuracy_tolerance)
-    result = endpoint_report(
-        target,
-        endpoint_name,
-        candidate=candidate,
-        baseline=baseline,
-        since_seconds=since_seconds,
-        inputs=inputs,
-        sample_size=sample_size,
-        policy=policy,
-    )
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        candidate: str | None,
+        baseline: str | None,
+        since_seconds: float | None,
+        inputs: Path | None,
+        sample_size: int,
+        min_invocations: int,
+        max_error_rate: float,
+        max_p95_ms: float,
+        accuracy_tolerance: float,
+        confidence: float,
+        power: float,
+        **kwargs: Any,
+    ) -> Any:
+        from inference.variants import Guard
+
+        policy = ReportPolicy(Guard(max_error_rate, max_p95_ms), min_invocations, accuracy_tolerance, confidence, power)
+        report_args = {
+            "candidate": candidate,
+            "baseline": baseline,
+            "since_seconds": since_seconds,
+            "inputs": inputs,
+            "sample_size": sample_size,
+            "policy": policy,
+        }
+        return func(*args, report_args=report_args, **kwargs)
+
+    decorated: Callable[..., Any] = wrapper
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated
+
+
+@endpoint_command("report")
+@report_options
+@click.option("--check", is_flag=True, help="Exit 1 unless the verdict is promote (for CI).")
+def report(endpoint_name: str, target: DeployTarget, as_json: bool, report_args: dict[str, Any], check: bool) -> None:
+    """A/B report on ENDPOINT: per-variant traffic, errors, latency and accuracy with confidence intervals, the
+    sample sizes a decision needs, and a verdict (promote, rollback, or inconclusive until the evidence suffices)."""
+    from inference.deploy.report import PROMOTE, endpoint_report, render_table
+
+    result = endpoint_report(target, endpoint_name, **report_args)
     emit(result, as_json=as_json, text=render_table(result))
     if check and result["verdict"] != PROMOTE:
         click.echo(f"error: verdict is {result['verdict']}, not promote", err=True)
