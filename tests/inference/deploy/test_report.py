@@ -29,7 +29,6 @@ def _report(
     labelled: int,
     cand_wrong: int = 0,
     raw: bool = True,
-    policy: ReportPolicy = ReportPolicy(),
 ) -> dict:
     """A candidate and a baseline with the given live traffic and a labelled sample both classify perfectly, except
     `cand_wrong` inputs the candidate gets wrong."""
@@ -42,7 +41,6 @@ def _report(
         traffic,
         candidate="challenger",
         baseline="champion",
-        policy=policy,
         weights={"champion": 90, "challenger": 10},
         latencies={"champion": base_lat, "challenger": cand_lat} if raw else None,
         sample={"champion": labels, "challenger": cand} if labelled else None,
