@@ -137,6 +137,108 @@ def registry_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--candidate and --baseline, then the A/B report's window, sample and policy options (`verdict_options`)."""
+    func = verdict_options(func)
+    func = click.option(
+        "--baseline", default=None, help="The variant it is compared with [default: the one with the largest weight]."
+    )(func)
+    return click.option(
+        "--candidate", default=None, help="The variant under test [default: the one with the smallest weight]."
+    )(func)
+
+
+def verdict_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The A/B report's window, sample and policy options; the command receives `report_args` for
+    `inference.deploy.report.endpoint_report` instead (with `candidate` and `baseline` when it takes them)."""
+    options = [
+        click.option(
+            "--since-seconds",
+            type=click.FloatRange(min=1),
+            default=None,
+            help="Only traffic of the last N seconds [default: since the endpoint's current config and weights].",
+        ),
+        click.option(
+            "--inputs",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Labelled JSONL (text, intent) sent to every variant to compare them [default: this project's "
+            "data/natural_prompts.jsonl, then the held-out test split of data/prompts.jsonl].",
+        ),
+        click.option(
+            "--sample-size",
+            type=click.IntRange(min=1),
+            default=DEFAULT_SAMPLE_SIZE,
+            show_default=True,
+            help="At most this many labelled inputs.",
+        ),
+        click.option(
+            "--min-invocations",
+            type=click.IntRange(min=0),
+            default=ReportPolicy.min_invocations,
+            show_default=True,
+            help="At least this many live requests on the candidate, whatever the power analysis asks.",
+        ),
+        click.option(
+            "--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Guard: error rate."
+        ),
+        click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Guard: p95 latency."),
+        click.option(
+            "--accuracy-tolerance",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=ReportPolicy.accuracy_tolerance,
+            show_default=True,
+            help="How far the candidate's accuracy on the labelled inputs may fall below the baseline's.",
+        ),
+        click.option(
+            "--confidence",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=ReportPolicy.confidence,
+            show_default=True,
+            help="Confidence level of every interval and test.",
+        ),
+        click.option(
+            "--power",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=ReportPolicy.power,
+            show_default=True,
+            help="Power the minimum sample sizes are planned for.",
+        ),
+    ]
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        since_seconds: float | None,
+        inputs: Path | None,
+        sample_size: int,
+        min_invocations: int,
+        max_error_rate: float,
+        max_p95_ms: float,
+        accuracy_tolerance: float,
+        confidence: float,
+        power: float,
+        **kwargs: Any,
+    ) -> Any:
+        from inference.variants import Guard
+
+        policy = ReportPolicy(Guard(max_error_rate, max_p95_ms), min_invocations, accuracy_tolerance, confidence, power)
+        roles: dict[str, Any] = {role: kwargs.pop(role) for role in ("candidate", "baseline") if role in kwargs}
+        report_args = {
+            **roles,
+            "since_seconds": since_seconds,
+            "inputs": inputs,
+            "sample_size": sample_size,
+            "policy": policy,
+        }
+        return func(*args, report_args=report_args, **kwargs)
+
+    decorated: Callable[..., Any] = wrapper
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated
+
+
 def _weights(weights: dict[str, float]) -> str:
     return ", ".join(f"{n}={w:g}" for n, w in weights.items())
 
@@ -366,13 +468,21 @@ def shift(
 @click.option(
     "--p95-budget-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Registry gate: benchmark p95 budget."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Promote even when the A/B report's verdict on VARIANT is not promote; needs --reason, kept in the audit.",
+)
 @registry_options
 @guardrail_options
+@verdict_options
 def promote(
     endpoint_name: str,
     target: DeployTarget,
     as_json: bool,
     variant: str,
+    force: bool,
+    report_args: dict[str, Any],
     registry: bool,
     tolerance: float,
     p95_budget_ms: float,
@@ -384,7 +494,8 @@ def promote(
     guardrail_timeout: int | None,
     guardrail_p95_ms: float,
 ) -> None:
-    """Promote VARIANT on ENDPOINT: all traffic to it, the others removed, the champion alias moved to its version."""
+    """Promote VARIANT on ENDPOINT once the A/B report's verdict on it is promote (or --force --reason): all traffic
+    to it, the others removed, the champion alias moved to its version."""
     from inference.deploy.plan import Guardrails
     from pipelines import release
 
@@ -400,7 +511,8 @@ def promote(
         else None
     )
     gate = release.RegistryGate(registry, tolerance, p95_budget_ms, actor, reason)
-    result = release.promote(target, endpoint_name, variant, gate=gate, guardrails=rails)
+    verdict_gate = release.VerdictGate(report_args, force)
+    result = release.promote(target, endpoint_name, variant, gate=gate, guardrails=rails, verdict_gate=verdict_gate)
     for warning in result["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     text = (
@@ -430,107 +542,6 @@ def rollback(
 
 
 # ---- report ----------------------------------------------------------------------------------------------------
-
-
-def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The A/B report's window, sample and policy options; the command receives `report_args` for
-    `inference.deploy.report.endpoint_report` instead."""
-    options = [
-        click.option(
-            "--candidate", default=None, help="The variant under test [default: the one with the smallest weight]."
-        ),
-        click.option(
-            "--baseline",
-            default=None,
-            help="The variant it is compared with [default: the one with the largest weight].",
-        ),
-        click.option(
-            "--since-seconds",
-            type=click.FloatRange(min=1),
-            default=None,
-            help="Only traffic of the last N seconds [default: since the endpoint's current config and weights].",
-        ),
-        click.option(
-            "--inputs",
-            type=click.Path(path_type=Path, dir_okay=False),
-            default=None,
-            help="Labelled JSONL (text, intent) sent to every variant to compare them [default: this project's "
-            "data/natural_prompts.jsonl, then the held-out test split of data/prompts.jsonl].",
-        ),
-        click.option(
-            "--sample-size",
-            type=click.IntRange(min=1),
-            default=DEFAULT_SAMPLE_SIZE,
-            show_default=True,
-            help="At most this many labelled inputs.",
-        ),
-        click.option(
-            "--min-invocations",
-            type=click.IntRange(min=0),
-            default=ReportPolicy.min_invocations,
-            show_default=True,
-            help="At least this many live requests on the candidate, whatever the power analysis asks.",
-        ),
-        click.option(
-            "--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Guard: error rate."
-        ),
-        click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Guard: p95 latency."),
-        click.option(
-            "--accuracy-tolerance",
-            type=click.FloatRange(0, 1, min_open=True, max_open=True),
-            default=ReportPolicy.accuracy_tolerance,
-            show_default=True,
-            help="How far the candidate's accuracy on the labelled inputs may fall below the baseline's.",
-        ),
-        click.option(
-            "--confidence",
-            type=click.FloatRange(0, 1, min_open=True, max_open=True),
-            default=ReportPolicy.confidence,
-            show_default=True,
-            help="Confidence level of every interval and test.",
-        ),
-        click.option(
-            "--power",
-            type=click.FloatRange(0, 1, min_open=True, max_open=True),
-            default=ReportPolicy.power,
-            show_default=True,
-            help="Power the minimum sample sizes are planned for.",
-        ),
-    ]
-
-    @functools.wraps(func)
-    def wrapper(
-        *args: Any,
-        candidate: str | None,
-        baseline: str | None,
-        since_seconds: float | None,
-        inputs: Path | None,
-        sample_size: int,
-        min_invocations: int,
-        max_error_rate: float,
-        max_p95_ms: float,
-        accuracy_tolerance: float,
-        confidence: float,
-        power: float,
-        **kwargs: Any,
-    ) -> Any:
-        from inference.variants import Guard
-
-        policy = ReportPolicy(Guard(max_error_rate, max_p95_ms), min_invocations, accuracy_tolerance, confidence, power)
-        report_args = {
-            "candidate": candidate,
-            "baseline": baseline,
-            "since_seconds": since_seconds,
-            "inputs": inputs,
-            "sample_size": sample_size,
-            "policy": policy,
-        }
-        return func(*args, report_args=report_args, **kwargs)
-
-    decorated: Callable[..., Any] = wrapper
-    for option in reversed(options):
-        decorated = option(decorated)
-    return decorated
 
 
 @endpoint_command("report")
