@@ -143,13 +143,18 @@ def test_aws_deploy_uploads_packages_and_creates_two_variants(registry: dict[str
     # Blue/green guardrails need the variant names kept: a promotion that drops one refuses them before any change.
     sm = boto3.client("sagemaker", endpoint_url=moto_server, region_name="us-east-1")
     configs = sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
-    guarded = _cli("promote", "intent-ab", "--variant", "challenger", "--guardrails", "canary", env=env)
+    # (moto publishes no CloudWatch metrics, so the A/B report has no verdict: these promotions are forced.)
+    forced = ("--force", "--reason", "moto has no metrics")
+    guarded = _cli("promote", "intent-ab", "--variant", "challenger", "--guardrails", "canary", *forced, env=env)
     assert guarded.returncode == 1 and "keep the endpoint's variant names (challenger, champion)" in guarded.stderr
     assert "mlops endpoint shift intent-ab --variant challenger --schedule" in guarded.stderr
     assert sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"] == configs
 
     # moto has no UpdateEndpoint: the promotion fails there, and must leave the registry and the endpoint as they were.
-    failed = _cli("promote", "intent-ab", "--variant", "challenger", env=env)
+    unforced = _cli("promote", "intent-ab", "--variant", "challenger", env=env)
+    assert unforced.returncode == 1 and "no A/B verdict on challenger" in unforced.stderr, unforced.stderr
+    assert "--force --reason" in unforced.stderr
+    failed = _cli("promote", "intent-ab", "--variant", "challenger", *forced, env=env)
     assert failed.returncode == 1 and "UpdateEndpoint" in failed.stderr
     assert _champion(registry) == "1"
     assert _json(_cli("status", "intent-ab", "--json", env=env))["endpoint_config"] == status["endpoint_config"]
