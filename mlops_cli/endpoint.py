@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from inference.deploy.report import DEFAULT_SAMPLE_SIZE, ReportPolicy
 from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, sigterm_interrupts, user_errors
 from mlops_cli.output import emit, json_option
@@ -134,6 +135,108 @@ def registry_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--candidate and --baseline, then the A/B report's window, sample and policy options (`verdict_options`)."""
+    func = verdict_options(func)
+    func = click.option(
+        "--baseline", default=None, help="The variant it is compared with [default: the one with the largest weight]."
+    )(func)
+    return click.option(
+        "--candidate", default=None, help="The variant under test [default: the one with the smallest weight]."
+    )(func)
+
+
+def verdict_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The A/B report's window, sample and policy options; the command receives `report_args` for
+    `inference.deploy.report.endpoint_report` instead (with `candidate` and `baseline` when it takes them)."""
+    options = [
+        click.option(
+            "--since-seconds",
+            type=click.FloatRange(min=1),
+            default=None,
+            help="Only traffic of the last N seconds [default: since the endpoint's current config and weights].",
+        ),
+        click.option(
+            "--inputs",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Labelled JSONL (text, intent) sent to every variant to compare them [default: this project's "
+            "data/natural_prompts.jsonl, then the held-out test split of data/prompts.jsonl].",
+        ),
+        click.option(
+            "--sample-size",
+            type=click.IntRange(min=1),
+            default=DEFAULT_SAMPLE_SIZE,
+            show_default=True,
+            help="At most this many labelled inputs.",
+        ),
+        click.option(
+            "--min-invocations",
+            type=click.IntRange(min=0),
+            default=ReportPolicy.min_invocations,
+            show_default=True,
+            help="At least this many live requests on the candidate, whatever the power analysis asks.",
+        ),
+        click.option(
+            "--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Guard: error rate."
+        ),
+        click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Guard: p95 latency."),
+        click.option(
+            "--accuracy-tolerance",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=ReportPolicy.accuracy_tolerance,
+            show_default=True,
+            help="How far the candidate's accuracy on the labelled inputs may fall below the baseline's.",
+        ),
+        click.option(
+            "--confidence",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=ReportPolicy.confidence,
+            show_default=True,
+            help="Confidence level of every interval and test.",
+        ),
+        click.option(
+            "--power",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=ReportPolicy.power,
+            show_default=True,
+            help="Power the minimum sample sizes are planned for.",
+        ),
+    ]
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        since_seconds: float | None,
+        inputs: Path | None,
+        sample_size: int,
+        min_invocations: int,
+        max_error_rate: float,
+        max_p95_ms: float,
+        accuracy_tolerance: float,
+        confidence: float,
+        power: float,
+        **kwargs: Any,
+    ) -> Any:
+        from inference.variants import Guard
+
+        policy = ReportPolicy(Guard(max_error_rate, max_p95_ms), min_invocations, accuracy_tolerance, confidence, power)
+        roles: dict[str, Any] = {role: kwargs.pop(role) for role in ("candidate", "baseline") if role in kwargs}
+        report_args = {
+            **roles,
+            "since_seconds": since_seconds,
+            "inputs": inputs,
+            "sample_size": sample_size,
+            "policy": policy,
+        }
+        return func(*args, report_args=report_args, **kwargs)
+
+    decorated: Callable[..., Any] = wrapper
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated
 
 
 def _weights(weights: dict[str, float]) -> str:
@@ -367,13 +470,21 @@ def shift(
 @click.option(
     "--p95-budget-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Registry gate: benchmark p95 budget."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Promote even when the A/B report's verdict on VARIANT is not promote; needs --reason, kept in the audit.",
+)
 @registry_options
 @guardrail_options
+@verdict_options
 def promote(
     endpoint_name: str,
     target: DeployTarget,
     as_json: bool,
     variant: str,
+    force: bool,
+    report_args: dict[str, Any],
     registry: bool,
     tolerance: float,
     p95_budget_ms: float,
@@ -385,8 +496,9 @@ def promote(
     guardrail_timeout: int | None,
     guardrail_p95_ms: float,
 ) -> None:
-    """Promote VARIANT on ENDPOINT: all traffic to it (as variant `champion`), the others removed, the champion alias
-    moved to its version (and challenger taken off it)."""
+    """Promote VARIANT on ENDPOINT once the A/B report's verdict on it is promote (or --force --reason): all traffic
+    to it (as variant `champion`), the others removed, the champion alias moved to its version (and challenger taken
+    off it)."""
     from inference.deploy.plan import Guardrails
     from pipelines import release
 
@@ -402,7 +514,8 @@ def promote(
         else None
     )
     gate = release.RegistryGate(registry, tolerance, p95_budget_ms, actor, reason)
-    result = release.promote(target, endpoint_name, variant, gate=gate, guardrails=rails)
+    verdict_gate = release.VerdictGate(report_args, force)
+    result = release.promote(target, endpoint_name, variant, gate=gate, guardrails=rails, verdict_gate=verdict_gate)
     for warning in result["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     text = (
@@ -447,75 +560,14 @@ def history(endpoint_name: str, target: DeployTarget, as_json: bool) -> None:
 
 
 @endpoint_command("report")
-@click.option("--candidate", default=None, help="The variant under test [default: the one with the smallest weight].")
-@click.option(
-    "--baseline", default=None, help="The variant it is compared with [default: the one with the largest weight]."
-)
-@click.option(
-    "--since-seconds",
-    type=click.FloatRange(min=1),
-    default=None,
-    help="Only traffic of the last N seconds [default: all the local endpoint kept; last hour on AWS].",
-)
-@click.option(
-    "--inputs",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Labelled JSONL (text, intent) sent to every variant to compare them "
-    "[default: data/natural_prompts.jsonl of this project, if present].",
-)
-@click.option(
-    "--sample-size", type=click.IntRange(min=1), default=200, show_default=True, help="At most this many inputs."
-)
-@click.option(
-    "--min-invocations",
-    type=click.IntRange(min=0),
-    default=100,
-    show_default=True,
-    help="Fewer live requests on the candidate make the verdict inconclusive.",
-)
-@click.option(
-    "--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Guard: error rate."
-)
-@click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Guard: p95 latency.")
-@click.option(
-    "--accuracy-tolerance",
-    type=click.FloatRange(0, 1),
-    default=0.01,
-    show_default=True,
-    help="How far the candidate's sample accuracy may fall below the baseline's.",
-)
+@report_options
 @click.option("--check", is_flag=True, help="Exit 1 unless the verdict is promote (for CI).")
-def report(
-    endpoint_name: str,
-    target: DeployTarget,
-    as_json: bool,
-    candidate: str | None,
-    baseline: str | None,
-    since_seconds: float | None,
-    inputs: Path | None,
-    sample_size: int,
-    min_invocations: int,
-    max_error_rate: float,
-    max_p95_ms: float,
-    accuracy_tolerance: float,
-    check: bool,
-) -> None:
-    """A/B report on ENDPOINT: traffic share, errors, latency, predictions, agreement, and a verdict."""
-    from inference.deploy.report import PROMOTE, ReportPolicy, endpoint_report, render_table
-    from inference.variants import Guard
+def report(endpoint_name: str, target: DeployTarget, as_json: bool, report_args: dict[str, Any], check: bool) -> None:
+    """A/B report on ENDPOINT: per-variant traffic, errors, latency and accuracy with confidence intervals, the
+    sample sizes a decision needs, and a verdict (promote, rollback, or inconclusive until the evidence suffices)."""
+    from inference.deploy.report import PROMOTE, endpoint_report, render_table
 
-    policy = ReportPolicy(Guard(max_error_rate, max_p95_ms), min_invocations, accuracy_tolerance)
-    result = endpoint_report(
-        target,
-        endpoint_name,
-        candidate=candidate,
-        baseline=baseline,
-        since_seconds=since_seconds,
-        inputs=inputs,
-        sample_size=sample_size,
-        policy=policy,
-    )
+    result = endpoint_report(target, endpoint_name, **report_args)
     emit(result, as_json=as_json, text=render_table(result))
     if check and result["verdict"] != PROMOTE:
         click.echo(f"error: verdict is {result['verdict']}, not promote", err=True)

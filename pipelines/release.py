@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,49 @@ class RegistryGate:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class VerdictGate:
+    """What an endpoint promotion needs from the A/B report (`mlops endpoint report`): its `promote` verdict on the
+    variant, unless forced with a reason, which the registry's audit record keeps."""
+
+    report_args: Mapping[str, Any] = field(default_factory=dict)
+    force: bool = False
+
+
+def ab_verdict(
+    target: DeployTarget, endpoint: str, variant: str, verdict_gate: VerdictGate, reason: str | None
+) -> dict:
+    """The A/B report's verdict on `variant`; DeploymentError unless it is `promote` or the promotion is forced."""
+    from inference.deploy.report import PROMOTE, endpoint_report
+
+    if verdict_gate.force and not (reason or "").strip():
+        raise DeploymentError(
+            "--force needs --reason: a promotion past the A/B verdict is recorded in the audit with why",
+            hint='e.g. --force --reason "hotfix: v3 fixes the translation outage"',
+        )
+    try:
+        report = endpoint_report(target, endpoint, **{**verdict_gate.report_args, "candidate": variant})
+    except DeploymentError as exc:
+        if not verdict_gate.force:
+            raise DeploymentError(
+                f"endpoint {endpoint} unchanged: no A/B verdict on {variant}: {exc}",
+                hint=exc.hint or f"or --force --reason WHY to promote {variant} without one (audited)",
+            ) from exc
+        return {"verdict": None, "forced": True, "evidence": [str(exc)]}
+    verdict = {"verdict": report["verdict"], "forced": False, "evidence": report["evidence"]}
+    if report["verdict"] == PROMOTE:
+        return verdict
+    if verdict_gate.force:
+        log.warning("promoting %s on %s past the A/B verdict %s: %s", variant, endpoint, report["verdict"], reason)
+        return {**verdict, "forced": True}
+    findings = "; ".join(report["evidence"][:2])
+    raise DeploymentError(
+        f"endpoint {endpoint} unchanged: the A/B report's verdict on {variant} is {report['verdict']}, not promote "
+        f"({findings})",
+        hint=f"see `mlops endpoint report {endpoint} --candidate {variant}`; or --force --reason WHY (audited)",
+    )
+
+
 def promote(
     target: DeployTarget,
     endpoint: str,
@@ -98,11 +142,12 @@ def promote(
     *,
     gate: RegistryGate = RegistryGate(),
     guardrails: Guardrails | None = None,
+    verdict_gate: VerdictGate = VerdictGate(),
 ) -> dict[str, Any]:
     """All traffic to `variant`, the other variants removed, and the champion alias moved to its registry version.
 
-    The registry's gates are checked before the endpoint changes; if the alias cannot move afterwards, the endpoint
-    is put back on its previous config.
+    The A/B verdict and the registry's gates are checked before the endpoint changes; if the alias cannot move
+    afterwards, the endpoint is put back on its previous config.
     """
     from model_registry import promotion
 
@@ -113,12 +158,17 @@ def promote(
         )
     target.manager.actor = gate.actor or target.manager.actor  # the endpoint's history names who promoted
     model = target.manager.winner_model(endpoint, variant)
+    verdict = ab_verdict(target, endpoint, variant, verdict_gate, gate.reason)
+    if verdict["forced"]:
+        reason = f"forced past the A/B verdict ({verdict['verdict'] or 'none'}) on endpoint {endpoint}: {gate.reason}"
+    else:
+        reason = gate.reason or f"won the A/B test on endpoint {endpoint} as {variant} (verdict promote)"
     gate_args: dict[str, Any] = {
         "name": model["registered_model"],
         "tolerance": gate.tolerance,
         "p95_budget_ms": gate.p95_budget_ms,
         "actor": gate.actor,
-        "reason": gate.reason or f"won the A/B test on endpoint {endpoint} as {variant}",
+        "reason": reason,
     }
     use_registry = gate.enabled and bool(model["model_version"])
     warnings = []
@@ -131,7 +181,7 @@ def promote(
                 f"endpoint {endpoint} unchanged: {check.message}",
                 hint="see `mlops registry promote --dry-run`; or --no-registry to move traffic only",
             )
-    result = target.manager.promote(endpoint, variant, guardrails=guardrails)
+    result = target.manager.promote(endpoint, variant, guardrails=guardrails, forced=verdict["forced"])
     registry_result = None
     if use_registry:
         try:
@@ -142,7 +192,12 @@ def promote(
             log.error("moving the champion alias failed; putting %s back on %s", endpoint, result["previous_config"])
             target.manager.rollback(endpoint)
             raise
-    return {**result, "registry": registry_result.to_dict() if registry_result else None, "warnings": warnings}
+    return {
+        **result,
+        "ab_verdict": verdict,
+        "registry": registry_result.to_dict() if registry_result else None,
+        "warnings": warnings,
+    }
 
 
 def rollback(target: DeployTarget, endpoint: str, *, gate: RegistryGate = RegistryGate()) -> dict[str, Any]:

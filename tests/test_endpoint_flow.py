@@ -155,13 +155,18 @@ def test_aws_deploy_uploads_packages_and_creates_two_variants(registry: dict[str
     # Blue/green guardrails need the variant names kept: a promotion that drops one refuses them before any change.
     sm = boto3.client("sagemaker", endpoint_url=moto_server, region_name="us-east-1")
     configs = sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]
-    guarded = _cli("promote", "intent-ab", "--variant", "challenger", "--guardrails", "canary", env=env)
+    # (moto publishes no CloudWatch metrics, so the A/B report has no verdict: these promotions are forced.)
+    forced = ("--force", "--reason", "moto has no metrics")
+    guarded = _cli("promote", "intent-ab", "--variant", "challenger", "--guardrails", "canary", *forced, env=env)
     assert guarded.returncode == 1 and "keep the endpoint's variant names (challenger, champion)" in guarded.stderr
     assert "mlops endpoint shift intent-ab --variant challenger --schedule" in guarded.stderr
     assert sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"] == configs
 
     # moto has no UpdateEndpoint: the promotion fails there, and must leave the registry and the endpoint as they were.
-    failed = _cli("promote", "intent-ab", "--variant", "challenger", env=env)
+    unforced = _cli("promote", "intent-ab", "--variant", "challenger", env=env)
+    assert unforced.returncode == 1 and "no A/B verdict on challenger" in unforced.stderr, unforced.stderr
+    assert "--force --reason" in unforced.stderr
+    failed = _cli("promote", "intent-ab", "--variant", "challenger", *forced, env=env)
     assert failed.returncode == 1 and "UpdateEndpoint" in failed.stderr
     assert _champion(registry) == "1"
     assert _json(_cli("status", "intent-ab", "--json", env=env))["endpoint_config"] == status["endpoint_config"]
@@ -322,7 +327,7 @@ class Traffic:
 
 
 def test_local_ab_flow_deploy_report_shift_promote_rollback(
-    registry: dict[str, str], local_endpoint: ServerProcess
+    registry: dict[str, str], local_endpoint: ServerProcess, small_dataset: Path
 ) -> None:
     env = {**registry, "MLOPS_LOCAL_ENDPOINT": local_endpoint.url}
     status = _json(_cli("deploy", "intent-ab", "--json", env=env))
@@ -351,16 +356,24 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
     per_variant = json.loads(bench.stdout)["summary"]["variants"]
     assert set(per_variant) == {"champion", "challenger"}
 
-    report = _json(_cli("report", "intent-ab", "--min-invocations", "5", "--json", env=env))
+    report = _json(_cli("report", "intent-ab", "--json", env=env))
     counts = {n: v["invocations"] for n, v in report["variants"].items()}
     assert counts["champion"] + counts["challenger"] >= 300 and counts["challenger"] > 0
     assert report["candidate"] == "challenger" and report["baseline"] == "champion"
     # The two versions share their weights: they agree everywhere and are equally accurate.
-    assert report["agreement"] == 1.0 and report["sample_size"] == 50
-    assert report["verdict"] == "promote", report["evidence"]
+    assert report["agreement"] == 1.0 and report["sample_size"] >= 50
+    assert report["tests"]["accuracy"]["difference"] == 0.0
     assert sum(report["variants"]["champion"]["prediction_distribution"].values()) == pytest.approx(1.0, abs=1e-3)
-    table = _cli("report", "intent-ab", "--min-invocations", "5", env=env).stdout
-    assert "verdict: PROMOTE" in table and "agreement on 50 sampled inputs: 100.0%" in table
+    # But the challenger's 10 % of 300 requests cannot show an error rate under 1 %: the report says how many more.
+    assert report["verdict"] == "inconclusive"
+    need = report["required"]["live_requests"] - counts["challenger"]
+    assert any(f"need {need} more live requests on challenger" in line for line in report["evidence"])
+    checked = _cli("report", "intent-ab", "--check", env=env)
+    assert checked.returncode == 1 and "verdict: INCONCLUSIVE" in checked.stdout
+    assert "a decision needs (95% confidence, 80% power)" in checked.stdout
+    assert "verdict is inconclusive, not promote" in checked.stderr
+    bad = _cli("report", "intent-ab", "--confidence", "1.5", env=env)
+    assert bad.returncode == 2 and "Invalid value for '--confidence'" in bad.stderr
 
     # No traffic is no evidence: the first step bakes on to --max-bake-seconds, then every weight goes back.
     starved = _shift_schedule(env, "--bake-seconds", "0.5", "--max-bake-seconds", "1")
@@ -382,16 +395,32 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
     assert done["completed"] and done["final_weights"] == {"champion": 0.0, "challenger": 100.0}
     assert traffic.failures == [] and traffic.variants["challenger"] > 0
 
+    # Promote needs the A/B report's promote verdict: the second of traffic since the last step is not enough.
+    refused = _cli("promote", "intent-ab", "--variant", "challenger", env=env)
+    assert refused.returncode == 1 and "the A/B report's verdict on challenger is inconclusive" in refused.stderr
+    assert "--force --reason" in refused.stderr
+    unexplained = _cli("promote", "intent-ab", "--variant", "challenger", "--force", env=env)
+    assert unexplained.returncode == 1 and "--force needs --reason" in unexplained.stderr
+    assert _weights(env) == {"champion": 0.0, "challenger": 100.0} and _aliases(registry) == {
+        "champion": "1",
+        "challenger": "2",
+    }
+    # With enough traffic on it and a labelled sample large enough for the tolerance, the verdict is promote.
+    payloads = ["--payloads", "data/natural_prompts.jsonl"]
+    bench = run_cli("bench", "run", "--endpoint", "intent-ab", "--requests", "450", *payloads, env=env)
+    assert bench.returncode == 0, bench.stderr
+    evidence = ("--inputs", str(small_dataset), "--sample-size", "200")
+
     # Promote: the challenger takes everything as the variant `champion`, the old champion leaves the endpoint, the
     # champion alias follows and the challenger alias leaves the version that is now the champion.
     with Traffic(local_endpoint.url, "intent-ab") as traffic:
-        promoted = _json(_cli("promote", "intent-ab", "--variant", "challenger", "--json", env=env))
+        promoted = _json(_cli("promote", "intent-ab", "--variant", "challenger", *evidence, "--json", env=env))
+    assert promoted["ab_verdict"] == {**promoted["ab_verdict"], "verdict": "promote", "forced": False}
     assert promoted["removed"] == ["champion"] and promoted["registry"]["moved"] and promoted["variant"] == "champion"
     assert traffic.failures == []
     assert _aliases(registry) == {"champion": "2"}
     status = _json(_cli("status", "intent-ab", "--json", env=env))
     assert [(v["variant"], v["model_version"]) for v in status["variants"]] == [("champion", "2")]
-    payloads = ["--payloads", "data/natural_prompts.jsonl"]
     bench = run_cli("bench", "run", "--endpoint", "intent-ab", "--requests", "20", *payloads, "--json", env=env)
     assert bench.returncode == 0 and set(json.loads(bench.stdout)["summary"]["variants"]) == {"champion"}
 
@@ -419,6 +448,23 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
     assert _aliases(registry) == {"champion": "1", "challenger": "2"}
     listing = _cli("history", "intent-ab", env=env).stdout
     assert "rollback" in listing and "promoted v2" in listing and "(undone by #9)" in listing
+
+    # The report's window starts when the endpoint's config or weights last changed: a shift starts a new one.
+    _json(_cli("shift", "intent-ab", "--weights", "champion=80,challenger=20", "--json", env=env))
+    fresh = _json(_cli("report", "intent-ab", "--json", env=env))
+    assert {n: v["invocations"] for n, v in fresh["variants"].items()} == {"champion": 0, "challenger": 0}
+
+    # A forced promotion past that inconclusive verdict goes through, and both the endpoint's history and the
+    # registry's audit say so, with why.
+    forced = _json(
+        _cli("promote", "intent-ab", "--variant", "challenger", "--force", "--reason", "hotfix", "--json", env=env)
+    )
+    assert forced["ab_verdict"]["forced"] and forced["ab_verdict"]["verdict"] == "inconclusive"
+    assert _json(_cli("history", "intent-ab", "--json", env=env))["changes"][0]["forced"] is True
+    audit = json.loads(run_cli("registry", "audit", "--json", env=env).stdout)
+    latest = max(audit["events"], key=lambda event: event["at"])
+    assert latest["action"] == "promote" and latest["to_version"] == "2"
+    assert latest["reason"] == "forced past the A/B verdict (inconclusive) on endpoint intent-ab: hotfix"
 
 
 def test_local_endpoint_bad_input(registry: dict[str, str], local_endpoint: ServerProcess) -> None:

@@ -562,7 +562,13 @@ class EndpointManager:
         )
 
     def promote(
-        self, endpoint: str, winner: str, *, guardrails: Guardrails | None = None, wait: bool = True
+        self,
+        endpoint: str,
+        winner: str,
+        *,
+        guardrails: Guardrails | None = None,
+        wait: bool = True,
+        forced: bool = False,
     ) -> dict[str, Any]:
         """Serve only `winner` (all traffic, same model and instances) as the variant `champion`; the other variants
         leave the endpoint.
@@ -609,6 +615,7 @@ class EndpointManager:
             to_config=new_config,
             to_weights={PROMOTED_VARIANT: 1.0},
             version=model["model_version"] or None,
+            forced=forced,
         )
         value = change.encode()
         renames = {winner: PROMOTED_VARIANT}

@@ -75,6 +75,7 @@ class Change:
     to_weights: dict[str, float] | None = None
     version: str | None = None  # the registry version a promotion promoted
     undoes: tuple[int, ...] = ()  # the records a rollback or revert undid
+    forced: bool = False  # a promotion made past the A/B report's verdict (`--force`; its reason is in the audit)
     seq: int = 0  # from the tag key, once recorded
 
     @property
@@ -100,6 +101,8 @@ class Change:
             fields["version"] = _UNSAFE.sub("_", self.version)
         if self.undoes:
             fields["undoes"] = "/".join(str(s) for s in self.undoes)
+        if self.forced:
+            fields["forced"] = "1"
         if self.to_config:
             fields["to"] = self.to_config
         if self.to_weights:
@@ -139,6 +142,7 @@ class Change:
                 to_weights=_parse_weights(fields["to_w"]) if "to_w" in fields else None,
                 version=fields.get("version"),
                 undoes=tuple(int(s) for s in fields["undoes"].split("/")) if fields.get("undoes") else (),
+                forced=fields.get("forced") == "1",
                 seq=seq,
             )
         except (KeyError, ValueError):
@@ -159,6 +163,7 @@ class Change:
             "weights_after": dict(self.to_weights) if self.to_weights is not None else None,
             "promoted_version": self.version,
             "undoes": list(self.undoes),
+            "forced": self.forced,
         }
 
 
@@ -265,7 +270,9 @@ def _describe(c: Mapping[str, Any]) -> str:
         if c.get("weights_after"):
             parts.append(f"weights {weights(c['weights_after'])}")
     if c.get("promoted_version"):
-        parts.append(f"promoted v{c['promoted_version']}")
+        parts.append(
+            f"promoted v{c['promoted_version']}" + (" past the A/B verdict (forced)" if c.get("forced") else "")
+        )
     if c.get("undoes"):
         parts.append("undoes " + ", ".join(f"#{s}" for s in c["undoes"]))
     return "; ".join(parts)

@@ -137,9 +137,11 @@ class LocalEndpointTraffic:
         self.url = url.rstrip("/")
         self.timeout_s = timeout_s
 
-    def fetch(self, endpoint: str, since: float | None = None) -> dict[str, Any]:
-        """The endpoint's metrics document (all variants), optionally only for requests after `since`."""
-        query = f"?{urllib.parse.urlencode({'since': since})}" if since is not None else ""
+    def fetch(self, endpoint: str, since: float | None = None, *, latencies: bool = False) -> dict[str, Any]:
+        """The endpoint's metrics document (all variants), optionally only for requests after `since`, optionally
+        with every answered request's latency."""
+        params = {**({"since": since} if since is not None else {}), **({"latencies": 1} if latencies else {})}
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
         url = f"{self.url}/endpoints/{urllib.parse.quote(endpoint)}/metrics{query}"
         try:
             with urllib.request.urlopen(url, timeout=self.timeout_s) as resp:  # noqa: S310 - a URL the user configured

@@ -8,8 +8,9 @@ It speaks two AWS protocols, so that boto3 clients created with `endpoint_url` w
   the model server's (`inference.serving.payload`), routed to a variant by weight or by
   `X-Amzn-SageMaker-Target-Variant`.
 
-Also `GET /endpoints/{name}/metrics[?since=EPOCH]` (per-variant counts, errors, exact latency percentiles,
-predicted intents) and `GET /ping`. It runs as a single uvicorn worker, because its state lives in memory.
+Also `GET /endpoints/{name}/metrics[?since=EPOCH][&latencies=1]` (per-variant counts, errors, exact latency
+percentiles, predicted intents, and optionally every answered request's latency) and `GET /ping`. It runs as a
+single uvicorn worker, because its state lives in memory.
 """
 
 from __future__ import annotations
@@ -271,7 +272,8 @@ async def invocations(request: Request) -> Response:
 
 
 async def endpoint_metrics(request: Request) -> Response:
-    """Per-variant traffic of an endpoint, optionally only since an epoch time (`?since=`)."""
+    """Per-variant traffic of an endpoint, optionally only since an epoch time (`?since=`), with the raw latencies
+    (`&latencies=1`)."""
     sagemaker: LocalSageMaker = request.app.state.sagemaker
     raw = request.query_params.get("since")
     since: float | None = None
@@ -282,8 +284,13 @@ async def endpoint_metrics(request: Request) -> Response:
             since = math.nan
         if not math.isfinite(since):
             return JSONResponse({"error": f"since must be a time in epoch seconds, got {raw[:40]!r}"}, status_code=400)
+    raw_latencies = request.query_params.get("latencies", "0")
+    if raw_latencies not in ("0", "1"):
+        return JSONResponse({"error": f"latencies must be 0 or 1, got {raw_latencies[:40]!r}"}, status_code=400)
     try:
-        return JSONResponse(sagemaker.endpoint_traffic(request.path_params["name"], since))
+        return JSONResponse(
+            sagemaker.endpoint_traffic(request.path_params["name"], since, with_latencies=raw_latencies == "1")
+        )
     except ApiError as exc:
         return JSONResponse({"error": exc.message}, status_code=exc.status)
 

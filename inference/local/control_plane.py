@@ -542,8 +542,9 @@ class LocalSageMaker:
             return endpoint, live.variants[target_variant]
         return endpoint, live.choose()
 
-    def endpoint_traffic(self, name: str, since: float | None) -> dict[str, Any]:
-        """Per-variant stats since `since` (epoch seconds; None: all kept samples), with weights and traffic shares."""
+    def endpoint_traffic(self, name: str, since: float | None, *, with_latencies: bool = False) -> dict[str, Any]:
+        """Per-variant stats since `since` (epoch seconds; None: all kept samples), with weights and traffic shares
+        (and each answered request's latency, when asked)."""
         endpoint = self.endpoints.get(name)
         if endpoint is None:
             raise ApiError("ValidationError", f"Endpoint {name} of account {ACCOUNT} not found.", status=404)
@@ -551,7 +552,10 @@ class LocalSageMaker:
         live_weights = dict(endpoint.live.weights) if endpoint.live else {}
         shares = traffic_shares(live_weights) if live_weights else {}
         names = list(live_weights) + [n for n in endpoint.traffic if n not in live_weights]
-        summaries = {n: endpoint.traffic_of(n).summary(n, since if since is not None else 0.0) for n in names}
+        summaries = {
+            n: endpoint.traffic_of(n).summary(n, since if since is not None else 0.0, with_latencies=with_latencies)
+            for n in names
+        }
         # Variants no longer deployed are reported only while the window still holds their traffic.
         summaries = {n: s for n, s in summaries.items() if n in live_weights or s["invocations"] or s["client_errors"]}
         total = sum(s["invocations"] for s in summaries.values())

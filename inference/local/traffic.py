@@ -33,8 +33,9 @@ class VariantTraffic:
         """The model rejected a request's input (a 4XX from the model container)."""
         self.client_errors.append(time.time())
 
-    def summary(self, variant: str, since: float) -> dict[str, Any]:
-        """Stats of the requests since `since`: VariantStats fields plus rejected inputs and predicted intents."""
+    def summary(self, variant: str, since: float, *, with_latencies: bool = False) -> dict[str, Any]:
+        """Stats of the requests since `since`: VariantStats fields plus rejected inputs and predicted intents (and
+        the answered requests' latencies, in order, when asked)."""
         latencies: list[float] = []
         predictions: Counter[str] = Counter()
         for at, latency_ms, intents in self.samples:
@@ -44,4 +45,7 @@ class VariantTraffic:
         errors = sum(1 for at in self.errors if at >= since)
         stats = VariantStats.from_samples(variant, latencies, errors)
         client_errors = sum(1 for at in self.client_errors if at >= since)
-        return {**stats.to_dict(), "client_errors": client_errors, "predictions": dict(predictions.most_common())}
+        summary = {**stats.to_dict(), "client_errors": client_errors, "predictions": dict(predictions.most_common())}
+        if with_latencies:
+            summary["latencies_ms"] = [round(value, 3) for value in latencies]
+        return summary

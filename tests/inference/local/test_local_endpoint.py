@@ -11,6 +11,7 @@ import sys
 import tarfile
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, run_cli
@@ -205,6 +207,14 @@ def test_weighted_routing_follows_the_weights_and_the_metrics_count_it(runtime: 
         assert 0 < stats["p50_ms"] <= stats["p95_ms"] <= stats["p99_ms"]
         assert sum(stats["predictions"].values()) == observed[variant]  # one text per request
         assert stats["model_name"] == f"{ENDPOINT}-{variant}" and stats["model_version"] == variant.upper()
+        assert "latencies_ms" not in stats
+    # With latencies=1, every answered request's latency: the samples the percentiles were computed from.
+    query = urllib.parse.urlencode({"since": since, "latencies": 1})
+    raw = http("GET", f"{server.url}/endpoints/{ENDPOINT}/metrics?{query}", content_type=None).json()
+    for variant in ("a", "b"):
+        stats, samples = raw["variants"][variant], raw["variants"][variant]["latencies_ms"]
+        assert len(samples) == observed[variant]
+        assert stats["p95_ms"] == pytest.approx(float(np.percentile(samples, 95, method="inverted_cdf")), abs=1e-3)
 
 
 def test_a_pinned_variant_always_answers_even_at_weight_zero(
@@ -298,6 +308,7 @@ def test_runtime_errors_are_validation_errors(runtime: Any, server: ServerProces
     assert variant["Error"]["Code"] == "ValidationError" and "'c'" in variant["Error"]["Message"]
     assert http("GET", f"{server.url}/endpoints/nowhere/metrics", content_type=None).status == 404
     assert http("GET", f"{server.url}/endpoints/{ENDPOINT}/metrics?since=yesterday", content_type=None).status == 400
+    assert http("GET", f"{server.url}/endpoints/{ENDPOINT}/metrics?latencies=yes", content_type=None).status == 400
 
 
 def test_control_plane_errors_are_validation_exceptions(
