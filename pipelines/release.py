@@ -116,11 +116,12 @@ def ab_verdict(
         report = endpoint_report(target, endpoint, **{**verdict_gate.report_args, "candidate": variant})
     except DeploymentError as exc:
         if not verdict_gate.force:
+            force = f"--force --reason WHY to promote {variant} without one (audited)"
             raise DeploymentError(
-                f"endpoint {endpoint} unchanged: no A/B verdict on {variant}: {exc}",
-                hint=exc.hint or f"or --force --reason WHY to promote {variant} without one (audited)",
+                f"endpoint {endpoint} unchanged: no A/B verdict on {variant}: {exc.message}",
+                hint=f"{exc.hint}; or {force}" if exc.hint else force,
             ) from exc
-        return {"verdict": None, "forced": True, "evidence": [str(exc)]}
+        return {"verdict": None, "forced": True, "evidence": [exc.message]}
     verdict = {"verdict": report["verdict"], "forced": False, "evidence": report["evidence"]}
     if report["verdict"] == PROMOTE:
         return verdict

@@ -465,6 +465,9 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
     latest = max(audit["events"], key=lambda event: event["at"])
     assert latest["action"] == "promote" and latest["to_version"] == "2"
     assert latest["reason"] == "forced past the A/B verdict (inconclusive) on endpoint intent-ab: hotfix"
+    # And it rolls back like any other: the registry is left as the flow found it.
+    assert _json(_cli("rollback", "intent-ab", "--json", env=env))["kind"] == "promote"
+    assert _aliases(registry) == {"champion": "1", "challenger": "2"}
 
 
 def test_local_endpoint_bad_input(registry: dict[str, str], local_endpoint: ServerProcess) -> None:
