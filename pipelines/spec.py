@@ -94,6 +94,20 @@ class PipelineSpec:
         """Step names in execution order."""
         return [s.name for s in self.steps]
 
+    def describe_steps(self) -> list[dict[str, object]]:
+        """Each step in execution order: name, kind, description, inputs (the producing '<step>.<output>', or the
+        name of an external input) and outputs ('<step>.<output>')."""
+        return [
+            {
+                "name": step.name,
+                "kind": step.kind,
+                "description": step.description,
+                "inputs": [a.source or a.name for a in step.inputs],
+                "outputs": [f"{step.name}.{a.name}" for a in step.outputs],
+            }
+            for step in self.steps
+        ]
+
     def parameter(self, name: str) -> Parameter:
         """Return the parameter called `name`."""
         for param in self.parameters:
