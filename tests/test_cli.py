@@ -59,9 +59,10 @@ def test_every_command_a_machine_reads_has_json(path: list[str]) -> None:
 
     from mlops_cli.main import cli
 
-    command = cli
+    command: click.Command = cli
     for name in path:
-        command = command.commands[name]  # type: ignore[attr-defined]
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
     if isinstance(command, click.Group) or tuple(path) in NO_JSON:
         return
     assert "--json" in [o for p in command.params for o in p.opts], f"`mlops {' '.join(path)}` has no --json"
