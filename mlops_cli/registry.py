@@ -67,7 +67,9 @@ def _version_text(name: str, version: dict[str, Any]) -> str:
         lines.append(f"  {'evidence':<11} verified (sha256 {evidence['sha256'][:12]}, recorded at registration)")
     else:
         problems = "; ".join(evidence["problems"]) or "unverified"
-        lines.append(f"  {'evidence':<11} NOT VERIFIED, the promotion gates refuse it: {_clip(problems, 300)}")
+        lines.append(
+            f"  {'evidence':<11} NOT VERIFIED (the evidence gate refuses it as a candidate): {_clip(problems, 300)}"
+        )
         source = "the record as registered" if record is not None else "the version tags, which anyone can edit"
         lines.append(f"  {'':<11} (below: {source})")
     if record is not None:

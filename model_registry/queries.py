@@ -53,7 +53,8 @@ def get_version(
     """One version by number or alias (e.g. '3', 'champion', '@challenger'), with its run's params.
 
     with_evidence: also read and verify the evidence the promotion gates decide on (`model_registry.evidence`), as
-    `evidence`: `verified`, the recorded `sha256`, the `record` (None when it cannot be trusted) and every problem.
+    `evidence`: `verified` (the record matches its recorded `sha256` and every copy agrees), the `record` as
+    registered (None when it cannot be read or does not match its digest) and every problem.
     """
     from mlflow.exceptions import MlflowException
 

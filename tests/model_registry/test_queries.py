@@ -51,7 +51,10 @@ def test_show_says_when_the_evidence_cannot_be_trusted(tmp_path: Path) -> None:
     version = register_standin(tmp_path, "a", bench={"budget_ms": 800.0}, parity=False)
     client().set_model_version_tag(NAME, version, "bench.p95_ms", "1.0")  # a forged copy
     text = _show(version)
-    assert "evidence    NOT VERIFIED, the promotion gates refuse it: tag bench.p95_ms='1.0' does not match" in text
+    assert (
+        "evidence    NOT VERIFIED (the evidence gate refuses it as a candidate): tag bench.p95_ms='1.0' does not match"
+        in text
+    )
     assert "(below: the record as registered)" in text
     assert "benchmark   p95 120.0 ms, budget 800.0 ms: passed" in text  # the record, not the forged tag
     assert f"(promote checks p95 against --p95-budget-ms, default {P95_BUDGET_MS:g} ms)" in text
@@ -66,7 +69,7 @@ def test_show_marks_figures_that_only_tags_hold(tmp_path: Path) -> None:
         NAME, "file:///nowhere/model", tags={"bench.p95_ms": "1.0", "bench.passed": "true", "onnx_parity": "passed"}
     )
     text = _show(str(made_by_hand.version))
-    assert "NOT VERIFIED, the promotion gates refuse it: no registering run" in text
+    assert "NOT VERIFIED (the evidence gate refuses it as a candidate): no registering run" in text
     assert "(below: the version tags, which anyone can edit)" in text
     assert "benchmark   p95 1.0 ms, budget ? ms: passed; p50 ? ms" in text and "onnx_parity passed" in text
     assert "labels      missing" in text and "package     none recorded" in text
