@@ -143,9 +143,12 @@ def materialize(repo: Path, path: str = DATA_PATH) -> DataVersion:
     return data_version(repo, path)
 
 
-def push(repo: Path, remote: str | None = None) -> None:
-    """Push the cached data to the default (or given) DVC remote."""
-    _transfer(repo, "push", remote=remote)
+def push(repo: Path, remote: str | None = None) -> dict[str, Any]:
+    """Push the cached data to the default (or given) DVC remote; return the remote, the number of files it did
+    not have yet (0 when it was up to date) and the dataset version."""
+    pushed = _transfer(repo, "push", remote=remote)
+    version = data_version(repo)
+    return {"remote": remote or version.default_remote, "pushed_files": int(pushed or 0), **version.to_dict()}
 
 
 def state_remote_config(repo: Path) -> dict[str, Any] | None:
@@ -192,13 +195,14 @@ def stored_copy(repo: Path, md5: str) -> Path | None:
     return None
 
 
-def _transfer(repo: Path, action: str, *, remote: str | None = None, targets: list[str] | None = None) -> None:
-    """`dvc pull` / `dvc push` in this process, with the `local` remote in the state directory in force."""
+def _transfer(repo: Path, action: str, *, remote: str | None = None, targets: list[str] | None = None) -> Any:
+    """`dvc pull` / `dvc push` in this process, with the `local` remote in the state directory in force; return
+    what DVC returns (push: the number of files transferred)."""
     from dvc.exceptions import DvcException
     from dvc.repo import Repo
 
     try:
         with Repo(str(repo), config=state_remote_config(repo)) as dvc_repo:
-            getattr(dvc_repo, action)(targets=targets, remote=remote)
+            return getattr(dvc_repo, action)(targets=targets, remote=remote)
     except DvcException as exc:
         raise DataError(f"`dvc {action}` failed: {first_line(exc)}") from exc

@@ -42,14 +42,16 @@ def pull(as_json: bool) -> None:
 
 @data.command()
 @click.option("-r", "--remote", default=None, help="DVC remote name (default: the default remote).")
+@json_option
 @user_errors
-def push(remote: str | None) -> None:
+def push(remote: str | None, as_json: bool) -> None:
     """Push the dataset in the DVC cache to a remote (e.g. the S3 remote of docs/operations.md)."""
     from ml.dvc_data import push as dvc_push
     from ml.settings import project_root
 
-    dvc_push(project_root(), remote)
-    click.echo(f"pushed to {remote or 'the default remote'}")
+    result = dvc_push(project_root(), remote)
+    text = f"pushed {result['pushed_files']} file(s) to {result['remote'] or 'the default remote'}"
+    emit(result, as_json=as_json, text=text)
 
 
 @data.command()

@@ -26,14 +26,21 @@ def pipeline() -> None:
 
 
 @pipeline.command()
-def steps() -> None:
+@json_option
+def steps(as_json: bool) -> None:
     """List the pipeline's steps with their inputs and outputs."""
     from pipelines.spec import SPEC
 
-    for step in SPEC.steps:
-        ins = ", ".join(a.source or a.name for a in step.inputs) or "-"
-        outs = ", ".join(f"{step.name}.{a.name}" for a in step.outputs) or "-"
-        click.echo(f"{step.name:<9} {step.kind:<10} in: {ins:<55} out: {outs}")
+    described = SPEC.describe_steps()
+    lines = [
+        f"{s['name']:<9} {s['kind']:<10} in: {', '.join(s['inputs']) or '-':<55} out: {', '.join(s['outputs']) or '-'}"
+        for s in described
+    ]
+    emit(
+        {"pipeline": SPEC.name, "spec_version": SPEC.version, "steps": described},
+        as_json=as_json,
+        text="\n".join(lines),
+    )
 
 
 @pipeline.command()

@@ -3,7 +3,7 @@ audit."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -47,17 +47,83 @@ def list_(name: str, as_json: bool) -> None:
 @json_option
 @user_errors
 def show(ref: str, name: str, as_json: bool) -> None:
-    """Show one version (number or alias, e.g. 3 or champion) with its full lineage."""
+    """Show one version (number or alias, e.g. 3 or champion): lineage, and the evidence the promotion gates decide
+    on (benchmark, ONNX parity, labels, digests), verified against its registering run."""
     from model_registry.queries import get_version
 
-    version = get_version(ref, name)
+    version = get_version(ref, name, with_evidence=True)
+    emit(version, as_json=as_json, text=_version_text(name, version))
+
+
+def _version_text(name: str, version: dict[str, Any]) -> str:
+    """A version for people: lineage, then the gates' evidence (from the verified record, else the tags, marked)."""
+    from model_registry.evidence import DIGEST_TAG, LABELS_TAG, PACKAGE_DIGEST, PARITY_TAG
+
+    tags, evidence = version["tags"], version["evidence"]
     lines = [f"{name} version {version['version']}  aliases: {', '.join(version['aliases']) or '-'}"]
-    for key in ("data_md5", "git_commit", "run_id", "source"):
-        lines.append(f"  {key:<11} {version[key]}")
+    lines += [f"  {key:<11} {version[key]}" for key in ("data_md5", "git_commit", "run_id", "source")]
+    record = evidence["record"]
+    if evidence["verified"]:
+        lines.append(f"  {'evidence':<11} verified (sha256 {evidence['sha256'][:12]}, recorded at registration)")
+    else:
+        problems = "; ".join(evidence["problems"]) or "unverified"
+        lines.append(
+            f"  {'evidence':<11} NOT VERIFIED (the evidence gate refuses it as a candidate): {_clip(problems, 300)}"
+        )
+        source = "the record as registered" if record is not None else "the version tags, which anyone can edit"
+        lines.append(f"  {'':<11} (below: {source})")
+    if record is not None:
+        bench, parity, labels = record.get("benchmark"), record.get("onnx_parity"), record.get("labels")
+        model_digest = record.get("model_digest")
+    else:
+        bench = {k.removeprefix("bench."): v for k, v in tags.items() if k.startswith("bench.")} or None
+        parity, model_digest = tags.get(PARITY_TAG), tags.get(DIGEST_TAG)
+        labels = tags[LABELS_TAG].split(",") if tags.get(LABELS_TAG) else None
+    lines.append(f"  {'benchmark':<11} {_bench_text(bench)}")
+    lines.append(f"  {'onnx_parity':<11} {parity or 'missing: no accepted ONNX export was registered'}")
+    shown_labels = f"{len(labels)} in id order: {_clip(', '.join(map(str, labels)), 100)}" if labels else "missing"
+    lines.append(f"  {'labels':<11} {shown_labels}")
+    lines.append(f"  {'model':<11} sha256 {model_digest or '-'}")
+    lines.append(
+        f"  {'package':<11} {_package_text(tags.get(PACKAGE_DIGEST), version.get('params', {}).get(PACKAGE_DIGEST))}"
+    )
     lines += [f"  metric {k:<16} {'-' if v is None else format(v, '.4f')}" for k, v in version["metrics"].items()]
     lines += [f"  env    {k:<16} {v}" for k, v in version["environment"].items()]
     lines += [f"  param  {k:<16} {v}" for k, v in sorted(version.get("params", {}).items())]
-    emit(version, as_json=as_json, text="\n".join(lines))
+    return "\n".join(lines)
+
+
+def _bench_text(bench: dict[str, Any] | None) -> str:
+    if not bench:
+        return "missing: registered without a benchmark report (the benchmark gate fails)"
+    verdict = {True: "passed", False: "FAILED", "true": "passed", "false": "FAILED"}.get(bench.get("passed"), "?")
+
+    def figure(key: str) -> Any:
+        return "?" if bench.get(key) is None else bench[key]
+
+    text = (
+        f"p95 {figure('p95_ms')} ms, budget {figure('budget_ms')} ms: {verdict}; p50 {figure('p50_ms')} ms, "
+        f"p99 {figure('p99_ms')} ms, {figure('throughput_rps')} req/s, {figure('errors')} errors"
+    )
+    budget = _float(bench.get("budget_ms"))
+    if budget is not None and budget != P95_BUDGET_MS:
+        text += f" (promote checks p95 against --p95-budget-ms, default {P95_BUDGET_MS:g} ms)"
+    return text
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _package_text(tagged: str | None, recorded: str | None) -> str:
+    if not recorded:
+        return "none recorded: no SageMaker package, it cannot be deployed from the registry"
+    if tagged != recorded:
+        return f"sha256 {recorded} (the run's; tag package_sha256={tagged!r} differs: deployment refuses it)"
+    return f"sha256 {recorded}"
 
 
 def _print_result(result: PromotionResult, as_json: bool) -> None:

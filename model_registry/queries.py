@@ -47,8 +47,15 @@ def list_versions(name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = 
     return [_describe(v, aliases) for v in sorted(versions, key=lambda v: int(v.version), reverse=True)]
 
 
-def get_version(ref: str, name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = None) -> dict[str, Any]:
-    """One version by number or alias (e.g. '3', 'champion', '@challenger'), with its run's params."""
+def get_version(
+    ref: str, name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = None, *, with_evidence: bool = False
+) -> dict[str, Any]:
+    """One version by number or alias (e.g. '3', 'champion', '@challenger'), with its run's params.
+
+    with_evidence: also read and verify the evidence the promotion gates decide on (`model_registry.evidence`), as
+    `evidence`: `verified` (the record matches its recorded `sha256` and every copy agrees), the `record` as
+    registered (None when it cannot be read or does not match its digest) and every problem.
+    """
     from mlflow.exceptions import MlflowException
 
     mlflow_client = client(tracking_uri)
@@ -67,4 +74,14 @@ def get_version(ref: str, name: str = REGISTERED_MODEL_NAME, tracking_uri: str |
     described = _describe(version, _aliases_by_version(model))
     if version.run_id:
         described["params"] = dict(mlflow_client.get_run(version.run_id).data.params)
+    if with_evidence:
+        from model_registry.evidence import verify
+
+        verified = verify(mlflow_client, version)
+        described["evidence"] = {
+            "verified": verified.evidence is not None and not verified.problems,
+            "sha256": verified.digest or None,
+            "record": verified.evidence,
+            "problems": verified.problems,
+        }
     return described

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ml.errors import MlopsError
 from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
@@ -93,6 +93,20 @@ class PipelineSpec:
     def step_names(self) -> list[str]:
         """Step names in execution order."""
         return [s.name for s in self.steps]
+
+    def describe_steps(self) -> list[dict[str, Any]]:
+        """Each step in execution order: name, kind, description, inputs (the producing '<step>.<output>', or the
+        name of an external input) and outputs ('<step>.<output>')."""
+        return [
+            {
+                "name": step.name,
+                "kind": step.kind,
+                "description": step.description,
+                "inputs": [a.source or a.name for a in step.inputs],
+                "outputs": [f"{step.name}.{a.name}" for a in step.outputs],
+            }
+            for step in self.steps
+        ]
 
     def parameter(self, name: str) -> Parameter:
         """Return the parameter called `name`."""

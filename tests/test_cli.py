@@ -49,6 +49,35 @@ def test_every_command_has_help(path: list[str]) -> None:
     assert "Usage:" in result.output
 
 
+# Commands with no --json: servers that run until stopped, and a command whose output is already JSON.
+NO_JSON = {("serve",), ("endpoint", "serve-local"), ("pipeline", "definition")}
+
+
+@pytest.mark.parametrize("path", [p for p in _commands() if p], ids=" ".join)
+def test_every_command_a_machine_reads_has_json(path: list[str]) -> None:
+    import click
+
+    from mlops_cli.main import cli
+
+    command: click.Command = cli
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    if isinstance(command, click.Group) or tuple(path) in NO_JSON:
+        return
+    assert "--json" in [o for p in command.params for o in p.opts], f"`mlops {' '.join(path)}` has no --json"
+
+
+def test_pipeline_steps_json_lists_the_spec() -> None:
+    from pipelines.spec import SPEC
+
+    listed = json.loads(run_cli("pipeline", "steps", "--json", check=True).stdout)
+    assert [s["name"] for s in listed["steps"]] == SPEC.step_names()
+    assert listed["steps"][1]["inputs"] == ["prepare.splits"]
+    text = run_cli("pipeline", "steps", check=True).stdout.splitlines()
+    assert [line.split()[0] for line in text] == SPEC.step_names()
+
+
 def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "mlops"
     proc = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)

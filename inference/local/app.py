@@ -242,9 +242,9 @@ async def invocations(request: Request) -> Response:
     try:
         limits = model.record.limits
         try:
-            check_content_type(request.headers.get("content-type"))
+            declared = check_content_type(request.headers.get("content-type"))
             check_content_length(request.headers.get("content-length"), limits)
-            texts = parse_inputs(await read_body(request, limits), limits)
+            texts = parse_inputs(await read_body(request, limits), limits, declared=declared)
         except BadRequest as exc:
             traffic.record_client_error()
             request_notes["reason"] = exc.reason

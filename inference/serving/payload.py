@@ -48,13 +48,22 @@ class Limits:
         return max(4 * self.max_body_bytes, 8 * 1024 * 1024)
 
 
-def check_content_type(header: str | None) -> None:
-    """Accept application/json (charset utf-8 if any is given); else 415."""
-    if not header:
-        raise BadRequest(415, "missing Content-Type: send application/json", "unsupported_media_type")
-    media_type, *params = (part.strip() for part in header.split(";"))
-    if media_type.lower() != "application/json":
-        message = f"unsupported Content-Type {_clip(repr(media_type))}: send application/json"
+JSON_MEDIA_TYPE = "application/json"
+# What a client sends when it does not say what the body is. SageMaker SDK v3's `Endpoint.invoke` with its
+# JSONSerializer passes no ContentType, so boto3 sends no Content-Type header at all; application/octet-stream is
+# the generic "unspecified bytes" type. Such a body is accepted only when it is JSON (see docs/operations.md#serving).
+UNDECLARED_MEDIA_TYPES = frozenset({"", "application/octet-stream"})
+
+
+def check_content_type(header: str | None) -> bool:
+    """True for application/json (charset utf-8 if any is given); False for an undeclared type (no header, or
+    application/octet-stream), whose body `parse_inputs(..., declared=False)` accepts only if it is JSON; any other
+    type is a 415."""
+    media_type, *params = (part.strip() for part in (header or "").split(";"))
+    if media_type.lower() in UNDECLARED_MEDIA_TYPES:
+        return False
+    if media_type.lower() != JSON_MEDIA_TYPE:
+        message = f"unsupported Content-Type {_clip(repr(media_type))}: send {JSON_MEDIA_TYPE}"
         raise BadRequest(415, message, "unsupported_media_type")
     for param in params:
         key, _, value = param.partition("=")
@@ -62,6 +71,7 @@ def check_content_type(header: str | None) -> None:
             raise BadRequest(
                 415, f"unsupported charset {_clip(repr(value.strip()))}: send UTF-8", "unsupported_media_type"
             )
+    return True
 
 
 def check_content_length(header: str | None, limits: Limits) -> None:
@@ -81,8 +91,12 @@ def too_large(limits: Limits) -> BadRequest:
     return BadRequest(413, f"request body is larger than the limit of {limits.max_body_bytes} bytes", "body_too_large")
 
 
-def parse_inputs(body: bytes, limits: Limits) -> list[str]:
-    """Validate a JSON body `{"inputs": "text"}` or `{"inputs": ["text", ...]}` and return the texts."""
+def parse_inputs(body: bytes, limits: Limits, *, declared: bool = True) -> list[str]:
+    """Validate a JSON body `{"inputs": "text"}` or `{"inputs": ["text", ...]}` and return the texts.
+
+    declared: whether the Content-Type said application/json (`check_content_type`). An undeclared body that is not
+    UTF-8 JSON is a 415 (it is not a type we serve), where a declared one is a 400 (malformed JSON).
+    """
     if len(body) > limits.max_body_bytes:
         raise too_large(limits)
     if not body.strip():
@@ -91,12 +105,16 @@ def parse_inputs(body: bytes, limits: Limits) -> list[str]:
         # Decode ourselves: json.loads on bytes would guess UTF-16/32 and accept what the contract does not.
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if not declared:
+            raise _undeclared("is not UTF-8 text") from None
         raise BadRequest(
             400, f"request body is not valid UTF-8 (bad byte at offset {exc.start})", "invalid_utf8"
         ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        if not declared:
+            raise _undeclared(f"is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
         raise BadRequest(
             400, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "invalid_json"
         ) from None
@@ -136,6 +154,15 @@ def parse_inputs(body: bytes, limits: Limits) -> list[str]:
     for name, value in zip(fields, texts, strict=True):
         _check_text(name, value, limits)
     return list(texts)
+
+
+def _undeclared(problem: str) -> BadRequest:
+    return BadRequest(
+        415,
+        f"the request has no Content-Type (or application/octet-stream) and its body {problem}: "
+        f'send Content-Type: {JSON_MEDIA_TYPE} with {{"inputs": "text"}} or {{"inputs": ["text", ...]}}',
+        "unsupported_media_type",
+    )
 
 
 def _check_text(name: str, value: object, limits: Limits) -> None:

@@ -195,10 +195,10 @@ async def invocations(request: Request) -> Response:
     """Classify `inputs`; every bad input is a 4xx with a JSON message."""
     service: Service = request.app.state.service
     try:
-        check_content_type(request.headers.get("content-type"))
+        declared = check_content_type(request.headers.get("content-type"))
         check_content_length(request.headers.get("content-length"), service.limits)
         body = await read_body(request, service.limits)
-        texts = parse_inputs(body, service.limits)
+        texts = parse_inputs(body, service.limits, declared=declared)
     except BadRequest as exc:
         service.metrics.errors.labels(exc.reason).inc()
         return _error(exc.status, exc.message, request, exc.reason)

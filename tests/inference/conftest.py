@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -210,3 +211,29 @@ def metric_samples(text: str, name: str) -> dict[str, float]:
             key, _, value = line.rpartition(" ")
             out[key[len(name) :]] = float(value)
     return out
+
+
+def sdk_v3_invoke(
+    url: str, payload: Any, *, endpoint: str = AB_ENDPOINT, container: bool = False, content_type: str | None = None
+) -> Any:
+    """Invoke as SageMaker SDK v3 does from a notebook: `sagemaker.core.resources.Endpoint.invoke` with its
+    JSONSerializer and no content type, so no Content-Type header is sent. `url` is a SageMaker runtime (the local
+    endpoint); with `container`, a model server, whose /invocations gets the request as the runtime forwards it (the
+    same body and headers). `content_type` is passed on when given. Returns the SDK's InvokeEndpointOutput; a refusal
+    raises botocore's ClientError."""
+    import boto3
+    from sagemaker.core.deserializers import JSONDeserializer
+    from sagemaker.core.resources import Endpoint
+    from sagemaker.core.serializers import JSONSerializer
+
+    session = boto3.Session(region_name="us-east-1")  # credentials: the test environment's (tests/conftest.py)
+
+    def redirect(request: Any, **_: Any) -> None:
+        # The SDK builds its client itself (no endpoint_url to pass): send its request here instead of to AWS.
+        path = "/invocations" if container else urllib.parse.urlsplit(request.url).path
+        request.url = url + path
+
+    session.events.register("before-send.sagemaker-runtime.InvokeEndpoint", redirect)
+    ep = Endpoint(endpoint_name=endpoint, serializer=JSONSerializer(), deserializer=JSONDeserializer())
+    extra = {"content_type": content_type} if content_type is not None else {}
+    return ep.invoke(body=payload, session=session, region="us-east-1", **extra)

@@ -138,7 +138,10 @@ def test_s3_remote_round_trip_on_moto(project_clone: Path, moto_server: str) -> 
     run_dvc(["remote", "modify", "s3", "endpointurl", moto_server], project_clone)
     run_dvc(["remote", "modify", "--local", "s3", "access_key_id", "testing"], project_clone)
     run_dvc(["remote", "modify", "--local", "s3", "secret_access_key", "testing"], project_clone)
-    run_cli("data", "push", "-r", "s3", cwd=project_clone, check=True)
+    pushed = json.loads(run_cli("data", "push", "-r", "s3", "--json", cwd=project_clone, check=True).stdout)
+    assert pushed["remote"] == "s3" and pushed["pushed_files"] >= 1 and pushed["pinned_md5"] == version.pinned_md5
+    again = run_cli("data", "push", "-r", "s3", cwd=project_clone, check=True).stdout
+    assert again.strip() == "pushed 0 file(s) to s3"  # the remote has it already
 
     shutil.rmtree(project_clone / ".dvc" / "cache")
     (project_clone / DATA_PATH).unlink()

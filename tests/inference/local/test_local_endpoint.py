@@ -31,6 +31,7 @@ from tests.inference.conftest import (
     http,
     model_copy,
     sagemaker_clients,
+    sdk_v3_invoke,
     start_ab_endpoint,
     start_server,
 )
@@ -276,6 +277,8 @@ BAD_INPUTS = [
     ("invisible-text", b'{"inputs": "\\u0000\\u200b\\ufeff"}', "application/json", 400, "nothing visible"),
     ("not-an-object", b'["hi"]', "application/json", 400, "JSON object"),
     ("wrong-content-type", b'{"inputs": "hi"}', "text/plain", 415, "Content-Type"),
+    ("csv", b"write a haiku,chat", "text/csv", 415, "unsupported Content-Type 'text/csv': send application/json"),
+    ("octet-stream-not-json", b"\x00binary", "application/octet-stream", 415, "send Content-Type: application/json"),
     ("too-many-inputs", json.dumps({"inputs": ["hi"] * 1000}).encode(), "application/json", 413, "1000 texts"),
 ]
 
@@ -295,6 +298,15 @@ def test_bad_input_is_a_model_error_carrying_the_model_servers_answer(
     # The server is unharmed.
     assert http("GET", f"{server.url}/ping", content_type=None).status == 200
     assert invoke(runtime)[1]["predictions"]
+
+
+def test_sagemaker_sdk_v3_invoke_without_a_content_type_is_served(runtime: Any, server: ServerProcess) -> None:
+    answer = sdk_v3_invoke(server.url, {"inputs": "write a python function that reverses a string"})
+    assert answer.invoked_production_variant in ("a", "b") and len(answer.body["predictions"]) == 1
+    # No Content-Type and a body that is not JSON: the model server's 415, carried as a ModelError.
+    error = client_error(lambda: runtime.invoke_endpoint(EndpointName=ENDPOINT, Body=b"write a haiku,chat"))
+    assert error["Error"]["Code"] == "ModelError" and error["OriginalStatusCode"] == 415
+    assert "no Content-Type" in json.loads(error["OriginalMessage"])["error"]
 
 
 def test_runtime_errors_are_validation_errors(runtime: Any, server: ServerProcess) -> None:

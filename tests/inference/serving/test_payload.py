@@ -16,24 +16,50 @@ def test_parse_inputs_accepts_a_string_or_a_list() -> None:
 
 
 @pytest.mark.parametrize(
-    ("header", "ok"),
+    ("header", "declared"),
     [
         ("application/json", True),
         ("Application/JSON; charset=UTF-8", True),
         ('application/json; charset="utf-8"', True),
-        ("application/json; charset=iso-8859-1", False),
-        ("text/json", False),
+        (None, False),  # SageMaker SDK v3's Endpoint.invoke with its JSONSerializer sends no Content-Type
         ("", False),
-        (None, False),
+        ("application/octet-stream", False),
     ],
 )
-def test_content_type(header: str | None, ok: bool) -> None:
-    if ok:
+def test_json_or_an_undeclared_type_is_accepted(header: str | None, declared: bool) -> None:
+    assert check_content_type(header) is declared
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        ("application/json; charset=iso-8859-1", "charset"),
+        ("text/json", "unsupported Content-Type 'text/json': send application/json"),
+        ("text/csv", "unsupported Content-Type 'text/csv': send application/json"),
+        ("text/plain", "text/plain"),
+    ],
+)
+def test_another_content_type_is_415(header: str, words: str) -> None:
+    with pytest.raises(BadRequest) as excinfo:
         check_content_type(header)
-    else:
+    assert excinfo.value.status == 415 and words in excinfo.value.message
+
+
+def test_an_undeclared_body_must_be_json() -> None:
+    limits = Limits()
+    assert parse_inputs(b'{"inputs": "hello"}', limits, declared=False) == ["hello"]
+    for body in (b"hello,world", b"\xff\xfe{", b'{"inputs": "hi"'):
         with pytest.raises(BadRequest) as excinfo:
-            check_content_type(header)
-        assert excinfo.value.status == 415
+            parse_inputs(body, limits, declared=False)
+        assert excinfo.value.status == 415 and "send Content-Type: application/json" in excinfo.value.message
+        assert excinfo.value.reason == "unsupported_media_type"
+    # JSON that breaks the contract is the same 400 with or without a declared type.
+    with pytest.raises(BadRequest) as excinfo:
+        parse_inputs(b'{"text": "hi"}', limits, declared=False)
+    assert (excinfo.value.status, excinfo.value.reason) == (400, "missing_inputs")
+    with pytest.raises(BadRequest) as excinfo:
+        parse_inputs(b'{"inputs": "hi"', limits)
+    assert (excinfo.value.status, excinfo.value.reason) == (400, "invalid_json")
 
 
 def test_limits_are_configurable() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from ml.taxonomy import INTENTS
 from tests.conftest import free_port
-from tests.inference.conftest import ServerProcess, http, invoke, metric_samples, start_server
+from tests.inference.conftest import ServerProcess, http, invoke, metric_samples, sdk_v3_invoke, start_server
 
 MAX_INPUTS = 64
 MAX_TEXT_BYTES = 16384
@@ -140,7 +140,14 @@ BAD_INPUTS = [
     ("utf16-body", '{"inputs": "hi"}'.encode("utf-16"), "application/json", 400, "UTF-8"),
     ("text-plain", b'{"inputs": "hi"}', "text/plain", 415, "application/json"),
     ("form", b"inputs=hi", "application/x-www-form-urlencoded", 415, "application/json"),
-    ("no-content-type", b'{"inputs": "hi"}', None, 415, "Content-Type"),
+    ("text-csv", b"write a haiku,chat", "text/csv", 415, "unsupported Content-Type 'text/csv': send application/json"),
+    (
+        "octet-stream-not-json",
+        b"\x00\x01binary",
+        "application/octet-stream",
+        415,
+        "send Content-Type: application/json",
+    ),
     ("latin1-charset", b'{"inputs": "hi"}', "application/json; charset=latin-1", 415, "charset"),
     ("number", b'{"inputs": 42}', "application/json", 400, "not a number"),
     ("numbers", b'{"inputs": [1, 2, 3]}', "application/json", 400, "inputs[0] must be a string"),
@@ -169,6 +176,41 @@ def test_bad_input_is_a_clear_4xx_and_the_server_stays_healthy(
     error = response.json()
     assert set(error) == {"error"} and words in error["error"], error
     assert_healthy(server)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (b'{"inputs": "write a haiku"}', 200, ""),
+        (b"write a haiku,chat", 415, "no Content-Type (or application/octet-stream) and its body is not JSON"),
+        (b'{"text": "hi"}', 400, 'missing field "inputs"'),
+    ],
+    ids=["json", "not-json", "json-off-contract"],
+)
+def test_without_a_content_type_the_body_must_be_json(
+    server: ServerProcess, body: bytes, status: int, words: str
+) -> None:
+    # http.client sends no Content-Type unless told (urllib would add application/x-www-form-urlencoded).
+    conn = HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request("POST", "/invocations", body=body)
+        response = conn.getresponse()
+        answer = json.loads(response.read())
+    finally:
+        conn.close()
+    assert response.status == status, answer
+    assert words in answer.get("error", "") if status != 200 else len(answer["predictions"]) == 1
+
+
+def test_sagemaker_sdk_v3_invoke_without_a_content_type_is_served(server: ServerProcess) -> None:
+    from botocore.exceptions import ClientError
+
+    answer = sdk_v3_invoke(server.url, {"inputs": ["write a haiku", "hello"]}, container=True)
+    assert [p["intent"] in INTENTS for p in answer.body["predictions"]] == [True, True]
+    assert answer.content_type == "application/json"
+    with pytest.raises(ClientError) as info:  # a type the caller names and we do not serve stays a 415
+        sdk_v3_invoke(server.url, "write a haiku,chat", container=True, content_type="text/csv")
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 415
 
 
 def test_chunked_body_over_the_limit_is_413(server: ServerProcess) -> None:
