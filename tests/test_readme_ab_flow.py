@@ -65,7 +65,7 @@ def test_readme_ab_flow_runs_as_written(tmp_path: Path, private_state: Path) -> 
         "set -x\n"
         "mlops pipeline run > /dev/null\n"  # what `make run` ends with
         f"{script}\n"
-        "mlops registry show champion --json\n"
+        f"mlops registry show champion --json > {tmp_path / 'champion.json'}\n"
     )
     env = {
         **os.environ,
@@ -87,5 +87,5 @@ def test_readme_ab_flow_runs_as_written(tmp_path: Path, private_state: Path) -> 
     assert "now takes all traffic" in out
     assert "promoted v2" in out  # the history lists the promotion
     # The rollback undid the promotion: the first version is the champion again.
-    champion = json.loads(out[out.rindex("\n{") + 1 :])
+    champion = json.loads((tmp_path / "champion.json").read_text())
     assert str(champion["version"]) == "1", champion
