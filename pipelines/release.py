@@ -103,7 +103,7 @@ class VerdictGate:
 
 def ab_verdict(
     target: DeployTarget, endpoint: str, variant: str, verdict_gate: VerdictGate, reason: str | None
-) -> dict:
+) -> dict[str, Any]:
     """The A/B report's verdict on `variant`; DeploymentError unless it is `promote` or the promotion is forced."""
     from inference.deploy.report import PROMOTE, endpoint_report
 
