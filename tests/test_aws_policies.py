@@ -320,7 +320,10 @@ def recorded(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         # A blue/green update with guardrails (same variant names: AWS's rule), then promote and its rollback.
         _mlops("endpoint", *deploy, ENDPOINT, *variants, "--weights", "champion=50,challenger=50", *capture,
                "--guardrails", "canary")  # fmt: skip
-        _mlops("endpoint", "promote", ENDPOINT, "--variant", "challenger", "--no-registry")
+        # (moto publishes no metrics, so the report gives no verdict: the promotion is forced, with a reason.)
+        _mlops(
+            "endpoint", "promote", ENDPOINT, "--variant", "challenger", "--no-registry", "--force", "--reason", "drill"
+        )
         _mlops("endpoint", "rollback", ENDPOINT, "--no-registry")  # the promotion
         _mlops("endpoint", "rollback", ENDPOINT, "--no-registry")  # the guarded deploy
         _mlops("endpoint", "rollback", ENDPOINT, "--no-registry")  # the last shift
