@@ -23,7 +23,9 @@ class RegistryError(MlopsError):
 
 def tracking_uri(explicit: str | None = None) -> str:
     """The tracking URI in force: explicit, `MLFLOW_TRACKING_URI`, or `sqlite:///<state>/mlflow.db`."""
-    return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{state_dir() / 'mlflow.db'}"
+    from ml.state import MLFLOW_DB
+
+    return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{state_dir() / MLFLOW_DB}"
 
 
 # Tracking URIs a SageMaker job can reach: an MLflow server, or a SageMaker managed MLflow tracking server (by ARN,
