@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from inference.deploy.report import DEFAULT_SAMPLE_SIZE, ReportPolicy
+from inference.variants import Guard
 from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, sigterm_interrupts, user_errors
 from mlops_cli.output import emit, json_option
@@ -180,7 +181,11 @@ def verdict_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="At least this many live requests on the candidate, whatever the power analysis asks.",
         ),
         click.option(
-            "--max-error-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Guard: error rate."
+            "--max-error-rate",
+            type=click.FloatRange(0, 1),
+            default=Guard.max_error_rate,
+            show_default=True,
+            help="Guard: error rate.",
         ),
         click.option("--max-p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="Guard: p95 latency."),
         click.option(
@@ -220,8 +225,6 @@ def verdict_options(func: Callable[..., Any]) -> Callable[..., Any]:
         power: float,
         **kwargs: Any,
     ) -> Any:
-        from inference.variants import Guard
-
         policy = ReportPolicy(Guard(max_error_rate, max_p95_ms), min_invocations, accuracy_tolerance, confidence, power)
         roles: dict[str, Any] = {role: kwargs.pop(role) for role in ("candidate", "baseline") if role in kwargs}
         report_args = {
@@ -365,7 +368,7 @@ def status(endpoint_name: str, target: DeployTarget, as_json: bool) -> None:
 @click.option(
     "--max-error-rate",
     type=click.FloatRange(0, 1),
-    default=0.01,
+    default=Guard.max_error_rate,
     show_default=True,
     help="Revert when any variant's error rate over a step exceeds this.",
 )
