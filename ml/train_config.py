@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ml.errors import ModelError
 from ml.model import get_preset, is_preset
+from ml.params import load_params
+
+
+def _from_params(name: str) -> Any:
+    """A field whose default is params.yaml's `train.<name>`, read when a config leaves it out."""
+    factory: Callable[[], Any] = lambda: getattr(load_params().train, name)  # noqa: E731
+    return field(default_factory=factory)
 
 
 @dataclass
 class TrainConfig:
-    """Hyperparameters of one training run; every value has an offline default."""
+    """Hyperparameters of one training run; every value has an offline default (the `train` ones: params.yaml)."""
 
-    model: str = "tiny"
-    seed: int = 13
-    learning_rate: float = 1e-3
-    epochs: int = 12
-    batch_size: int = 32
-    max_length: int = 128
+    model: str = _from_params("model")
+    seed: int = _from_params("seed")
+    learning_rate: float = _from_params("learning_rate")
+    epochs: int = _from_params("epochs")
+    batch_size: int = _from_params("batch_size")
+    max_length: int = _from_params("max_length")
     patience: int = 3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06

@@ -128,13 +128,7 @@ def step_arguments(step: Step, parameters: dict[str, Any]) -> list[str]:
 def evaluate_gate(gate: Gate, run_dir: Path, parameters: dict[str, Any]) -> tuple[bool, str]:
     """Read the gate's metric from its report and compare it with the threshold parameter."""
     report_path = artifact_dir(run_dir, gate.after, gate.report_output) / gate.report_file
-    value: Any = json.loads(report_path.read_text())
-    for key in gate.json_path.split("."):
-        value = value[key]
-    threshold = float(parameters[gate.threshold_parameter])
-    passed = float(value) >= threshold
-    verdict = ">=" if passed else "<"
-    return passed, f"{gate.json_path} = {float(value):.4f} {verdict} {gate.threshold_parameter} = {threshold:.4f}"
+    return gate.judge(json.loads(report_path.read_text()), float(parameters[gate.threshold_parameter]))
 
 
 class LocalRunner:
@@ -158,7 +152,7 @@ class LocalRunner:
         """Create a new run directory with resolved parameters; return it and its state."""
         if not data_path.is_file():
             raise PipelineError(f"dataset not found: {data_path}", hint="run `mlops data pull` first")
-        parameters = {p.name: p.default for p in self.spec.parameters}
+        parameters: dict[str, Any] = self.spec.defaults()
         parameters.update(coerce_parameters(overrides))
         parameters["DataMd5"] = parameters["DataMd5"] or data_md5 or file_md5(data_path)
         parameters["InputDataUri"] = str(data_path)

@@ -279,8 +279,12 @@ def build_pipeline(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> An
     images = settings.images()
     # On SageMaker the input is an S3 URI (the spec's default is the local DVC path), and the training image is the
     # policy's CPU image unless `pipeline start` picks its GPU image for a GPU instance type.
-    defaults = {"InputDataUri": settings.input_data_uri or settings.s3_uri(DATA_PATH), "TrainingImage": images.cpu}
-    params = {p.name: sdk.parameter(p.name, p.type, defaults.get(p.name, p.default)) for p in spec.parameters}
+    defaults = {
+        **spec.defaults(),
+        "InputDataUri": settings.input_data_uri or settings.s3_uri(DATA_PATH),
+        "TrainingImage": images.cpu,
+    }
+    params = {p.name: sdk.parameter(p.name, p.type, defaults[p.name]) for p in spec.parameters}
     requirements = CONTAINER_REQUIREMENTS if images.installs_requirements else None
     # Every step reads the registry's URI; the training step also records its image and may read a hub token.
     environment = {**STEP_ENVIRONMENT, "MLFLOW_TRACKING_URI": params["MlflowTrackingUri"]}

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from ml.errors import MlopsError
+from ml.params import Params, ParamsError, load_params, params_file
 from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
-from ml.train_config import TrainConfig
 
 PIPELINE_NAME = REGISTERED_MODEL_NAME  # the pipeline is named for the model it registers
 # Bump when steps, their inputs/outputs or entry points change: a run directory records it, and the local
@@ -28,11 +28,15 @@ StepKind = Literal["processing", "training", "condition"]
 
 @dataclass(frozen=True)
 class Parameter:
-    """A pipeline parameter with its SageMaker type and offline default."""
+    """A pipeline parameter with its SageMaker type and offline default.
+
+    The default is None only where params.yaml, its home, is absent (a SageMaker job): there every step is passed
+    every value it takes.
+    """
 
     name: str
     type: ParamType
-    default: str | int | float
+    default: str | int | float | None
     description: str
 
 
@@ -71,6 +75,15 @@ class Gate:
     json_path: str
     threshold_parameter: str
     fail_message: str
+
+    def judge(self, report: Mapping[str, Any], threshold: float) -> tuple[bool, str]:
+        """Whether the report's metric at `json_path` reaches the threshold, and the comparison in words."""
+        value: Any = report
+        for key in self.json_path.split("."):
+            value = value[key]
+        passed = float(value) >= threshold
+        verdict = ">=" if passed else "<"
+        return passed, f"{self.json_path} = {float(value):.4f} {verdict} {self.threshold_parameter} = {threshold:.4f}"
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,14 @@ class PipelineSpec:
                 return param
         raise KeyError(name)
 
+    def defaults(self) -> dict[str, str | int | float]:
+        """Every parameter's default; ParamsError (params.yaml not found) where some have none here."""
+        missing = [p.name for p in self.parameters if p.default is None]
+        if missing:
+            load_params()  # raises, saying where the file was looked for
+            raise MlopsError(f"no default for pipeline parameter(s) {', '.join(missing)}")
+        return {p.name: p.default for p in self.parameters if p.default is not None}
+
     def fingerprint(self) -> str:
         """Short hash of the spec, recorded in run directories to detect runs of another pipeline version."""
         blob = json.dumps(asdict(self), sort_keys=True).encode()
@@ -128,6 +149,35 @@ def cli_flag(parameter: str) -> str:
 
 PROC = "/opt/ml/processing"
 
+# The train step's TrainConfig, field by field, from these parameters; its other fields keep their defaults. Each of
+# these fields is also a key of params.yaml's `train` section, where the parameter's default lives.
+TRAINING_PARAMETERS: dict[str, str] = {
+    "model": "Model",
+    "seed": "Seed",
+    "learning_rate": "LearningRate",
+    "epochs": "Epochs",
+    "batch_size": "BatchSize",
+    "max_length": "MaxLength",
+}
+# The parameters whose defaults live in params.yaml, by their dotted names there (DVC's, as in `-S train.epochs=8`).
+PARAMS_FILE_KEYS: dict[str, str] = {
+    **{name: f"train.{field}" for field, name in TRAINING_PARAMETERS.items()},
+    "MinMacroF1": "evaluate.min_macro_f1",
+}
+
+
+def _file_params() -> Params | None:
+    """params.yaml's values, checked; None where the file is absent (a SageMaker job, whose steps get every value)."""
+    return load_params() if params_file().is_file() else None
+
+
+def _default(name: str) -> str | int | float | None:
+    """The default of pipeline parameter `name` from params.yaml (None where the file is absent)."""
+    return None if _PARAMS is None else _PARAMS.flat()[PARAMS_FILE_KEYS[name]]
+
+
+_PARAMS = _file_params()
+
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "InputDataUri",
@@ -136,13 +186,13 @@ PARAMETERS: tuple[Parameter, ...] = (
         "the DVC-tracked dataset (S3 URI of its DVC object on SageMaker)",
     ),
     Parameter("DataMd5", "String", "", "DVC md5 of the dataset; checked by the prepare step"),
-    Parameter("Model", "String", TrainConfig.model, "preset (tiny/xsmall/small/base), local directory or hub name"),
-    Parameter("Epochs", "Integer", TrainConfig.epochs, "maximum training epochs"),
-    Parameter("LearningRate", "Float", TrainConfig.learning_rate, "AdamW learning rate"),
-    Parameter("BatchSize", "Integer", TrainConfig.batch_size, "training batch size"),
-    Parameter("MaxLength", "Integer", TrainConfig.max_length, "maximum tokens per prompt"),
-    Parameter("Seed", "Integer", TrainConfig.seed, "seed for the split, initialisation and data order"),
-    Parameter("MinMacroF1", "Float", 0.9, "quality gate: minimum test macro-F1 to continue"),
+    Parameter("Model", "String", _default("Model"), "preset (tiny/xsmall/small/base), local directory or hub name"),
+    Parameter("Epochs", "Integer", _default("Epochs"), "maximum training epochs"),
+    Parameter("LearningRate", "Float", _default("LearningRate"), "AdamW learning rate"),
+    Parameter("BatchSize", "Integer", _default("BatchSize"), "training batch size"),
+    Parameter("MaxLength", "Integer", _default("MaxLength"), "maximum tokens per prompt"),
+    Parameter("Seed", "Integer", _default("Seed"), "seed for the split, initialisation and data order"),
+    Parameter("MinMacroF1", "Float", _default("MinMacroF1"), "quality gate: minimum test macro-F1 to continue"),
     Parameter("P95BudgetMs", "Float", P95_BUDGET_MS, "latency gate: maximum p95 latency in ms"),
     Parameter("RegisteredModelName", "String", REGISTERED_MODEL_NAME, "MLflow registered model name"),
     Parameter(
@@ -164,16 +214,6 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter("HfTokenSecret", "String", "", "Secrets Manager secret holding a Hugging Face token (empty: none)"),
 )
-
-# The train step's TrainConfig, field by field, from these parameters; its other fields keep their defaults.
-TRAINING_PARAMETERS: dict[str, str] = {
-    "model": "Model",
-    "seed": "Seed",
-    "learning_rate": "LearningRate",
-    "epochs": "Epochs",
-    "batch_size": "BatchSize",
-    "max_length": "MaxLength",
-}
 
 STEPS: tuple[Step, ...] = (
     Step(
@@ -257,17 +297,17 @@ STEPS: tuple[Step, ...] = (
     ),
 )
 
-GATES: tuple[Gate, ...] = (
-    Gate(
-        name="gate",
-        after="evaluate",
-        report_output="evaluation",
-        report_file="evaluation.json",
-        json_path="metrics.macro_f1.value",
-        threshold_parameter="MinMacroF1",
-        fail_message="test macro-F1 is below MinMacroF1; the model is not registered",
-    ),
+# The quality gate on test macro-F1; `mlops evaluate --min-macro-f1` judges a report by it too.
+MIN_MACRO_F1_GATE = Gate(
+    name="gate",
+    after="evaluate",
+    report_output="evaluation",
+    report_file="evaluation.json",
+    json_path="metrics.macro_f1.value",
+    threshold_parameter="MinMacroF1",
+    fail_message="test macro-F1 is below MinMacroF1; the model is not registered",
 )
+GATES: tuple[Gate, ...] = (MIN_MACRO_F1_GATE,)
 
 SPEC = PipelineSpec(name=PIPELINE_NAME, version=SPEC_VERSION, parameters=PARAMETERS, steps=STEPS, gates=GATES)
 
@@ -310,3 +350,18 @@ def parse_parameter_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, s
             raise MlopsError(f"bad parameter {pair!r}: expected Name=Value", hint="e.g. -p Epochs=5")
         raw[name.strip()] = value
     return coerce_parameters(raw)
+
+
+def _check_file_defaults() -> None:
+    """params.yaml's values pass the checks an override does; a bad one fails on import, named by its key there."""
+    for name, key in PARAMS_FILE_KEYS.items():
+        default = SPEC.parameter(name).default
+        if default is None:
+            continue
+        try:
+            coerce_parameters({name: default})
+        except MlopsError as exc:
+            raise ParamsError(f"params.yaml: {key}: {exc.message}") from None
+
+
+_check_file_defaults()

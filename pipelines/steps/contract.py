@@ -53,7 +53,12 @@ def argument_parser(step: Step) -> argparse.ArgumentParser:
     for name in step.arguments:
         param = SPEC.parameter(name)
         parser.add_argument(
-            cli_flag(name), dest=name, type=casts[param.type], default=param.default, help=param.description
+            cli_flag(name),
+            dest=name,
+            type=casts[param.type],
+            default=param.default,
+            required=param.default is None,  # no params.yaml here: the caller passes every value
+            help=param.description,
         )
     return parser
 
