@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 
 REPORT_FILE = "evaluation.json"
 HEADLINE_METRICS = ("accuracy", "macro_f1", "macro_precision", "macro_recall")
+# What `write_scores` writes: the headline scores, flat, and one (actual, predicted) row per example, the shape of
+# DVC's confusion-matrix plot.
+SCORES_FILE = "scores.json"
+CONFUSION_FILE = "confusion.csv"
 
 
 def compute_metrics(predictions: Sequence[int], references: Sequence[int], labels: Sequence[str]) -> dict[str, Any]:
@@ -66,10 +70,34 @@ def write_report(report: dict[str, Any], out_dir: Path) -> Path:
     return path
 
 
+def write_scores(report: dict[str, Any], out_dir: Path) -> None:
+    """Write the report's headline scores (and the gate's verdict, when judged) as flat JSON, and its confusion
+    matrix as (actual, predicted) rows, into out_dir."""
+    import csv
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scores: dict[str, Any] = {name: m["value"] for name, m in report["metrics"].items()}
+    if "gate" in report:
+        scores["gate_passed"] = report["gate"]["passed"]
+    (out_dir / SCORES_FILE).write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n")
+    labels = report["confusion_matrix"]["labels"]
+    with (out_dir / CONFUSION_FILE).open("w", newline="") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        writer.writerow(["actual", "predicted"])
+        for actual, counts in zip(labels, report["confusion_matrix"]["matrix"], strict=True):
+            for predicted, count in zip(labels, counts, strict=True):
+                writer.writerows([(actual, predicted)] * count)
+
+
 def format_report(report: dict[str, Any]) -> str:
     """Render the report as a readable table: headline metrics, per-intent scores, confusion matrix."""
     lines = [f"evaluation on {report['dataset']} ({report['num_examples']} examples)"]
     lines += [f"  {name:<16} {m['value']:.4f}" for name, m in report["metrics"].items()]
+    if "gate" in report:
+        lines.append(
+            f"  quality gate     {'passed' if report['gate']['passed'] else 'FAILED'}: {report['gate']['detail']}"
+        )
     lines.append("")
     lines.append(f"  {'intent':<20} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}")
     for label, row in report["per_class"].items():

@@ -45,6 +45,30 @@ class TrainResult:
     runtime: TrainingRuntime | None = None
 
 
+# What `write_training_report` writes: the run's summary and its per-epoch history (DVC's metrics and plots).
+SUMMARY_FILE = "summary.json"
+HISTORY_FILE = "history.csv"
+HISTORY_COLUMNS = ("epoch", "train_loss", "val_accuracy", "val_macro_f1")
+
+
+def write_training_report(result: TrainResult, out_dir: Path) -> None:
+    """Write the run's summary (best epoch, its validation macro-F1, epochs run) and one CSV row per epoch."""
+    import csv
+    import json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = {
+        "best_epoch": result.best_epoch,
+        "best_val_macro_f1": result.best_val_macro_f1,
+        "epochs_run": len(result.history),
+    }
+    (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    with (out_dir / HISTORY_FILE).open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=HISTORY_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(result.history)
+
+
 def add_char_noise(text: str, prob: float, rng: random.Random) -> str:
     """Randomly drop, swap or substitute characters with probability `prob` each."""
     chars = list(text)
@@ -230,9 +254,11 @@ def train(
 
 
 def train_to_directory(
-    config: TrainConfig, data_path: Path, out: Path, *, split_seed: int = 13, overwrite: bool = False
+    config: TrainConfig, data_path: Path, out: Path, *, split_seed: int | None = None, overwrite: bool = False
 ) -> TrainResult:
     """Train on `data_path`'s train split (early stopping on its validation split) into the model directory `out`.
+
+    The split's seed is the config's seed unless `split_seed` says otherwise, as in a pipeline run (`Seed`).
 
     Training runs in a sibling staging directory that replaces `out` only at the end: a failed run leaves an
     existing model untouched, and an existing model is replaced only with `overwrite`.
@@ -260,7 +286,8 @@ def train_to_directory(
             f"cannot write the model to {out}: {reason}", hint="choose an --out in a directory you can write to"
         ) from exc
     try:
-        splits = split_examples(load_examples(data_path), SplitConfig(seed=split_seed))
+        seed = config.seed if split_seed is None else split_seed
+        splits = split_examples(load_examples(data_path), SplitConfig(seed=seed))
         result = train(config, splits["train"], splits["validation"], staging)
         if out.exists():
             shutil.rmtree(out)

@@ -38,7 +38,7 @@ def export(
     model_dir: Path,
     data_path: Path | None,
     split: str,
-    split_seed: int,
+    split_seed: int | None,
     no_int8: bool,
     package_path: Path | None,
     model_version: str,

@@ -19,13 +19,15 @@ from mlops_cli.options import (
 from mlops_cli.output import emit, json_option
 
 
+def _from_params(key: str) -> dict[str, Any]:
+    """Keyword arguments of an option whose default is params.yaml's `key`, resolved by TrainConfig when left out."""
+    return {"default": None, "show_default": f"{key} in params.yaml"}
+
+
 @click.command()
 @data_option
 @click.option(
-    "--model",
-    default="tiny",
-    show_default=True,
-    help="Preset (tiny, xsmall, small, base), model directory or hub name.",
+    "--model", help="Preset (tiny, xsmall, small, base), model directory or hub name.", **_from_params("train.model")
 )
 @click.option(
     "--out",
@@ -34,19 +36,13 @@ from mlops_cli.output import emit, json_option
     help="Model directory to write (default: <state>/models/<model>).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace --out if it already holds a model.")
-@click.option("--seed", type=int, default=TrainConfig.seed, show_default=True)
-@click.option("--learning-rate", type=float, default=TrainConfig.learning_rate, show_default=True)
+@click.option("--seed", type=int, **_from_params("train.seed"))
+@click.option("--learning-rate", type=float, **_from_params("train.learning_rate"))
 @click.option(
-    "--epochs",
-    type=int,
-    default=TrainConfig.epochs,
-    show_default=True,
-    help="Maximum epochs (early stopping may end sooner).",
+    "--epochs", type=int, help="Maximum epochs (early stopping may end sooner).", **_from_params("train.epochs")
 )
-@click.option("--batch-size", type=int, default=TrainConfig.batch_size, show_default=True)
-@click.option(
-    "--max-length", type=int, default=TrainConfig.max_length, show_default=True, help="Maximum tokens per prompt."
-)
+@click.option("--batch-size", type=int, **_from_params("train.batch_size"))
+@click.option("--max-length", type=int, help="Maximum tokens per prompt.", **_from_params("train.max_length"))
 @click.option(
     "--patience",
     type=int,
@@ -55,14 +51,21 @@ from mlops_cli.output import emit, json_option
     help="Epochs without validation macro-F1 gain before stopping.",
 )
 @split_seed_option
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write summary.json (best epoch, its validation macro-F1, epochs run) and history.csv (one row per "
+    "epoch) here.",
+)
 @json_option
 @user_errors
 def train(
     data_path: Path | None,
-    model: str,
     out: Path | None,
     overwrite: bool,
-    split_seed: int,
+    split_seed: int | None,
+    report_dir: Path | None,
     as_json: bool,
     **hparams: Any,
 ) -> None:
@@ -70,14 +73,13 @@ def train(
     from ml import training
     from ml.settings import default_data_path, state_dir
 
-    out = out or state_dir() / "models" / Path(model).name
+    config = TrainConfig(**{name: value for name, value in hparams.items() if value is not None})
+    out = out or state_dir() / "models" / Path(config.model).name
     result = training.train_to_directory(
-        TrainConfig(model=model, **hparams),
-        data_path or default_data_path(),
-        out,
-        split_seed=split_seed,
-        overwrite=overwrite,
+        config, data_path or default_data_path(), out, split_seed=split_seed, overwrite=overwrite
     )
+    if report_dir:
+        training.write_training_report(result, report_dir)
     payload = {
         "model_dir": str(out),
         "best_epoch": result.best_epoch,
@@ -94,20 +96,44 @@ def train(
 @click.option("--model", "model", required=True, help=f"The model to evaluate: {MODEL_HELP}.")
 @dataset_options("evaluate")
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None, help="Directory for evaluation.json and evaluation.txt."
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Directory for evaluation.json and evaluation.txt, scores.json (the headline scores, flat) and "
+    "confusion.csv (an actual,predicted row per example).",
+)
+@click.option(
+    "--min-macro-f1",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Also judge the pipeline's quality gate at this threshold (evaluate.min_macro_f1 in params.yaml); the "
+    "verdict is reported, the exit status stays 0.",
 )
 @json_option
 @user_errors
-def evaluate(model: str, data_path: Path | None, split: str, split_seed: int, out: Path | None, as_json: bool) -> None:
+def evaluate(
+    model: str,
+    data_path: Path | None,
+    split: str,
+    split_seed: int | None,
+    out: Path | None,
+    min_macro_f1: float | None,
+    as_json: bool,
+) -> None:
     """Evaluate a model: accuracy, macro-F1, per-intent P/R/F1 and the confusion matrix."""
-    from ml.evaluation import evaluate_model, format_report, write_report
+    from ml.evaluation import evaluate_model, format_report, write_report, write_scores
     from ml.model import check_model_dir
     from model_registry.artifacts import materialized
+    from pipelines.spec import MIN_MACRO_F1_GATE
 
     with materialized(model) as model_dir:
         check_model_dir(model_dir)
         path, examples = load_selected(data_path, split, split_seed)
         report = evaluate_model(model_dir, examples, dataset=f"{path.name}:{split}")
+    if min_macro_f1 is not None:
+        passed, detail = MIN_MACRO_F1_GATE.judge(report, min_macro_f1)
+        report["gate"] = {"passed": passed, "detail": detail}
     if out:
         write_report(report, out)
+        write_scores(report, out)
     emit(report, as_json=as_json, text=format_report(report))

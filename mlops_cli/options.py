@@ -23,7 +23,10 @@ data_option = click.option(
     help="Labelled JSONL dataset (default: the DVC-tracked data/prompts.jsonl).",
 )
 split_seed_option = click.option(
-    "--split-seed", type=int, default=13, show_default=True, help="Seed of the stratified split."
+    "--split-seed",
+    type=int,
+    default=None,
+    help="Seed of the stratified split [default: the training seed, train.seed in params.yaml].",
 )
 
 
@@ -49,15 +52,17 @@ def dataset_options(purpose: str) -> Callable[[Callable[..., Any]], Callable[...
     return decorate
 
 
-def load_selected(data_path: Path | None, split: str, split_seed: int) -> tuple[Path, list[Example]]:
-    """Load --data (default: the DVC-tracked dataset) and keep the chosen split."""
+def load_selected(data_path: Path | None, split: str, split_seed: int | None) -> tuple[Path, list[Example]]:
+    """Load --data (default: the DVC-tracked dataset) and keep the chosen split (seed default: params.yaml's)."""
     from ml.data import SplitConfig, load_examples, split_examples
+    from ml.params import load_params
     from ml.settings import default_data_path
 
     path = data_path or default_data_path()
     examples = load_examples(path)
     if split != "all":
-        examples = split_examples(examples, SplitConfig(seed=split_seed))[split]
+        seed = load_params().train.seed if split_seed is None else split_seed
+        examples = split_examples(examples, SplitConfig(seed=seed))[split]
     return path, examples
 
 
