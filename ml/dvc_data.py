@@ -117,7 +117,7 @@ def materialize(repo: Path, path: str = DATA_PATH) -> DataVersion:
     if version.in_sync:
         return version
     if version.pinned_md5 is None:
-        raise DataError(f"no DVC pin for {path}", hint="run `dvc repro` and commit dvc.lock")
+        raise DataError(f"no DVC pin for {path}", hint=f"run `dvc repro {STAGE}` and commit dvc.lock")
     try:
         _transfer(repo, "pull", targets=[str(repo / path)])  # in process, targets are relative to the cwd
         pulled = True
@@ -137,7 +137,7 @@ def materialize(repo: Path, path: str = DATA_PATH) -> DataVersion:
             lock.write_bytes(saved_lock)
         raise DataError(
             f"reproduced {path} has md5 {after.workspace_md5}, but dvc.lock pins {version.pinned_md5}",
-            hint="the generator or its parameters changed without `dvc repro` + commit of dvc.lock",
+            hint=f"the generator or its parameters changed without `dvc repro {STAGE}` + commit of dvc.lock",
         )
     push(repo)
     return data_version(repo, path)

@@ -1,0 +1,122 @@
+"""DVC experiments on the embedded default, for real: `dvc repro` trains and evaluates with params.yaml, `dvc exp run
+-S` changes one value, and `dvc exp show` / `dvc metrics diff` / `dvc params diff` / `dvc plots diff` compare them.
+
+The run is a copy of the project in a fresh git repository, kept small with `-S`-style edits of its params.yaml
+(40 prompts per intent, one or two epochs, short prompts): two trainings of seconds each. Nothing of the train and
+evaluate stages is committed (docs/architecture.md, "Parameters and experiments"), so experiments are compared by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ml.data import file_md5
+from ml.dvc_data import DATA_PATH, pinned_md5
+from tests.conftest import ROOT
+
+# What `python -m mlops_cli` and the stages need: the packages, the DVC files and the ignore rules.
+PROJECT_FILES = ("dvc.yaml", "dvc.lock", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore")
+PACKAGES = ("ml", "pipelines", "inference", "model_registry", "benchmarks", "mlops_cli")
+# Small enough for CI's two cores; still every intent in every split.
+SMALL = {"data": {"per_intent": 40}, "train": {"epochs": 1, "max_length": 32}}
+STEP_TIMEOUT = 300  # seconds per DVC command; the whole test takes one to two minutes on two cores
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in repo and return stdout."""
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def dvc(repo: Path, *args: str) -> str:
+    """Run a DVC command in repo, its stages with this interpreter, bounded in time; return its stdout."""
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dvc", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT,
+        check=False,
+    )
+    assert proc.returncode == 0, f"dvc {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+@pytest.fixture
+def experiment_repo(tmp_path: Path) -> Path:
+    """A git repository holding the project's code and DVC files, its params.yaml made small and committed."""
+    repo = tmp_path / "project"
+    for rel in PROJECT_FILES:
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, repo / rel)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, repo / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (repo / "data").mkdir()
+    shutil.copy2(ROOT / "data" / ".gitignore", repo / "data" / ".gitignore")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    for section, values in SMALL.items():
+        params[section].update(values)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    git(repo, "init", "-q")
+    git(repo, "config", "user.name", "tests")
+    git(repo, "config", "user.email", "tests@example.invalid")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "small experiment")
+    return repo
+
+
+def flat_metrics(exp_show_row: dict[str, Any]) -> dict[str, Any]:
+    """`dvc exp show --json` metrics of one row, as {file: {name: value}}."""
+    return {path: entry["data"] for path, entry in (exp_show_row["data"]["metrics"] or {}).items()}
+
+
+@pytest.mark.slow
+def test_experiments_compare_parameters_and_scores(experiment_repo: Path) -> None:
+    """The README's DVC flow, on small parameters."""
+    repo = experiment_repo
+    # Nothing of train's and evaluate's is committed: on a fresh clone DVC lists them as never run.
+    assert "train:" in dvc(repo, "status")
+
+    dvc(repo, "repro")
+    scores = json.loads((repo / "reports" / "evaluate" / "scores.json").read_text())
+    assert set(scores) == {"accuracy", "macro_f1", "macro_precision", "macro_recall", "gate_passed"}
+    assert json.loads((repo / "reports" / "train" / "summary.json").read_text())["epochs_run"] == 1
+    assert (repo / "models" / "intent-classifier" / "model.safetensors").is_file()
+    assert "up to date" in dvc(repo, "status")
+    # The lock now has the experiment's stages too; the dataset's pin is still found.
+    assert pinned_md5(repo) == file_md5(repo / DATA_PATH)
+
+    dvc(repo, "exp", "run", "-n", "baseline")  # records the workspace's result: nothing reruns
+    dvc(repo, "exp", "run", "-n", "two-epochs", "-S", "train.epochs=2")
+    (head,) = [row for row in json.loads(dvc(repo, "exp", "show", "--json")) if row["rev"] != "workspace"]
+    runs = {exp["name"]: exp["revs"][0] for exp in head["experiments"]}
+    assert set(runs) == {"baseline", "two-epochs"}
+    for name, epochs in (("baseline", 1), ("two-epochs", 2)):
+        assert runs[name]["data"]["params"]["params.yaml"]["data"]["train"]["epochs"] == epochs
+        assert flat_metrics(runs[name])["reports/train/summary.json"]["epochs_run"] == epochs
+        assert set(flat_metrics(runs[name])["reports/evaluate/scores.json"]) == set(scores)
+    assert flat_metrics(runs["baseline"])["reports/evaluate/scores.json"] == scores
+
+    metrics_diff = json.loads(dvc(repo, "metrics", "diff", "baseline", "two-epochs", "--json"))
+    assert metrics_diff["reports/train/summary.json"]["epochs_run"] == {"old": 1, "new": 2, "diff": 1}
+    params_diff = json.loads(dvc(repo, "params", "diff", "baseline", "two-epochs", "--json"))
+    assert params_diff["params.yaml"] == {"train.epochs": {"old": 1, "new": 2, "diff": 1}}
+    dvc(repo, "plots", "diff", "baseline", "two-epochs", "--out", "plots-html")
+    page = (repo / "plots-html" / "index.html").read_text()
+    for title in ("Training curves", "Training loss", "Test confusion matrix"):
+        assert title in page
+
+    # The weights never reach git, in the workspace or in an experiment's commit.
+    assert "models/" not in git(repo, "status", "--porcelain", "--untracked-files=all")
+    for name in runs:
+        assert "models/" not in git(repo, "ls-tree", "-r", "--name-only", runs[name]["rev"])
