@@ -1,8 +1,8 @@
 """DVC experiments on the embedded default, for real: `dvc repro` trains and evaluates with params.yaml, `dvc exp run
 -S` changes one value, and `dvc exp show` / `dvc metrics diff` / `dvc params diff` / `dvc plots diff` compare them.
 
-The run is a copy of the project in a fresh git repository, kept small with `-S`-style edits of its params.yaml
-(40 prompts per intent, one or two epochs, short prompts): two trainings of seconds each. Nothing of the train and
+The README's block runs as written in a copy of the project in a fresh git repository, whose committed params.yaml
+is small (40 prompts per intent, one epoch, short prompts): two trainings of seconds each. Nothing of the train and
 evaluate stages is committed (docs/architecture.md, "Parameters and experiments"), so experiments are compared by name.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,7 +29,7 @@ PROJECT_FILES = ("dvc.yaml", "dvc.lock", "params.yaml", ".dvcignore", ".gitignor
 PACKAGES = ("ml", "pipelines", "inference", "model_registry", "benchmarks", "mlops_cli")
 # Small enough for CI's two cores; still every intent in every split.
 SMALL = {"data": {"per_intent": 40}, "train": {"epochs": 1, "max_length": 32}}
-STEP_TIMEOUT = 300  # seconds per DVC command; the whole test takes one to two minutes on two cores
+STEP_TIMEOUT = 300  # seconds per DVC command; the whole test takes about two minutes on two busy cores
 
 
 def git(repo: Path, *args: str) -> str:
@@ -80,14 +81,22 @@ def flat_metrics(exp_show_row: dict[str, Any]) -> dict[str, Any]:
     return {path: entry["data"] for path, entry in (exp_show_row["data"]["metrics"] or {}).items()}
 
 
+def readme_commands() -> list[list[str]]:
+    """The commands of the README's DVC block, comments dropped."""
+    section = (ROOT / "README.md").read_text().split("### Experiments with DVC", 1)[1]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [shlex.split(line.split("#", 1)[0]) for line in block.splitlines() if line.split("#", 1)[0].strip()]
+
+
 @pytest.mark.slow
-def test_experiments_compare_parameters_and_scores(experiment_repo: Path) -> None:
-    """The README's DVC flow, on small parameters."""
+def test_the_readme_experiments_run_as_written(experiment_repo: Path) -> None:
+    """The README's DVC block, command by command, then what each comparison shows."""
     repo = experiment_repo
     # Nothing of train's and evaluate's is committed: on a fresh clone DVC lists them as never run.
     assert "train:" in dvc(repo, "status")
-
-    dvc(repo, "repro")
+    commands = readme_commands()
+    assert [c[:2] for c in commands[:3]] == [["dvc", "repro"], ["dvc", "exp"], ["dvc", "exp"]]
+    dvc(repo, *commands[0][1:])  # dvc repro
     scores = json.loads((repo / "reports" / "evaluate" / "scores.json").read_text())
     assert set(scores) == {"accuracy", "macro_f1", "macro_precision", "macro_recall", "gate_passed"}
     assert json.loads((repo / "reports" / "train" / "summary.json").read_text())["epochs_run"] == 1
@@ -96,27 +105,30 @@ def test_experiments_compare_parameters_and_scores(experiment_repo: Path) -> Non
     # The lock now has the experiment's stages too; the dataset's pin is still found.
     assert pinned_md5(repo) == file_md5(repo / DATA_PATH)
 
-    dvc(repo, "exp", "run", "-n", "baseline")  # records the workspace's result: nothing reruns
-    dvc(repo, "exp", "run", "-n", "two-epochs", "-S", "train.epochs=2")
+    for command in commands[1:]:
+        assert command[0] in ("dvc", "git"), command
+        (dvc if command[0] == "dvc" else git)(repo, *command[1:])
+
     (head,) = [row for row in json.loads(dvc(repo, "exp", "show", "--json")) if row["rev"] != "workspace"]
     runs = {exp["name"]: exp["revs"][0] for exp in head["experiments"]}
-    assert set(runs) == {"baseline", "two-epochs"}
-    for name, epochs in (("baseline", 1), ("two-epochs", 2)):
+    assert set(runs) == {"baseline", "epochs-8"}
+    for name, epochs in (("baseline", 1), ("epochs-8", 8)):
         assert runs[name]["data"]["params"]["params.yaml"]["data"]["train"]["epochs"] == epochs
-        assert flat_metrics(runs[name])["reports/train/summary.json"]["epochs_run"] == epochs
         assert set(flat_metrics(runs[name])["reports/evaluate/scores.json"]) == set(scores)
     assert flat_metrics(runs["baseline"])["reports/evaluate/scores.json"] == scores
+    # Early stopping may end sooner than 8 epochs, never before the patience's 1 + 3.
+    assert 4 <= flat_metrics(runs["epochs-8"])["reports/train/summary.json"]["epochs_run"] <= 8
 
-    metrics_diff = json.loads(dvc(repo, "metrics", "diff", "baseline", "two-epochs", "--json"))
-    assert metrics_diff["reports/train/summary.json"]["epochs_run"] == {"old": 1, "new": 2, "diff": 1}
-    params_diff = json.loads(dvc(repo, "params", "diff", "baseline", "two-epochs", "--json"))
-    assert params_diff["params.yaml"] == {"train.epochs": {"old": 1, "new": 2, "diff": 1}}
-    dvc(repo, "plots", "diff", "baseline", "two-epochs", "--out", "plots-html")
-    page = (repo / "plots-html" / "index.html").read_text()
+    metrics_diff = json.loads(dvc(repo, "metrics", "diff", "baseline", "epochs-8", "--json"))
+    assert metrics_diff["reports/train/summary.json"]["epochs_run"]["old"] == 1
+    params_diff = json.loads(dvc(repo, "params", "diff", "baseline", "epochs-8", "--json"))
+    assert params_diff["params.yaml"] == {"train.epochs": {"old": 1, "new": 8, "diff": 7}}
+    page = (repo / "dvc_plots" / "index.html").read_text()
     for title in ("Training curves", "Training loss", "Test confusion matrix"):
         assert title in page
 
-    # The weights never reach git, in the workspace or in an experiment's commit.
-    assert "models/" not in git(repo, "status", "--porcelain", "--untracked-files=all")
+    # Back at the committed parameters, with the last run's scores in reports/; the weights never reach git, in the
+    # workspace or in an experiment's commit.
+    assert git(repo, "status", "--porcelain") == "?? reports/"
     for name in runs:
         assert "models/" not in git(repo, "ls-tree", "-r", "--name-only", runs[name]["rev"])
