@@ -45,24 +45,24 @@ class TrainResult:
     runtime: TrainingRuntime | None = None
 
 
-# What `write_training_report` writes: the run's summary and its per-epoch history (DVC's metrics and plots).
-SUMMARY_FILE = "summary.json"
+# What `write_training_report` writes: the run's result and its per-epoch history (DVC's metrics and plots).
+RESULT_FILE = "result.json"
 HISTORY_FILE = "history.csv"
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_accuracy", "val_macro_f1")
 
 
 def write_training_report(result: TrainResult, out_dir: Path) -> None:
-    """Write the run's summary (best epoch, its validation macro-F1, epochs run) and one CSV row per epoch."""
+    """Write the run's result (best epoch, its validation macro-F1, epochs run) and one CSV row per epoch."""
     import csv
     import json
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = {
+    outcome = {
         "best_epoch": result.best_epoch,
         "best_val_macro_f1": result.best_val_macro_f1,
         "epochs_run": len(result.history),
     }
-    (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    (out_dir / RESULT_FILE).write_text(json.dumps(outcome, indent=2, sort_keys=True) + "\n")
     with (out_dir / HISTORY_FILE).open("w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=HISTORY_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()

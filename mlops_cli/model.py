@@ -55,7 +55,7 @@ def _from_params(key: str) -> dict[str, Any]:
     "--report-dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Also write summary.json (best epoch, its validation macro-F1, epochs run) and history.csv (one row per "
+    help="Also write result.json (best epoch, its validation macro-F1, epochs run) and history.csv (one row per "
     "epoch) here.",
 )
 @json_option

@@ -99,7 +99,7 @@ def test_the_readme_experiments_run_as_written(experiment_repo: Path) -> None:
     dvc(repo, *commands[0][1:])  # dvc repro
     scores = json.loads((repo / "reports" / "evaluate" / "scores.json").read_text())
     assert set(scores) == {"accuracy", "macro_f1", "macro_precision", "macro_recall", "gate_passed"}
-    assert json.loads((repo / "reports" / "train" / "summary.json").read_text())["epochs_run"] == 1
+    assert json.loads((repo / "reports" / "train" / "result.json").read_text())["epochs_run"] == 1
     assert (repo / "models" / "intent-classifier" / "model.safetensors").is_file()
     assert "up to date" in dvc(repo, "status")
     # The lock now has the experiment's stages too; the dataset's pin is still found.
@@ -117,10 +117,10 @@ def test_the_readme_experiments_run_as_written(experiment_repo: Path) -> None:
         assert set(flat_metrics(runs[name])["reports/evaluate/scores.json"]) == set(scores)
     assert flat_metrics(runs["baseline"])["reports/evaluate/scores.json"] == scores
     # Early stopping may end sooner than 8 epochs, never before the patience's 1 + 3.
-    assert 4 <= flat_metrics(runs["epochs-8"])["reports/train/summary.json"]["epochs_run"] <= 8
+    assert 4 <= flat_metrics(runs["epochs-8"])["reports/train/result.json"]["epochs_run"] <= 8
 
     metrics_diff = json.loads(dvc(repo, "metrics", "diff", "baseline", "epochs-8", "--json"))
-    assert metrics_diff["reports/train/summary.json"]["epochs_run"]["old"] == 1
+    assert metrics_diff["reports/train/result.json"]["epochs_run"]["old"] == 1
     params_diff = json.loads(dvc(repo, "params", "diff", "baseline", "epochs-8", "--json"))
     assert params_diff["params.yaml"] == {"train.epochs": {"old": 1, "new": 8, "diff": 7}}
     page = (repo / "dvc_plots" / "index.html").read_text()

@@ -61,6 +61,14 @@ def test_the_project_pins_its_dataset() -> None:
     assert status["default_remote"] == "local"
 
 
+def test_the_committed_lock_pins_the_dataset_alone() -> None:
+    """Train and evaluate results are regenerated, never committed (docs/architecture.md#parameters-and-experiments)."""
+    import yaml
+
+    stages = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
+    assert set(stages) == {STAGE}, "commit the generate entry only: `git checkout dvc.lock && dvc repro generate`"
+
+
 def test_fresh_clone_gets_the_exact_bytes_offline(project_clone: Path, private_state: Path) -> None:
     pinned = pinned_md5(project_clone)
     assert not (project_clone / DATA_PATH).exists()
