@@ -13,7 +13,6 @@ from mlops_cli.options import (
     MODEL_HELP,
     data_option,
     dataset_options,
-    load_selected,
     split_seed_option,
 )
 from mlops_cli.output import emit, json_option
@@ -94,20 +93,57 @@ def train(
 @click.option("--model", "model", required=True, help=f"The model to evaluate: {MODEL_HELP}.")
 @dataset_options("evaluate")
 @click.option(
+    "--natural",
+    "natural_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Hand-written held-out set evaluated beside the split; refused if a prompt is also in --data "
+    "[default: data/natural_prompts.jsonl, when present].",
+)
+@click.option("--no-natural", is_flag=True, help="Evaluate the split alone.")
+@click.option(
+    "--confusions",
+    type=click.IntRange(min=1),
+    is_flag=False,
+    flag_value=5,
+    default=None,
+    help="List the N most confused intent pairs with example prompts (N defaults to 5).",
+)
+@click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Directory for evaluation.json and evaluation.txt."
 )
 @json_option
 @user_errors
-def evaluate(model: str, data_path: Path | None, split: str, split_seed: int, out: Path | None, as_json: bool) -> None:
-    """Evaluate a model: accuracy, macro-F1, per-intent P/R/F1 and the confusion matrix."""
-    from ml.evaluation import evaluate_model, format_report, write_report
+def evaluate(
+    model: str,
+    data_path: Path | None,
+    split: str,
+    split_seed: int,
+    natural_path: Path | None,
+    no_natural: bool,
+    confusions: int | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Evaluate a model: accuracy, macro-F1, per-intent P/R/F1 and the confusion matrix, on a split of the data and
+    on the hand-written held-out set beside it."""
+    from ml.evaluation import evaluate_data, format_report, write_report
     from ml.model import check_model_dir
+    from ml.settings import default_data_path, natural_set_path
     from model_registry.artifacts import materialized
 
+    if natural_path is None and natural_set_path().is_file():
+        natural_path = natural_set_path()
     with materialized(model) as model_dir:
         check_model_dir(model_dir)
-        path, examples = load_selected(data_path, split, split_seed)
-        report = evaluate_model(model_dir, examples, dataset=f"{path.name}:{split}")
+        report = evaluate_data(
+            model_dir,
+            data_path or default_data_path(),
+            split=split,
+            split_seed=split_seed,
+            held_out=None if no_natural else natural_path,
+            confusions=confusions or 0,
+        )
     if out:
         write_report(report, out)
     emit(report, as_json=as_json, text=format_report(report))

@@ -51,14 +51,11 @@ def dataset_options(purpose: str) -> Callable[[Callable[..., Any]], Callable[...
 
 def load_selected(data_path: Path | None, split: str, split_seed: int) -> tuple[Path, list[Example]]:
     """Load --data (default: the DVC-tracked dataset) and keep the chosen split."""
-    from ml.data import SplitConfig, load_examples, split_examples
+    from ml.data import load_examples, select_split
     from ml.settings import default_data_path
 
     path = data_path or default_data_path()
-    examples = load_examples(path)
-    if split != "all":
-        examples = split_examples(examples, SplitConfig(seed=split_seed))[split]
-    return path, examples
+    return path, select_split(load_examples(path), split, split_seed)
 
 
 # How every command that takes a model names it (`mlops serve MODEL`, `--model`, `--model-dir`).
