@@ -16,6 +16,7 @@ from mlops_cli.options import (
     split_seed_option,
 )
 from mlops_cli.output import emit, json_option
+from mlops_cli.progress import progress_display
 
 
 @click.command()
@@ -70,13 +71,15 @@ def train(
     from ml.settings import default_data_path, state_dir
 
     out = out or state_dir() / "models" / Path(model).name
-    result = training.train_to_directory(
-        TrainConfig(model=model, **hparams),
-        data_path or default_data_path(),
-        out,
-        split_seed=split_seed,
-        overwrite=overwrite,
-    )
+    with progress_display() as show:
+        result = training.train_to_directory(
+            TrainConfig(model=model, **hparams),
+            data_path or default_data_path(),
+            out,
+            split_seed=split_seed,
+            overwrite=overwrite,
+            on_progress=show,
+        )
     payload = {
         "model_dir": str(out),
         "best_epoch": result.best_epoch,
