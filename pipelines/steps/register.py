@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         lineage = Lineage(
             data_md5=manifest["source_md5"],
             # Steps run in the repository locally (a DVC remote may hold the data); a SageMaker job has no repository.
-            data_url=remote_url(project_root(), manifest["source_md5"]) or "" if manifest["source_md5"] else "",
+            data_url=(manifest["source_md5"] and remote_url(project_root(), manifest["source_md5"])) or "",
             git_commit=args["GitCommit"] or "unknown",
             params=training["params"],
             metrics={name: evaluation["metrics"][name]["value"] for name in HEADLINE_METRICS},
