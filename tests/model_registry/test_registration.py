@@ -58,7 +58,8 @@ def test_local_store_registration_records_lineage(tiny_model: Path, tmp_path: Pa
     # The version's source is the run's MLflow Model, which holds what serving reads.
     assert version["source"] == f"models:/{version['model_id']}"
     assert [o.model_id for o in run.outputs.model_outputs] == [version["model_id"]]
-    assert mlflow.artifacts.download_artifacts(f"{version['source']}/data/model/intent_model.json")
+    location = client.get_logged_model(version["model_id"]).artifact_location
+    assert mlflow.artifacts.download_artifacts(f"{location}/data/model/intent_model.json")
 
 
 def test_registration_is_idempotent_per_model(tiny_model: Path, tmp_path: Path) -> None:
@@ -126,7 +127,8 @@ def test_registration_with_onnx_logs_graphs_parity_and_package(
     # The PyTorch model under the run's model/, the graphs once, in the MLflow Model the version's source names.
     assert "model/model.safetensors" in {a.path for a in client.list_artifacts(result.run_id, "model")}
     model_id = version.source.removeprefix("models:/")
-    served = mlflow.artifacts.download_artifacts(f"{version.source}/data/model", dst_path=str(tmp_path / "served"))
+    location = client.get_logged_model(model_id).artifact_location
+    served = mlflow.artifacts.download_artifacts(f"{location}/data/model", dst_path=str(tmp_path / "served"))
     assert {"model.onnx", "model.int8.onnx", "export_report.json"} <= {p.name for p in Path(served).iterdir()}
     report = json.loads((onnx_export / "export_report.json").read_text())
     metrics = client.get_run(result.run_id).data.metrics
