@@ -13,6 +13,7 @@ from typing import Any
 
 from benchmarks.load import LoadConfig, LoadResult, Target, run_load
 from ml.errors import MlopsError
+from ml.progress import ProgressCallback
 
 
 def compare(
@@ -25,6 +26,7 @@ def compare(
     settle_s: float = 0.0,
     round_warmup: int = 0,
     cpu_probes: Mapping[str, Callable[[], float]] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Run every target for `rounds` interleaved rounds of `config`; return per-target summaries and ratios.
 
@@ -35,6 +37,8 @@ def compare(
     `cpu_probes` maps a target to a counter of CPU seconds (a server's processes, say), read before and after each of
     its rounds: its summary then has `server_cpu_ms_per_request`, and `client_cpu_ms_per_request` (this process: the
     load generator), both over every request the rounds sent, warm-ups included.
+
+    `on_progress` hears each round of each target (`run_load`'s reports).
     """
     if not targets:
         raise MlopsError("nothing to compare: give at least one target")
@@ -58,7 +62,8 @@ def compare(
                 time.sleep(settle_s)
             probe = probes.get(name)
             before = (probe(), time.process_time()) if probe else (0.0, 0.0)
-            result = run_load(target, payloads, round_config)
+            status = f"round {round_index + 1}/{rounds}: {name}"
+            result = run_load(target, payloads, round_config, on_progress=on_progress, task="compare", status=status)
             if probe:
                 used = cpu[name]
                 used[0] += probe() - before[0]

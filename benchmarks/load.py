@@ -6,16 +6,18 @@ queueing delay instead of silently slowing the generator down (no coordinated om
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from benchmarks.stats import latency_summary
 from ml.errors import MlopsError
+from ml.progress import Progress, ProgressCallback, report
 
 # A target takes one prompt, returns the name of the variant that answered (or None), raises on failure.
 Target = Callable[[str], str | None]
@@ -101,13 +103,70 @@ def _call(target: Target, text: str) -> tuple[str | None, str | None]:
         return None, type(exc).__name__
 
 
-def run_load(target: Target, payloads: Sequence[str], config: LoadConfig) -> LoadResult:
-    """Warm up, then drive the target with the configured load; return every sample."""
+# How often a load run in progress reports its count (from a thread of its own, not from the clients').
+PROGRESS_EVERY_S = 0.5
+
+
+def run_load(
+    target: Target,
+    payloads: Sequence[str],
+    config: LoadConfig,
+    *,
+    on_progress: ProgressCallback | None = None,
+    task: str = "load",
+    status: str = "measuring",
+) -> LoadResult:
+    """Warm up, then drive the target with the configured load; return every sample.
+
+    With `on_progress`, the run reports `task` with `status` and the requests answered so far every
+    PROGRESS_EVERY_S, and once more when it is done.
+    """
     if not payloads:
         raise MlopsError("no payloads to send", hint="give prompts with --payloads FILE or use the test split")
+    report(on_progress, Progress(task, f"{status}: warming up", 0, config.requests))
     _warm_up(target, payloads, config)
     runner = _run_open if config.mode == "open" else _run_closed
-    return runner(target, payloads, config)
+    answered = _Answered()
+    with _reporting(on_progress, task, status, config, answered):
+        result = runner(target, payloads, config, answered)
+    done = len(result.samples)
+    report(on_progress, Progress(task, status, done, config.requests, f"{done} requests", done=True))
+    return result
+
+
+class _Answered:
+    """How many requests a run has measured so far: the runner says how to count them while its clients run."""
+
+    def __init__(self) -> None:
+        self.count: Callable[[], int] = lambda: 0
+
+
+@contextlib.contextmanager
+def _reporting(
+    on_progress: ProgressCallback | None,
+    task: str,
+    status: str,
+    config: LoadConfig,
+    answered: _Answered,
+) -> Iterator[None]:
+    """Report the count every PROGRESS_EVERY_S from a thread of its own while the block runs."""
+    if on_progress is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(PROGRESS_EVERY_S):
+            count = answered.count()
+            on_progress(Progress(task, status, count, config.requests, f"{count} requests"))
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _warm_up(target: Target, payloads: Sequence[str], config: LoadConfig) -> None:
@@ -130,17 +189,21 @@ def _warm_up(target: Target, payloads: Sequence[str], config: LoadConfig) -> Non
         thread.join()
 
 
-def _run_closed(target: Target, payloads: Sequence[str], config: LoadConfig) -> LoadResult:
+def _run_closed(target: Target, payloads: Sequence[str], config: LoadConfig, answered: _Answered) -> LoadResult:
     lock = threading.Lock()
     counter = itertools.count()
     samples: list[Sample] = []
     overhead: list[float] = []
+    buckets: list[list[Sample]] = []  # each client's samples, counted while they run
+    answered.count = lambda: sum(len(bucket) for bucket in buckets)
     limit = config.requests
     started = time.perf_counter()
     deadline = started + config.duration_s if config.duration_s else None
 
     def client() -> None:
-        local_samples, local_overhead = [], 0.0
+        local_samples: list[Sample] = []
+        local_overhead = 0.0
+        buckets.append(local_samples)
         while True:
             t_a = time.perf_counter()
             index = next(counter)
@@ -165,12 +228,13 @@ def _run_closed(target: Target, payloads: Sequence[str], config: LoadConfig) -> 
     return _result(samples, wall, config, sum(overhead))
 
 
-def _run_open(target: Target, payloads: Sequence[str], config: LoadConfig) -> LoadResult:
+def _run_open(target: Target, payloads: Sequence[str], config: LoadConfig, answered: _Answered) -> LoadResult:
     if config.rate_rps is None:
         raise MlopsError("an open loop needs a rate", hint="give --rate")
     interval = 1.0 / config.rate_rps
     total = config.requests if config.requests is not None else int(config.duration_s * config.rate_rps)  # type: ignore[operator]
     samples: list[Sample | None] = [None] * total
+    answered.count = lambda: sum(sample is not None for sample in samples)
     lags: list[float] = []
     overhead = 0.0
     started = time.perf_counter()

@@ -7,7 +7,7 @@ import json
 import random
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -104,6 +104,19 @@ def load_examples(path: Path, *, allow_duplicates: bool = False) -> list[Example
     return examples
 
 
+def load_held_out(path: Path, training: Sequence[Example]) -> list[Example]:
+    """Load a held-out evaluation set (validated as any dataset), refusing a prompt that is also in `training`."""
+    examples = load_examples(path)
+    trained = {normalize_key(e.text) for e in training}
+    leaked = [e.text for e in examples if normalize_key(e.text) in trained]
+    if leaked:
+        raise DataError(
+            f"{path}: {len(leaked)} prompt(s) are also in the training data, the first: {leaked[0]!r}",
+            hint="a held-out set must be unseen: reword or remove those rows (docs/labeling.md)",
+        )
+    return examples
+
+
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """(line number, text) of each line of a UTF-8 file; DataError naming the first line that is not UTF-8."""
     try:
@@ -152,6 +165,11 @@ def split_examples(examples: list[Example], config: SplitConfig | None = None) -
         splits["train"].extend(group[n_val + n_test :])
     check_disjoint(splits)
     return splits
+
+
+def select_split(examples: list[Example], split: str, seed: int) -> list[Example]:
+    """One split of the deterministic stratified split at `seed`; 'all': every example."""
+    return examples if split == "all" else split_examples(examples, SplitConfig(seed=seed))[split]
 
 
 def check_disjoint(splits: dict[str, list[Example]]) -> None:

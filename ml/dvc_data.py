@@ -195,6 +195,26 @@ def stored_copy(repo: Path, md5: str) -> Path | None:
     return None
 
 
+def remote_url(repo: Path, md5: str, remote: str | None = None) -> str | None:
+    """The URL of the file of `md5` in a DVC remote (default: the repository's default), when the remote holds it;
+    None without a DVC repository, a remote, or the file there."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    if not (Path(repo) / ".dvc").is_dir():
+        return None
+    try:
+        with Repo(str(repo), config=state_remote_config(repo)) as dvc_repo:
+            odb = dvc_repo.cloud.get_remote_odb(remote)
+            if not odb.exists(md5):
+                return None
+            path = odb.oid_to_path(md5)
+            return Path(path).as_uri() if odb.fs.protocol == "local" else str(odb.fs.unstrip_protocol(path))
+    except DvcException as exc:
+        log.info("no DVC remote URL for %s: %s", md5, first_line(exc))
+        return None
+
+
 def _transfer(repo: Path, action: str, *, remote: str | None = None, targets: list[str] | None = None) -> Any:
     """`dvc pull` / `dvc push` in this process, with the `local` remote in the state directory in force; return
     what DVC returns (push: the number of files transferred)."""

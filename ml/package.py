@@ -49,13 +49,20 @@ def _tar_info(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
-def package_model(model_dir: Path, out_path: Path, *, metadata: dict[str, Any], onnx_dir: Path | None = None) -> Path:
-    """Write a deterministic model.tar.gz: ONNX graphs, tokenizer, label map, config, report and metadata.json."""
+def served_files(model_dir: Path, onnx_dir: Path | None = None) -> dict[str, Path]:
+    """What serving reads, by file name: the model directory's PACKAGE_MODEL_FILES and the accepted export's graphs
+    and report (in onnx_dir, default the model directory); ModelError without an accepted export."""
     model_dir = check_model_dir(model_dir)
     onnx_dir = Path(onnx_dir) if onnx_dir is not None else model_dir
     report = read_export_report(onnx_dir)
-    entries = {name: model_dir / name for name in PACKAGE_MODEL_FILES if (model_dir / name).is_file()}
-    entries.update({name: onnx_dir / name for name in (*report["files"], REPORT_FILE)})
+    files = {name: model_dir / name for name in PACKAGE_MODEL_FILES if (model_dir / name).is_file()}
+    files.update({name: onnx_dir / name for name in (*report["files"], REPORT_FILE)})
+    return files
+
+
+def package_model(model_dir: Path, out_path: Path, *, metadata: dict[str, Any], onnx_dir: Path | None = None) -> Path:
+    """Write a deterministic model.tar.gz: ONNX graphs, tokenizer, label map, config, report and metadata.json."""
+    entries = served_files(model_dir, onnx_dir)
     meta = {
         "created_by": _created_by(),
         **metadata,

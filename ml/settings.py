@@ -55,6 +55,11 @@ def default_data_path() -> Path:
     return project_root() / "data" / "prompts.jsonl"
 
 
+def natural_set_path() -> Path:
+    """Return the hand-written evaluation set (docs/labeling.md): never generated, never trained on."""
+    return project_root() / "data" / "natural_prompts.jsonl"
+
+
 def environment_lock() -> Path | None:
     """The lock file this environment was installed from, if it can be found."""
     configured = os.environ.get(LOCK_ENV)

@@ -21,6 +21,7 @@ from ml.model import (
     save_model,
 )
 from ml.predict import encode, predict_logits
+from ml.progress import Progress, ProgressCallback, report
 from ml.runtime import TrainingRuntime
 from ml.scores import classification_scores
 from ml.taxonomy import INTENTS
@@ -132,15 +133,15 @@ def train(
     out_dir: Path,
     *,
     on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
-    progress: bool = True,
+    on_progress: ProgressCallback | None = None,
 ) -> TrainResult:
-    """Train, early-stop on validation macro-F1, and save the best model into out_dir.
+    """Train, early-stop on validation macro-F1, and save the best model into out_dir; `on_progress` hears each
+    batch (on the main process only).
 
     On a GPU when there is one, in mixed precision; under torchrun, one process per GPU (`ml.runtime`): rank 0
     evaluates, decides for all and saves.
     """
     import torch
-    from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
     runtime = TrainingRuntime.detect()
@@ -184,9 +185,8 @@ def train(
         trained.train()
         batches = runtime.shard(length_bucketed_batches(train_lengths, config.batch_size, order_rng))
         running = 0.0
-        quiet = not progress or not runtime.is_main
-        bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", disable=quiet, leave=False)
-        for step, idx in enumerate(bar):
+        show = on_progress if runtime.is_main else None
+        for step, idx in enumerate(batches):
             texts = [train_texts[i] for i in idx]
             if config.noise_prob:
                 texts = [
@@ -208,7 +208,8 @@ def train(
             scheduler.step()
             optimizer.zero_grad()
             running += loss.item()
-            bar.set_postfix(loss=f"{running / (step + 1):.4f}")
+            figures = f"loss {running / (step + 1):.4f}"
+            report(show, Progress("training", f"epoch {epoch}/{config.epochs}", step + 1, len(batches), figures))
         mean_loss = running / max(1, len(batches))
 
         def validate(epoch: int = epoch, mean_loss: float = mean_loss) -> dict[str, float]:
@@ -237,6 +238,8 @@ def train(
 
     if best_state is None:  # unreachable: the first epoch always sets it
         raise RuntimeError("no epoch finished")
+    figures = f"validation macro-F1 {best_f1:.4f}"
+    report(show, Progress("training", f"best epoch {best_epoch} of {len(history)}", detail=figures, done=True))
     model.to("cpu").load_state_dict(best_state)
     info.extra = {"train_config": config.to_dict(), "best_epoch": best_epoch, "runtime": runtime.describe()}
     if runtime.is_main:
@@ -254,7 +257,13 @@ def train(
 
 
 def train_to_directory(
-    config: TrainConfig, data_path: Path, out: Path, *, split_seed: int | None = None, overwrite: bool = False
+    config: TrainConfig,
+    data_path: Path,
+    out: Path,
+    *,
+    split_seed: int | None = None,
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
 ) -> TrainResult:
     """Train on `data_path`'s train split (early stopping on its validation split) into the model directory `out`.
 
@@ -288,7 +297,7 @@ def train_to_directory(
     try:
         seed = config.seed if split_seed is None else split_seed
         splits = split_examples(load_examples(data_path), SplitConfig(seed=seed))
-        result = train(config, splits["train"], splits["validation"], staging)
+        result = train(config, splits["train"], splits["validation"], staging, on_progress=on_progress)
         if out.exists():
             shutil.rmtree(out)
         staging.rename(out)

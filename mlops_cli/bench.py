@@ -13,6 +13,7 @@ from ml.settings import P95_BUDGET_MS
 from mlops_cli.errors import aws_errors, user_errors
 from mlops_cli.options import MODEL_HELP, model_directory
 from mlops_cli.output import emit, json_option
+from mlops_cli.progress import progress_display
 
 
 @click.group()
@@ -115,7 +116,8 @@ def run(
             threads=threads,
             region=region,
         )
-        summary = run_load(target, load_payloads(payloads), config).summary()
+        with progress_display() as show:
+            summary = run_load(target, load_payloads(payloads), config, on_progress=show, task=name).summary()
     verdict = latency_gate(summary, p95_budget_ms)
     result = {"target": name, "summary": summary, "gate": verdict.to_dict()}
     if out:
@@ -179,7 +181,10 @@ def compare(
         targets = comparison_targets(
             local_dir, [b.strip() for b in backends.split(",") if b.strip()], urls, threads=threads
         )
-        result = comparison.compare(targets, load_payloads(payloads), config, rounds=rounds, baseline=baseline)
+        with progress_display() as show:
+            result = comparison.compare(
+                targets, load_payloads(payloads), config, rounds=rounds, baseline=baseline, on_progress=show
+            )
     if out:
         out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     emit(result, as_json=as_json, text=format_comparison(result))

@@ -19,13 +19,14 @@ from inference.variants import Guard
 from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, sigterm_interrupts, user_errors
 from mlops_cli.output import emit, json_option
+from mlops_cli.progress import progress_display
 
 if TYPE_CHECKING:
     from inference.deploy.target import DeployTarget
 
 
 def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--local-endpoint, --region, --bucket and --prefix; the command receives `target` instead."""
+    """--local-endpoint and --region; the command receives `target` instead, whose waits show their progress."""
 
     @click.option(
         "--local-endpoint",
@@ -47,7 +48,10 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, local_url: str | None, region: str, **kwargs: Any) -> Any:
         from inference.deploy.target import DeployTarget
 
-        return func(*args, target=DeployTarget.create(local_url, region), **kwargs)
+        target = DeployTarget.create(local_url, region)
+        with progress_display() as show:  # waits for the endpoint and bakes show their progress on stderr
+            target.manager.on_progress = show
+            return func(*args, target=target, **kwargs)
 
     return wrapper
 
@@ -449,6 +453,7 @@ def shift(
             guard=plan.guard,
             traffic=target.traffic,
             on_step=report_step,
+            on_progress=target.manager.on_progress,
         )
     emit(
         outcome.to_dict(),

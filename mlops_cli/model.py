@@ -13,10 +13,11 @@ from mlops_cli.options import (
     MODEL_HELP,
     data_option,
     dataset_options,
-    load_selected,
+    resolved_split_seed,
     split_seed_option,
 )
 from mlops_cli.output import emit, json_option
+from mlops_cli.progress import progress_display
 
 
 def _from_params(key: str) -> dict[str, Any]:
@@ -75,9 +76,15 @@ def train(
 
     config = TrainConfig(**{name: value for name, value in hparams.items() if value is not None})
     out = out or state_dir() / "models" / Path(config.model).name
-    result = training.train_to_directory(
-        config, data_path or default_data_path(), out, split_seed=split_seed, overwrite=overwrite
-    )
+    with progress_display() as show:
+        result = training.train_to_directory(
+            config,
+            data_path or default_data_path(),
+            out,
+            split_seed=split_seed,
+            overwrite=overwrite,
+            on_progress=show,
+        )
     if report_dir:
         training.write_training_report(result, report_dir)
     payload = {
@@ -96,18 +103,35 @@ def train(
 @click.option("--model", "model", required=True, help=f"The model to evaluate: {MODEL_HELP}.")
 @dataset_options("evaluate")
 @click.option(
+    "--natural",
+    "natural_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Hand-written held-out set evaluated beside the split; refused if a prompt is also in --data "
+    "[default: data/natural_prompts.jsonl, when present].",
+)
+@click.option("--no-natural", is_flag=True, help="Evaluate the split alone.")
+@click.option(
+    "--confusions",
+    type=click.IntRange(min=1),
+    is_flag=False,
+    flag_value=5,
+    default=None,
+    help="List the N most confused intent pairs with example prompts (N defaults to 5).",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
     help="Directory for evaluation.json and evaluation.txt, scores.json (the headline scores, flat) and "
-    "confusion.csv (an actual,predicted row per example).",
+    "confusion.csv (an actual,predicted row per example of the split).",
 )
 @click.option(
     "--min-macro-f1",
     type=click.FloatRange(0.0, 1.0),
     default=None,
-    help="Also judge the pipeline's quality gate at this threshold (evaluate.min_macro_f1 in params.yaml); the "
-    "verdict is reported, the exit status stays 0.",
+    help="Also judge the pipeline's quality gate on the split at this threshold (evaluate.min_macro_f1 in "
+    "params.yaml); the verdict is reported, the exit status stays 0.",
 )
 @json_option
 @user_errors
@@ -116,20 +140,33 @@ def evaluate(
     data_path: Path | None,
     split: str,
     split_seed: int | None,
+    natural_path: Path | None,
+    no_natural: bool,
+    confusions: int | None,
     out: Path | None,
     min_macro_f1: float | None,
     as_json: bool,
 ) -> None:
-    """Evaluate a model: accuracy, macro-F1, per-intent P/R/F1 and the confusion matrix."""
-    from ml.evaluation import evaluate_model, format_report, write_report, write_scores
+    """Evaluate a model: accuracy, macro-F1, per-intent P/R/F1 and the confusion matrix, on a split of the data and
+    on the hand-written held-out set beside it."""
+    from ml.evaluation import evaluate_data, format_report, write_report, write_scores
     from ml.model import check_model_dir
+    from ml.settings import default_data_path, natural_set_path
     from model_registry.artifacts import materialized
     from pipelines.spec import MIN_MACRO_F1_GATE
 
+    if natural_path is None and natural_set_path().is_file():
+        natural_path = natural_set_path()
     with materialized(model) as model_dir:
         check_model_dir(model_dir)
-        path, examples = load_selected(data_path, split, split_seed)
-        report = evaluate_model(model_dir, examples, dataset=f"{path.name}:{split}")
+        report = evaluate_data(
+            model_dir,
+            data_path or default_data_path(),
+            split=split,
+            split_seed=resolved_split_seed(split_seed),
+            held_out=None if no_natural else natural_path,
+            confusions=confusions or 0,
+        )
     if min_macro_f1 is not None:
         passed, detail = MIN_MACRO_F1_GATE.judge(report, min_macro_f1)
         report["gate"] = {"passed": passed, "detail": detail}

@@ -52,18 +52,20 @@ def dataset_options(purpose: str) -> Callable[[Callable[..., Any]], Callable[...
     return decorate
 
 
-def load_selected(data_path: Path | None, split: str, split_seed: int | None) -> tuple[Path, list[Example]]:
-    """Load --data (default: the DVC-tracked dataset) and keep the chosen split (seed default: params.yaml's)."""
-    from ml.data import SplitConfig, load_examples, split_examples
+def resolved_split_seed(split_seed: int | None) -> int:
+    """--split-seed as given, else the training seed (train.seed in params.yaml), as a pipeline run splits."""
     from ml.params import load_params
+
+    return load_params().train.seed if split_seed is None else split_seed
+
+
+def load_selected(data_path: Path | None, split: str, split_seed: int | None) -> tuple[Path, list[Example]]:
+    """Load --data (default: the DVC-tracked dataset) and keep the chosen split."""
+    from ml.data import load_examples, select_split
     from ml.settings import default_data_path
 
     path = data_path or default_data_path()
-    examples = load_examples(path)
-    if split != "all":
-        seed = load_params().train.seed if split_seed is None else split_seed
-        examples = split_examples(examples, SplitConfig(seed=seed))[split]
-    return path, examples
+    return path, select_split(load_examples(path), split, resolved_split_seed(split_seed))
 
 
 # How every command that takes a model names it (`mlops serve MODEL`, `--model`, `--model-dir`).

@@ -9,6 +9,7 @@ import click
 from mlops_cli import pipeline_sagemaker
 from mlops_cli.errors import user_errors
 from mlops_cli.output import emit, json_option
+from mlops_cli.progress import progress_display
 
 param_option = click.option(
     "-p",
@@ -74,13 +75,15 @@ def run(
     from pipelines.local_runner import format_run_summary, run_pipeline
     from pipelines.spec import parse_parameter_overrides
 
-    summary = run_pipeline(
-        parse_parameter_overrides(params),
-        data_path=data_path,
-        from_step=from_step,
-        run_dir=run_dir,
-        echo=lambda line: click.echo(line, err=as_json),
-    )
+    with progress_display(plain=False) as show:  # off a terminal, the runner's own lines say where it is
+        summary = run_pipeline(
+            parse_parameter_overrides(params),
+            data_path=data_path,
+            from_step=from_step,
+            run_dir=run_dir,
+            echo=lambda line: click.echo(line, err=as_json),
+            on_progress=show,
+        )
     emit(summary, as_json=as_json, text=format_run_summary(summary))
 
 

@@ -57,24 +57,29 @@ def parse_model_ref(uri_or_ref: str, default_name: str = REGISTERED_MODEL_NAME) 
 def download_model(
     uri_or_ref: str, dest: Path | str, *, name: str = REGISTERED_MODEL_NAME, tracking_uri: str | None = None
 ) -> Path:
-    """Download a registered version's model directory under dest; write metadata.json (name, version, source)."""
-    import mlflow
+    """Download a registered version's model directory under dest; write metadata.json (name, version, source).
 
+    The directory joins the run's `model/` artifacts (the PyTorch model) and the data of the version's MLflow Model
+    (the ONNX graphs and export report); a version whose source is a plain directory is downloaded as it is.
+    """
     model_name, ref = parse_model_ref(uri_or_ref, name)
     version = get_version(ref, model_name, tracking_uri)  # RegistryError for an unknown model, alias or version
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     uri = configure(tracking_uri)
-    try:
-        local = Path(
-            mlflow.artifacts.download_artifacts(artifact_uri=version["source"], dst_path=str(dest), tracking_uri=uri)
-        )
-    except Exception as exc:
-        raise RegistryError(
-            f"could not download {model_name} v{version['version']} from {version['source']}: "
-            f"{type(exc).__name__}: {exc}",
-            hint="check that the artifact store is reachable from here (MLFLOW_TRACKING_URI)",
-        ) from exc
+    label = f"{model_name} v{version['version']}"
+    if not version.get("model_id"):
+        local = _download(version["source"], dest, uri, label)
+    else:
+        from model_registry.mlflow_model import DATA_DIR, MODEL_DATA_PATH
+
+        local = _download(f"runs:/{version['run_id']}/{DATA_DIR}", dest, uri, label)
+        location = client(tracking_uri).get_logged_model(version["model_id"]).artifact_location
+        with tempfile.TemporaryDirectory(prefix="mlflow-model-data-") as scratch:
+            served = _download(f"{location}/{MODEL_DATA_PATH}", Path(scratch), uri, label)
+            for path in sorted(served.iterdir()):
+                if not (local / path.name).exists():
+                    shutil.move(str(path), str(local / path.name))
     check_model_dir(local)
     metadata: dict[str, Any] = {}
     if (local / METADATA_FILE).is_file():
@@ -90,8 +95,24 @@ def download_model(
         }
     )
     (local / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
-    log.info("downloaded %s v%s to %s", model_name, version["version"], local)
+    log.info("downloaded %s to %s", label, local)
     return local
+
+
+def _download(artifact_uri: str, dest: Path, tracking_uri: str, label: str) -> Path:
+    import mlflow
+
+    try:
+        return Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=artifact_uri, dst_path=str(dest), tracking_uri=tracking_uri
+            )
+        )
+    except Exception as exc:
+        raise RegistryError(
+            f"could not download {label} from {artifact_uri}: {type(exc).__name__}: {exc}",
+            hint="check that the artifact store is reachable from here (MLFLOW_TRACKING_URI)",
+        ) from exc
 
 
 @dataclass(frozen=True)

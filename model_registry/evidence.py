@@ -174,9 +174,11 @@ def verify(mlflow_client: Any, version: Any) -> Verified:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return Verified(None, [f"artifact {EVIDENCE_ARTIFACT} is unreadable: {type(exc).__name__}: {exc}"], recorded)
     problems = [f"evidence: {p}" for p in invalid_values(evidence)]
-    model_source = f"{run.info.artifact_uri}/model"
-    if version.source != model_source:
-        problems.append(f"source {_show(version.source)} is not its registering run's model ({model_source})")
+    # The source must be an MLflow Model its registering run logged (models:/<model_id>), not any other model.
+    logged_models = sorted({f"models:/{o.model_id}" for o in getattr(run.outputs, "model_outputs", None) or []})
+    if version.source not in logged_models:
+        shown = ", ".join(logged_models) or "none"
+        problems.append(f"source {_show(version.source)} is not an MLflow Model its registering run logged ({shown})")
     tags = dict(version.tags or {})
     for key, value in sorted(expected_tags.items()):
         if key not in tags:

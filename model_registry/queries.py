@@ -15,6 +15,7 @@ def _describe(version: Any, aliases: dict[str, list[str]]) -> dict[str, Any]:
         "aliases": sorted(aliases.get(str(version.version), [])),
         "run_id": version.run_id,
         "source": version.source,
+        "model_id": _model_id(version),
         "created": version.creation_timestamp,
         "data_md5": tags.get("data_md5"),
         "git_commit": tags.get("git_commit"),
@@ -22,6 +23,15 @@ def _describe(version: Any, aliases: dict[str, list[str]]) -> dict[str, Any]:
         "environment": {k.removeprefix("env."): v for k, v in sorted(tags.items()) if k.startswith("env.")},
         "tags": tags,
     }
+
+
+def _model_id(version: Any) -> str | None:
+    """The MLflow Model (LoggedModel) a version's source names (`models:/<model_id>`), or None."""
+    if getattr(version, "model_id", None):
+        return str(version.model_id)
+    source = version.source or ""
+    model_id = source.removeprefix("models:/")
+    return model_id if model_id != source and model_id and not any(c in model_id for c in "/@") else None
 
 
 def _float(value: str) -> float | None:

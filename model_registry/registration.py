@@ -3,9 +3,11 @@
 A version is created in one call carrying every lineage tag, then given the `challenger` alias. The model's
 weights digest is the idempotency key: registering the same model again returns the existing version.
 The promotion gates' evidence is logged with the run and its digest recorded (`model_registry.evidence`).
-With an accepted ONNX export, its graphs and report join the model files under the run's `model/` artifacts
-(so the version's source is a servable directory), its parity figures become run metrics, and the SageMaker
-`model.tar.gz` (which names the version, so it is built after the version exists) is logged as
+The PyTorch model directory goes to the run's `model/` artifacts; the version's source is the run's MLflow Model
+(`model_registry.mlflow_model`: a pyfunc LoggedModel over the ONNX predictor, holding the graphs), to which the
+final scores are linked along with the training dataset (`model_registry.dataset`).
+With an accepted ONNX export, its parity figures become metrics too, and the SageMaker `model.tar.gz` (built from
+the same files as the MLflow Model; it names the version, so it is built after the version exists) is logged as
 `package/model.tar.gz`, linked from the version's `package_uri` tag, its sha256 logged as the run parameter and
 version tag `package_sha256` (deployments verify it before using the package).
 """
@@ -43,6 +45,8 @@ class Lineage:
     metrics: dict[str, float]
     history: list[dict[str, float]]
     data_path: str = "data/prompts.jsonl"
+    # Where the DVC remote keeps those bytes (`ml.dvc_data.remote_url`); empty when no remote holds them.
+    data_url: str = ""
     pipeline_run: str = ""
     # The benchmark step's summary and gate verdict (benchmark.json); the promotion gate reads the tags.
     benchmark: dict[str, Any] | None = None
@@ -130,12 +134,16 @@ def _log_run(
     evidence_bytes: bytes,
     onnx_dir: Path | None = None,
     export_report: dict[str, Any] | None = None,
-) -> str:
-    """Log params, metrics per epoch and final, the dataset input, reports, the gates' evidence (artifact and digest
-    parameter) and the model files; return the run id."""
+    *,
+    name: str = REGISTERED_MODEL_NAME,
+) -> tuple[str, str]:
+    """Log params, metrics per epoch, the dataset input, reports, the gates' evidence (artifact and digest
+    parameter), the model files and the MLflow Model with the final metrics linked to it; return the run id and the
+    MLflow Model's id."""
     import mlflow
-    from mlflow.data.http_dataset_source import HTTPDatasetSource
-    from mlflow.data.meta_dataset import MetaDataset
+
+    from model_registry.dataset import training_dataset
+    from model_registry.mlflow_model import DATA_DIR, log_pyfunc
 
     mlflow.set_experiment(experiment_id=experiment_id(mlflow_client))
     with mlflow.start_run(run_name=lineage.pipeline_run or None) as run:
@@ -147,23 +155,23 @@ def _log_run(
         for row in lineage.history:
             step = int(row["epoch"])
             mlflow.log_metrics({k: float(v) for k, v in row.items() if k != "epoch"}, step=step)
-        mlflow.log_metrics(gate_evidence.run_metrics(record))  # test_<score>, bench_<figure>
-        # The dataset's digest is the DVC md5, so MLflow's dataset view names the exact DVC version.
-        dataset = MetaDataset(  # type: ignore[abstract]  # concrete at run time; mlflow's annotations say otherwise
-            HTTPDatasetSource(f"dvc://{lineage.data_path}"), name="intent-prompts", digest=lineage.data_md5
+        dataset = training_dataset(
+            url=lineage.data_url, path=lineage.data_path, rev=lineage.git_commit, md5=lineage.data_md5
         )
         mlflow.log_input(dataset, context="training")
         for path in reports.values():
             mlflow.log_artifact(str(path), artifact_path="reports")
-        mlflow.log_artifacts(str(model_dir), artifact_path="model")
-        if onnx_dir is not None and export_report is not None:
-            mlflow.log_metrics(_onnx_metrics(export_report))
-            # Next to the weights, so downloading the version's source gives a directory the server can load.
-            from ml.export import REPORT_FILE
-
-            for file_name in (*export_report["files"], REPORT_FILE):
-                mlflow.log_artifact(str(Path(onnx_dir) / file_name), artifact_path="model")
-        return run.info.run_id
+        mlflow.log_artifacts(str(model_dir), artifact_path=DATA_DIR)
+        model_id = log_pyfunc(
+            model_dir, onnx_dir, list(record["labels"]), name=name, tags={DIGEST_TAG: record[DIGEST_TAG]}
+        )
+        # The scores measured on the dataset's test split (test_<score>, bench_<figure>, onnx_<figure>), as run
+        # metrics linked to the MLflow Model and the dataset.
+        final = gate_evidence.run_metrics(record)
+        if export_report is not None:
+            final.update(_onnx_metrics(export_report))
+        mlflow.log_metrics(final, model_id=model_id, dataset=dataset)
+        return run.info.run_id, model_id
 
 
 def package_artifact_uri(run_artifact_uri: str) -> str:
@@ -227,14 +235,16 @@ def register_model(
             mlflow_client.set_registered_model_alias(name, alias, existing.version)
             package_uri = (existing.tags or {}).get(PACKAGE_TAG, "")
             return Registration(name, str(existing.version), existing.run_id or "", alias, False, uri, package_uri)
-        run_id = _log_run(
-            mlflow_client, model_dir, lineage, reports or {}, record, evidence_bytes, onnx_dir, export_report
+        run_id, model_id = _log_run(
+            mlflow_client, model_dir, lineage, reports or {}, record, evidence_bytes, onnx_dir, export_report, name=name
         )
         if not find_registered_model(mlflow_client, name) is not None:
             mlflow_client.create_registered_model(name, description="DeBERTa-v3 intent classifier (ten intents)")
-        source = f"{mlflow_client.get_run(run_id).info.artifact_uri}/model"
         tags = _version_tags(lineage, record, gate_evidence.digest(evidence_bytes))
-        version = mlflow_client.create_model_version(name, source, run_id=run_id, tags=tags)
+        # The source is the MLflow Model, so `models:/NAME@ALIAS` loads with mlflow.pyfunc and `mlflow models`.
+        version = mlflow_client.create_model_version(
+            name, f"models:/{model_id}", run_id=run_id, tags=tags, model_id=model_id
+        )
         package_uri = ""
         try:
             if onnx_dir is not None:
@@ -243,6 +253,7 @@ def register_model(
                     "model_version": str(version.version),
                     "model_digest": digest,
                     "run_id": run_id,
+                    "mlflow_model_id": model_id,
                     "data_md5": lineage.data_md5,
                     "git_commit": lineage.git_commit,
                     "pipeline_run": lineage.pipeline_run,

@@ -7,6 +7,7 @@ be resumed with `from_step`, which reuses the outputs of the steps before it.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import logging
@@ -22,6 +23,7 @@ from typing import IO, Any, cast
 
 from ml.data import file_md5
 from ml.errors import MlopsError
+from ml.progress import Progress, ProgressCallback, report
 from ml.settings import git_commit
 from ml.state import LATEST_FILE, RUN_FILE, RUNS_DIR
 from pipelines.spec import SPEC, Gate, PipelineSpec, Step, cli_flag, coerce_parameters
@@ -142,9 +144,11 @@ class LocalRunner:
         spec: PipelineSpec = SPEC,
         echo: Callable[[str], None] = print,
         env: Mapping[str, str] | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self.state, self.repo, self.spec, self.echo = state, repo, spec, echo
         self.env = dict(env or {})  # set for every step, over this process's environment
+        self.on_progress = on_progress  # hears each step start, and the run end
 
     def start(
         self, data_path: Path, overrides: dict[str, Any], *, data_md5: str | None = None
@@ -213,6 +217,7 @@ class LocalRunner:
             record.status, record.message = "running", ""
             state.save(run_dir)
             self.echo(f"[{index + 1}/{len(names)}] {step.name}: {step.description}")
+            report(self.on_progress, Progress("pipeline", f"[{index + 1}/{len(names)}] {step.name}", index, len(names)))
             began = time.perf_counter()
             try:
                 if step.kind == "condition":
@@ -235,6 +240,7 @@ class LocalRunner:
             self.echo(f"      {step.name} done in {record.seconds:.1f}s {record.message}".rstrip())
         state.status = "succeeded"
         state.save(run_dir)
+        report(self.on_progress, Progress("pipeline", state.status, len(names), len(names), done=True))
         return state
 
     def _run_step(self, step: Step, run_dir: Path, state: RunState) -> None:
@@ -249,12 +255,14 @@ class LocalRunner:
         cmd = [sys.executable, "-m", step.entry_point, *step_arguments(step, state.parameters)]
         log_path = run_dir / step.name / "step.log"
         log.debug("running %s", " ".join(cmd))
+        # Echoed as text through sys.stderr, not its buffer, so that a live progress display can keep it apart.
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         with log_path.open("wb") as log_file:
             proc = subprocess.Popen(cmd, cwd=self.repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             stdout = cast(IO[bytes], proc.stdout)  # stdout=PIPE: always a stream
             for chunk in iter(lambda: stdout.read1(4096), b""):  # type: ignore[attr-defined]
                 log_file.write(chunk)
-                sys.stderr.buffer.write(chunk)
+                sys.stderr.write(decoder.decode(chunk))
                 sys.stderr.flush()
             code = proc.wait()
         if code != 0:
@@ -268,6 +276,7 @@ def run_pipeline(
     from_step: str | None = None,
     run_dir: Path | None = None,
     echo: Callable[[str], None] = print,
+    on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Run the pipeline in the project's state directory (or resume `run_dir`, default the latest, at `from_step`).
 
@@ -276,7 +285,7 @@ def run_pipeline(
     from ml.dvc_data import materialize
     from ml.settings import project_root, state_dir
 
-    runner = LocalRunner(state_dir(), project_root(), echo=echo)
+    runner = LocalRunner(state_dir(), project_root(), echo=echo, on_progress=on_progress)
     if from_step:
         run_dir = run_dir or latest_run(state_dir())
         state = runner.resume(run_dir, from_step, overrides)

@@ -124,7 +124,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory, small_dataset: Path) ->
 
     splits = split_examples(load_examples(small_dataset), SplitConfig(seed=13))
     out = tmp_path_factory.mktemp("models") / "tiny"
-    train(TrainConfig(epochs=4, patience=4), splits["train"], splits["validation"], out, progress=False)
+    train(TrainConfig(epochs=4, patience=4), splits["train"], splits["validation"], out)
     return out
 
 

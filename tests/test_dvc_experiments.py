@@ -63,7 +63,8 @@ def experiment_repo(tmp_path: Path) -> Path:
     for package in PACKAGES:
         shutil.copytree(ROOT / package, repo / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (repo / "data").mkdir()
-    shutil.copy2(ROOT / "data" / ".gitignore", repo / "data" / ".gitignore")
+    for name in (".gitignore", "natural_prompts.jsonl"):
+        shutil.copy2(ROOT / "data" / name, repo / "data" / name)
     params = yaml.safe_load((repo / "params.yaml").read_text())
     for section, values in SMALL.items():
         params[section].update(values)
@@ -98,7 +99,8 @@ def test_the_readme_experiments_run_as_written(experiment_repo: Path) -> None:
     assert [c[:2] for c in commands[:3]] == [["dvc", "repro"], ["dvc", "exp"], ["dvc", "exp"]]
     dvc(repo, *commands[0][1:])  # dvc repro
     scores = json.loads((repo / "reports" / "evaluate" / "scores.json").read_text())
-    assert set(scores) == {"accuracy", "macro_f1", "macro_precision", "macro_recall", "gate_passed"}
+    headline = {"accuracy", "macro_f1", "macro_precision", "macro_recall"}
+    assert set(scores) == {*headline, "natural", "gate_passed"} and set(scores["natural"]) == headline
     assert json.loads((repo / "reports" / "train" / "result.json").read_text())["epochs_run"] == 1
     assert (repo / "models" / "intent-classifier" / "model.safetensors").is_file()
     assert "up to date" in dvc(repo, "status")

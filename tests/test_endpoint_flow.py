@@ -4,6 +4,7 @@ variants, on AWS (a moto server) and on the local A/B endpoint (a real server pr
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 from collections import Counter
@@ -330,8 +331,13 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
     registry: dict[str, str], local_endpoint: ServerProcess, small_dataset: Path
 ) -> None:
     env = {**registry, "MLOPS_LOCAL_ENDPOINT": local_endpoint.url}
-    status = _json(_cli("deploy", "intent-ab", "--json", env=env))
+    deployed = _cli("deploy", "intent-ab", "--json", env=env)
+    status = _json(deployed)
     assert status["status"] == "InService"
+    # Off a terminal, the wait is plain lines on stderr: the status while the models load, then how long it took.
+    config = status["endpoint_config"]
+    assert f"endpoint intent-ab: Creating (0s) - config {config}\n" in deployed.stderr, deployed.stderr
+    assert "endpoint intent-ab: InService (done in " in deployed.stderr and "\x1b" not in deployed.stderr
     assert {v["variant"]: (v["current_weight"], v["model_version"]) for v in status["variants"]} == {
         "champion": (90.0, "1"),
         "challenger": (10.0, "2"),
@@ -391,8 +397,14 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
 
     # A healthy schedule runs to the end while traffic flows, dropping nothing.
     with Traffic(local_endpoint.url, "intent-ab") as traffic:
-        done = _json(_shift_schedule(env, "--bake-seconds", "1"))
+        healthy = _shift_schedule(env, "--bake-seconds", "1")
+    done = _json(healthy)
     assert done["completed"] and done["final_weights"] == {"champion": 0.0, "challenger": 100.0}
+    # Each bake is a plain line with the traffic so far and the guard; the schedule's end says how long it took.
+    baking = r"shift intent-ab: challenger at 50% \(step 1/2\): baking 0/1 \(0s\) - champion \d+ req \d+ err p95 "
+    assert re.search(baking + r".*, challenger \d+ req \d+ err p95 ", healthy.stderr), healthy.stderr
+    assert "judged on >= 30 req each, errors <= 1.0%, p95 <= 500 ms" in healthy.stderr
+    assert "shift intent-ab: challenger at 100% (done in " in healthy.stderr and "\x1b" not in healthy.stderr
     assert traffic.failures == [] and traffic.variants["challenger"] > 0
 
     # Promote needs the A/B report's promote verdict: the second of traffic since the last step is not enough.

@@ -62,6 +62,7 @@ from inference.deploy.plan import (
 from inference.deploy.scaling import Scaling
 from inference.variants import DeploymentError, check_name, check_unique, check_weights, traffic_shares
 from ml.actor import resolve_actor
+from ml.progress import Progress, ProgressCallback, report
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class EndpointManager:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         actor: str | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self.sm = sagemaker_client
         self.changes = ChangeLog(sagemaker_client)
@@ -123,6 +125,7 @@ class EndpointManager:
         self.timeout_s = timeout_s
         self.sleep = sleep
         self.clock = clock
+        self.on_progress = on_progress  # each poll of a wait for the endpoint reports its status here
 
     # ---- reading -------------------------------------------------------------------------------------------
 
@@ -368,9 +371,11 @@ class EndpointManager:
         log.info("deleting failed endpoint %s", endpoint)
         deadline = self.clock() + self.timeout_s
         while self.exists(endpoint):
+            report(self.on_progress, Progress(f"endpoint {endpoint}", "Deleting"))
             if self.clock() > deadline:
                 raise DeploymentError(f"endpoint {endpoint!r} still exists {self.timeout_s:.0f} s after DeleteEndpoint")
             self.sleep(self.poll_s)
+        report(self.on_progress, Progress(f"endpoint {endpoint}", "deleted", done=True))
 
     def _ensure_model(self, endpoint: str, variant: VariantDeployment, role_arn: str, created: list[str]) -> str:
         """The SageMaker Model for a variant, created unless the same image+data+env already has one."""
@@ -484,9 +489,12 @@ class EndpointManager:
         """
         timeout_s = max(self.timeout_s, timeout_s or 0.0)
         deadline = self.clock() + timeout_s
+        first = True
         while True:
             described = self.describe(endpoint)
             status = described["EndpointStatus"]
+            late = self.clock() > deadline
+            self._report_wait(endpoint, described, first=first, gave_up=late)
             if status == "InService":
                 if config_name and described["EndpointConfigName"] != config_name:
                     raise DeploymentError(
@@ -501,12 +509,24 @@ class EndpointManager:
                     f"endpoint {endpoint!r} is {status}: {described.get('FailureReason') or 'no reason given'}",
                     hint="see the endpoint's CloudWatch logs (/aws/sagemaker/Endpoints/...) or the local endpoint's",
                 )
-            if self.clock() > deadline:
+            if late:
                 raise DeploymentError(
                     f"endpoint {endpoint!r} still {status} after {timeout_s:.0f} s",
                     hint="check it with `mlops endpoint status`; the update goes on in the background",
                 )
+            first = False
             self.sleep(self.poll_s)
+
+    def _report_wait(self, endpoint: str, described: Mapping[str, Any], *, first: bool, gave_up: bool) -> None:
+        """Report a poll of `wait`; a wait that ends at its first look waited for nothing and reports nothing."""
+        status = described["EndpointStatus"]
+        done = status in ("InService", "Failed", "OutOfService") or gave_up
+        if first and done:
+            return
+        figures = [f"config {described['EndpointConfigName']}"]
+        if described.get("FailureReason"):
+            figures.append(str(described["FailureReason"]))
+        report(self.on_progress, Progress(f"endpoint {endpoint}", status, detail="; ".join(figures), done=done))
 
     # ---- traffic -------------------------------------------------------------------------------------------
 

@@ -454,12 +454,12 @@ def report_inputs(path: Path | None, limit: int) -> tuple[list[str], list[str]]:
     """Up to `limit` labelled texts from a JSONL file; by default the project's hand-written prompts, then the held-out
     test split of its dataset (at the default split seed: a model trained with another `Seed` saw some of it)."""
     from ml.data import load_examples, split_examples
-    from ml.settings import default_data_path, project_root
+    from ml.settings import default_data_path, natural_set_path
 
     if path is not None:
         examples = load_examples(path, allow_duplicates=True)
     else:
-        natural, data = project_root() / "data" / "natural_prompts.jsonl", default_data_path()
+        natural, data = natural_set_path(), default_data_path()
         examples = load_examples(natural, allow_duplicates=True) if natural.is_file() else []
         if data.is_file():
             examples += split_examples(load_examples(data))["test"]

@@ -16,12 +16,15 @@ rollback after a reverted shift goes back past the whole schedule, and after a c
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from inference.deploy.traffic import TrafficSource
 from inference.variants import DeploymentError, Guard, weights_for_share
+from ml.errors import first_line
+from ml.progress import Progress, ProgressCallback, report
 
 if TYPE_CHECKING:
     from inference.deploy.endpoints import EndpointManager
@@ -62,9 +65,14 @@ def shift_schedule(
     traffic: TrafficSource,
     on_step: Callable[[dict[str, Any]], None] | None = None,
     max_bake_s: float | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> ShiftOutcome:
     """Give `variant` each step's percentage in turn, baking between; revert all weights on a guard violation or
-    when a step's longest bake (`max_bake_s`, default 3 bakes) brings too few requests to judge it."""
+    when a step's longest bake (`max_bake_s`, default 3 bakes) brings too few requests to judge it.
+
+    With `on_progress`, a bake reports the traffic each variant has served so far every `traffic.refresh_s`, with
+    the guard it will be judged by; the step is judged, as without it, on the traffic read once the bake is over.
+    """
     if bake_s < 0:
         raise DeploymentError(f"bake time must be >= 0 s, got {bake_s}")
     longest = 3 * bake_s if max_bake_s is None else max_bake_s
@@ -79,20 +87,24 @@ def shift_schedule(
     mark = manager.history_mark(endpoint)  # a revert undoes the steps recorded after it, in one history record
     taken: list[dict[str, Any]] = []
     percent = steps[0]
+    task = f"shift {endpoint}"
     try:
-        for percent in steps:
+        for number, percent in enumerate(steps, 1):
             target = weights_for_share(manager.current_weights(endpoint), variant, percent)
             manager.shift(endpoint, target)
             start = manager.clock()  # the step is judged on traffic served at its weights, after the update finished
             baked, pause = 0.0, bake_s
+            bake = _Bake(manager, traffic, endpoint, target, start, guard, on_progress)
+            status = f"{variant} at {percent:g}% (step {number}/{len(steps)}): baking"
             while True:  # a bake, then more while too few requests came and the longest bake allows
-                manager.sleep(pause)
+                bake.sleep(task, status, baked, pause, bake_s if baked == 0 else longest)
                 baked += pause
                 stats = traffic.variant_stats(endpoint, list(target), start, manager.clock())
                 short = guard.missing_evidence(target, stats)
                 if not short or baked >= longest:
                     break
                 pause = min(max(bake_s, 1.0), longest - baked)
+                status = f"{variant} at {percent:g}% (step {number}/{len(steps)}): baking on, too few requests"
                 log.info("%s at %g%%: %s; baking on (%g of %g s)", variant, percent, "; ".join(short), baked, longest)
             violations = [v for s in stats.values() for v in s.violations(guard)]
             if short:
@@ -111,12 +123,14 @@ def shift_schedule(
                 manager.shift(endpoint, original, reverts_since=mark)
                 reason = f"reverted at {percent:g}%: " + "; ".join(violations)
                 log.warning("%s: %s", endpoint, reason)
+                report(on_progress, Progress(task, f"reverted at {percent:g}%", done=True))
                 return ShiftOutcome(
                     endpoint, variant, taken, False, True, reason, original, manager.current_weights(endpoint)
                 )
     except BaseException as exc:  # Ctrl-C and SIGTERM too: whatever stops the shift, the weights go back first
         raise _revert_interrupted(manager, endpoint, original, f"at {percent:g}%", exc, mark) from exc
     final = manager.current_weights(endpoint)
+    report(on_progress, Progress(task, f"{variant} at {steps[-1]:g}%", done=True))
     return ShiftOutcome(
         endpoint,
         variant,
@@ -127,6 +141,48 @@ def shift_schedule(
         original,
         final,
     )
+
+
+@dataclass
+class _Bake:
+    """A step's bake: a sleep that, given a progress callback, reports the traffic served so far as it goes."""
+
+    manager: EndpointManager
+    traffic: TrafficSource
+    endpoint: str
+    weights: dict[str, float]
+    start: float
+    guard: Guard
+    on_progress: ProgressCallback | None
+
+    def sleep(self, task: str, status: str, baked: float, pause: float, total: float) -> None:
+        """Sleep `pause` seconds of the bake (`baked` seconds done, `total` planned), reporting as it goes."""
+        if self.on_progress is None:
+            self.manager.sleep(pause)
+            return
+        ticks = max(1, math.ceil(pause / self.traffic.refresh_s))
+        for tick in range(ticks):
+            report(self.on_progress, Progress(task, status, baked + tick * pause / ticks, total, self.figures()))
+            self.manager.sleep(pause / ticks)
+
+    def figures(self) -> str:
+        """Each variant's requests, errors and p95 so far, and the guard a step is judged by."""
+        try:
+            stats = self.traffic.variant_stats(self.endpoint, list(self.weights), self.start, self.manager.clock())
+        except DeploymentError as exc:  # e.g. no CloudWatch minute published yet
+            served = first_line(exc)
+        else:
+            served = ", ".join(
+                f"{name} {s.invocations} req {s.errors} err p95 "
+                + (f"{s.p95_ms:g} ms" if s.p95_ms is not None else "-")
+                for name, s in stats.items()
+                if self.weights.get(name, 0) > 0 or s.invocations
+            )
+        g = self.guard
+        return (
+            f"{served}; judged on >= {g.min_invocations} req each, errors <= {g.max_error_rate:.1%}, "
+            f"p95 <= {g.max_p95_ms:g} ms"
+        )
 
 
 def _revert_interrupted(

@@ -39,6 +39,9 @@ PUBLISH_LAG_S = 120
 class TrafficSource(Protocol):
     """Where a stepwise shift reads each variant's traffic from."""
 
+    # How often a bake in progress reads the counts so far, to show them (`shift_schedule`'s on_progress).
+    refresh_s: float
+
     def check_bake(self, bake_s: float) -> None:
         """Refuse a bake time too short for this source to judge a step on."""
 
@@ -53,6 +56,8 @@ class CloudWatchTraffic:
     now (`window`): none at the old weights, none still filling up. Latency percentiles come from
     ExtendedStatistics, taking the worst minute in the window.
     """
+
+    refresh_s = float(PERIOD_S)  # nothing newer than a minute to read
 
     def __init__(
         self, cloudwatch_client: Any, *, publish_lag_s: float = PUBLISH_LAG_S, clock: Callable[[], float] = time.time
@@ -132,6 +137,8 @@ def _utc(epoch: float) -> datetime:
 
 class LocalEndpointTraffic:
     """The local A/B endpoint's `GET /endpoints/{name}/metrics?since=...` (exact percentiles from raw samples)."""
+
+    refresh_s = 1.0  # counted as requests arrive
 
     def __init__(self, url: str, timeout_s: float = 10.0) -> None:
         self.url = url.rstrip("/")

@@ -11,8 +11,10 @@ import tempfile
 from pathlib import Path
 
 from ml.data import read_manifest
+from ml.dvc_data import remote_url
 from ml.errors import MlopsError
 from ml.evaluation import HEADLINE_METRICS, REPORT_FILE
+from ml.settings import project_root
 from model_registry.registration import Lineage, register_model
 from model_registry.tracking import require_remote
 from pipelines.spec import SPEC
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         manifest = read_manifest(artifact_path(STEP, "splits"))
         lineage = Lineage(
             data_md5=manifest["source_md5"],
+            # Steps run in the repository locally (a DVC remote may hold the data); a SageMaker job has no repository.
+            data_url=(manifest["source_md5"] and remote_url(project_root(), manifest["source_md5"])) or "",
             git_commit=args["GitCommit"] or "unknown",
             params=training["params"],
             metrics={name: evaluation["metrics"][name]["value"] for name in HEADLINE_METRICS},

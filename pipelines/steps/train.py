@@ -10,6 +10,7 @@ import sys
 from ml.aws import secret_value
 from ml.data import read_manifest, read_split
 from ml.errors import MlopsError
+from ml.progress import PlainProgress
 from ml.settings import environment
 from ml.train_config import TrainConfig
 from ml.training import train
@@ -32,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["HF_TOKEN"] = secret_value(os.environ[HF_TOKEN_SECRET_ENV])
         config = TrainConfig(**{field: args[name] for field, name in TRAINING_PARAMETERS.items()})
         manifest = read_manifest(splits_dir)
-        result = train(config, read_split(splits_dir, "train"), read_split(splits_dir, "validation"), model_dir)
+        splits = read_split(splits_dir, "train"), read_split(splits_dir, "validation")
+        # Its output goes to a log (the local runner's step.log, CloudWatch): progress as plain lines.
+        result = train(config, *splits, model_dir, on_progress=PlainProgress(log.info))
     except MlopsError as exc:
         log.error("%s", exc)
         return 1

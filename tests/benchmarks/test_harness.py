@@ -14,6 +14,7 @@ from benchmarks.gate import latency_gate
 from benchmarks.load import LoadConfig, run_load
 from benchmarks.stats import latency_summary
 from ml.errors import MlopsError
+from ml.progress import Progress
 from tests.conftest import run_cli
 
 
@@ -39,6 +40,24 @@ def test_closed_loop_counts_requests_errors_and_variants() -> None:
     assert summary["errors_by_type"] == {"ConnectionError": 20}
     assert set(summary["variants"]) == {"A", "B"}
     assert summary["generator_overhead_us"] > 0
+
+
+@pytest.mark.parametrize("mode", ["closed", "open"])
+def test_a_load_run_reports_its_count_as_it_goes(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import benchmarks.load
+
+    monkeypatch.setattr(benchmarks.load, "PROGRESS_EVERY_S", 0.01)
+    reports: list[Progress] = []
+
+    def slow(text: str) -> None:
+        time.sleep(0.002)
+
+    config = LoadConfig(mode=mode, rate_rps=500 if mode == "open" else None, concurrency=2, requests=60)
+    run_load(slow, ["x"], config, on_progress=reports.append, task="tiny", status="measuring")
+    assert reports[0] == Progress("tiny", "measuring: warming up", 0, 60)
+    counts = [r.completed for r in reports[1:-1]]
+    assert counts and counts == sorted(counts) and all(0 <= c <= 60 for c in counts)
+    assert reports[-1] == Progress("tiny", "measuring", 60, 60, "60 requests", done=True)
 
 
 def test_open_loop_counts_queueing_delay() -> None:

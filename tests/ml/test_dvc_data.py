@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ml.data import file_md5
-from ml.dvc_data import DATA_PATH, STAGE, data_version, materialize, pinned_md5, run_dvc
+from ml.dvc_data import DATA_PATH, STAGE, data_version, materialize, pinned_md5, remote_url, run_dvc
 from tests.conftest import ROOT, run_cli
 
 # What the DVC stage needs: its definition, lock, params and the generator code (ml/datagen/ is a package).
@@ -81,6 +81,9 @@ def test_fresh_clone_gets_the_exact_bytes_offline(project_clone: Path, private_s
     remote_object = private_state / "dvc-remote" / "files" / "md5" / pinned[:2] / pinned[2:]
     assert file_md5(remote_object) == pinned
     assert not (project_clone / ".mlops" / "dvc-remote").exists()
+    # Registration names those bytes by their remote URL (the dataset source of a model version).
+    assert remote_url(project_clone, pinned) == remote_object.as_uri()
+    assert remote_url(project_clone, "0" * 32) is None and remote_url(project_clone.parent, pinned) is None
     assert git(project_clone, "status", "--porcelain") == ""  # nothing in git changed
     again = run_cli("data", "pull", "--json", cwd=project_clone)  # idempotent
     assert again.returncode == 0 and json.loads(again.stdout)["in_sync"]

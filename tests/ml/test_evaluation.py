@@ -31,6 +31,9 @@ def test_scores_and_confusion_rows(tmp_path: Path) -> None:
     with (tmp_path / CONFUSION_FILE).open() as file:
         rows = Counter((r["actual"], r["predicted"]) for r in csv.DictReader(file))
     assert rows == Counter({("a", "a"): 3, ("a", "b"): 1, ("b", "b"): 2})
+    with_natural = {**report(), "natural": report()}  # the hand-written set's scores beside the split's
+    write_scores(with_natural, tmp_path)
+    assert json.loads((tmp_path / SCORES_FILE).read_text())["natural"] == scores
 
 
 def test_the_gate_verdict_is_reported(tmp_path: Path) -> None:

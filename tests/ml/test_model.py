@@ -85,7 +85,6 @@ def test_finetuning_from_a_local_directory(tiny_model: Path, small_dataset: Path
         splits["train"][::5],
         splits["validation"],
         tmp_path / "ft",
-        progress=False,
     )
     assert check_model_dir(result.model_dir)
     (tmp_path / "empty").mkdir()

@@ -71,3 +71,14 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     server = start_mlflow_server(tmp_path_factory.mktemp("mlflow"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def onnx_export(tiny_model: Path, small_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An accepted ONNX export of the tiny model in its own directory (as the pipeline's export step writes it)."""
+    from ml.data import SplitConfig, load_examples, split_examples
+    from ml.export import export_model
+
+    out = tmp_path_factory.mktemp("export") / "onnx"
+    export_model(tiny_model, split_examples(load_examples(small_dataset), SplitConfig(seed=13))["test"], out_dir=out)
+    return out

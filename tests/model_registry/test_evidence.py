@@ -142,11 +142,16 @@ def test_non_finite_thresholds_are_refused(registry: dict[str, str], tolerance: 
         promote(registry["candidate"], tracking_uri=registry["uri"], tolerance=tolerance, p95_budget_ms=budget)
 
 
+def _plain_source(mlflow_client: Any, version: Any) -> str:
+    """A directory of the version's files that is no MLflow Model (a version made from one inherits its run)."""
+    return f"{mlflow_client.get_run(version.run_id).info.artifact_uri}/model"
+
+
 def test_a_version_without_registered_evidence_is_refused(registry: dict[str, str]) -> None:
     # Tags alone, as anyone with registry write access can write them: no run, no artifact, no digest.
     mlflow_client = client(registry["uri"])
     good = mlflow_client.get_model_version(NAME, registry["candidate"])
-    bare = mlflow_client.create_model_version(NAME, good.source, tags=dict(good.tags))
+    bare = mlflow_client.create_model_version(NAME, _plain_source(mlflow_client, good), tags=dict(good.tags))
     result = promote(str(bare.version), tracking_uri=registry["uri"])
     assert not result.ok and champion(registry["uri"]) == "1"
     assert "no registering run" in next(g.detail for g in result.gates if g.name == "evidence")
@@ -160,7 +165,9 @@ def test_a_champion_registered_before_evidence_was_recorded_does_not_block_promo
     # judged on its own verified evidence, with a note, instead of every promotion being refused.
     mlflow_client = client(registry["uri"])
     good = mlflow_client.get_model_version(NAME, registry["candidate"])
-    legacy = mlflow_client.create_model_version(NAME, good.source, tags={"metric.macro_f1": "0.999"})
+    legacy = mlflow_client.create_model_version(
+        NAME, _plain_source(mlflow_client, good), tags={"metric.macro_f1": "0.999"}
+    )
     mlflow_client.set_registered_model_alias(NAME, "champion", legacy.version)
     try:
         result = promote(registry["candidate"], tracking_uri=registry["uri"], dry_run=True)

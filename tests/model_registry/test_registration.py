@@ -42,17 +42,24 @@ def test_local_store_registration_records_lineage(tiny_model: Path, tmp_path: Pa
     assert version["metrics"]["macro_f1"] == pytest.approx(0.94)
     # The gates' evidence digest is logged with the training parameters (a parameter cannot be changed later).
     assert version["params"].pop("evidence_sha256") == version["tags"]["evidence_sha256"]
-    assert version["params"] == {"model": "tiny", "epochs": "3", "learning_rate": "0.001"}
+    # ... and the MLflow Model's config, which MLflow records with the run: the precision it serves by default.
+    assert version["params"] == {"model": "tiny", "epochs": "3", "learning_rate": "0.001", "precision": "int8"}
     assert version["tags"]["model_digest"] == model_digest(tiny_model)
 
     client = MlflowClient()
     run = client.get_run(result.run_id)
     assert run.data.tags["mlflow.source.git.commit"] == LINEAGE.git_commit
     assert [m.value for m in client.get_metric_history(result.run_id, "val_macro_f1")] == [0.7, 0.9]
-    assert run.inputs.dataset_inputs[0].dataset.digest == LINEAGE.data_md5
+    dataset = run.inputs.dataset_inputs[0].dataset
+    assert dataset.digest == LINEAGE.data_md5 and dataset.source_type == "dvc"
+    assert json.loads(dataset.source) == {"url": "", "path": LINEAGE.data_path, "rev": LINEAGE.git_commit}
     artifacts = {a.path for a in client.list_artifacts(result.run_id, "model")}
     assert "model/model.safetensors" in artifacts and "model/tokenizer.json" in artifacts
-    assert mlflow.artifacts.download_artifacts(f"{version['source']}/intent_model.json")
+    # The version's source is the run's MLflow Model, which holds what serving reads.
+    assert version["source"] == f"models:/{version['model_id']}"
+    assert [o.model_id for o in run.outputs.model_outputs] == [version["model_id"]]
+    location = client.get_logged_model(version["model_id"]).artifact_location
+    assert mlflow.artifacts.download_artifacts(f"{location}/data/model/intent_model.json")
 
 
 def test_registration_is_idempotent_per_model(tiny_model: Path, tmp_path: Path) -> None:
@@ -105,17 +112,6 @@ def test_server_killed_mid_registration_leaves_nothing_half_registered(
         restarted.stop()
 
 
-@pytest.fixture(scope="module")
-def onnx_export(tiny_model: Path, small_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An accepted ONNX export of the tiny model in its own directory (as the pipeline's export step writes it)."""
-    from ml.data import SplitConfig, load_examples, split_examples
-    from ml.export import export_model
-
-    out = tmp_path_factory.mktemp("export") / "onnx"
-    export_model(tiny_model, split_examples(load_examples(small_dataset), SplitConfig(seed=13))["test"], out_dir=out)
-    return out
-
-
 def test_registration_with_onnx_logs_graphs_parity_and_package(
     tiny_model: Path, onnx_export: Path, tmp_path: Path
 ) -> None:
@@ -128,21 +124,24 @@ def test_registration_with_onnx_logs_graphs_parity_and_package(
     client = MlflowClient()
     version = client.get_model_version("intent-classifier", result.version)
     assert version.tags["onnx_parity"] == "passed" and version.tags["package_uri"] == result.package_uri
-    artifacts = {a.path for a in client.list_artifacts(result.run_id, "model")}
-    assert {
-        "model/model.onnx",
-        "model/model.int8.onnx",
-        "model/export_report.json",
-        "model/model.safetensors",
-    } <= artifacts
+    # The PyTorch model under the run's model/, the graphs once, in the MLflow Model the version's source names.
+    assert "model/model.safetensors" in {a.path for a in client.list_artifacts(result.run_id, "model")}
+    model_id = version.source.removeprefix("models:/")
+    location = client.get_logged_model(model_id).artifact_location
+    served = mlflow.artifacts.download_artifacts(f"{location}/data/model", dst_path=str(tmp_path / "served"))
+    assert {"model.onnx", "model.int8.onnx", "export_report.json"} <= {p.name for p in Path(served).iterdir()}
     report = json.loads((onnx_export / "export_report.json").read_text())
     metrics = client.get_run(result.run_id).data.metrics
     assert metrics["onnx_fp32_max_abs_diff"] == report["measured"]["fp32_max_abs_diff"]
     assert metrics["onnx_int8_argmax_agreement"] == report["measured"]["int8_argmax_agreement"]
+    linked = {m.key: m for m in client.get_logged_model(model_id).metrics}
+    assert linked["onnx_fp32_max_abs_diff"].value == report["measured"]["fp32_max_abs_diff"]
+    assert linked["test_macro_f1"].dataset_digest == LINEAGE.data_md5
     with tarfile.open(mlflow.artifacts.download_artifacts(result.package_uri, dst_path=str(tmp_path / "dl"))) as tar:
         metadata = json.loads(tar.extractfile("metadata.json").read())  # type: ignore[union-attr]
     assert metadata["model_version"] == str(result.version) and metadata["data_md5"] == LINEAGE.data_md5
     assert metadata["git_commit"] == LINEAGE.git_commit and metadata["model_digest"] == model_digest(tiny_model)
+    assert metadata["mlflow_model_id"] == model_id
     # Idempotent: the same model again returns the version and its package.
     again = register_model(tiny_model, LINEAGE, onnx_dir=onnx_export)
     assert (again.version, again.created, again.package_uri) == (result.version, False, result.package_uri)

@@ -36,6 +36,10 @@ def test_run_executes_every_step_and_registers_a_challenger(completed_run: dict,
     assert summary["data_md5"] == file_md5(small_dataset)
     for step in ("prepare", "train", "evaluate", "export", "register"):
         assert f"] {step}:" in completed_run["stderr"]  # progress names each step
+    # Training's progress in its log is plain lines, not a bar's carriage-return frames.
+    train_log = (Path(summary["run_dir"]) / "train" / "step.log").read_bytes()
+    assert b"training: epoch 1/2" in train_log and b"training: best epoch" in train_log
+    assert b"\r" not in train_log and b"\x1b" not in train_log
 
 
 def test_registered_version_is_servable_onnx_with_a_sagemaker_package(completed_run: dict) -> None:

@@ -32,6 +32,7 @@ from inference.deploy.plan import Autoscaling, DataCapture, Guardrails, VariantD
 from inference.deploy.shifts import shift_schedule
 from inference.deploy.traffic import CloudWatchTraffic
 from inference.variants import DeploymentError, Guard
+from ml.progress import PlainProgress
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/intent-serve:1.0"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
@@ -460,8 +461,16 @@ def test_a_guarded_update_is_waited_for_as_long_as_it_may_run(manager: Any) -> N
 
     clients["sagemaker"].meta.events.register("after-call.sagemaker.DescribeEndpoint", updating_for_an_hour_and_more)
     rails = Guardrails(mode="linear", step_percent=10)  # may run 3900 s, longer than the manager's 3600 s
+    lines: list[str] = []
+    mgr.on_progress = PlainProgress(lines.append, clock=lambda: now[0])
     status = mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE, guardrails=rails)
     assert status["status"] == "InService" and now[0] >= 3700
+    # The hour is followed on screen: its status and elapsed time, a line a minute, then how long it took.
+    config = status["endpoint_config"]
+    assert lines[0] == f"endpoint {name}: Updating (0s) - config {config}"
+    assert lines[1] == f"endpoint {name}: Updating (1m 00s) - config {config}"
+    assert lines[-1] == f"endpoint {name}: InService (done in 1h 02m) - config {config}"
+    assert len(lines) == 3720 // 60 + 1
 
 
 def test_autoscaling_without_waiting_is_refused_before_anything_is_created(manager: Any) -> None:

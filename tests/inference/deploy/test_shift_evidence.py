@@ -12,11 +12,14 @@ import pytest
 
 from inference.deploy.shifts import shift_schedule
 from inference.variants import DeploymentError, Guard, VariantStats
+from ml.progress import Progress
 
 
 class Endpoint:
     """Weights, a clock that moves only in sleep(), and requests arriving at `rate` per second per variant with
     traffic, starting `quiet_s` seconds after each weight change."""
+
+    refresh_s = 5.0  # a bake reports the traffic so far every 5 s (with on_progress)
 
     def __init__(self, rate: float, quiet_s: float = 0.0) -> None:
         self.weights = {"champion": 90.0, "challenger": 10.0}
@@ -96,3 +99,18 @@ def test_enough_requests_at_the_first_bake_take_no_longer() -> None:
     outcome = _shift(endpoint, bake_s=1)
     assert outcome.completed and endpoint.slept == [1, 1]
     assert "every step judged on enough requests" in outcome.reason
+
+
+def test_a_bake_reports_the_traffic_so_far_and_the_guard_it_is_judged_by() -> None:
+    endpoint = Endpoint(rate=2.0, quiet_s=10)
+    reports: list[Progress] = []
+    outcome = _shift(endpoint, bake_s=10, max_bake_s=40, on_progress=reports.append)
+    assert outcome.completed and [step["baked_s"] for step in outcome.steps] == [30, 30]  # judged as without it
+    assert endpoint.slept == [5.0] * 12  # each bake in ticks of the source's refresh_s
+    first = [r for r in reports if "step 1/2" in r.status]
+    assert [(r.completed, r.total) for r in first] == [(0, 10), (5, 10), (10, 40), (15, 40), (20, 40), (25, 40)]
+    assert first[0].status == "challenger at 50% (step 1/2): baking"
+    assert first[2].status == "challenger at 50% (step 1/2): baking on, too few requests"
+    guard = "judged on >= 30 req each, errors <= 1.0%, p95 <= 500 ms"
+    assert first[-1].detail == f"champion 30 req 0 err p95 2 ms, challenger 30 req 0 err p95 2 ms; {guard}"
+    assert reports[-1] == Progress("shift ab", "challenger at 100%", done=True)
