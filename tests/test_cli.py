@@ -153,11 +153,16 @@ def _shown_commands(markdown: str) -> list[list[str]]:
     commands = []
     for block in re.findall(r"```(?:bash)?\n(.*?)```", markdown, flags=re.DOTALL):
         for line in block.replace("\\\n", " ").splitlines():
-            for part in re.split(r"&&|;", line.strip()):
-                words = shlex.split(part, comments=True)
-                words = words[: next((i for i, w in enumerate(words) if w in (">", "|")), len(words))]
-                if words[:1] == ["mlops"]:
-                    commands.append(words[1:])
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|>")  # quoted ; and | stay in their word
+            lexer.whitespace_split, lexer.commenters = True, "#"
+            command: list[str] = []
+            for word in [*lexer, ";"]:
+                if word.strip(";&|>"):
+                    command.append(word)
+                    continue
+                if command[:1] == ["mlops"]:  # a command ends at ; && | or >; what a > redirects to is not one
+                    commands.append(command[1:])
+                command = [] if word != ">" else ["redirect"]
     return commands
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ml.taxonomy import INTENTS
 from pipelines.local_runner import latest_run
 from tests.conftest import ROOT, run_cli
 
@@ -42,7 +43,9 @@ def test_run_executes_every_step_and_registers_a_challenger(completed_run: dict,
     assert b"\r" not in train_log and b"\x1b" not in train_log
 
 
-def test_registered_version_is_servable_onnx_with_a_sagemaker_package(completed_run: dict) -> None:
+def test_registered_version_is_servable_onnx_with_a_sagemaker_package(
+    completed_run: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tarfile
 
     import mlflow
@@ -56,8 +59,16 @@ def test_registered_version_is_servable_onnx_with_a_sagemaker_package(completed_
     assert version.tags["package_uri"] == registration["package_uri"]
     assert registration["package_uri"].endswith("/package/model.tar.gz")
 
+    # The PyTorch model under the run's model/; the graphs in the MLflow Model the version's source names, which
+    # pyfunc loads and predicts with (int8, no torch).
     model_files = {a.path.rsplit("/", 1)[1] for a in client.list_artifacts(version.run_id, "model")}
-    assert {"model.onnx", "model.int8.onnx", "export_report.json", "model.safetensors", "tokenizer.json"} <= model_files
+    assert {"model.safetensors", "tokenizer.json"} <= model_files
+    logged = client.get_logged_model(version.source.removeprefix("models:/"))
+    served = mlflow.artifacts.download_artifacts(f"{logged.artifact_location}/data/model", tracking_uri=uri)
+    assert {"model.onnx", "model.int8.onnx", "export_report.json"} <= {p.name for p in Path(served).iterdir()}
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    [answer] = mlflow.pyfunc.load_model(f"models:/{registration['name']}@challenger").predict(["hola, que tal"])
+    assert answer["intent"] in INTENTS and 0 < answer["confidence"] <= 1
     assert [a.path for a in client.list_artifacts(version.run_id, "package")] == ["package/model.tar.gz"]
     metrics = client.get_run(version.run_id).data.metrics
     assert metrics["onnx_fp32_max_abs_diff"] <= 1e-4 and 0 <= metrics["onnx_int8_argmax_agreement"] <= 1
