@@ -16,6 +16,80 @@ def _numbers(rng: random.Random) -> str:
     return ", ".join(str(v) for v in values)
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _month_series(rng: random.Random) -> str:
+    """Four to eight consecutive months with values around a base, written "Jan 120, Feb 135, ..."."""
+    start, count, base = rng.randrange(12), rng.randint(4, 8), rng.randint(20, 900)
+    return ", ".join(
+        f"{_MONTHS[(start + i) % 12]} {max(1, base + rng.randint(-base // 3, base // 3))}" for i in range(count)
+    )
+
+
+def _week_series(rng: random.Random) -> str:
+    """A week of daily counts with one day that stands out, written "Mon 40, Tue 38, ..."."""
+    base = rng.randint(15, 400)
+    odd = rng.randrange(7)
+    values = [base + rng.randint(-base // 8, base // 8) for _ in _DAYS]
+    values[odd] = values[odd] * rng.choice((2, 3)) if rng.random() < 0.6 else max(1, values[odd] // 3)
+    return ", ".join(f"{day} {value}" for day, value in zip(_DAYS, values, strict=True))
+
+
+def _expenses(rng: random.Random) -> str:
+    """A month of personal spending by category, e.g. "rent 1200, groceries 430, ..."."""
+    items = rng.sample(_EXPENSE_ITEMS, rng.randint(4, 6))
+    return ", ".join(f"{item} {rng.randint(lo, hi)}" for item, lo, hi in items)
+
+
+_EXPENSE_ITEMS: tuple[tuple[str, int, int], ...] = (
+    ("rent", 600, 2200),
+    ("groceries", 200, 700),
+    ("eating out", 50, 500),
+    ("transport", 40, 300),
+    ("subscriptions", 20, 120),
+    ("utilities", 60, 250),
+    ("clothes", 0, 300),
+    ("kids", 100, 600),
+    ("gym", 20, 80),
+    ("coffee", 15, 120),
+)
+
+
+def _region_table(rng: random.Random) -> str:
+    """A small pasted table of one figure per segment, e.g. "North 120, South 95, ..."."""
+    labels = rng.choice(_SEGMENTS)
+    base = rng.randint(30, 2000)
+    return ", ".join(f"{label} {base + rng.randint(-base // 2, base // 2)}" for label in labels)
+
+
+_SEGMENTS: tuple[tuple[str, ...], ...] = (
+    ("North", "South", "East", "West"),
+    ("store A", "store B", "store C"),
+    ("18-24", "25-34", "35-44", "45-54", "55+"),
+    ("web", "iOS", "Android"),
+    ("basic plan", "pro plan", "team plan"),
+    ("Q1", "Q2", "Q3", "Q4"),
+)
+
+
+def _scores(rng: random.Random) -> str:
+    """Six to ten test scores out of 100."""
+    base = rng.randint(45, 85)
+    return ", ".join(str(min(100, max(0, base + rng.randint(-15, 15)))) for _ in range(rng.randint(6, 10)))
+
+
+def _pace(rng: random.Random) -> str:
+    """Weekly average running paces in min:sec per km."""
+    sec = rng.randint(300, 420)
+    out = []
+    for _ in range(rng.randint(5, 8)):
+        sec += rng.randint(-12, 8)
+        out.append(f"{sec // 60}:{sec % 60:02d}")
+    return ", ".join(out)
+
+
 SPEC = IntentSpec(
     frames=frames(
         (0, "Analyze [my|our|the] {dataset}[ and tell me what stands out|]."),
@@ -95,8 +169,136 @@ SPEC = IntentSpec(
             "know {insight}. Where do I start, which statistics matter, and how do I check the result "
             "isn't just noise?",
         ),
+        # Styles the frames above lack (docs/labeling.md): terse fragments, context before the ask, blunt
+        # lower-case imperatives, polite indirect asks, non-native phrasing, pasted material, boundary cases.
+        (
+            1,
+            "I run a(n) {small_biz_d} and {biz_metric} dropped {pct}% since {month_name}. Here are the monthly numbers: {month_series}. What changed?",
+        ),
+        (
+            1,
+            "we're planning next year's staffing and need to understand demand first. weekly {count_thing} last quarter: {numbers}. any pattern?",
+        ),
+        (0, "{month_series}. anything unusual?"),
+        (0, "daily {count_thing} last week: {week_series}. what's going on?"),
+        (1, "my spending last month: {expenses}. where is my money actually going?"),
+        (0, "is {pct}% vs {pct2}% a real difference with {n_people} people in each group?"),
+        (
+            1,
+            "we surveyed {n_people} {survey_who} and {pct_big}% said {survey_answer}. how confident can I be in that number?",
+        ),
+        (0, "which chart for {chart_purpose}"),
+        (0, "bar or line chart for {chart_purpose}?"),
+        (1, "my running pace per week, min per km: {pace}. am I actually getting faster?"),
+        (1, "my {kid}'s test scores this year: {scores}. improving or just noise?"),
+        (
+            2,
+            "I'm a(n) {role} and my manager wants a slide by Friday on why {metric} fell. I have {dataset} in a(n) {data_format} with {n_rows} rows. Which breakdowns should I run, which chart goes on the slide, and how do I show it isn't just seasonality?",
+        ),
+        (1, "could you take a look at these numbers and tell me if anything stands out? {region_table}"),
+        (0, "{metric} by segment: {region_table}. which one is the problem?"),
+        (0, "please analyse for me this data: {numbers}"),
+        (0, "how to know if my test is significant? A got {conv_a}/{n_a}, B got {conv_b}/{n_b}"),
+        (1, "Would you mind looking at our {dataset}? It has {n_rows} rows and I'd like to know {insight}."),
+        (0, "how can I tell if {var} actually drives {var2} in my data or if it's just correlation"),
+        (1, "my p-value is {p_val} on the {dataset}, is the effect real?"),
+        (
+            1,
+            "I have {n_people} survey answers on a 1-5 scale about {survey_topic}. what's the right way to analyse them by {survey_dimension}?",
+        ),
+        (
+            2,
+            "Context: we're a small {small_biz_d} trying to decide whether to open on Sundays. Average customers per day over the last {num_small} months: {week_series}. Is Sunday demand worth it, how much do the days vary, and which chart would convince my business partner?",
+        ),
+        (0, "mean or median for {var} in my data? it's really skewed"),
+        (1, "our electricity use in kWh for the last few months: {numbers}. is winter really that much worse?"),
+        (
+            1,
+            "I'm a(n) {occupation} and I track {personal_metric} in a spreadsheet: {numbers}. is there a trend or am I imagining it?",
+        ),
+        (0, "{metric} went from {num_a} to {num_b}, big deal or normal fluctuation?"),
+        (
+            2,
+            "I teach two classes and I've got the final exam scores: class A averaged {avg_a} (n={n_class}) and class B {avg_b} (n={n_class2}). Is the gap meaningful, what else should I look at, and how would you plot it for the parents' evening?",
+        ),
+        (0, "outliers? {numbers}"),
+        (1, "sales are down and my boss is panicking. here's revenue by month: {month_series}. seasonal or real?"),
+        (0, "what does this tell you: {region_table}"),
+        (1, "Is there any way you could tell me what these {dataset} numbers say? {numbers}"),
+        (0, "trend in {month_series}?"),
     ),
     pools={
+        "month_series": _month_series,
+        "week_series": _week_series,
+        "expenses": _expenses,
+        "region_table": _region_table,
+        "scores": _scores,
+        "pace": _pace,
+        "pct_big": int_slot(35, 88),
+        "avg_a": int_slot(55, 85),
+        "avg_b": int_slot(55, 85),
+        "n_class": int_slot(18, 34),
+        "p_val": choice_slot(("0.07", "0.04", "0.049", "0.12", "0.003", "0.06", "0.2")),
+        "small_biz_d": (
+            "bakery",
+            "bike shop",
+            "dental clinic",
+            "coffee cart",
+            "bookstore",
+            "hair salon",
+            "pet grooming business",
+        ),
+        "biz_metric": (
+            "sales",
+            "foot traffic",
+            "bookings",
+            "online orders",
+            "repeat customers",
+        ),
+        "month_name": (
+            "March",
+            "the summer",
+            "January",
+            "we raised prices",
+            "the new competitor opened",
+            "September",
+        ),
+        "count_thing": (
+            "call volumes",
+            "signups",
+            "support tickets",
+            "deliveries",
+            "website visits",
+            "returns",
+        ),
+        "survey_who": (
+            "customers",
+            "employees",
+            "parents",
+            "students",
+            "nurses",
+            "app users",
+        ),
+        "survey_answer": (
+            "they'd pay more for faster delivery",
+            "they feel burned out",
+            "they'd recommend us",
+            "they want a four-day week",
+            "the app is hard to use",
+        ),
+        "kid": (
+            "son",
+            "daughter",
+            "kid",
+        ),
+        "personal_metric": (
+            "my weight",
+            "my sleep hours",
+            "my blood pressure",
+            "my daily steps",
+            "my screen time",
+            "my monthly savings",
+        ),
         "dataset": (
             "sales data",
             "customer churn data",
@@ -133,6 +335,13 @@ SPEC = IntentSpec(
             "warehouse shipment logs",
             "A/B test results",
             "library checkout records",
+            "gym membership data",
+            "parking sensor data",
+            "school attendance records",
+            "podcast download stats",
+            "Airbnb booking data",
+            "bike share trips",
+            "food waste logs from our canteen",
         ),
         "data_format": (
             "CSV",
@@ -227,6 +436,11 @@ SPEC = IntentSpec(
             "exam scores across three classes",
             "how delivery times vary by region",
             "the share of tickets by priority",
+            "how our budget is split",
+            "the gap between two groups",
+            "monthly expenses by category",
+            "before and after results",
+            "how five regions compare",
         ),
         "insight": (
             "which products are growing fastest",
