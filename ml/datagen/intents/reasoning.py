@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from ml.datagen.engine import IntentSpec, frames
-from ml.datagen.slots import NAMES, STUDY_SUFFIXES
+from ml.datagen.slots import NAMES, STUDY_SUFFIXES, choice_slot, int_slot
 
 
 def _sequence(rng: random.Random) -> str:
@@ -257,6 +257,61 @@ def _deal(rng: random.Random) -> str:
     )
 
 
+def _rent_calc(rng: random.Random) -> str:
+    """A closed calculation about "my" money: every number is given, nothing is the person's dataset."""
+    rent, pct, years = rng.choice((900, 1100, 1400, 1650, 2000)), rng.randint(2, 6), rng.randint(3, 6)
+    salary, raise_pct, bonus = rng.choice((42, 55, 60, 72)), rng.randint(2, 5), rng.randint(3, 10)
+    return rng.choice(
+        (
+            f"my rent is {rent} and goes up {pct}% a year, what do I pay in total over {years} years?",
+            f"if I put {rent} a year into savings at {pct}% interest, how much do I have after {years} years?",
+            f"job A pays {salary}k plus a {bonus}% bonus, job B pays {salary + 4}k flat. if A gives {raise_pct}% "
+            f"raises every year, which pays more over {years} years?",
+            f"I earn {salary}k and get {raise_pct}% raises each year. how many years until I earn {salary + 15}k?",
+            f"a {rent} dollar laptop loses {pct * 5}% of its value every year. what is it worth after {years} years?",
+        )
+    )
+
+
+def _date_q(rng: random.Random) -> str:
+    """A calendar deduction: the weekday of a later date from a stated one."""
+    day = rng.choice(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
+    return rng.choice(
+        (
+            f"if Feb 1 is a {day} in a leap year, what day is March 1?",
+            f"if today is {day}, what day of the week will it be in 100 days?",
+            f"if Jan 1 is a {day} and it's not a leap year, what day is Dec 31?",
+            f"my birthday was on a {day} this year. what day will it fall on next year if it's not a leap year?",
+        )
+    )
+
+
+def _party_calc(rng: random.Random) -> str:
+    """A closed quantity problem dressed as planning: all numbers are stated."""
+    people, per, box = rng.randint(12, 60), rng.choice((2, 3, 4)), rng.choice((4, 6, 8))
+    return rng.choice(
+        (
+            f"I'm planning a party for {people} people. each pizza feeds {per} and they come in boxes of {box}. "
+            "how many boxes do I need?",
+            f"{people} people need to cross a river, the boat takes {box} including the rower and one person must "
+            "row it back each time. how many crossings?",
+            f"we're seating {people} guests at tables of {box}. how many tables, and how many empty seats?",
+        )
+    )
+
+
+def _tank(rng: random.Random) -> str:
+    """Two rates working against each other."""
+    fill, drain = rng.randint(2, 6), rng.randint(7, 12)
+    return f"a tank fills in {fill} hours and drains in {drain} hours. if both are open, how long until it's full?"
+
+
+def _equation(rng: random.Random) -> str:
+    """A linear equation with an integer solution."""
+    x, a, b = rng.randint(-9, 15), rng.randint(2, 9), rng.randint(1, 30)
+    return f"{a}x + {b} = {a * x + b}"
+
+
 SPEC = IntentSpec(
     frames=frames(
         (0, "Solve this riddle: {riddle}"),
@@ -320,8 +375,95 @@ SPEC = IntentSpec(
             2,
             "{probability_q} Work it out step by step, explain where intuition goes wrong, and give the final number.",
         ),
+        # Styles the frames above lack (docs/labeling.md): terse fragments, context before the ask, blunt
+        # lower-case imperatives, polite indirect asks, non-native phrasing, pasted material, boundary cases.
+        (1, "{rent_calc}"),
+        (0, "{date_q}"),
+        (1, "pls solve step by step: {word_problem}"),
+        (0, 'this argument is valid or not? "{arg}"'),
+        (1, "My {relation} gave me this riddle at dinner and I still can't get it: {riddle}"),
+        (0, "next number? {seq}"),
+        (
+            2,
+            "I'm a(n) {occupation} studying for the GMAT between shifts and my brain is fried. {word_problem} Can you show every step and tell me which step people usually mess up?",
+        ),
+        (1, "how to solve this? {probability_q}"),
+        (1, "would you mind checking my answer? {word_problem} I got {wrong_ans}."),
+        (1, "{schedule_puzzle}"),
+        (0, "which is bigger, {compare_expr}?"),
+        (1, "If {premise}, and nothing else is known, what follows? Explain."),
+        (0, "trick question: {lateral}"),
+        (1, "{tank}"),
+        (0, "solve for x: {equation}"),
+        (1, "is there any way you could walk me through this one? {deduction}"),
+        (
+            2,
+            "{word_problem} I think the answer is {wrong_ans} but my {relation} says I'm wrong. Solve it, show where one of us slipped, and check it a second way.",
+        ),
+        (1, "settle a bet: {probability_q}"),
+        (0, "how many {count_puzzle}?"),
+        (1, "{party_calc}"),
+        (0, "odd one out: {odd_one}"),
+        (1, "logic puzzle for you: {deduction}"),
+        (
+            2,
+            "My rent is {rent} and rises {pct_r}% every year. My salary is {salary}k and rises 2% a year. After how many years does rent take more than a third of my salary? Show the working year by year.",
+        ),
+        (0, "{compare_expr}, which one is larger and why"),
+        (1, "explain like I'm bad at math: {word_problem}"),
+        (0, "quick maths: {quick_math}"),
+        (1, "can you find the flaw? my {relation} says {argument_clause}"),
+        (0, "riddle: {riddle}"),
+        (1, "please help me understand the answer of this puzzle, I don't get it: {lateral}"),
     ),
     pools={
+        "rent_calc": _rent_calc,
+        "date_q": _date_q,
+        "party_calc": _party_calc,
+        "tank": _tank,
+        "equation": _equation,
+        "wrong_ans": int_slot(3, 120),
+        "rent": choice_slot(("800", "1200", "1500", "1800", "2400")),
+        "pct_r": int_slot(3, 8),
+        "salary": choice_slot(("38", "45", "52", "60", "75")),
+        "schedule_puzzle": (
+            "Five meetings A to E go in one afternoon. A is before C, B comes right after A, D is last and E is not first. What is the order?",
+            "Four friends each take one weekday for the school run, Monday to Thursday. Ana can't do Monday, Ben goes the day after Ana, and Chris goes before Dee. Who takes which day?",
+            "Three tasks take 2, 3 and 4 hours. Task 3 needs task 1 done first. If two people work in parallel, what's the shortest time to finish everything?",
+            "A train leaves at 9:40 and the trip takes 2 hours 35 minutes with a 20 minute delay. When does it arrive?",
+            "Mia is older than Leo, Leo is older than Sam, and Ava is younger than Sam. Who is the second oldest?",
+        ),
+        "compare_expr": (
+            "2^10 or 10^3",
+            "0.999... or 1",
+            "3^4 or 4^3",
+            "half of a third or a third of a half",
+            "the square root of 50 or 7",
+            "25% of 80 or 80% of 25",
+            "1/7 or 0.14",
+        ),
+        "count_puzzle": (
+            "handshakes happen if 10 people each shake hands once",
+            "squares are on a chessboard in total",
+            "ways can 4 people sit in a row",
+            "different 3-letter codes can you make from A, B, C, D without repeats",
+            "times does the digit 7 appear from 1 to 100",
+            "games are played in a knockout tournament with 32 teams",
+        ),
+        "odd_one": (
+            "2, 3, 5, 9, 11",
+            "apple, banana, carrot, cherry",
+            "circle, square, triangle, cube",
+            "8, 27, 64, 100, 125",
+            "Mars, Venus, Moon, Jupiter",
+        ),
+        "quick_math": (
+            "what's 15% of 240",
+            "if 3 pens cost 4.50 how much do 7 cost",
+            "17 x 24 in your head",
+            "a 40 dollar shirt is 25% off, then another 10% off. final price?",
+            "how long is 1000 minutes in hours and minutes",
+        ),
         "riddle": (
             "What has keys but can't open locks?",
             "What gets wetter the more it dries?",
@@ -337,6 +479,9 @@ SPEC = IntentSpec(
             "What can you catch but not throw?",
             "What belongs to you but other people use it more?",
             "What runs but never walks, has a bed but never sleeps?",
+            "What has a neck but no head?",
+            "The more you take, the more you leave behind. What am I?",
+            "What can travel around the world while staying in a corner?",
         ),
         "seq": _sequence,
         "arg": (
@@ -439,6 +584,8 @@ SPEC = IntentSpec(
             "raising the minimum wage will close every small business",
             "expensive wine must taste better because it costs more",
             "since the last three coin flips were heads, the next one is probably tails",
+            "everyone he knows liked the movie so it must be the best movie of the year",
+            "since the last two winters were mild, climate change can't be real",
         ),
         "premise": (
             "every statement on this card is false",
