@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from ml.datagen.engine import IntentSpec, frames
-from ml.datagen.slots import STUDY_SUFFIXES, int_slot
+from ml.datagen.slots import STUDY_SUFFIXES, choice_slot, int_slot
 
 _TODO_ITEMS: tuple[str, ...] = (
     "finish the quarterly report",
@@ -84,6 +84,14 @@ _TEAM_GOALS: tuple[str, ...] = (
     "plan our annual conference",
 )
 
+
+def _dated_tasks(rng: random.Random) -> str:
+    """Three to five distinct to-do items, each with a day it is due."""
+    items = rng.sample(_TODO_ITEMS, rng.randint(3, 5))
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Saturday", "tomorrow", "Friday noon")
+    return "; ".join(f"{item} ({rng.choice(days)})" for item in items)
+
+
 SPEC = IntentSpec(
     frames=frames(
         (0, "Create a(n) {timeframe} plan to {goal}."),
@@ -155,8 +163,163 @@ SPEC = IntentSpec(
             "Help me plan {event}. There are about {guests} people, the budget is tight, and I have "
             "{num_small} weeks. Give me a timeline, a task list and who should do what.",
         ),
+        # Styles the frames above lack (docs/labeling.md): terse fragments, context before the ask, blunt
+        # lower-case imperatives, polite indirect asks, non-native phrasing, pasted material, boundary cases.
+        (0, "plan my {day_kind}: {task_list}"),
+        (0, "itinerary {destination} {num_days} days"),
+        (1, "I want to {deadline_goal}, lay out the steps"),
+        (1, "make a bedtime routine for my kids from {kid_from} to {kid_to}pm"),
+        (0, "study plan for {exam}, {num_small} weeks left"),
+        (1, "please make for me a plan for learn {language} in {timeframe_words}"),
+        (
+            1,
+            "{^shift_context} and I want to {personal_goal}. can you build me a weekly schedule that actually works around that?",
+        ),
+        (1, "make me a plan to cut our {meeting_tp} down to {n_min} minutes over the next month"),
+        (0, "checklist: {checklist_subject}"),
+        (1, "Would you mind putting together a(n) {timeframe} plan for {project}? We kick off on {start_day}."),
+        (1, "give me a step-by-step checklist to {admin_task} before {admin_deadline}"),
+        (
+            2,
+            "ok so I have {routine_constraint}, {exam} in {num_small} weeks, and I still want to {personal_goal}. plan my weeks until the exam with specific time blocks, keep sundays free, and tell me what to drop if I fall behind",
+        ),
+        (0, "weekly meal plan for {diet_context}"),
+        (1, "these are due this week: {dated_tasks}. what order should I do them in and when?"),
+        (0, "roadmap for {project}, {num_small} months"),
+        (1, "Is there any way you could help me plan {event}? It's on {move_date} and I've done nothing yet."),
+        (
+            2,
+            "we're moving from {city} to {city2} on {move_date} with two kids and a dog. make a week-by-week moving plan from now: school transfer, movers, utilities, and what to pack when",
+        ),
+        (1, "how should I split my day to {personal_goal} and still work full time? give me a schedule"),
+        (1, "break down our plan to {team_goal} into milestones for Q{quarter}"),
+        (0, "to-do list for {checklist_subject}, in order"),
+        (
+            2,
+            "My team keeps missing deadlines, so my manager asked me to plan the next release properly. We have {num_small} developers, {n_weeks} weeks and {n_features} features. Lay out a sprint-by-sprint plan with a buffer and a checkpoint before code freeze.",
+        ),
+        (1, "I want to run a half marathon in {n_weeks} weeks, right now I can do {km}k"),
+        (1, "plan a(n) {num_days} day trip to {destination}, budget around {budget}, we like {hobby}"),
+        (0, "plan my revision for {exam}, it's in {num_small} days"),
+        (1, "can you turn this into a schedule for the week? {task_list}"),
+        (
+            2,
+            "I'm opening a(n) {shop} in {timeframe_words}. I have a location but no permits, staff or suppliers yet. Give me a month-by-month launch plan with the legal stuff first and a checklist for opening week.",
+        ),
+        (0, "30 day plan to {personal_goal}"),
+        (1, "plan the agenda for our team offsite, {num_small} hours, {guests} people"),
+        (0, "morning routine to get {morning_who} out the door by {out_time}"),
+        (1, "I'm a(n) {occupation} and I need a(n) {timeframe} plan to {personal_goal}. what do I do each week?"),
+        (0, "schedule for {event}"),
+        (1, "{goal} by {deadline}, timeline pls"),
     ),
     pools={
+        "day_kind": (
+            "saturday",
+            "day off",
+            "monday",
+            "sunday",
+            "week",
+            "friday",
+        ),
+        "deadline_goal": (
+            "get my pilot licence by next summer",
+            "pass my driving test before September",
+            "save 5000 dollars by December",
+            "finish my dissertation by May",
+            "apply to five grad schools by January",
+            "be fluent enough in French to work in Paris by next year",
+            "get my CPA by the end of next year",
+            "lose 8 kilos before my wedding in June",
+        ),
+        "kid_from": (
+            "6:30",
+            "7",
+            "7:30",
+        ),
+        "kid_to": (
+            "8",
+            "8:30",
+            "9",
+        ),
+        "shift_context": (
+            "I'm a nurse on night shifts",
+            "I work two jobs",
+            "I'm a single dad with two kids under 5",
+            "I commute 3 hours a day",
+            "I work 12 hour shifts, 4 on 4 off",
+            "I'm a student working weekends",
+        ),
+        "meeting_tp": (
+            "standups",
+            "weekly meetings",
+            "status calls",
+            "planning meetings",
+        ),
+        "n_min": choice_slot(("10", "15", "20", "25")),
+        "start_day": (
+            "Monday",
+            "the 1st",
+            "next week",
+            "March 3rd",
+            "Tuesday",
+        ),
+        "admin_task": (
+            "renew my passport",
+            "file my taxes",
+            "get a visa for Japan",
+            "move my kid to a new school",
+            "register my car",
+            "switch banks",
+            "set up health insurance",
+        ),
+        "admin_deadline": (
+            "my trip in 6 weeks",
+            "the end of April",
+            "we move on the 20th",
+            "my visa expires",
+            "the new term starts",
+        ),
+        "diet_context": (
+            "a family of 4 on a budget",
+            "a vegetarian teenager",
+            "two people who hate cooking",
+            "someone training for a marathon",
+            "a diabetic dad",
+            "a student with one pan",
+        ),
+        "dated_tasks": _dated_tasks,
+        "quarter": choice_slot(("1", "2", "3", "4")),
+        "n_weeks": int_slot(6, 20),
+        "n_features": int_slot(3, 12),
+        "km": choice_slot(("3", "5", "8", "10")),
+        "budget": (
+            "500 euros",
+            "2000 dollars",
+            "1000 pounds",
+            "very little",
+            "1500 dollars",
+        ),
+        "shop": (
+            "coffee shop",
+            "nail salon",
+            "bakery",
+            "bike repair shop",
+            "small bookstore",
+            "food truck",
+        ),
+        "morning_who": (
+            "two kids",
+            "me and a toddler",
+            "three teenagers",
+            "myself",
+        ),
+        "out_time": (
+            "7:30",
+            "7:45",
+            "8",
+            "8:15",
+        ),
         "goal": _PERSONAL_GOALS + _TEAM_GOALS,
         "personal_goal": _PERSONAL_GOALS,
         "team_goal": _TEAM_GOALS,
@@ -188,6 +351,11 @@ SPEC = IntentSpec(
             "Thanksgiving dinner for 12",
             "a school science fair",
             "a farewell party",
+            "a baby shower for 20",
+            "my parents' 40th anniversary",
+            "a small wedding in the garden",
+            "a kids' football tournament",
+            "a book launch",
         ),
         "destination": (
             "Tokyo",
@@ -212,6 +380,12 @@ SPEC = IntentSpec(
             "Morocco",
             "Vienna",
             "Costa Rica",
+            "Marrakech",
+            "the Scottish Highlands",
+            "Mexico City",
+            "Seoul",
+            "Iceland",
+            "the Amalfi coast",
         ),
         "num_days": int_slot(2, 14),
         "checklist_subject": (
@@ -232,6 +406,12 @@ SPEC = IntentSpec(
             "selling my car",
             "a road trip",
             "the first day of school",
+            "a newborn's first week at home",
+            "starting university",
+            "a job interview next week",
+            "a road trip with two dogs",
+            "opening a restaurant",
+            "selling my car",
         ),
         "exam": (
             "the GRE",
