@@ -10,7 +10,8 @@ Package map, from the bottom up (each module imports only those above it in this
 
 * ``engine``: the template language (frames, ``[a|b]`` alternatives, ``{name}`` slots and their
   modifiers, the a(n) article rule, tidying) and the ``Frame``/``IntentSpec`` types.
-* ``noise``: typos, lower-casing, dropped punctuation and text-speak for a minority of prompts.
+* ``noise``: typos, lower-casing, dropped punctuation and text-speak for a minority of prompts, and
+  the casual chat register (all lower-case, no final full stop) for about a quarter of them.
 * ``slots``: slot helpers and the pools, passages and sign-offs that several intents share.
 * ``intents``: one module per intent table (with the slot generators only that intent uses);
   ``intents.SPECS`` maps intent names to specs in taxonomy order.

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ml.datagen.engine import TRAILING_PUNCT, IntentSpec, check_template, collapse_whitespace, lower_first, render, tidy
 from ml.datagen.intents import SPECS
-from ml.datagen.noise import add_noise
+from ml.datagen.noise import add_noise, casual
 from ml.datagen.slots import PREFIXES, PROPER_FIRST_WORDS, SHARED_POOLS, SUFFIXES
 from ml.taxonomy import COMPLEXITIES, INTENTS
 
@@ -28,7 +28,13 @@ logger = logging.getLogger(__name__)
 # Share of examples that get a greeting-like prefix / a sign-off suffix / realistic noise.
 PREFIX_RATE = 0.12
 SUFFIX_RATE = 0.12
-NOISE_RATE = 0.13
+NOISE_RATE = 0.16
+# Share of examples written in the casual chat register (noise.casual: all lower-case, final "." dropped,
+# a final "?"/"!" dropped half the time). tidy() capitalises every prompt, so without this step only the
+# "lower" noise op (about 4% of prompts) produced lower-case text, while people typing to an assistant write
+# all lower-case far more often. The rule: about a quarter casual; with the "lower" noise op on top, roughly
+# 3 prompts in 10 are all lower-case and the rest keep their capitals.
+CASUAL_RATE = 0.25
 MIN_WORDS = 2
 MAX_WORDS = 85
 # Give up on an intent after this many attempts in a row that produced nothing new: by then the
@@ -75,6 +81,8 @@ def _make_example(intent: str, spec: IntentSpec, rng: random.Random) -> tuple[di
     if rng.random() < SUFFIX_RATE:
         suffix = rng.choice(spec.suffixes if intent == "conversation" else SUFFIXES + spec.suffixes)
         text = text.rstrip() + suffix
+    if rng.random() < CASUAL_RATE:
+        text = casual(text, rng)
     if rng.random() < NOISE_RATE:
         text = add_noise(text, rng)
     example = {"text": text, "intent": intent, "complexity": COMPLEXITIES[min(tier, len(COMPLEXITIES) - 1)]}

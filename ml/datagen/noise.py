@@ -1,4 +1,4 @@
-"""Realistic noise: the typos, lower-casing, dropped punctuation and text-speak of real users."""
+"""Realistic noise: the typos, lower-casing, dropped punctuation, text-speak and casual register of real users."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ _TXT_SPEAK: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 # Only words of four or more letters get typos: shorter ones would become unreadable.
 _WORD_RE = re.compile(r"[A-Za-z]{4,}")
+# Inline code in backticks: the casual register leaves its case alone (people lower-case their words, not
+# their pasted code).
+_CODE_SPAN_RE = re.compile(r"(`[^`]*`)")
 
 
 def typo(word: str, rng: random.Random) -> str:
@@ -64,3 +67,18 @@ def add_noise(text: str, rng: random.Random) -> str:
                 if rng.random() < 0.7:
                     text = pattern.sub(short, text)
     return collapse_whitespace(text)
+
+
+def casual(text: str, rng: random.Random) -> str:
+    """Write ``text`` the way people type in a chat box: all lower-case (except `code`), often no end punctuation.
+
+    A final "." always goes; a final "?" or "!" goes half the time. Unlike :func:`add_noise` it keeps the
+    spelling, the apostrophes and every "?" inside the text.
+    """
+    parts = _CODE_SPAN_RE.split(text)
+    text = "".join(part if i % 2 else part.lower() for i, part in enumerate(parts))
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
+    elif text.endswith(("?", "!")) and rng.random() < 0.5:
+        text = text.rstrip("?!")
+    return text.rstrip()

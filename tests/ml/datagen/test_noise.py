@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ml.datagen.noise import add_noise, typo
+from ml.datagen.noise import add_noise, casual, typo
 
 
 def _variants(word: str) -> set[str]:
@@ -72,3 +72,16 @@ def test_noise_leaves_single_spaces_and_no_outer_whitespace() -> None:
     for seed in range(300):
         output = add_noise(text, random.Random(seed))
         assert "  " not in output and output == output.strip() and output
+
+
+def test_casual_lowercases_everything_but_inline_code_and_drops_the_final_full_stop() -> None:
+    text = "Why does `SELECT * FROM Users` fail in MySQL? It worked on Monday."
+    outputs = {casual(text, random.Random(seed)) for seed in range(50)}
+    assert outputs == {"why does `SELECT * FROM Users` fail in mysql? it worked on monday"}
+
+
+def test_casual_drops_a_final_question_mark_about_half_the_time_and_keeps_the_spelling() -> None:
+    text = "Hey, what's the capital of Peru?"
+    outputs = [casual(text, random.Random(seed)) for seed in range(200)]
+    assert set(outputs) == {"hey, what's the capital of peru?", "hey, what's the capital of peru"}
+    assert 60 < sum(o.endswith("?") for o in outputs) < 140
