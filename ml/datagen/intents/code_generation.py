@@ -153,7 +153,7 @@ SPEC = IntentSpec(
             "sql running total",
         ),
         "git_task": (
-            "undo my last commit but keep the changes",
+            "undo the last commit without losing my work",
             "delete a branch locally and on the remote",
             "squash my last 3 commits",
             "see who changed a line",

@@ -96,7 +96,7 @@ SPEC = IntentSpec(
         (0, "do you {ai_q}?"),
         (1, "I finally finished my {big_thing}! {num_small} months of work"),
         (1, "my {relation} just {relation_event} and I'm so happy for them"),
-        (0, "pretend you're my friend and ask me about my day"),
+        (0, "pretend you're my buddy and ask me how my day went"),
         (1, "just wanted to say your explanation of {topic} yesterday was great, thanks"),
         (0, "nothing much, just bored at {bored_place}"),
         (1, "it's {weather} and I'm stuck inside with {stuck_with}. how's your day?"),
@@ -171,7 +171,7 @@ SPEC = IntentSpec(
             "the survey data was a mess again",
         ),
         "smalltalk_q": (
-            "what's your favourite season and why",
+            "which season do you like best",
             "do you like rainy days",
             "if you could eat one food forever what would it be",
             "are you a morning person",
@@ -246,7 +246,7 @@ SPEC = IntentSpec(
             "nothing to do",
         ),
         "compliment_lc": (
-            "you're hilarious",
+            "you crack me up",
             "you're actually kind of funny",
             "you're the best",
             "you're so patient",

@@ -154,7 +154,7 @@ SPEC = IntentSpec(
         (0, "{bug_paste}, why"),
         (1, "this query takes {secs} s on a table with {rows_ps} rows, how do I fix it? `{slow_query}`"),
         (0, "{error} help"),
-        (1, '{install_cmd} keeps failing with "{install_error}", how do I get past it'),
+        (1, '{install_cmd} keeps failing with "{install_error}", what can I do'),
         (0, "our {meeting_ps} run {n_min_long} minutes and nobody likes them"),
         (
             1,
@@ -195,7 +195,7 @@ SPEC = IntentSpec(
         (0, "my query {sql_symptom}: `{sql_paste}`"),
         (0, "wifi is slow only in the {room}, fix?"),
         (1, "is there any way to stop {nuisance} coming back? it's the {nth} time this year"),
-        (1, "i'm so nervous about my {nerve_event} tomorrow, how do i calm down"),
+        (1, "got my {nerve_event} tomorrow and my hands are shaking, how do i calm down"),
         (0, "my {regex_fail}, why"),
         (1, "I run a(n) {small_business} and {biz_problem}. we lose about {loss} a month because of it. ideas?"),
         (0, "laptop {symptom} after the update, how to solve?"),

@@ -94,7 +94,7 @@ SPEC = IntentSpec(
         (1, "summarize the causes of {historic} in {num_small} bullets"),
         (0, "what does `{cmd_explain}` actually do?"),
         (0, "what is {code_concept} and when would you use it"),
-        (0, "what does a(n) {stat_concept} actually tell you"),
+        (0, "what is a(n) {stat_concept} actually telling me"),
         (0, "[what are the steps to|how does one|what does it take to] {process_goal}?"),
         (0, "what documents do I need [for|to get] {docs_needed}"),
         (0, "how many {count_fact}"),
@@ -180,7 +180,7 @@ SPEC = IntentSpec(
             "a VLOOKUP",
         ),
         "code_pair": (
-            "a mutex and a semaphore",
+            "a mutex and a lock",
             "git merge and git rebase",
             "a process and a thread",
             "SQL and NoSQL",
@@ -205,7 +205,7 @@ SPEC = IntentSpec(
             "null hypothesis",
         ),
         "process_goal": (
-            "become a pilot",
+            "become a commercial pilot",
             "become a nurse in the UK",
             "get a patent",
             "adopt a dog from a shelter",
@@ -218,7 +218,7 @@ SPEC = IntentSpec(
             "get a driver's license in Germany",
         ),
         "docs_needed": (
-            "a UK visa",
+            "a UK student visa",
             "a Schengen visa",
             "renewing a US passport",
             "opening a bank account in Germany",
@@ -593,7 +593,6 @@ SPEC = IntentSpec(
             "is there a speed limit on German autobahns",
             "which planet is closest to the sun",
             "how many teeth does an adult have",
-            "what's the hottest month in Madrid",
             "how long does light from the sun take to reach us",
             "what is the best-selling book of all time",
             "how deep is the Mariana Trench",

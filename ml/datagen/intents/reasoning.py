@@ -278,7 +278,7 @@ def _date_q(rng: random.Random) -> str:
     day = rng.choice(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
     return rng.choice(
         (
-            f"if Feb 1 is a {day} in a leap year, what day is March 1?",
+            f"in a leap year Feb 1 falls on a {day}. what day of the week is March 1?",
             f"if today is {day}, what day of the week will it be in 100 days?",
             f"if Jan 1 is a {day} and it's not a leap year, what day is Dec 31?",
             f"my birthday was on a {day} this year. what day will it fall on next year if it's not a leap year?",

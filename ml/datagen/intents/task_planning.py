@@ -223,7 +223,7 @@ SPEC = IntentSpec(
             "friday",
         ),
         "deadline_goal": (
-            "get my pilot licence by next summer",
+            "get my private pilot licence within a year",
             "pass my driving test before September",
             "save 5000 dollars by December",
             "finish my dissertation by May",
@@ -234,7 +234,7 @@ SPEC = IntentSpec(
         ),
         "kid_from": (
             "6:30",
-            "7",
+            "7:15",
             "7:30",
         ),
         "kid_to": (
