@@ -1,0 +1,106 @@
+"""How well a trained model reads real prompts: test split vs the hand-written natural set, per training variant.
+
+Run: .venv/bin/python -m benchmarks.generalization [--variant NAME ...] [--per-intent 400] [--out FILE]
+
+Each variant trains the `make run` model (the tiny preset, TrainConfig's defaults) with a few settings changed, on
+the data the generator produces at this commit, then evaluates it on the generated test split and on
+data/natural_prompts.jsonl (written by hand, never trained on; docs/labeling.md). Generator changes are compared
+across commits: run this before and after, and the table in docs/benchmarks.md keeps both rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Settings each variant changes from TrainConfig's defaults (the model `make run` trains).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "no-char-noise": {"noise_prob": 0.0},
+    "more-char-noise": {"noise_prob": 0.1},
+    "weight-decay-0.1": {"weight_decay": 0.1},
+    "vocab-4000": {"tokenizer_vocab_size": 4000},
+}
+
+
+def run_variant(name: str, data: Path, workdir: Path) -> dict[str, Any]:
+    """Train one variant on `data` and evaluate it on the test split and the natural set."""
+    from ml.evaluation import evaluate_data
+    from ml.settings import natural_set_path
+    from ml.train_config import TrainConfig
+    from ml.training import train_to_directory
+
+    config = replace(TrainConfig(), **VARIANTS[name])
+    began = time.perf_counter()
+    result = train_to_directory(config, data, workdir / name)
+    report = evaluate_data(result.model_dir, data, split="test", split_seed=13, held_out=natural_set_path())
+    natural = report["natural"]
+    return {
+        "variant": name,
+        "settings": VARIANTS[name],
+        "best_epoch": result.best_epoch,
+        "train_seconds": round(time.perf_counter() - began, 1),
+        "test_macro_f1": round(report["metrics"]["macro_f1"]["value"], 4),
+        "natural_macro_f1": round(natural["metrics"]["macro_f1"]["value"], 4),
+        "natural_accuracy": round(natural["metrics"]["accuracy"]["value"], 4),
+        "natural_min_f1": min((row["f1"], label) for label, row in natural["per_class"].items()),
+        "natural_per_intent_f1": {label: round(row["f1"], 3) for label, row in natural["per_class"].items()},
+    }
+
+
+def generate(per_intent: int, seed: int, out: Path) -> Path:
+    """The generator's dataset at this commit (the DVC stage's command)."""
+    cmd = [sys.executable, "-m", "ml.datagen", "--out", str(out), "--seed", str(seed), "--per-intent", str(per_intent)]
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out
+
+
+def render(rows: list[dict[str, Any]], commit: str) -> str:
+    """Markdown table rows, one per variant."""
+    lines = [
+        "| commit | variant | test macro-F1 | natural macro-F1 | natural accuracy | weakest intent (F1) | epochs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        low, label = row["natural_min_f1"]
+        lines.append(
+            f"| {commit} | {row['variant']} | {row['test_macro_f1']:.3f} | {row['natural_macro_f1']:.3f} | "
+            f"{row['natural_accuracy']:.3f} | {label} ({low:.2f}) | {row['best_epoch']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen variants and print (and optionally write) the table and the JSON rows."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="repeatable; default: all")
+    parser.add_argument("--per-intent", type=int, default=400, help="generated prompts per intent (default 400)")
+    parser.add_argument("--seed", type=int, default=13, help="generator seed (default 13)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the JSON rows here")
+    args = parser.parse_args(argv)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="generalization-") as scratch:
+        data = generate(args.per_intent, args.seed, Path(scratch) / "prompts.jsonl")
+        for name in args.variant or list(VARIANTS):
+            rows.append(run_variant(name, data, Path(scratch)))
+            print(json.dumps(rows[-1]), flush=True)
+    print(render(rows, commit or "?"))
+    if args.out:
+        args.out.write_text(json.dumps({"commit": commit, "rows": rows}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
