@@ -198,11 +198,11 @@ def stored_copy(repo: Path, md5: str) -> Path | None:
 def remote_url(repo: Path, md5: str, remote: str | None = None) -> str | None:
     """The URL of the file of `md5` in a DVC remote (default: the repository's default), when the remote holds it;
     None without a DVC repository, a remote, or the file there."""
+    if not (Path(repo) / ".dvc").is_dir():
+        return None  # e.g. a SageMaker job: its code bundle is no repository, and its image has no DVC
     from dvc.exceptions import DvcException
     from dvc.repo import Repo
 
-    if not (Path(repo) / ".dvc").is_dir():
-        return None
     try:
         with Repo(str(repo), config=state_remote_config(repo)) as dvc_repo:
             odb = dvc_repo.cloud.get_remote_odb(remote)
