@@ -52,6 +52,10 @@ class Lineage:
     benchmark: dict[str, Any] | None = None
     # What the model was trained on (ml.settings.environment): Python, library versions, the lock's digest.
     environment: dict[str, str] = field(default_factory=dict)
+    # The hand-written held-out set's headline scores (docs/labeling.md) and the md5 of the file they were measured
+    # on: logged as natural_<score> run metrics and the natural_md5 tag; no gate reads them yet.
+    natural: dict[str, float] = field(default_factory=dict)
+    natural_md5: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ def _version_tags(lineage: Lineage, record: dict[str, Any], evidence_digest: str
         "data_path": lineage.data_path,
         "git_commit": lineage.git_commit,
         "pipeline_run": lineage.pipeline_run,
+        **({"natural_md5": lineage.natural_md5} if lineage.natural_md5 else {}),
         # Copies of the evidence (model_digest, labels in id order, metric.*, onnx_parity, bench.*) for people and
         # the MLflow UI; promotion reads the evidence itself and refuses a copy that differs.
         **gate_evidence.version_tags(record),
@@ -171,6 +176,8 @@ def _log_run(
         if export_report is not None:
             final.update(_onnx_metrics(export_report))
         mlflow.log_metrics(final, model_id=model_id, dataset=dataset)
+        if lineage.natural:
+            mlflow.log_metrics({f"natural_{k}": float(v) for k, v in lineage.natural.items()}, model_id=model_id)
         return run.info.run_id, model_id
 
 
@@ -257,6 +264,7 @@ def register_model(
                     "data_md5": lineage.data_md5,
                     "git_commit": lineage.git_commit,
                     "pipeline_run": lineage.pipeline_run,
+                    **({"natural_md5": lineage.natural_md5} if lineage.natural_md5 else {}),
                 }
                 package, package_digest = _log_package(mlflow_client, run_id, model_dir, Path(onnx_dir), metadata)
                 mlflow_client.set_model_version_tag(name, version.version, PACKAGE_DIGEST, package_digest)

@@ -102,11 +102,12 @@ def _resolve_source(run_dir: Path, source: str) -> Path:
     return artifact_dir(run_dir, step, artifact)
 
 
-def step_environment(step: Step, run_dir: Path, data_dir: Path) -> dict[str, str]:
-    """Environment mapping a step's declared inputs and outputs into the run directory."""
+def step_environment(step: Step, run_dir: Path) -> dict[str, str]:
+    """Environment mapping a step's declared inputs and outputs into the run directory (an external input: its copy
+    under `inputs/<name>/`)."""
     env: dict[str, str] = {}
     for artifact in step.inputs:
-        path = _resolve_source(run_dir, artifact.source) if artifact.source else data_dir
+        path = _resolve_source(run_dir, artifact.source) if artifact.source else run_dir / "inputs" / artifact.name
         env[env_var(artifact.name)] = str(path)
         if step.kind == "training":
             env[f"SM_CHANNEL_{artifact.name.upper()}"] = str(path)
@@ -160,12 +161,20 @@ class LocalRunner:
         parameters.update(coerce_parameters(overrides))
         parameters["DataMd5"] = parameters["DataMd5"] or data_md5 or file_md5(data_path)
         parameters["InputDataUri"] = str(data_path)
+        natural = Path(str(parameters["NaturalDataUri"]))
+        natural = natural if natural.is_absolute() else self.repo / natural
+        if not natural.is_file():
+            raise PipelineError(
+                f"hand-written held-out set not found: {natural}",
+                hint="it is in git (data/natural_prompts.jsonl); or pass -p NaturalDataUri=FILE",
+            )
+        parameters["NaturalDataUri"] = str(natural)
         parameters["GitCommit"] = parameters["GitCommit"] or git_commit(self.repo)
         run_id = dt.datetime.now(dt.UTC).strftime("run-%Y%m%d-%H%M%S-%f")
         run_dir = runs_dir(self.state) / run_id
-        inputs = run_dir / "inputs" / "data"
-        inputs.mkdir(parents=True)
-        shutil.copy2(data_path, inputs / data_path.name)
+        for name, source in (("data", data_path), ("natural", natural)):  # spec.EXTERNAL_INPUTS, copied in
+            (run_dir / "inputs" / name).mkdir(parents=True)
+            shutil.copy2(source, run_dir / "inputs" / name / source.name)
         state = RunState(
             run_id=run_id,
             pipeline=self.spec.name,
@@ -249,7 +258,7 @@ class LocalRunner:
             shutil.rmtree(out, ignore_errors=True)  # a rerun starts from clean outputs
             out.mkdir(parents=True)
         env = dict(os.environ)
-        env.update(step_environment(step, run_dir, run_dir / "inputs" / "data"))
+        env.update(step_environment(step, run_dir))
         env.update({"MLOPS_STATE_DIR": str(self.state), "MLOPS_PIPELINE_RUN": state.run_id})
         env.update(self.env)
         cmd = [sys.executable, "-m", step.entry_point, *step_arguments(step, state.parameters)]

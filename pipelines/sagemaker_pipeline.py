@@ -43,7 +43,7 @@ from ml.errors import MlopsError
 from ml.settings import IMAGE_ENV, git_commit
 from pipelines import sagemaker_sdk as sdk
 from pipelines.images import POLICIES, TrainingImages, image_for_start, training_images
-from pipelines.spec import SPEC, Artifact, Gate, PipelineSpec, Step, cli_flag
+from pipelines.spec import EXTERNAL_INPUTS, SPEC, Artifact, Gate, PipelineSpec, Step, cli_flag
 from pipelines.steps.contract import HF_TOKEN_SECRET_ENV, REMOTE_REGISTRY_ENV
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,6 @@ CODE_SUFFIXES = (".py", ".json", ".yaml", ".yml", ".txt", ".lock")
 # root of the code bundle. Not named requirements.txt: SageMaker's processing driver installs a file of that name
 # whenever the bundle has one, and the project's own image needs nothing installed.
 CONTAINER_REQUIREMENTS = "pipelines/container_requirements.txt"
-# Inputs with no producing step are fed from a pipeline parameter.
-EXTERNAL_INPUTS = {"data": "InputDataUri"}
 DATA_PATH = "data/prompts.jsonl"
 # Environment of every step container: unbuffered logs, no telemetry from the libraries we run, and a registry that
 # must outlive the job (the register step refuses a local store there).
@@ -261,6 +259,24 @@ def _gate_branch(spec: PipelineSpec, gate_step: Step) -> list[Step]:
     return branch
 
 
+def upload_natural_set(session: Any, settings: SageMakerSettings) -> str:
+    """Upload the hand-written held-out set under its content hash; return its S3 URI (NaturalDataUri's default).
+
+    It lives in git, not in the DVC remote: it is written by hand and cannot be regenerated (docs/architecture.md).
+    """
+    from ml.data import file_md5
+    from ml.settings import natural_set_path
+
+    path = natural_set_path()
+    if not path.is_file():
+        raise MlopsError(
+            f"the hand-written held-out set is missing: {path}",
+            hint="run from the project's checkout: data/natural_prompts.jsonl is in git",
+        )
+    uri = settings.s3_uri(settings.pipeline_name, "natural", file_md5(path)[:16], path.name)
+    return sdk.upload_bytes(session, path.read_bytes(), uri)
+
+
 def build_pipeline(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> Any:
     """Build the SDK Pipeline from the spec; uploads the code bundle to the settings' bucket (needs AWS/moto)."""
     sdk.prepare_environment(validate_role=settings.validate_role)
@@ -277,11 +293,12 @@ def build_pipeline(settings: SageMakerSettings, spec: PipelineSpec = SPEC) -> An
     logger.info("code bundle %s (%d bytes) at %s", digest[:16], len(bundle), source_uri)
 
     images = settings.images()
-    # On SageMaker the input is an S3 URI (the spec's default is the local DVC path), and the training image is the
+    # On SageMaker the inputs are S3 URIs (the spec's defaults are local paths), and the training image is the
     # policy's CPU image unless `pipeline start` picks its GPU image for a GPU instance type.
     defaults = {
         **spec.defaults(),
         "InputDataUri": settings.input_data_uri or settings.s3_uri(DATA_PATH),
+        "NaturalDataUri": upload_natural_set(session, settings),
         "TrainingImage": images.cpu,
     }
     params = {p.name: sdk.parameter(p.name, p.type, defaults[p.name]) for p in spec.parameters}

@@ -20,7 +20,7 @@ from ml.settings import P95_BUDGET_MS, REGISTERED_MODEL_NAME
 PIPELINE_NAME = REGISTERED_MODEL_NAME  # the pipeline is named for the model it registers
 # Bump when steps, their inputs/outputs or entry points change: a run directory records it, and the local
 # runner refuses to resume a run made by another version.
-SPEC_VERSION = 4
+SPEC_VERSION = 5
 
 ParamType = Literal["String", "Integer", "Float"]
 StepKind = Literal["processing", "training", "condition"]
@@ -185,6 +185,13 @@ PARAMETERS: tuple[Parameter, ...] = (
         "data/prompts.jsonl",
         "the DVC-tracked dataset (S3 URI of its DVC object on SageMaker)",
     ),
+    Parameter(
+        "NaturalDataUri",
+        "String",
+        "data/natural_prompts.jsonl",
+        "the hand-written held-out set (docs/labeling.md), scored beside the test split on every version (on "
+        "SageMaker the S3 copy `pipeline upsert` uploads)",
+    ),
     Parameter("DataMd5", "String", "", "DVC md5 of the dataset; checked by the prepare step"),
     Parameter("Model", "String", _default("Model"), "preset (tiny/xsmall/small/base), local directory or hub name"),
     Parameter("Epochs", "Integer", _default("Epochs"), "maximum training epochs"),
@@ -215,6 +222,9 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("HfTokenSecret", "String", "", "Secrets Manager secret holding a Hugging Face token (empty: none)"),
 )
 
+# Inputs no step produces, each fed from a parameter: the dataset, and the hand-written held-out set.
+EXTERNAL_INPUTS: dict[str, str] = {"data": "InputDataUri", "natural": "NaturalDataUri"}
+
 STEPS: tuple[Step, ...] = (
     Step(
         name="prepare",
@@ -239,10 +249,11 @@ STEPS: tuple[Step, ...] = (
         name="evaluate",
         kind="processing",
         entry_point="pipelines.steps.evaluate",
-        description="evaluate the model on the test split with the `evaluate` metric module",
+        description="evaluate the model on the test split and the hand-written set with the `evaluate` metric module",
         inputs=(
             Artifact("model", f"{PROC}/model", source="train.model"),
             Artifact("splits", f"{PROC}/input/splits", source="prepare.splits"),
+            Artifact("natural", f"{PROC}/input/natural"),
         ),
         outputs=(Artifact("evaluation", f"{PROC}/evaluation"),),
     ),

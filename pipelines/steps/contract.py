@@ -73,6 +73,17 @@ def setup_logging() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def single_file(input_dir: Path, what: str) -> Path:
+    """An external input's one file: on SageMaker the S3 object (a DVC object is named by its md5, no extension),
+    locally the runner's copy; DataError naming what is wrong otherwise."""
+    from ml.errors import DataError
+
+    files = sorted(p for p in input_dir.iterdir() if p.is_file()) if input_dir.is_dir() else []
+    if len(files) != 1:
+        raise DataError(f"expected exactly one {what} file in {input_dir}, found {len(files)}")
+    return files[0]
+
+
 def unpacked_input(input_dir: Path, scratch: Path) -> Path:
     """The input's files as a directory: SageMaker hands training outputs over as a .tar.gz, the local runner not."""
     archives = sorted(input_dir.glob("*.tar.gz")) if input_dir.is_dir() else []

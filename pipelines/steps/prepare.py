@@ -8,7 +8,7 @@ import sys
 from ml.data import SplitConfig, file_md5, load_examples, split_examples, write_splits
 from ml.errors import DataError, MlopsError
 from pipelines.spec import SPEC
-from pipelines.steps.contract import argument_parser, artifact_path, setup_logging
+from pipelines.steps.contract import argument_parser, artifact_path, setup_logging, single_file
 
 log = logging.getLogger("pipelines.steps.prepare")
 STEP = SPEC.step("prepare")
@@ -20,19 +20,16 @@ def main(argv: list[str] | None = None) -> int:
     args = vars(argument_parser(STEP).parse_args(argv))
     data_dir, out_dir = artifact_path(STEP, "data"), artifact_path(STEP, "splits")
     try:
-        # On SageMaker the input is the DVC remote's object, named by its md5 with no extension.
-        files = sorted(p for p in data_dir.iterdir() if p.is_file()) if data_dir.is_dir() else []
-        if len(files) != 1:
-            raise DataError(f"expected exactly one dataset file in {data_dir}, found {len(files)}")
-        md5 = file_md5(files[0])
+        dataset = single_file(data_dir, "dataset")
+        md5 = file_md5(dataset)
         if args["DataMd5"] and md5 != args["DataMd5"]:
             raise DataError(f"dataset md5 is {md5}, but the run asked for DVC version {args['DataMd5']}")
-        splits = split_examples(load_examples(files[0]), SplitConfig(seed=args["Seed"]))
+        splits = split_examples(load_examples(dataset), SplitConfig(seed=args["Seed"]))
         manifest = write_splits(splits, out_dir, source_md5=md5)
     except MlopsError as exc:
         log.error("%s", exc)
         return 1
-    log.info("split %s (md5 %s): %s", files[0].name, md5, {k: v["rows"] for k, v in manifest["splits"].items()})
+    log.info("split %s (md5 %s): %s", dataset.name, md5, {k: v["rows"] for k, v in manifest["splits"].items()})
     return 0
 
 

@@ -200,7 +200,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     (
         "top level against the official schema",
         lambda d: parameter(d, "Epochs").update(DefaultValue="20"),
-        "$.Parameters[3]",
+        "$.Parameters[4]",
         "schema:",
     ),
     (

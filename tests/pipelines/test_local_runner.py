@@ -161,6 +161,7 @@ def test_resume_rejects_unknown_step_and_foreign_runs(completed_run: dict, tmp_p
         ("MinMacroF1=-0.1", "outside [0.0, 1.0]"),
         ("Epochs=many", "Epochs must be integer"),
         ("Colour=blue", "unknown pipeline parameter 'Colour'"),
+        ("NaturalDataUri=no/such/set.jsonl", "hand-written held-out set not found"),
     ],
 )
 def test_bad_parameters(param: str, message: str, small_dataset: Path, tmp_path: Path) -> None:
@@ -182,6 +183,25 @@ def test_default_run_records_the_md5_that_dvc_pins(tmp_path: Path) -> None:
     manifest = json.loads((Path(summary["run_dir"]) / "prepare" / "splits" / "manifest.json").read_text())
     assert manifest["source_md5"] == status["pinned_md5"]
     assert sum(s["rows"] for s in manifest["splits"].values()) == 4000
+
+
+def test_every_version_records_the_hand_written_set(completed_run: dict) -> None:
+    """The evaluate step scores data/natural_prompts.jsonl beside the test split; the version records both."""
+    from mlflow.tracking import MlflowClient
+
+    from ml.data import file_md5
+
+    run_dir = Path(completed_run["summary"]["run_dir"])
+    evaluation = json.loads((run_dir / "evaluate" / "evaluation" / "evaluation.json").read_text())
+    natural = evaluation["natural"]
+    assert natural["num_examples"] == len((ROOT / "data" / "natural_prompts.jsonl").read_text().splitlines())
+    uri = f"sqlite:///{completed_run['state'] / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    registration = completed_run["summary"]["registration"]
+    version = client.get_model_version(registration["name"], registration["version"])
+    assert version.tags["natural_md5"] == file_md5(ROOT / "data" / "natural_prompts.jsonl") == natural["md5"]
+    metrics = client.get_run(version.run_id).data.metrics
+    assert metrics["natural_macro_f1"] == pytest.approx(natural["metrics"]["macro_f1"]["value"])
 
 
 def test_registered_version_carries_the_benchmark_evidence(completed_run: dict) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -51,9 +52,10 @@ def processing_input(step: dict[str, Any], name: str) -> Any:
 
 
 def masked(text: str) -> str:
-    """The definition with the content hashes of our code and image masked: the golden file must not change with every
-    edit of the code or refresh of a lock."""
+    """The definition with the content hashes of our code, image and held-out set masked: the golden file must not
+    change with every edit of the code, refresh of a lock or new hand-written prompt."""
     text = re.sub(r"/code/[0-9a-f]{16}/", "/code/<CODE_SHA>/", text)
+    text = re.sub(r"/natural/[0-9a-f]{16}/", "/natural/<NATURAL_MD5>/", text)
     text = re.sub(r"intent-mlops-train:[0-9a-f]{12}-", "intent-mlops-train:<IMAGE_SHA>-", text)
     return re.sub(r"/train-[0-9a-f]{12}/", "/train-<CODE_TAG>/", text)
 
@@ -97,7 +99,7 @@ def test_parameters_are_typed_from_the_spec(definition: dict[str, Any]) -> None:
     assert list(params) == [p.name for p in SPEC.parameters]
     for spec_param in SPEC.parameters:
         assert params[spec_param.name]["Type"] == spec_param.type
-        if spec_param.name not in ("InputDataUri", "TrainingImage"):
+        if spec_param.name not in ("InputDataUri", "NaturalDataUri", "TrainingImage"):
             assert params[spec_param.name]["DefaultValue"] == spec_param.default
     # The spec's default is a local path; on SageMaker the input is an S3 URI.
     assert params["InputDataUri"]["DefaultValue"] == f"s3://{BUCKET}/intent-mlops/data/prompts.jsonl"
@@ -390,6 +392,12 @@ def test_upsert_and_start_on_moto(aws_endpoint: str, settings: Any, definition_t
     s3.head_bucket(Bucket=BUCKET)  # created by the build
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert any(k.endswith("/sourcedir.tar.gz") for k in keys)
+    # The hand-written held-out set the evaluate step scores: uploaded under its md5, NaturalDataUri's default.
+    parameters = {p["Name"]: p for p in json.loads(definition_text)["Parameters"]}
+    natural_key = parameters["NaturalDataUri"]["DefaultValue"].removeprefix(f"s3://{BUCKET}/")
+    body = s3.get_object(Bucket=BUCKET, Key=natural_key)["Body"].read()
+    assert body == (ROOT / "data" / "natural_prompts.jsonl").read_bytes()
+    assert hashlib.md5(body).hexdigest()[:16] in natural_key  # noqa: S324 - a content address, not a secret
 
     sm = boto3.client("sagemaker", region_name=REGION)
     described = sm.describe_pipeline(PipelineName=settings.pipeline_name)
