@@ -56,7 +56,7 @@ def _project_copy(dest: Path) -> Path:
 @pytest.mark.skipif(os.environ.get("MLOPS_README_FLOW") != "1", reason="ten minutes: set MLOPS_README_FLOW=1")
 def test_readme_ab_flow_runs_as_written(tmp_path: Path, private_state: Path) -> None:
     block = readme_ab_block()
-    assert "mlops endpoint shift" in block and "mlops endpoint report" in block
+    assert "mlops endpoint deploy" in block and "mlops endpoint report" in block and "mlops endpoint shift" in block
     script = block.replace("8080", str(_free_port()))
     project = _project_copy(tmp_path / "project")
     full = (
@@ -78,11 +78,9 @@ def test_readme_ab_flow_runs_as_written(tmp_path: Path, private_state: Path) -> 
     out = proc.stdout
     assert proc.returncode == 0, f"{out[-6000:]}\n{proc.stderr[-6000:]}"
     reports = re.findall(r"verdict: (\w+)", out)
-    # The first report sees too little traffic on the challenger to decide; the one after the shift sees enough
-    # traffic, but the challenger looks less accurate on the labelled sample (mostly hand-written prompts), so it
-    # is not promoted and the champion takes its traffic back.
-    assert reports == ["INCONCLUSIVE", "INCONCLUSIVE"], reports
-    assert "a decision needs" in out and "less accurate" in out
-    assert re.search(r"challenger at 100\s?%", proc.stdout + proc.stderr)
+    # On the labelled sample (mostly hand-written prompts) the learning-rate challenger is significantly less
+    # accurate: the report says roll back, the champion takes its traffic back, and nothing is promoted.
+    assert reports == ["ROLLBACK"], reports
+    assert "a decision needs" in out
     champion = json.loads((tmp_path / "champion.json").read_text())
-    assert str(champion["version"]) == "1", champion  # never promoted
+    assert str(champion["version"]) == "1", champion
