@@ -407,8 +407,9 @@ def test_local_ab_flow_deploy_report_shift_promote_rollback(
     assert "shift intent-ab: challenger at 100% (done in " in healthy.stderr and "\x1b" not in healthy.stderr
     assert traffic.failures == [] and traffic.variants["challenger"] > 0
 
-    # Promote needs the A/B report's promote verdict: the second of traffic since the last step is not enough.
-    refused = _cli("promote", "intent-ab", "--variant", "challenger", env=env)
+    # Promote needs the A/B report's promote verdict: the second of traffic since the last step and 50 labelled
+    # prompts are not enough.
+    refused = _cli("promote", "intent-ab", "--variant", "challenger", "--sample-size", "50", env=env)
     assert refused.returncode == 1 and "the A/B report's verdict on challenger is inconclusive" in refused.stderr
     assert "--force --reason" in refused.stderr
     unexplained = _cli("promote", "intent-ab", "--variant", "challenger", "--force", env=env)

@@ -64,7 +64,14 @@ def test_commands_a_copied_state_directory_works_on_its_own(tmp_path: Path, monk
     downloaded = download_model(f"models:/intent-classifier/{first}", tmp_path / "download")
     assert json.loads((downloaded / "config.json").read_text()) == {"seed": "one"}
     shown = run_cli("registry", "show", second, "--json", check=True)
-    assert str(copy) in shown.stdout and str(tmp_path / "original") not in shown.stdout
+    assert str(tmp_path / "original") not in shown.stdout
+    # The version's MLflow Model is stored in the copy, not where the state was copied from.
+    from mlflow.tracking import MlflowClient
+
+    logged = MlflowClient(tracking_uri=f"sqlite:///{copy / 'mlflow.db'}").get_logged_model(
+        json.loads(shown.stdout)["model_id"]
+    )
+    assert str(copy) in logged.artifact_location and str(tmp_path / "original") not in logged.artifact_location
     assert not (tmp_path / "original").exists(), _files(tmp_path / "original")
     # The original, moved, was relocated on its first use too, and still holds only its own version.
     _use(moved_away / ".mlops", monkeypatch)

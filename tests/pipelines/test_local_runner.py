@@ -67,7 +67,8 @@ def test_registered_version_is_servable_onnx_with_a_sagemaker_package(
     served = mlflow.artifacts.download_artifacts(f"{logged.artifact_location}/data/model", tracking_uri=uri)
     assert {"model.onnx", "model.int8.onnx", "export_report.json"} <= {p.name for p in Path(served).iterdir()}
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    [answer] = mlflow.pyfunc.load_model(f"models:/{registration['name']}@challenger").predict(["hola, que tal"])
+    pyfunc = mlflow.pyfunc.load_model(f"models:/{registration['name']}/{registration['version']}")
+    [answer] = pyfunc.predict(["hola, que tal"])
     assert answer["intent"] in INTENTS and 0 < answer["confidence"] <= 1
     assert [a.path for a in client.list_artifacts(version.run_id, "package")] == ["package/model.tar.gz"]
     metrics = client.get_run(version.run_id).data.metrics
