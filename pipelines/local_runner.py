@@ -26,7 +26,7 @@ from ml.errors import MlopsError
 from ml.progress import Progress, ProgressCallback, report
 from ml.settings import git_commit
 from ml.state import LATEST_FILE, RUN_FILE, RUNS_DIR
-from pipelines.spec import SPEC, Gate, PipelineSpec, Step, cli_flag, coerce_parameters
+from pipelines.spec import EXTERNAL_INPUTS, SPEC, Gate, PipelineSpec, Step, cli_flag, coerce_parameters
 from pipelines.steps.contract import env_var
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,8 @@ class LocalRunner:
         parameters["GitCommit"] = parameters["GitCommit"] or git_commit(self.repo)
         run_id = dt.datetime.now(dt.UTC).strftime("run-%Y%m%d-%H%M%S-%f")
         run_dir = runs_dir(self.state) / run_id
-        for name, source in (("data", data_path), ("natural", natural)):  # spec.EXTERNAL_INPUTS, copied in
+        for name, parameter in EXTERNAL_INPUTS.items():  # each external input, copied in from its parameter's path
+            source = Path(str(parameters[parameter]))
             (run_dir / "inputs" / name).mkdir(parents=True)
             shutil.copy2(source, run_dir / "inputs" / name / source.name)
         state = RunState(
