@@ -7,7 +7,7 @@ import os
 
 import click
 
-from mlops_cli import aws, bench, data, endpoint, export, model, pipeline, registry, serve, state
+from mlops_cli import aws, bench, capacity, data, endpoint, export, model, pipeline, registry, serve, state
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +35,7 @@ cli.add_command(model.evaluate)
 cli.add_command(pipeline.pipeline)
 cli.add_command(registry.registry)
 cli.add_command(bench.bench)
+cli.add_command(capacity.capacity)
 cli.add_command(endpoint.endpoint)
 cli.add_command(aws.aws)
 cli.add_command(state.state)

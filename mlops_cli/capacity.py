@@ -1,0 +1,213 @@
+"""`mlops capacity ...`: measure one instance's capacity at a p95 budget, plan a fleet and its cost from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ml.settings import P95_BUDGET_MS
+from mlops_cli.errors import user_errors
+from mlops_cli.options import MODEL_HELP
+from mlops_cli.output import emit, json_option
+from mlops_cli.progress import progress_display
+
+# The precisions a capacity profile can be measured for: the served ONNX graphs.
+PRECISIONS = ("int8", "fp32")
+
+
+@click.group()
+def capacity() -> None:
+    """Capacity: one instance's sustainable rate at the p95 budget (measured), a fleet and its cost (planned)."""
+
+
+@capacity.command()
+@click.option("--model", default=None, help=f"The model to serve: {MODEL_HELP} [default: the registry's challenger].")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="int8", show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Server worker processes [server default].")
+@click.option(
+    "--threads", type=click.IntRange(min=1), default=None, help="Intra-op threads per worker [server default]."
+)
+@click.option("--p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="The p95 latency budget.")
+@click.option(
+    "--start-rps", type=float, default=None, help="First ramp rate [default: from the single-request latency]."
+)
+@click.option("--factor", type=float, default=2.0, show_default=True, help="Geometric step of the ramp.")
+@click.option("--step-seconds", type=float, default=10.0, show_default=True, help="Measured seconds per ramp step.")
+@click.option(
+    "--confirm-seconds", type=float, default=30.0, show_default=True, help="Seconds of the steady confirm run."
+)
+@click.option(
+    "--tolerance", type=float, default=0.1, show_default=True, help="Bisect until the rates are this close (fraction)."
+)
+@click.option(
+    "--payloads", type=click.Path(path_type=Path), default=None, help="Prompts file; default: the test split."
+)
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("capacity"), show_default=True
+)
+@click.option(
+    "--record/--no-record",
+    default=True,
+    show_default=True,
+    help="Record the profile on the registry version (when --model is one).",
+)
+@json_option
+@user_errors
+def measure(
+    model: str | None,
+    precision: str,
+    workers: int | None,
+    threads: int | None,
+    p95_ms: float,
+    start_rps: float | None,
+    factor: float,
+    step_seconds: float,
+    confirm_seconds: float,
+    tolerance: float,
+    payloads: Path | None,
+    out_dir: Path,
+    record: bool,
+    as_json: bool,
+) -> None:
+    """Find one server's knee (the open-loop rate held within --p95-ms) by a ramp, confirm it with a steady run."""
+    from benchmarks.capacity import RampConfig
+    from pipelines.capacity import default_model, measure_capacity
+
+    config = RampConfig(
+        p95_budget_ms=p95_ms,
+        start_rps=start_rps,
+        factor=factor,
+        step_s=step_seconds,
+        confirm_s=confirm_seconds,
+        tolerance=tolerance,
+    )
+    with progress_display() as show:
+        profile = measure_capacity(
+            model or default_model(),
+            out_dir=out_dir,
+            precision=precision,
+            workers=workers,
+            threads=threads,
+            config=config,
+            payloads=payloads,
+            record=record,
+            on_progress=show,
+        )
+    emit(profile, as_json=as_json, text=_measure_text(profile))
+
+
+def _measure_text(profile: dict[str, Any]) -> str:
+    from inference.deploy.capacity import describe
+
+    single = profile["single_request"]
+    lines = [
+        f"{describe(profile)} (workers x threads) on {profile['machine']['cpu_model']}: the server could use "
+        f"{profile['cpus_used']} of {profile['machine']['usable_cpus']} CPUs, the load generator shared the machine",
+        f"single requests: p50 {single['p50_ms']} ms, p95 {single['p95_ms']} ms",
+        f"{'phase':<8} {'rate/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>6}  held",
+    ]
+    for step in [*profile["ramp"], *profile["confirm"]]:
+        lines.append(
+            f"{step['phase']:<8} {step['rate_rps']:>9.2f} {step['p50_ms'] or 0:>9.2f} {step['p95_ms'] or 0:>9.2f} "
+            f"{step['p99_ms'] or 0:>9.2f} {step['errors']:>6}  {'yes' if step['held'] else 'no'}"
+        )
+    lines.append(
+        f"capacity: {profile['rate_at_budget_rps']:g} req/s within p95 {profile['p95_budget_ms']:g} ms "
+        "(measured, confirmed by a steady open-loop run)"
+    )
+    lines += [f"  wrote {path}" for path in profile["files"]]
+    if profile.get("recorded"):
+        recorded = profile["recorded"]
+        lines.append(f"  recorded on {recorded['model']} v{recorded['version']} as tag {recorded['tag']}")
+    return "\n".join(lines)
+
+
+@capacity.command()
+@click.option("--rps", type=float, required=True, help="Target requests per second for the whole endpoint.")
+@click.option("--p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="The p95 latency budget.")
+@click.option(
+    "--profile",
+    "profile_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A capacity profile JSON (repeatable) [default: those recorded on --model].",
+)
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    help=f"Plan from the profiles recorded on this registry version (repeatable): {MODEL_HELP}.",
+)
+@click.option("--headroom", type=float, default=0.3, show_default=True, help="Fraction of each knee kept free.")
+@click.option("--region", default="us-east-1", show_default=True, help="Region of the price table.")
+@click.option(
+    "--instance-type",
+    "instance_types",
+    multiple=True,
+    help="Candidate instance type (repeatable) [default: all priced].",
+)
+@click.option(
+    "--prices",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A price table JSON [default: inference/deploy/prices/sagemaker_realtime.json].",
+)
+@click.option("--top", type=int, default=10, show_default=True, help="Options shown in the text output.")
+@json_option
+@user_errors
+def plan(
+    rps: float,
+    p95_ms: float,
+    profile_files: tuple[Path, ...],
+    models: tuple[str, ...],
+    headroom: float,
+    region: str,
+    instance_types: tuple[str, ...],
+    prices: Path | None,
+    top: int,
+    as_json: bool,
+) -> None:
+    """Instances, autoscaling target (invocations per instance per minute), min/max and cost per candidate type."""
+    from inference.deploy.capacity import deploy_command
+    from pipelines.capacity import plan_capacity
+
+    result = plan_capacity(
+        rps=rps,
+        budget_ms=p95_ms,
+        profile_files=list(profile_files),
+        models=list(models),
+        headroom=headroom,
+        region=region,
+        instance_types=list(instance_types),
+        prices=prices,
+    )
+    result["deploy_command"] = deploy_command(result["cheapest"])
+    emit(result, as_json=as_json, text=_plan_text(result, top))
+
+
+def _plan_text(result: dict[str, Any], top: int) -> str:
+    lines = [
+        f"plan: {result['rps']:g} req/s within p95 {result['p95_budget_ms']:g} ms, headroom {result['headroom']:.0%}, "
+        f"{result['region']} (prices {result['prices']['retrieved']}: {result['prices']['source']})",
+        f"{'profile':<34} {'instance':<15} {'measured/s':>10} {'scaled/s':>9} {'n':>5} {'target/min':>10} "
+        f"{'min:max':>9} {'$/month':>10} {'$/M pred':>9}",
+    ]
+    for o in result["options"][:top]:
+        scaling = o["autoscaling"]
+        mark = "" if o["price_confirmed"] else " *"
+        lines.append(
+            f"{o['profile'][:34]:<34} {o['instance_type']:<15} {o['measured_rps_at_budget']:>10.1f} "
+            f"{o['instance_rps_at_budget']:>9.1f} {o['instances']:>5} "
+            f"{scaling['target_invocations_per_instance_per_minute']:>10} "
+            f"{scaling['min_instances']:>4}:{scaling['max_instances']:<4} {o['monthly_usd']:>10,.0f} "
+            f"{o['usd_per_million']:>9.3f}{mark}"
+        )
+    if len(result["options"]) > top:
+        lines.append(f"... {len(result['options']) - top} more (--top N, or --json)")
+    lines.append("measured/s: measured on the profile's machine; scaled/s, n, target, cost: scaled and derived from it")
+    lines.append("* price not confirmed against AWS's page: check it in the price table")
+    lines += [f"assumption: {a}" for a in result["assumptions"]]
+    lines.append(f"apply the cheapest: {result['deploy_command']}")
+    return "\n".join(lines)
