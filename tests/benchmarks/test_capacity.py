@@ -1,0 +1,107 @@
+"""`mlops capacity measure` against a real server: a short ramp finds a knee, a steady run confirms it, and the
+profile (JSON and plot) is what `plan` reads; recorded on a registry version, `plan --model` finds it there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.capacity import RampConfig, find_knee
+from inference.deploy.capacity import load_profile
+from tests.conftest import ROOT, run_cli
+
+NATURAL = ROOT / "data" / "natural_prompts.jsonl"
+
+
+def test_the_knee_search_ramps_up_then_bisects_below_the_first_failure() -> None:
+    """The search on a target that holds up to 100 req/s: geometric up, bisection near the knee."""
+    config = RampConfig(factor=2.0, tolerance=0.05)
+
+    def run(rate: float, seconds: float, phase: str) -> dict[str, Any]:
+        return {"rate_rps": rate, "phase": phase, "held": rate <= 100}
+
+    knee, steps = find_knee(run, 10.0, config)
+    ramp = [s["rate_rps"] for s in steps if s["phase"] == "ramp"]
+    assert ramp == [10.0, 20.0, 40.0, 80.0, 160.0]
+    failed = [s["rate_rps"] for s in steps if not s["held"]]
+    assert knee is not None and 100 / 1.05 <= knee <= 100 and knee < min(failed)
+    # A first rate that already fails steps down until one holds.
+    knee, steps = find_knee(run, 1000.0, config)
+    assert [s["rate_rps"] for s in steps[:3]] == [1000.0, 500.0, 250.0]
+    assert knee is not None and knee <= 100
+
+
+@pytest.mark.slow
+def test_measure_writes_a_confirmed_profile_that_plan_reads(onnx_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "capacity"
+    proc = run_cli(
+        "capacity", "measure", "--model", str(onnx_model), "--workers", "1", "--threads", "1",
+        "--p95-ms", "200", "--start-rps", "20", "--factor", "3", "--step-seconds", "1", "--confirm-seconds", "2",
+        "--tolerance", "0.3", "--payloads", str(NATURAL), "--out", str(out), "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    json_file, png_file = (Path(f) for f in result["files"])
+    profile = load_profile(json_file)  # the file on disk is a profile `plan` accepts
+    assert png_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert profile["precision"] == "int8" and profile["layout"] == {"workers": 1, "threads": 1}
+    assert profile["cpus_used"] == 1 and profile["machine"]["cpu_model"]
+    ramp = [s for s in profile["ramp"] if s["phase"] == "ramp"]
+    rates = [s["rate_rps"] for s in ramp]
+    assert rates == sorted(rates) and rates[0] == 20  # the geometric phase only goes up (or only down)
+    for s in profile["ramp"] + profile["confirm"]:
+        assert s["p50_ms"] <= s["p95_ms"] <= s["p99_ms"]
+        assert s["held"] == (s["errors"] == 0 and s["p95_ms"] <= 200)
+    # The knee is a rate that held, below every rate that did not; the steady run at it held the budget.
+    held = {s["rate_rps"] for s in profile["ramp"] if s["held"]}
+    failed = [s["rate_rps"] for s in profile["ramp"] if not s["held"]]
+    confirm = profile["confirm"][-1]
+    assert confirm["held"] and confirm["p95_ms"] <= 200 and confirm["errors"] == 0
+    assert profile["rate_at_budget_rps"] == confirm["rate_rps"]
+    assert profile["rate_at_budget_rps"] <= max(held) < min(failed, default=float("inf"))
+    assert profile["single_request"]["p95_ms"] <= 200
+    plan = run_cli("capacity", "plan", "--rps", "10000", "--p95-ms", "200", "--profile", str(json_file), "--json")
+    assert plan.returncode == 0, plan.stderr
+    assert json.loads(plan.stdout)["cheapest"]["measured_rps_at_budget"] == round(profile["rate_at_budget_rps"], 2)
+
+
+def test_measure_refuses_a_budget_below_the_single_request_latency(onnx_model: Path, tmp_path: Path) -> None:
+    proc = run_cli(
+        "capacity", "measure", "--model", str(onnx_model), "--workers", "1", "--threads", "1",
+        "--p95-ms", "0.001", "--payloads", str(NATURAL), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "no rate can hold p95 <= 0.001 ms: one request at a time already takes p95" in proc.stderr
+    assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_measure_refuses_a_budget_that_is_not_positive(tmp_path: Path) -> None:
+    proc = run_cli("capacity", "measure", "--model", str(tmp_path), "--p95-ms", "0")
+    assert proc.returncode == 1 and "the p95 budget must be positive" in proc.stderr
+
+
+def test_a_profile_recorded_on_a_version_is_what_plan_model_reads(tmp_path: Path) -> None:
+    from model_registry.capacity import record_profile, recorded_profiles
+    from model_registry.queries import get_version
+    from tests.inference.deploy.test_capacity_plan import profile
+    from tests.model_registry.standins import register_standin
+
+    version = register_standin(tmp_path, "capacity")
+    measured = profile(knee=120.0)
+    path = tmp_path / "capacity-v1-int8-2x1.json"
+    path.write_text(json.dumps(measured))
+    recorded = record_profile(f"models:/intent-classifier/{version}", measured, [path])
+    assert recorded["tag"] == "capacity.int8.2x1"
+    summary = json.loads(get_version(version)["tags"]["capacity.int8.2x1"])
+    assert summary["rate_at_budget_rps"] == 120.0 and summary["artifact"] == "capacity/capacity-v1-int8-2x1.json"
+    assert recorded_profiles(f"models:/intent-classifier/{version}") == [measured]
+    proc = run_cli("capacity", "plan", "--rps", "10000", "--model", f"models:/intent-classifier/{version}", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["cheapest"]["measured_rps_at_budget"] == 120.0
+    # A version without a profile says how to measure one.
+    other = register_standin(tmp_path, "unmeasured")
+    proc = run_cli("capacity", "plan", "--rps", "10000", "--model", other)
+    assert proc.returncode == 1 and "has no capacity profile" in proc.stderr and "mlops capacity measure" in proc.stderr
