@@ -21,6 +21,7 @@ from inference.deploy.capacity import (
     load_profile,
     plan,
 )
+from ml.model import METADATA_FILE
 from ml.progress import ProgressCallback
 from ml.settings import REGISTERED_MODEL_NAME
 
@@ -62,8 +63,8 @@ def measure_capacity(
     texts = load_payloads(payloads)
     with materialized(model) as model_dir:
         label = model
-        if is_registry_ref(model) and (model_dir / "metadata.json").is_file():
-            label = json.loads((model_dir / "metadata.json").read_text()).get("registry_uri", model)
+        if is_registry_ref(model) and (model_dir / METADATA_FILE).is_file():
+            label = json.loads((model_dir / METADATA_FILE).read_text()).get("registry_uri", model)
         profile = measure(
             model_dir,
             precision=precision,

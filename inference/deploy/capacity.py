@@ -197,9 +197,10 @@ def rate_at_budget(profile: dict[str, Any], budget_ms: float) -> tuple[float, st
 
 
 def describe(profile: dict[str, Any]) -> str:
-    """'MODEL int8 2x1' (workers x threads, 'auto' where the server chose) for messages and tables."""
+    """'MODEL int8 2x1' (workers x threads, 'auto' where the server chose; 'default layout' for both)."""
     layout = profile.get("layout") or {}
-    shape = f"{layout.get('workers') or 'auto'}x{layout.get('threads') or 'auto'}"
+    workers, threads = layout.get("workers"), layout.get("threads")
+    shape = f"{workers or 'auto'}x{threads or 'auto'}" if workers or threads else "default layout"
     return f"{Path(str(profile['model'])).name} {profile['precision']} {shape}"
 
 
@@ -316,10 +317,11 @@ def plan(
 
 
 def deploy_command(option: dict[str, Any], endpoint: str = "ENDPOINT") -> str:
-    """The `mlops endpoint deploy` command that applies one plan option to a one-variant endpoint."""
+    """The `mlops endpoint deploy` command that applies one plan option to a one-variant endpoint: the fleet for the
+    planned rate to start with, autoscaling between the plan's min and max at its target."""
     scaling = option["autoscaling"]
     return (
         f"mlops endpoint deploy {endpoint} --instance-type {option['instance_type']} "
-        f"--instance-count {scaling['min_instances']} --autoscale "
+        f"--instance-count {option['instances']} --autoscale "
         f"{scaling['min_instances']}:{scaling['max_instances']}:{scaling['target_invocations_per_instance_per_minute']}"
     )

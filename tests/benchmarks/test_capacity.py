@@ -12,6 +12,7 @@ import pytest
 from benchmarks.capacity import RampConfig, find_knee
 from inference.deploy.capacity import load_profile
 from tests.conftest import ROOT, run_cli
+from tests.model_registry.conftest import onnx_export  # noqa: F401 - a fixture, registered here by import
 
 NATURAL = ROOT / "data" / "natural_prompts.jsonl"
 
@@ -35,10 +36,18 @@ def test_the_knee_search_ramps_up_then_bisects_below_the_first_failure() -> None
 
 
 @pytest.mark.slow
-def test_measure_writes_a_confirmed_profile_that_plan_reads(onnx_model: Path, tmp_path: Path) -> None:
+def test_measure_writes_a_confirmed_profile_that_plan_reads(
+    tiny_model: Path,
+    onnx_export: Path,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    from model_registry.registration import Lineage, register_model
+
+    lineage = Lineage(data_md5="0" * 32, git_commit="c" * 40, params={}, metrics={"macro_f1": 0.9}, history=[])
+    version = register_model(tiny_model, lineage, onnx_dir=onnx_export).version
     out = tmp_path / "capacity"
     proc = run_cli(
-        "capacity", "measure", "--model", str(onnx_model), "--workers", "1", "--threads", "1",
+        "capacity", "measure", "--model", f"models:/intent-classifier/{version}", "--workers", "1", "--threads", "1",
         "--p95-ms", "200", "--start-rps", "20", "--factor", "3", "--step-seconds", "1", "--confirm-seconds", "2",
         "--tolerance", "0.3", "--payloads", str(NATURAL), "--out", str(out), "--json",
     )  # fmt: skip
@@ -63,9 +72,13 @@ def test_measure_writes_a_confirmed_profile_that_plan_reads(onnx_model: Path, tm
     assert profile["rate_at_budget_rps"] == confirm["rate_rps"]
     assert profile["rate_at_budget_rps"] <= max(held) < min(failed, default=float("inf"))
     assert profile["single_request"]["p95_ms"] <= 200
-    plan = run_cli("capacity", "plan", "--rps", "10000", "--p95-ms", "200", "--profile", str(json_file), "--json")
-    assert plan.returncode == 0, plan.stderr
-    assert json.loads(plan.stdout)["cheapest"]["measured_rps_at_budget"] == round(profile["rate_at_budget_rps"], 2)
+    assert profile["model"] == f"models:/intent-classifier/{version}"
+    assert result["recorded"]["tag"] == "capacity.int8.1x1" and result["recorded"]["version"] == version
+    # `plan` reads the profile from the file, or from the registry version it was recorded on: the same figures.
+    for source in (["--profile", str(json_file)], ["--model", version]):
+        plan = run_cli("capacity", "plan", "--rps", "10000", "--p95-ms", "200", *source, "--json")
+        assert plan.returncode == 0, plan.stderr
+        assert json.loads(plan.stdout)["cheapest"]["measured_rps_at_budget"] == round(profile["rate_at_budget_rps"], 2)
 
 
 def test_measure_refuses_a_budget_below_the_single_request_latency(onnx_model: Path, tmp_path: Path) -> None:
@@ -83,7 +96,7 @@ def test_measure_refuses_a_budget_that_is_not_positive(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "the p95 budget must be positive" in proc.stderr
 
 
-def test_a_profile_recorded_on_a_version_is_what_plan_model_reads(tmp_path: Path) -> None:
+def test_a_profile_recorded_on_a_version_reads_back_and_an_unmeasured_one_says_how(tmp_path: Path) -> None:
     from model_registry.capacity import record_profile, recorded_profiles
     from model_registry.queries import get_version
     from tests.inference.deploy.test_capacity_plan import profile
@@ -98,9 +111,6 @@ def test_a_profile_recorded_on_a_version_is_what_plan_model_reads(tmp_path: Path
     summary = json.loads(get_version(version)["tags"]["capacity.int8.2x1"])
     assert summary["rate_at_budget_rps"] == 120.0 and summary["artifact"] == "capacity/capacity-v1-int8-2x1.json"
     assert recorded_profiles(f"models:/intent-classifier/{version}") == [measured]
-    proc = run_cli("capacity", "plan", "--rps", "10000", "--model", f"models:/intent-classifier/{version}", "--json")
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["cheapest"]["measured_rps_at_budget"] == 120.0
     # A version without a profile says how to measure one.
     other = register_standin(tmp_path, "unmeasured")
     proc = run_cli("capacity", "plan", "--rps", "10000", "--model", other)

@@ -78,7 +78,7 @@ def test_count_target_and_cost_follow_from_the_scaled_knee() -> None:
     assert option["usd_per_million"] == pytest.approx(8 * 1.0 / (1000 * 3600) * 1e6, abs=1e-4)
     # The deploy command carries the same figures, in the form `mlops endpoint deploy --autoscale` parses.
     command = deploy_command(option, "intent-prod")
-    assert "--instance-type ml.test.xlarge" in command
+    assert "--instance-type ml.test.xlarge --instance-count 8 " in command
     policy = parse_autoscaling(command.rsplit(" ", 1)[1])
     assert (policy.min_instances, policy.max_instances, policy.target_invocations_per_instance) == (2, 8, 8400)
 
