@@ -26,6 +26,7 @@ from benchmarks.servers import server_process
 from benchmarks.targets import http_target
 from inference.deploy.capacity import PROFILE_KIND, PROFILE_SCHEMA
 from ml.errors import MlopsError
+from ml.model import ONNX_FILES, check_model_dir
 from ml.progress import ProgressCallback
 from ml.settings import P95_BUDGET_MS
 
@@ -168,6 +169,13 @@ def measure(
 ) -> dict[str, Any]:
     """Serve `model_dir` with this precision and layout, find its knee at the p95 budget, confirm it; the profile."""
     budget = config.p95_budget_ms
+    check_model_dir(model_dir)  # a clear error before a server is started for nothing
+    graph = model_dir / ONNX_FILES[precision]
+    if not graph.is_file():
+        raise MlopsError(
+            f"{model_dir} has no {precision} ONNX graph ({graph.name})",
+            hint=f"export it with `mlops export {model_dir}`, or measure a registry version (exported at registration)",
+        )
     with server_process(model_dir, precision=precision, workers=workers, threads=threads, log_level="warning") as srv:
         target = http_target(srv.url)
 

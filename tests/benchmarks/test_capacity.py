@@ -96,6 +96,14 @@ def test_measure_refuses_a_budget_that_is_not_positive(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "the p95 budget must be positive" in proc.stderr
 
 
+def test_measure_refuses_a_model_it_cannot_serve_before_starting_a_server(tiny_model: Path, tmp_path: Path) -> None:
+    proc = run_cli("capacity", "measure", "--model", str(tmp_path), "--payloads", str(NATURAL))
+    assert proc.returncode == 1 and f"{tmp_path} is not an intent model directory" in proc.stderr
+    proc = run_cli("capacity", "measure", "--model", str(tiny_model), "--precision", "fp32", "--payloads", str(NATURAL))
+    assert proc.returncode == 1 and "has no fp32 ONNX graph (model.onnx)" in proc.stderr
+    assert "mlops export" in proc.stderr
+
+
 def test_a_profile_recorded_on_a_version_reads_back_and_an_unmeasured_one_says_how(tmp_path: Path) -> None:
     from model_registry.capacity import record_profile, recorded_profiles
     from model_registry.queries import get_version
