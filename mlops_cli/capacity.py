@@ -138,7 +138,8 @@ def _measure_text(profile: dict[str, Any]) -> str:
     "--model",
     "models",
     multiple=True,
-    help=f"Plan from the profiles recorded on this registry version (repeatable): {MODEL_HELP}.",
+    help="Plan from the profiles recorded on this registry version (repeatable): VERSION, ALIAS, models:/NAME@ALIAS "
+    "or models:/NAME/VERSION [default without --profile: the challenger].",
 )
 @click.option("--headroom", type=float, default=0.3, show_default=True, help="Fraction of each knee kept free.")
 @click.option("--region", default="us-east-1", show_default=True, help="Region of the price table.")
@@ -155,6 +156,15 @@ def _measure_text(profile: dict[str, Any]) -> str:
     help="A price table JSON [default: inference/deploy/prices/sagemaker_realtime.json].",
 )
 @click.option("--top", type=int, default=10, show_default=True, help="Options shown in the text output.")
+@click.option(
+    "--apply",
+    "apply_endpoint",
+    default=None,
+    metavar="ENDPOINT",
+    help="Deploy the cheapest option to ENDPOINT with `mlops endpoint deploy` (its instance type, count and "
+    "--autoscale); that command's other options (--variant, --role, --image-uri, --bucket, ...) follow `--`.",
+)
+@click.argument("deploy_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- DEPLOY OPTIONS]")
 @json_option
 @user_errors
 def plan(
@@ -167,11 +177,23 @@ def plan(
     instance_types: tuple[str, ...],
     prices: Path | None,
     top: int,
+    apply_endpoint: str | None,
+    deploy_args: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Instances, autoscaling target (invocations per instance per minute), min/max and cost per candidate type."""
-    from inference.deploy.capacity import deploy_command
+    """Instances, autoscaling target (invocations per instance per minute), min/max and cost per candidate type.
+
+    With --apply, the plan is printed to stderr and the deployment's result (JSON with --json) to stdout.
+    """
+    from inference.deploy.capacity import deploy_command, deploy_options
     from pipelines.capacity import plan_capacity
+
+    if deploy_args and not apply_endpoint:
+        raise click.UsageError(f"options after `--` ({' '.join(deploy_args)}) are for --apply ENDPOINT")
+    planned = {"--instance-type", "--instance-count", "--autoscale"}
+    clash = sorted({a.split("=", 1)[0] for a in deploy_args} & planned)
+    if clash:
+        raise click.UsageError(f"the plan sets {', '.join(clash)}: leave them out of the deploy options")
 
     result = plan_capacity(
         rps=rps,
@@ -183,8 +205,15 @@ def plan(
         instance_types=list(instance_types),
         prices=prices,
     )
-    result["deploy_command"] = deploy_command(result["cheapest"])
-    emit(result, as_json=as_json, text=_plan_text(result, top))
+    result["deploy_command"] = deploy_command(result["cheapest"], apply_endpoint or "ENDPOINT")
+    if not apply_endpoint:
+        emit(result, as_json=as_json, text=_plan_text(result, top))
+        return
+    from mlops_cli.endpoint import deploy
+
+    click.echo(_plan_text(result, top), err=True)
+    args = [apply_endpoint, *deploy_options(result["cheapest"]), *deploy_args, *(["--json"] if as_json else [])]
+    deploy.main(args=args, prog_name="mlops endpoint deploy", standalone_mode=False)
 
 
 def _plan_text(result: dict[str, Any], top: int) -> str:

@@ -316,12 +316,23 @@ def plan(
     }
 
 
-def deploy_command(option: dict[str, Any], endpoint: str = "ENDPOINT") -> str:
-    """The `mlops endpoint deploy` command that applies one plan option to a one-variant endpoint: the fleet for the
-    planned rate to start with, autoscaling between the plan's min and max at its target."""
+def deploy_options(option: dict[str, Any]) -> list[str]:
+    """The `mlops endpoint deploy` options that apply one plan option: the fleet for the planned rate to start with,
+    autoscaling between the plan's min and max at its target."""
     scaling = option["autoscaling"]
-    return (
-        f"mlops endpoint deploy {endpoint} --instance-type {option['instance_type']} "
-        f"--instance-count {option['instances']} --autoscale "
+    autoscale = (
         f"{scaling['min_instances']}:{scaling['max_instances']}:{scaling['target_invocations_per_instance_per_minute']}"
     )
+    return [
+        "--instance-type",
+        option["instance_type"],
+        "--instance-count",
+        str(option["instances"]),
+        "--autoscale",
+        autoscale,
+    ]
+
+
+def deploy_command(option: dict[str, Any], endpoint: str = "ENDPOINT") -> str:
+    """The `mlops endpoint deploy` command line that applies one plan option to a one-variant endpoint."""
+    return " ".join(["mlops endpoint deploy", endpoint, *deploy_options(option)])

@@ -15,6 +15,8 @@ from tests.conftest import ROOT, run_cli
 from tests.model_registry.conftest import onnx_export  # noqa: F401 - a fixture, registered here by import
 
 NATURAL = ROOT / "data" / "natural_prompts.jsonl"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/intent-serve:1.0"
+ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
 
 
 def test_the_knee_search_ramps_up_then_bisects_below_the_first_failure() -> None:
@@ -36,9 +38,10 @@ def test_the_knee_search_ramps_up_then_bisects_below_the_first_failure() -> None
 
 
 @pytest.mark.slow
-def test_measure_writes_a_confirmed_profile_that_plan_reads(
+def test_measure_writes_a_confirmed_profile_that_plan_reads_and_applies(
     tiny_model: Path,
     onnx_export: Path,  # noqa: F811 - the fixture imported above
+    moto_server: str,
     tmp_path: Path,
 ) -> None:
     from model_registry.registration import Lineage, register_model
@@ -79,6 +82,32 @@ def test_measure_writes_a_confirmed_profile_that_plan_reads(
         plan = run_cli("capacity", "plan", "--rps", "10000", "--p95-ms", "200", *source, "--json")
         assert plan.returncode == 0, plan.stderr
         assert json.loads(plan.stdout)["cheapest"]["measured_rps_at_budget"] == round(profile["rate_at_budget_rps"], 2)
+    cheapest = json.loads(plan.stdout)["cheapest"]
+
+    # --apply: the same plan deployed (on moto), its instance count and autoscaling those the plan chose.
+    import boto3
+
+    env = {"AWS_ENDPOINT_URL": moto_server}
+    boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(Bucket="capacity-models")
+    applied = run_cli(
+        "capacity", "plan", "--rps", "10000", "--p95-ms", "200", "--model", version,
+        "--instance-type", cheapest["instance_type"], "--apply", "intent-capacity", "--json",
+        "--", "--variant", f"main={version}", "--image-uri", IMAGE, "--role", ROLE, "--bucket", "capacity-models",
+        env=env,
+    )  # fmt: skip
+    assert applied.returncode == 0, applied.stderr
+    assert "apply the cheapest: mlops endpoint deploy intent-capacity" in applied.stderr
+    (variant,) = json.loads(applied.stdout)["variants"]
+    scaling = cheapest["autoscaling"]
+    assert (variant["instance_type"], variant["current_instance_count"]) == (
+        cheapest["instance_type"],
+        cheapest["instances"],
+    )
+    assert variant["autoscaling"] == {
+        "min_instances": scaling["min_instances"],
+        "max_instances": scaling["max_instances"],
+        "target_invocations_per_instance": scaling["target_invocations_per_instance_per_minute"],
+    }
 
 
 def test_measure_refuses_a_budget_below_the_single_request_latency(onnx_model: Path, tmp_path: Path) -> None:
@@ -89,6 +118,19 @@ def test_measure_refuses_a_budget_below_the_single_request_latency(onnx_model: P
     assert proc.returncode == 1
     assert "no rate can hold p95 <= 0.001 ms: one request at a time already takes p95" in proc.stderr
     assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_plan_refuses_deploy_options_without_apply_or_that_the_plan_sets(tmp_path: Path) -> None:
+    from tests.inference.deploy.test_capacity_plan import profile
+
+    path = tmp_path / "capacity.json"
+    path.write_text(json.dumps(profile()))
+    stray = run_cli("capacity", "plan", "--rps", "100", "--profile", str(path), "--", "--role", ROLE)
+    assert stray.returncode == 2 and "are for --apply ENDPOINT" in stray.stderr
+    clash = run_cli(
+        "capacity", "plan", "--rps", "100", "--profile", str(path), "--apply", "e", "--", "--instance-count", "3"
+    )
+    assert clash.returncode == 2 and "the plan sets --instance-count" in clash.stderr
 
 
 def test_measure_refuses_a_budget_that_is_not_positive(tmp_path: Path) -> None:
