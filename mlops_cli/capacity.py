@@ -45,7 +45,11 @@ def capacity() -> None:
     "--payloads", type=click.Path(path_type=Path), default=None, help="Prompts file; default: the test split."
 )
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("capacity"), show_default=True
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for the profile JSON and plot [default: capacity/ in the state directory, .mlops/capacity].",
 )
 @click.option(
     "--record/--no-record",
@@ -67,12 +71,13 @@ def measure(
     confirm_seconds: float,
     tolerance: float,
     payloads: Path | None,
-    out_dir: Path,
+    out_dir: Path | None,
     record: bool,
     as_json: bool,
 ) -> None:
     """Find one server's knee (the open-loop rate held within --p95-ms) by a ramp, confirm it with a steady run."""
     from benchmarks.capacity import RampConfig
+    from ml.settings import state_dir
     from pipelines.capacity import default_model, measure_capacity
 
     config = RampConfig(
@@ -86,7 +91,7 @@ def measure(
     with progress_display() as show:
         profile = measure_capacity(
             model or default_model(),
-            out_dir=out_dir,
+            out_dir=out_dir or state_dir() / "capacity",
             precision=precision,
             workers=workers,
             threads=threads,
