@@ -97,11 +97,35 @@ def start_rate(single_p50_ms: float, cpus: int) -> float:
     return max(0.5, 0.25 * cpus * 1000.0 / max(single_p50_ms, 0.01))
 
 
-def step_record(result: LoadResult, rate: float, phase: str, budget_ms: float) -> dict[str, Any]:
-    """One ramp step as the profile keeps it: rate, percentiles, errors, and whether it held the budget."""
+def queue_growth(result: LoadResult, rate: float) -> float:
+    """How fast latency grows over an open-loop run, in ms per second of the run (least squares over every answered
+    request against its scheduled start); about 0 while the server keeps up, 1000 x (1 - capacity / rate) once it
+    does not, whatever the run's length."""
+    import numpy as np
+
+    points = [(index / rate, s.latency_s * 1000.0) for index, s in enumerate(result.samples) if s.error is None]
+    if len(points) < 3:
+        return 0.0
+    times, latencies = np.asarray(points).T
+    if float(np.ptp(times)) == 0.0:
+        return 0.0
+    return float(np.polyfit(times, latencies, 1)[0])
+
+
+def step_record(
+    result: LoadResult, rate: float, phase: str, budget_ms: float, horizon_s: float = 0.0
+) -> dict[str, Any]:
+    """One ramp step as the profile keeps it: rate, percentiles, errors, queue growth, and whether it held.
+
+    A step holds when no request failed, its p95 is within the budget, and its p95 plus the latency its queue would
+    add at the rate it grew over `horizon_s` more seconds stays within the budget too: a step shorter than the
+    confirm run cannot show an overload that only a longer run fills the queue enough to cross the budget with.
+    """
     summary = result.summary()
     p95 = summary.get("p95_ms")
-    held = summary["errors"] == 0 and p95 is not None and p95 <= budget_ms
+    growth = queue_growth(result, rate)
+    projected = None if p95 is None else p95 + max(growth, 0.0) * horizon_s
+    held = summary["errors"] == 0 and projected is not None and projected <= budget_ms
     return {
         "phase": phase,
         "rate_rps": round(rate, 3),
@@ -112,6 +136,8 @@ def step_record(result: LoadResult, rate: float, phase: str, budget_ms: float) -
         "p99_ms": summary.get("p99_ms"),
         "throughput_rps": summary["throughput_rps"],
         "schedule_lag_p99_ms": summary.get("schedule_lag_p99_ms"),
+        "latency_growth_ms_per_s": round(growth, 3),
+        "projected_p95_ms": None if projected is None else round(projected, 3),
         "errors_by_type": summary.get("errors_by_type", {}),
         "held": held,
     }
@@ -210,7 +236,10 @@ def measure(
                 requests=max(1, round(rate * seconds)),
                 warmup_requests=0,
             )
-            step = step_record(load(cfg, "capacity", f"{phase} {rate:.1f} req/s"), rate, phase, budget)
+            # Ramp steps project their queue over the confirm run's length; the confirm run is judged as measured.
+            horizon = config.confirm_s if phase != "confirm" else 0.0
+            result = load(cfg, "capacity", f"{phase} {rate:.1f} req/s")
+            step = step_record(result, rate, phase, budget, horizon)
             log.info("%s %.2f req/s: p95 %s ms, %s errors", phase, rate, step["p95_ms"], step["errors"])
             return step
 
@@ -248,6 +277,8 @@ def measure(
         "rate_at_budget_rps": round(float(confirmed["rate_rps"]), 3),
         "single_request": {k: single[k] for k in ("requests", "p50_ms", "p95_ms", "p99_ms")},
         "ramp": steps,
+        # False when no step failed within max_steps: the knee is then only a lower bound.
+        "saturated": any(not step["held"] for step in steps),
         "confirm": confirms,
         "cpus_used": cpus,
         "server_cpu_cores_at_knee": confirmed.get("server_cpu_cores"),

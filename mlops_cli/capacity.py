@@ -111,22 +111,31 @@ def _measure_text(profile: dict[str, Any]) -> str:
         f"{describe(profile)} (workers x threads) on {profile['machine']['cpu_model']}: the server could use "
         f"{profile['cpus_used']} of {profile['machine']['usable_cpus']} CPUs, the load generator shared the machine",
         f"single requests: p50 {single['p50_ms']} ms, p95 {single['p95_ms']} ms",
-        f"{'phase':<8} {'rate/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>6}  held",
+        f"{'phase':<8} {'rate/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'errors':>6} {'+queue':>9}  held",
     ]
     for step in [*profile["ramp"], *profile["confirm"]]:
         lines.append(
             f"{step['phase']:<8} {step['rate_rps']:>9.2f} {step['p50_ms'] or 0:>9.2f} {step['p95_ms'] or 0:>9.2f} "
-            f"{step['p99_ms'] or 0:>9.2f} {step['errors']:>6}  {'yes' if step['held'] else 'no'}"
+            f"{step['p99_ms'] or 0:>9.2f} {step['errors']:>6} {_queue(step):>9}  {'yes' if step['held'] else 'no'}"
         )
+    lines.append(
+        f"+queue: the p95 a ramp step projects after {profile['method']['confirm_s']:g} s more at its queue's growth"
+    )
     lines.append(
         f"capacity: {profile['rate_at_budget_rps']:g} req/s within p95 {profile['p95_budget_ms']:g} ms "
         "(measured, confirmed by a steady open-loop run)"
+        + ("" if profile.get("saturated", True) else "; no ramp step failed, so this is only a lower bound")
     )
     lines += [f"  wrote {path}" for path in profile["files"]]
     if profile.get("recorded"):
         recorded = profile["recorded"]
         lines.append(f"  recorded on {recorded['model']} v{recorded['version']} as tag {recorded['tag']}")
     return "\n".join(lines)
+
+
+def _queue(step: dict[str, Any]) -> str:
+    projected, p95 = step.get("projected_p95_ms"), step.get("p95_ms")
+    return "-" if projected is None or p95 is None or step["phase"] == "confirm" else f"{projected:.0f}"
 
 
 @capacity.command()

@@ -184,7 +184,8 @@ def rate_at_budget(profile: dict[str, Any], budget_ms: float) -> tuple[float, st
         return float(profile["rate_at_budget_rps"]), note
     held = None
     for step in sorted(profile["ramp"], key=lambda s: s["rate_rps"]):
-        if step.get("errors") or step.get("p95_ms") is None or step["p95_ms"] > budget_ms:
+        p95 = step.get("projected_p95_ms", step.get("p95_ms"))  # with its queue's growth, where measured
+        if step.get("errors") or p95 is None or p95 > budget_ms:
             break
         held = float(step["rate_rps"])
     if held is None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks.capacity import RampConfig, find_knee
+from benchmarks.capacity import RampConfig, find_knee, step_record
+from benchmarks.load import LoadConfig, LoadResult, Sample
 from inference.deploy.capacity import load_profile
 from tests.conftest import ROOT, run_cli
 from tests.model_registry.conftest import onnx_export  # noqa: F401 - a fixture, registered here by import
@@ -35,6 +36,22 @@ def test_the_knee_search_ramps_up_then_bisects_below_the_first_failure() -> None
     knee, steps = find_knee(run, 1000.0, config)
     assert [s["rate_rps"] for s in steps[:3]] == [1000.0, 500.0, 250.0]
     assert knee is not None and knee <= 100
+
+
+def test_a_step_whose_queue_grows_fails_even_within_the_budget() -> None:
+    """At 100 req/s for 3 s, latency growing by 100 ms each second: p95 under 500 ms now, far over it in 30 s."""
+    rate, config = 100.0, LoadConfig(mode="open", rate_rps=100.0, requests=300, concurrency=64)
+
+    def run(latency_ms: Any) -> LoadResult:
+        samples = [Sample(latency_ms(i / rate) / 1000, None) for i in range(300)]
+        return LoadResult(samples, wall_s=3.0, config=config, overhead_us=0.0)
+
+    growing = step_record(run(lambda t: 10 + 100 * t), rate, "ramp", 500.0, horizon_s=30.0)
+    assert growing["p95_ms"] < 500 and not growing["held"]
+    assert growing["latency_growth_ms_per_s"] == pytest.approx(100.0, rel=0.01)
+    assert growing["projected_p95_ms"] > 3000
+    steady = step_record(run(lambda t: 10 + 5 * ((t * 7) % 1)), rate, "ramp", 500.0, horizon_s=30.0)
+    assert steady["held"] and steady["projected_p95_ms"] < 500
 
 
 @pytest.mark.slow
@@ -66,7 +83,8 @@ def test_measure_writes_a_confirmed_profile_that_plan_reads_and_applies(
     assert rates == sorted(rates) and rates[0] == 20  # the geometric phase only goes up (or only down)
     for s in profile["ramp"] + profile["confirm"]:
         assert s["p50_ms"] <= s["p95_ms"] <= s["p99_ms"]
-        assert s["held"] == (s["errors"] == 0 and s["p95_ms"] <= 200)
+        assert s["projected_p95_ms"] >= s["p95_ms"]  # a queue never shrinks the projection
+        assert s["held"] == (s["errors"] == 0 and s["projected_p95_ms"] <= 200)
     # The knee is a rate that held, below every rate that did not; the steady run at it held the budget.
     held = {s["rate_rps"] for s in profile["ramp"] if s["held"]}
     failed = [s["rate_rps"] for s in profile["ramp"] if not s["held"]]
@@ -74,6 +92,7 @@ def test_measure_writes_a_confirmed_profile_that_plan_reads_and_applies(
     assert confirm["held"] and confirm["p95_ms"] <= 200 and confirm["errors"] == 0
     assert profile["rate_at_budget_rps"] == confirm["rate_rps"]
     assert profile["rate_at_budget_rps"] <= max(held) < min(failed, default=float("inf"))
+    assert profile["saturated"] == bool(failed)
     assert profile["single_request"]["p95_ms"] <= 200
     assert profile["model"] == f"models:/intent-classifier/{version}"
     assert result["recorded"]["tag"] == "capacity.int8.1x1" and result["recorded"]["version"] == version
