@@ -36,5 +36,7 @@ def test_the_wheel_builds_with_warnings_as_errors_and_carries_the_license(tmp_pa
         metadata = archive.read("intent_mlops-0.1.0.dist-info/METADATA").decode()
         assert "License-Expression: Apache-2.0" in metadata
         assert archive.read("intent_mlops-0.1.0.dist-info/licenses/LICENSE") == (ROOT / "LICENSE").read_bytes()
+        # Data the library reads at run time travels with it (`mlops capacity plan` reads the price table).
+        assert "inference/deploy/prices/sagemaker_realtime.json" in archive.namelist()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
