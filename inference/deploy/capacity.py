@@ -202,7 +202,9 @@ def describe(profile: dict[str, Any]) -> str:
     layout = profile.get("layout") or {}
     workers, threads = layout.get("workers"), layout.get("threads")
     shape = f"{workers or 'auto'}x{threads or 'auto'}" if workers or threads else "default layout"
-    return f"{Path(str(profile['model'])).name} {profile['precision']} {shape}"
+    model = str(profile["model"])
+    name = model.removeprefix("models:/") if model.startswith("models:/") else Path(model).name
+    return f"{name} {profile['precision']} {shape}"
 
 
 def plan_option(

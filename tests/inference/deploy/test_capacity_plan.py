@@ -110,6 +110,7 @@ def test_options_compare_profiles_cheapest_first() -> None:
     fp32, int8 = profile(knee=40.0, precision="fp32"), profile(knee=100.0)
     result = plan([fp32, int8], rps=1000, budget_ms=500, table=table(ml_c_xlarge=(4, 1.0, True)))
     assert [o["precision"] for o in result["options"]] == ["int8", "fp32"]
+    assert result["options"][0]["profile"] == "intent-classifier/3 int8 2x1"
     assert result["cheapest"]["precision"] == "int8"
     assert result["options"][1]["instances"] > result["options"][0]["instances"]
 
