@@ -24,7 +24,7 @@ from typing import Any
 from benchmarks.load import LoadConfig, LoadResult, run_load
 from benchmarks.servers import server_process
 from benchmarks.targets import http_target
-from inference.deploy.capacity import PROFILE_KIND, PROFILE_SCHEMA
+from inference.deploy.capacity import PROFILE_KIND, PROFILE_SCHEMA, describe
 from ml.errors import MlopsError
 from ml.model import ONNX_FILES, check_model_dir
 from ml.progress import ProgressCallback
@@ -310,6 +310,8 @@ def plot(profile: dict[str, Any], path: Path) -> Path | None:
     rates = [s["rate_rps"] for s in steps]
     for key, style in (("p50_ms", "o-"), ("p95_ms", "s-"), ("p99_ms", "^-")):
         ax.plot(rates, [s[key] for s in steps], style, label=key.removesuffix("_ms"))
+    projected = [s.get("projected_p95_ms", s["p95_ms"]) for s in steps]
+    ax.plot(rates, projected, "x:", color="gray", label="p95 + queue growth over the confirm run")
     ax.axhline(
         profile["p95_budget_ms"], color="red", linestyle="--", label=f"p95 budget {profile['p95_budget_ms']:g} ms"
     )
@@ -317,7 +319,9 @@ def plot(profile: dict[str, Any], path: Path) -> Path | None:
     ax.set_xlabel("arrival rate (req/s, open loop)")
     ax.set_ylabel("latency (ms)")
     ax.set_yscale("log")
-    ax.set_title(f"{Path(str(profile['model'])).name} {profile['precision']}: {profile['rate_at_budget_rps']:g} req/s")
+    ax.set_title(
+        f"{describe(profile)}: {profile['rate_at_budget_rps']:g} req/s within p95 {profile['p95_budget_ms']:g} ms"
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
