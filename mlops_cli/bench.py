@@ -238,13 +238,22 @@ def locust(
         master_port=master_port or DEFAULT_MASTER_PORT,
         worker_only=worker_only,
     )
-    options = {"payloads": payloads, "endpoint_url": endpoint_url, "region": region, "target_variant": target_variant}
     if worker_only:
-        run_workers(target, config, **options)
+        run_workers(
+            target, config, payloads=payloads, endpoint_url=endpoint_url, region=region, target_variant=target_variant
+        )
         click.echo(f"{workers} workers done (the master on {master_host} reports the run)", err=True)
         return
     with progress_display() as show:
-        result = run_swarm(target, config, on_progress=show, **options)
+        result = run_swarm(
+            target,
+            config,
+            payloads=payloads,
+            endpoint_url=endpoint_url,
+            region=region,
+            target_variant=target_variant,
+            on_progress=show,
+        )
     summary = result.summary()
     note = "\n" + ", ".join(
         f"{w} {f['requests']} requests ({f['rate_rps']:g}/s)" for w, f in summary["workers"].items()

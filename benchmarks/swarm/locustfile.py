@@ -147,9 +147,9 @@ class InvocationsUser(_Paced, FastHttpUser):
                 response.success()
             else:
                 response.failure(f"HTTP {status}")
-            variant = response.headers.get(VARIANT_HEADER) if ok and response.headers else None
+            variant: str | None = response.headers.get(VARIANT_HEADER) if ok and response.headers else None
         if ok:
-            return variant  # type: ignore[no-any-return]
+            return variant
         # No status: the request never got an answer (refused, reset, timed out); name the network error.
         error = response.error
         raise error if not status and isinstance(error, Exception) else HttpStatusError(f"HTTP {status}")
@@ -208,7 +208,8 @@ class SageMakerUser(_Paced):
                 **extra,
             )
             length = len(response["Body"].read())
-            return response.get("InvokedProductionVariant")  # type: ignore[no-any-return]
+            variant: str | None = response.get("InvokedProductionVariant")
+            return variant
         except Exception as exc:
             exception = exc
             raise
