@@ -248,15 +248,15 @@ def run_swarm(
     task: str = "locust",
 ) -> SwarmResult:
     """Start the master and this machine's workers, wait for the measured run, and merge every worker's samples."""
-    require_locust()
     if config.worker_only:
         raise MlopsError("run_swarm runs the master; use run_workers for --worker-only")
+    settings = _settings(
+        target, config, payloads, endpoint_url=endpoint_url, region=region, target_variant=target_variant
+    )
+    require_locust()
     with tempfile.TemporaryDirectory(prefix="mlops-locust-") as tmp:
         work = Path(tmp)
         out = work / "samples.json"
-        settings = _settings(
-            target, config, payloads, endpoint_url=endpoint_url, region=region, target_variant=target_variant
-        )
         master = SwarmSettings(**{**settings.__dict__, "duration_s": config.duration_s, "out": str(out)})
         # All workers here: listen on loopback only; workers elsewhere: on every interface (Locust's default).
         bind = "127.0.0.1" if config.total_workers == config.workers else "*"
@@ -312,12 +312,12 @@ def run_workers(
     target_variant: str | None = None,
 ) -> None:
     """Start `config.workers` workers for the master at `config.master_host` and wait until the master ends them."""
-    require_locust()
     if not config.worker_only or not config.master_host:
         raise MlopsError("run_workers needs --worker-only and --master-host")
     settings = _settings(
         target, config, payloads, endpoint_url=endpoint_url, region=region, target_variant=target_variant
     )
+    require_locust()
     with tempfile.TemporaryDirectory(prefix="mlops-locust-") as tmp:
         commands = [_worker_command(config, config.master_host)] * config.workers
         with _processes(commands, _environment(settings), Path(tmp)) as procs:
