@@ -35,6 +35,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from benchmarks.payloads import load_payloads
 from benchmarks.swarm.settings import (
     DONE_MESSAGE,
+    FINISH_MESSAGE,
     FLUSH_EVERY_S,
     MEASURE_MESSAGE,
     SAGEMAKER_PREFIX,
@@ -49,6 +50,10 @@ SETTINGS = SwarmSettings.from_env()
 TARGET_VARIANT_HEADER = "X-Amzn-SageMaker-Target-Variant"
 # Time for the last users' warm-up request, beyond their first interval, before measuring starts.
 SETTLE_S = 0.5
+# Locust's own message that makes a worker process exit.
+LOCUST_QUIT = "quit"
+# How long the master waits for the workers' last samples beyond the request timeout.
+FINISH_GRACE_S = 30.0
 
 
 class _Recorder:
@@ -232,6 +237,7 @@ class _Collector:
         self.samples: dict[str, list[Any]] = _Recorder._empty()
         self.workers: dict[str, dict[str, Any]] = {}
         self.started: float | None = None
+        self.done: set[str] = set()  # workers whose final samples are in
 
     def on_samples(self, environment: Environment, msg: Any, **_: Any) -> None:
         """Append a worker's batch."""
@@ -243,6 +249,7 @@ class _Collector:
     def on_done(self, environment: Environment, msg: Any, **_: Any) -> None:
         """A worker's own totals, sent after its last batch."""
         self.workers.setdefault(msg.node_id, {"received": 0}).update(msg.data)
+        self.done.add(msg.node_id)
 
     def on_spawned(self, **_: Any) -> None:
         """Every user runs: measure for duration_s, stop the workers (they send what is left), write, quit."""
@@ -253,19 +260,29 @@ class _Collector:
 
     def _measure(self) -> None:
         runner = self.environment.runner
-        if runner is None:
+        if not isinstance(runner, MasterRunner):
             return
         # Users spawned last are still warming up and waiting for their first slot (up to one interval): start
         # measuring once every user is on its schedule, so the measured rate is the whole rate.
         time.sleep(1.0 / SETTINGS.user_rps + SETTLE_S)
         runner.send_message(MEASURE_MESSAGE)
+        workers = [client.id for client in runner.clients.all]
         started = time.perf_counter()
         time.sleep(SETTINGS.duration_s or 0.0)
         wall_s = time.perf_counter() - started
-        runner.stop()  # sends "stop" and waits until every worker has said it stopped: their samples came first
-        if SETTINGS.out:
+        # Not runner.stop(): a worker told "stop" sleeps stop_timeout in its message loop before it reads "quit".
+        # FINISH makes each worker stop its users (requests in flight finish) and send its last samples, then DONE.
+        runner.send_message(FINISH_MESSAGE)
+        deadline = time.monotonic() + SETTINGS.timeout_s + FINISH_GRACE_S
+        while not self.done.issuperset(workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not self.done.issuperset(workers):
+            log.error("workers %s sent no final samples", sorted(set(workers) - self.done))
+        elif SETTINGS.out:
             document = {"wall_s": wall_s, "users": runner.target_user_count, "workers": self.workers, **self.samples}
             Path(SETTINGS.out).write_text(json.dumps(document))
+        for worker in workers:
+            runner.send_message(LOCUST_QUIT, client_id=worker)
         runner.quit()
 
 
@@ -299,6 +316,9 @@ def _on_init(environment: Environment, **_: Any) -> None:
                 _recorder.cpu_at_start = time.process_time()
                 flusher.append(runner.greenlet.spawn(_worker_flush, environment))
 
+        def on_finish(**_: Any) -> None:
+            runner.stop()  # gracefully (Locust's stop_timeout): then test_stop sends the last samples
+
         def on_stop(**_: Any) -> None:
             for greenlet in flusher:
                 greenlet.kill(block=True)
@@ -307,4 +327,5 @@ def _on_init(environment: Environment, **_: Any) -> None:
             runner.send_message(DONE_MESSAGE, {"requests": _recorder.requests, "cpu_s": cpu_s})
 
         runner.register_message(MEASURE_MESSAGE, on_measure)
+        runner.register_message(FINISH_MESSAGE, on_finish)
         environment.events.test_stop.add_listener(on_stop)

@@ -16,6 +16,8 @@ SETTINGS_ENV = "MLOPS_SWARM_SETTINGS"
 SAMPLES_MESSAGE = "mlops_samples"
 # ... and from the master to every worker: measuring starts now.
 MEASURE_MESSAGE = "mlops_measure"
+# ... and: stop, send the last samples and DONE.
+FINISH_MESSAGE = "mlops_finish"
 DONE_MESSAGE = "mlops_done"
 # How often a worker sends the samples it has gathered to the master.
 FLUSH_EVERY_S = 1.0
