@@ -40,6 +40,8 @@ from benchmarks.swarm.settings import (
     MEASURE_MESSAGE,
     SAGEMAKER_PREFIX,
     SAMPLES_MESSAGE,
+    USER_RPS_DEST,
+    USER_RPS_OPTION,
     SwarmSettings,
     split_url,
 )
@@ -99,7 +101,7 @@ class _Paced(User):
     """One request every 1/user_rps seconds on the user's own schedule; `call` sends one and names its variant."""
 
     abstract = True
-    interval_s = 1.0 / SETTINGS.user_rps
+    interval_s = 1.0 / SETTINGS.user_rps  # replaced in on_start by the master's pace (USER_RPS_OPTION)
     _next = 0.0
     _index = 0
 
@@ -109,6 +111,9 @@ class _Paced(User):
     def on_start(self) -> None:
         """Open the connection with one unmeasured request, then wait for a random point of the first interval."""
         self._index = random.randrange(1 << 16)
+        # The master's per-user rate, which Locust hands every worker with its users: a worker started elsewhere
+        # with another --rate or worker count still paces its users as the master planned them.
+        self.interval_s = 1.0 / float(getattr(self.environment.parsed_options, USER_RPS_DEST, SETTINGS.user_rps))
         # The warm-up is not measured; a failing target shows in the measured samples.
         with contextlib.suppress(Exception):
             self.call(_payload(self._index))
@@ -297,6 +302,11 @@ def _send_samples(environment: Environment) -> None:
     batch = _recorder.take()
     if batch["latency_s"] and environment.runner is not None:
         environment.runner.send_message(SAMPLES_MESSAGE, batch)
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any, **_: Any) -> None:
+    parser.add_argument(USER_RPS_OPTION, type=float, default=SETTINGS.user_rps, help="requests per second per user")
 
 
 @events.init.add_listener

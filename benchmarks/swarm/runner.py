@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.load import LoadConfig, LoadResult, Sample
-from benchmarks.swarm.settings import SAGEMAKER_PREFIX, SwarmSettings, split_url, user_class
+from benchmarks.swarm.settings import SAGEMAKER_PREFIX, USER_RPS_OPTION, SwarmSettings, split_url, user_class
 from ml.errors import MlopsError
 from ml.progress import Progress, ProgressCallback, report
 
@@ -205,6 +205,8 @@ def _master_command(target: str, config: SwarmConfig, bind_host: str) -> list[st
         str(math.ceil(config.timeout_s)),  # requests in flight at the end finish and are measured
         "--exit-code-on-error",
         "0",  # failed requests are the gate's business, not the process's
+        USER_RPS_OPTION,
+        repr(config.rate_rps / config.users),
     ]
     if not target.startswith(SAGEMAKER_PREFIX):
         args += ["--host", split_url(target)[0]]

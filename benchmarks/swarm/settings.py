@@ -26,6 +26,10 @@ SERVER_USER = "InvocationsUser"
 ENDPOINT_USER = "EndpointUser"
 SAGEMAKER_USER = "SageMakerUser"
 SAGEMAKER_PREFIX = "sagemaker:"
+# The locustfile's own command-line option for the per-user rate: Locust sends custom options from the master to
+# every worker, so the master's pace is the one every user keeps.
+USER_RPS_OPTION = "--mlops-user-rps"
+USER_RPS_DEST = "mlops_user_rps"
 # /endpoints/NAME/invocations: the SageMaker runtime's REST path, which the local A/B endpoint serves.
 _ENDPOINT_PATH = re.compile(r"^/endpoints/[^/]+/invocations$")
 
