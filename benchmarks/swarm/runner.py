@@ -10,6 +10,7 @@ runs there with `--worker-only --master-host H` and starts only workers; the mas
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -259,7 +260,7 @@ def run_swarm(
     with tempfile.TemporaryDirectory(prefix="mlops-locust-") as tmp:
         work = Path(tmp)
         out = work / "samples.json"
-        master = SwarmSettings(**{**settings.__dict__, "duration_s": config.duration_s, "out": str(out)})
+        master = dataclasses.replace(settings, duration_s=config.duration_s, out=str(out))
         # All workers here: listen on loopback only; workers elsewhere: on every interface (Locust's default).
         bind = "127.0.0.1" if config.total_workers == config.workers else "*"
         report(
