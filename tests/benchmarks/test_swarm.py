@@ -227,3 +227,21 @@ def test_without_locust_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(MlopsError) as caught:
         require_locust()
     assert "intent-mlops[locust]" in str(caught.value.hint)
+
+
+def test_the_worker_rate_counts_only_rates_a_worker_kept_up_with() -> None:
+    """benchmarks.locust_worker_rate: the per-worker figure comes from the highest rate achieved below the CPU ceiling;
+    a rate the worker fell behind on (or reached only by using a whole core) does not count."""
+    from benchmarks.locust_worker_rate import derive
+
+    def row(offered: float, achieved: float, cpu_share: float, cpu_us: float) -> dict[str, Any]:
+        worker = {"achieved_rps": achieved, "cpu_share_of_core": cpu_share, "cpu_us_per_request": cpu_us}
+        return {"offered_rps": offered, "locust_worker": worker}
+
+    rows = [row(250, 250, 0.2, 600), row(500, 499, 0.3, 400), row(1000, 700, 0.4, 500), row(2000, 1990, 0.95, 450)]
+    assert derive(rows) == {
+        "per_worker_sustained_rps": 500,
+        "per_worker_rps_at_cpu_ceiling": 2250,  # 90 % of a core at 400 us per request
+        "workers_for_10k_rps": 5,
+    }
+    assert derive([row(1000, 500, 0.5, 400)])["workers_for_10k_rps"] is None
