@@ -308,9 +308,9 @@ def _weights(weights: dict[str, float]) -> str:
 @click.option(
     "--data-capture",
     default=None,
-    metavar="S3_URI|DIR",
+    metavar="S3_URI|DIR|off",
     help="Capture requests and responses (SageMaker data capture) to this S3 URI, or on the local endpoint to this "
-    "directory; a redeploy without it keeps the endpoint's capture.",
+    "directory; `off` deploys without capture. A redeploy without it keeps the endpoint's capture.",
 )
 @click.option(
     "--capture-percent",

@@ -263,8 +263,12 @@ class EndpointManager:
         guardrails: Guardrails | None = None,
         autoscaling: Autoscaling | None = None,
         wait: bool = True,
+        keep_capture: bool = True,
     ) -> dict[str, Any]:
-        """Create the models and an endpoint config with these variants, then create or update the endpoint."""
+        """Create the models and an endpoint config with these variants, then create or update the endpoint.
+
+        Without `data_capture`, an update keeps the endpoint's data capture, unless `keep_capture` is False.
+        """
         check_name("endpoint", endpoint)
         check_unique("variant", [v.name for v in variants])
         if not variants:
@@ -296,7 +300,16 @@ class EndpointManager:
         created: list[str] = []
         try:
             return self._deploy(
-                endpoint, variants, existing, role_arn, created, data_capture, guardrails, autoscaling, wait
+                endpoint,
+                variants,
+                existing,
+                role_arn,
+                created,
+                data_capture,
+                guardrails,
+                autoscaling,
+                wait,
+                keep_capture,
             )
         except Exception:
             # Refused before the endpoint took the new config: the models made for it would only be litter.
@@ -330,6 +343,7 @@ class EndpointManager:
         guardrails: Guardrails | None,
         autoscaling: Autoscaling | None,
         wait: bool,
+        keep_capture: bool = True,
     ) -> dict[str, Any]:
         models = {v.name: self._ensure_model(endpoint, v, role_arn, created) for v in variants}
         production_variants = [
@@ -345,7 +359,7 @@ class EndpointManager:
         previous = existing["EndpointConfigName"] if existing and existing["EndpointStatus"] == "InService" else None
         # A redeploy without a capture option keeps the endpoint's capture: turning it off is never a side effect.
         kept_capture = None
-        if data_capture is None and previous is not None:
+        if data_capture is None and previous is not None and keep_capture:
             kept_capture = self.sm.describe_endpoint_config(EndpointConfigName=previous).get("DataCaptureConfig")
         config_name = self._create_config(
             endpoint, production_variants, previous, data_capture=data_capture, data_capture_config=kept_capture

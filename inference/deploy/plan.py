@@ -27,6 +27,8 @@ from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS
 DEFAULT_VARIANTS = ("champion=champion", "challenger=challenger")
 DEFAULT_WEIGHTS = "champion=90,challenger=10"
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+# `--data-capture off`: deploy without data capture (a redeploy otherwise keeps the endpoint's).
+CAPTURE_OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -290,6 +292,7 @@ class DeploymentPlan:
     image_uri: str | None = None
     role_arn: str | None = None
     data_capture: DataCapture | None = None
+    keep_capture: bool = True  # with no data_capture: keep the endpoint's capture (False: deploy without)
     guardrails: Guardrails | None = None
     autoscaling: Autoscaling | None = None
     wait: bool = True
@@ -352,7 +355,10 @@ class DeploymentPlan:
             instance_counts=per_variant("--instance-count", instance_counts, names, "1", int),
             image_uri=image_uri,
             role_arn=role_arn,
-            data_capture=DataCapture(data_capture, capture_percent, local=local) if data_capture else None,
+            data_capture=DataCapture(data_capture, capture_percent, local=local)
+            if data_capture and data_capture != CAPTURE_OFF
+            else None,
+            keep_capture=data_capture != CAPTURE_OFF,
             guardrails=Guardrails(
                 mode=guardrails,
                 step_percent=guardrail_step,

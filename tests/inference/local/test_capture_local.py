@@ -200,11 +200,26 @@ def test_endpoint_deploy_data_capture_dir_captures_and_a_redeploy_keeps_it(
     assert f"data capture: 100% to {root.resolve().as_uri()}" in again.stdout
     for _ in range(2):
         runtime.invoke_endpoint(EndpointName="cap-cli", Body=BODY, ContentType="application/json")
-    sagemaker.delete_endpoint(EndpointName="cap-cli")
+    # `--data-capture off` turns it off: the writer closes (its lines are on disk), nothing more is captured.
+    off = run_cli("endpoint", "deploy", "cap-cli", "--variant", f"a={variant_models['a']}", "--data-capture", "off",
+                  "--json", env=env)  # fmt: skip
+    assert off.returncode == 0, off.stderr
+    assert not json.loads(off.stdout)["data_capture"]
+    assert "DataCaptureConfig" not in sagemaker.describe_endpoint(EndpointName="cap-cli")
+    runtime.invoke_endpoint(EndpointName="cap-cli", Body=BODY, ContentType="application/json")
     found = lines(root, "cap-cli")
     assert [v for v, _ in found] == ["a"] * 3
     versions = sorted(json.loads(r["captureData"]["endpointOutput"]["data"])["model_version"] for _, r in found)
     assert versions == ["A", "B", "B"]
+    sagemaker.delete_endpoint(EndpointName="cap-cli")
+    # Purging asks first (and, with no one to answer, deletes nothing); --yes deletes.
+    purge = ["state", "purge-capture", "--dir", str(root), "--endpoint", "cap-cli"]
+    assert run_cli(*purge).returncode != 0 and len(lines(root, "cap-cli")) == 3
+    files = capture_files(root, "cap-cli")
+    purged = run_cli(*purge, "--yes", "--json")
+    assert purged.returncode == 0, purged.stderr
+    assert json.loads(purged.stdout)["files"] == len(files) and json.loads(purged.stdout)["bytes"] > 0
+    assert capture_files(root, "cap-cli") == [] and not (root / "cap-cli").exists()
 
 
 @pytest.mark.parametrize(
