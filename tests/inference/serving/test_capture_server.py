@@ -139,3 +139,22 @@ def test_a_bad_capture_setting_is_a_clean_error_before_serving(
     result = run_cli("serve", str(onnx_model), *args, env=env)
     assert result.returncode == 1 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_images_serve_needs_a_capture_directory(onnx_model: Path) -> None:
+    """The container has no state directory to default to: a share without a directory is refused at start."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "inference.serving.container", str(onnx_model), "--capture-percent", "10"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "data capture needs a directory" in result.stderr and "--capture-dir" in result.stderr
