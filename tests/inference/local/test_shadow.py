@@ -125,6 +125,7 @@ def test_a_shadow_gets_mirrored_traffic_while_callers_get_production_answers(
     # The shadow takes no routed traffic: not a production variant, weights untouched, cannot be pinned.
     described = sagemaker.describe_endpoint(EndpointName=endpoint)
     assert [(v["VariantName"], v["CurrentWeight"]) for v in described["ProductionVariants"]] == [("prod", 1.0)]
+    assert [v["VariantName"] for v in described["ShadowProductionVariants"]] == ["Shadow"]
     refused = client_error(lambda: invoke(runtime, endpoint, TargetVariant="Shadow"))
     assert refused["Error"]["Code"] == "ValidationError" and "Shadow" in refused["Error"]["Message"]
 
@@ -151,6 +152,7 @@ def test_a_shadow_gets_mirrored_traffic_while_callers_get_production_answers(
     statuses = {v["VariantName"]: v["Status"] for v in stopped["ModelVariants"]}
     assert statuses == {"prod": "InService", "Shadow": "Deleted"}
     assert find_experiment(target, endpoint) is None
+    assert "ShadowProductionVariants" not in sagemaker.describe_endpoint(EndpointName=endpoint)
     invoke(runtime, endpoint)
     after = shadow_figures(target, endpoint)["Shadow"]
     # mirror() runs before the answer is sent: a mirrored request would already be pending or answered.
@@ -260,6 +262,66 @@ def test_bad_shadow_requests_are_refused_with_the_reason(
         stop_shadow(target, endpoint)
     with pytest.raises(DeploymentError, match="no shadow test running"):
         stop_shadow(target, endpoint)
+
+
+def test_the_local_endpoint_hosts_several_shadows_of_one_variant(
+    clients: tuple[Any, Any], endpoint: str, target: Any, models: dict[str, Path]
+) -> None:
+    """Beyond AWS's one shadow variant: up to MAX_SHADOW_VARIANTS candidates on the same mirrored traffic."""
+    from inference.local.shadow import MAX_SHADOW_VARIANTS
+
+    runtime, sagemaker = clients
+    sagemaker.create_model(ModelName=f"{endpoint}-cand", PrimaryContainer={"ModelDataUrl": str(models["c"])})
+    infra = {
+        "InfrastructureType": "RealTimeInference",
+        "RealTimeInferenceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    }
+
+    def request(shadows: list[str]) -> dict[str, Any]:
+        return {
+            "Name": f"{endpoint}-many",
+            "Type": "ShadowMode",
+            "RoleArn": ROLE,
+            "EndpointName": endpoint,
+            "ModelVariants": [
+                {"ModelName": f"{endpoint}-prod", "VariantName": "prod", "InfrastructureConfig": infra},
+                *({"ModelName": f"{endpoint}-cand", "VariantName": s, "InfrastructureConfig": infra} for s in shadows),
+            ],
+            "ShadowModeConfig": {
+                "SourceModelVariantName": "prod",
+                "ShadowModelVariants": [{"ShadowModelVariantName": s, "SamplingPercentage": 100} for s in shadows],
+            },
+        }
+
+    too_many = [f"s{i}" for i in range(MAX_SHADOW_VARIANTS + 1)]
+    refused = client_error(lambda: sagemaker.create_inference_experiment(**request(too_many)))["Error"]
+    assert refused["Code"] == "ValidationException" and "shadowModelVariants" in refused["Message"]
+    sagemaker.create_inference_experiment(**request(["one", "two"]))
+    wait_for(lambda: sagemaker.describe_inference_experiment(Name=f"{endpoint}-many")["Status"] == "Running")
+    for _ in range(10):
+        invoke(runtime, endpoint)
+
+    def answered_all() -> dict[str, Any] | None:
+        found = shadow_figures(target, endpoint)
+        return found if all(f["answered"] == 10 for f in found.values()) else None
+
+    both = wait_for(answered_all)
+    assert set(both) == {"one", "two"}
+    # Straight from shadow to production is refused here: that path goes through an A/B test.
+    promote = client_error(
+        lambda: sagemaker.stop_inference_experiment(Name=f"{endpoint}-many", ModelVariantActions={"one": "Promote"})
+    )["Error"]
+    assert promote["Code"] == "ValidationException" and "A/B" in promote["Message"]
+    sagemaker.stop_inference_experiment(
+        Name=f"{endpoint}-many", ModelVariantActions={"prod": "Retain", "one": "Remove"}, DesiredState="Cancelled"
+    )
+    described = sagemaker.describe_inference_experiment(Name=f"{endpoint}-many")
+    assert described["Status"] == "Cancelled"
+    assert {v["VariantName"]: v["Status"] for v in described["ModelVariants"]} == {
+        "prod": "InService",
+        "one": "Deleted",
+        "two": "Deleted",
+    }
 
 
 def test_the_cli_starts_reports_and_stops_a_shadow_test(
