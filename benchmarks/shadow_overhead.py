@@ -9,7 +9,7 @@ competes with production's for the CPU: that is what the ratios show. The shadow
 come from the endpoint's metrics document.
 
 Run: .venv/bin/python -m benchmarks.shadow_overhead --model-dir DIR [--requests 300] [--rounds 3]
-     [--concurrency 1] [--out FILE]
+     [--concurrency 1] [--threads 1] [--payloads FILE] [--out FILE]
 """
 
 from __future__ import annotations
@@ -130,9 +130,11 @@ def shadow_figures(url: str) -> dict[str, Any]:
     }
 
 
-def measure(model_dir: Path, requests: int, rounds: int, concurrency: int, threads: int) -> dict[str, Any]:
+def measure(
+    model_dir: Path, requests: int, rounds: int, concurrency: int, threads: int, payloads: Path | None = None
+) -> dict[str, Any]:
     """Caller p50/p95/p99 per endpoint as medians over interleaved rounds, and the ratios shadowed/plain."""
-    texts = load_payloads()
+    texts = load_payloads(payloads)
     config = LoadConfig(concurrency=concurrency, requests=requests, warmup_requests=0)
     samples: dict[str, list[dict[str, float]]] = {PLAIN: [], SHADOWED: []}
     with local_endpoint(threads) as url:
@@ -168,11 +170,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model")
+    parser.add_argument(
+        "--payloads", type=Path, default=None, help="JSONL (text) or text prompts [default: the test split]"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     emit_json(
         {
-            "endpoints": measure(args.model_dir, args.requests, args.rounds, args.concurrency, args.threads),
+            "endpoints": measure(
+                args.model_dir, args.requests, args.rounds, args.concurrency, args.threads, args.payloads
+            ),
             "requests_per_round": args.requests,
             "rounds": args.rounds,
             "concurrency": args.concurrency,
