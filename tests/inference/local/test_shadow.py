@@ -16,6 +16,7 @@ import pytest
 
 from inference.deploy.shadow import INSUFFICIENT, READY, ShadowPolicy
 from inference.variants import DeploymentError
+from ml.errors import MlopsError
 from tests.conftest import run_cli
 from tests.inference.conftest import ServerProcess, ab_models, model_copy, sagemaker_clients, start_ab_endpoint
 
@@ -250,6 +251,9 @@ def test_bad_shadow_requests_are_refused_with_the_reason(
         start_shadow(target, endpoint, str(models["c"]), source_variant="ghost")
     with pytest.raises(DeploymentError, match="like the production variant"):
         start_shadow(target, endpoint, str(models["c"]), variant="prod")
+    with pytest.raises(MlopsError, match="intent-classifier") as unknown_version:  # NAME/VERSION: a registry version
+        start_shadow(target, endpoint, "intent-classifier/7")
+    assert not isinstance(unknown_version.value, DeploymentError)  # the registry refused it, not SageMaker
     assert sagemaker.list_inference_experiments(NameContains=endpoint)["InferenceExperiments"] == []
 
     start_shadow(target, endpoint, str(models["c"]))
