@@ -437,3 +437,57 @@ def test_the_caller_gets_its_answer_while_the_shadow_is_still_working(tmp_path: 
         done = wait_for(lambda: (f := figures())["in_flight"] == 0 and f)
         assert done["answered"] == MAX_IN_FLIGHT and done["agreement"] == 1.0 and done["dropped"] == extra
         assert client.get("/endpoints/gate/metrics").json()["variants"]["prod"]["invocations"] == MAX_IN_FLIGHT + extra
+
+
+def test_a_scheduled_shadow_test_waits_for_its_start(
+    clients: tuple[Any, Any], endpoint: str, target: Any, models: dict[str, Path]
+) -> None:
+    """Created (nothing mirrored) until its StartTime or StartInferenceExperiment; a bad schedule is refused."""
+    from datetime import UTC, datetime, timedelta
+
+    runtime, sagemaker = clients
+    sagemaker.create_model(ModelName=f"{endpoint}-cand", PrimaryContainer={"ModelDataUrl": str(models["c"])})
+    infra = {
+        "InfrastructureType": "RealTimeInference",
+        "RealTimeInferenceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    }
+    now = datetime.now(UTC)
+
+    def create(name: str, start: datetime, end: datetime) -> Any:
+        return sagemaker.create_inference_experiment(
+            Name=name,
+            Type="ShadowMode",
+            RoleArn=ROLE,
+            EndpointName=endpoint,
+            Schedule={"StartTime": start, "EndTime": end},
+            ModelVariants=[
+                {"ModelName": f"{endpoint}-prod", "VariantName": "prod", "InfrastructureConfig": infra},
+                {"ModelName": f"{endpoint}-cand", "VariantName": "cand", "InfrastructureConfig": infra},
+            ],
+            ShadowModeConfig={
+                "SourceModelVariantName": "prod",
+                "ShadowModelVariants": [{"ShadowModelVariantName": "cand", "SamplingPercentage": 100}],
+            },
+        )
+
+    backwards = client_error(lambda: create(f"{endpoint}-bad", now + timedelta(hours=2), now + timedelta(hours=1)))
+    assert "EndTime must be after its StartTime" in backwards["Error"]["Message"]
+    too_long = client_error(lambda: create(f"{endpoint}-long", now, now + timedelta(days=31)))
+    assert "at most 30 days" in too_long["Error"]["Message"]
+    name = f"{endpoint}-later"
+    create(name, now + timedelta(hours=1), now + timedelta(hours=2))
+    assert wait_for(lambda: sagemaker.describe_inference_experiment(Name=name)["Status"] != "Creating")
+    assert sagemaker.describe_inference_experiment(Name=name)["Status"] == "Created"
+    invoke(runtime, endpoint)
+    assert shadow_figures(target, endpoint)["cand"]["requests"] == 0  # not started: nothing mirrored
+    sagemaker.start_inference_experiment(Name=name)
+    assert sagemaker.describe_inference_experiment(Name=name)["Status"] == "Running"
+    again = client_error(lambda: sagemaker.start_inference_experiment(Name=name))
+    assert "only a Created experiment can start" in again["Error"]["Message"]
+    invoke(runtime, endpoint)
+    assert wait_for(lambda: shadow_figures(target, endpoint)["cand"]["answered"] == 1)
+    listed = sagemaker.list_inference_experiments(NameContains=endpoint, StatusEquals="Running")
+    assert [e["Name"] for e in listed["InferenceExperiments"]] == [name]
+    sagemaker.stop_inference_experiment(Name=name, ModelVariantActions={"cand": "Remove"})
+    missing = client_error(lambda: sagemaker.describe_inference_experiment(Name=f"{endpoint}-never"))
+    assert "Could not find inference experiment" in missing["Error"]["Message"]
