@@ -111,7 +111,7 @@ def data_version(repo: Path, path: str = DATA_PATH) -> DataVersion:
         raise DataError(f"{repo} is not a DVC repository", hint="run commands from the project root")
     file = repo / path
     pinned = pinned_md5(repo, path)
-    record = (version_records(repo).get(pinned) or {}) if pinned and path == DATA_PATH else {}
+    record = version_record(repo, pinned) if path == DATA_PATH else {}
     return DataVersion(
         path=path,
         pinned_md5=pinned,
@@ -142,6 +142,11 @@ def version_records(repo: Path) -> dict[str, dict[str, Any]]:
             raise DataError(f"{path}:{number}: expected an object with an md5", hint=f"`git checkout {path}`")
         records[record["md5"]] = record
     return records
+
+
+def version_record(repo: Path, md5: str | None) -> dict[str, Any]:
+    """The data/versions.jsonl record of a data version (md5, parent_md5, source, ...), or {} when it has none."""
+    return version_records(repo).get(md5 or "", {})
 
 
 def lineage(repo: Path, md5: str) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from ml.dvc_data import (
     materialize,
     pinned_md5,
     run_dvc,
+    version_record,
 )
 from ml.errors import DataError
 from ml.feedback import NATURAL_PATH, TOUCHED, add_feedback
@@ -155,6 +156,9 @@ def test_a_feedback_file_becomes_a_pushed_data_version_with_lineage(
         (md5, parent, "capture review 2026-12-03"),
     ]
     assert lineage(repo, parent) == []  # the generated version has no record
+    # What the pipeline's register step tags a model trained on it with (data_parent_md5, data_source).
+    assert (version_record(repo, md5)["parent_md5"], version_record(repo, md5)["source"]) == (parent, record["source"])
+    assert version_record(repo, parent) == {}
 
 
 @pytest.mark.parametrize(
