@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 NATURAL_PATH = "data/natural_prompts.jsonl"
 # Files `add_feedback` may change; each is restored byte for byte (or removed again) when a step fails.
 TOUCHED = (FEEDBACK_PATH, "dvc.lock", DATA_PATH, VERSIONS_PATH)
+# Held while an add runs: two at once would stack two versions on the same parent.
+LOCK_PATH = ".dvc/tmp/mlops-data-add.lock"
 MAX_SOURCE_CHARS = 200
 # How many bad rows an error lists before it says "and N more".
 SHOWN_PROBLEMS = 5
@@ -104,8 +106,10 @@ def _make_version(
 
     stamped = [Example(e.text, e.intent, e.complexity, source) for e in new]
     feedback = repo / FEEDBACK_PATH
+    # A file last saved by an editor without its final newline must not glue its last row to our first.
+    separator = "\n" if feedback.is_file() and feedback.read_bytes()[-1:] not in (b"", b"\n") else ""
     with feedback.open("a", encoding="utf-8", newline="\n") as handle:
-        handle.write("".join(e.to_json() + "\n" for e in stamped))
+        handle.write(separator + "".join(e.to_json() + "\n" for e in stamped))
     run_dvc(["repro", STAGE], repo)
     md5 = pinned_md5(repo)
     if md5 is None or md5 == parent or file_md5(repo / DATA_PATH) != md5:
@@ -234,9 +238,9 @@ def _check_stage_current(repo: Path) -> None:
 @contextlib.contextmanager
 def _exclusive(repo: Path) -> Iterator[None]:
     """Hold a lock on the repository's data for the whole add: two adds at once would stack on the same parent."""
-    lock_dir = repo / ".dvc" / "tmp"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with (lock_dir / "mlops-data-add.lock").open("w") as handle:
+    lock = repo / LOCK_PATH
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -25,7 +25,7 @@ from ml.dvc_data import (
     version_record,
 )
 from ml.errors import DataError
-from ml.feedback import NATURAL_PATH, TOUCHED, add_feedback
+from ml.feedback import LOCK_PATH, NATURAL_PATH, TOUCHED, add_feedback
 from tests.conftest import ROOT
 from tests.ml.test_dvc_data import PROJECT_FILES, git
 
@@ -274,3 +274,16 @@ def test_empty_feedback_reproduces_the_committed_pin_exactly(repo: Path) -> None
     run_dvc(["repro", "--force", STAGE], repo)
     assert file_md5(repo / DATA_PATH) == pinned_md5(ROOT)
     assert subprocess.run(["git", "diff", "--exit-code", "dvc.lock"], cwd=repo, check=False).returncode == 0
+
+
+def test_a_second_add_while_one_runs_is_refused(repo: Path, tmp_path: Path) -> None:
+    import fcntl
+
+    lock = repo / LOCK_PATH
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    before = snapshot(repo)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # what a running add holds
+        with pytest.raises(DataError, match="another `mlops data add` is running"):
+            add_feedback(repo, write_rows(tmp_path / "ok.jsonl", NEW_ROWS), source="review")
+    assert snapshot(repo) == before
