@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ml.data import Example, file_md5, load_examples, normalize_key, parse_row, utf8_lines
+from ml.data import Example, file_md5, load_examples, parse_row, utf8_lines
+from ml.datagen.generator import dedup_key
 from ml.dvc_data import (
     DATA_PATH,
     FEEDBACK_PATH,
@@ -30,11 +31,10 @@ from ml.dvc_data import (
     git_revision,
     materialize,
     pinned_md5,
+    remote_url,
     run_dvc,
 )
-from ml.dvc_data import (
-    push as dvc_push,
-)
+from ml.dvc_data import push as dvc_push
 from ml.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,7 @@ def _make_version(
     repo: Path, new: list[Example], skipped: int, *, source: str, parent: str, push_data: bool
 ) -> AddResult:
     """Append, reproduce, push and record; the caller restores the touched files if this raises."""
-    from ml.dvc_data import remote_url
-
+    before = len(load_examples(repo / DATA_PATH))
     stamped = [Example(e.text, e.intent, e.complexity, source) for e in new]
     feedback = repo / FEEDBACK_PATH
     # A file last saved by an editor without its final newline must not glue its last row to our first.
@@ -118,6 +117,11 @@ def _make_version(
             hint="check dvc.yaml: the stage must depend on data/feedback.jsonl; nothing was changed",
         )
     rows = len(load_examples(repo / DATA_PATH))  # the new dataset passes the same checks as any (no duplicates)
+    if rows != before + len(stamped):
+        raise DataError(
+            f"the new {DATA_PATH} has {rows} rows, expected {before} + {len(stamped)} added",
+            hint=f"the stage dropped or changed rows; see the log of `dvc repro {STAGE}`. Nothing was changed",
+        )
     remote = data_version(repo).default_remote
     if push_data:
         remote = dvc_push(repo)["remote"]
@@ -178,8 +182,10 @@ def _new_rows(
     file: Path, rows: list[tuple[int, dict[str, Any]]], existing: list[Example], natural: list[Example]
 ) -> tuple[list[Example], int]:
     """The rows to append and the number of exact duplicates skipped; DataError listing every bad row."""
-    known = {normalize_key(e.text): e.intent for e in existing}
-    held_out = {normalize_key(e.text) for e in natural}
+    # The generator's key (case, whitespace, end punctuation .,;:!?…) is a little coarser than the dataset's
+    # (ml.data.normalize_key): whatever the stage would drop as a duplicate is caught here first.
+    known = {dedup_key(e.text): e.intent for e in existing}
+    held_out = {dedup_key(e.text) for e in natural}
     problems: list[str] = []
     new: list[Example] = []
     first_seen: dict[str, tuple[int, str]] = {}
@@ -193,7 +199,7 @@ def _new_rows(
         except DataError as exc:
             problems.append(exc.message)
             continue
-        key = normalize_key(example.text)
+        key = dedup_key(example.text)
         if key in held_out:
             problems.append(f"{where}: {example.text!r} is in the held-out natural set ({NATURAL_PATH})")
         elif key in known and known[key] != example.intent:

@@ -109,9 +109,15 @@ def test_a_feedback_file_becomes_a_pushed_data_version_with_lineage(
     parent = pinned_md5(repo)
     assert parent and remote_holds(private_state, parent)
     old_bytes = (repo / DATA_PATH).read_bytes()
-    existing = load_examples(repo / DATA_PATH)[0]
-    # One exact duplicate of the dataset (other case and end punctuation), one repeated inside the file.
-    rows = [*NEW_ROWS, {"text": existing.text.upper() + "!", "intent": existing.intent}, NEW_ROWS[0]]
+    existing, other = load_examples(repo / DATA_PATH)[:2]
+    # Duplicates of the dataset (other case, end punctuation; a ";" the generator's key ignores too, so the stage
+    # would drop it), and one row repeated inside the file: skipped and counted.
+    rows = [
+        *NEW_ROWS,
+        {"text": existing.text.upper() + "!", "intent": existing.intent},
+        {"text": other.text.rstrip(".!?") + ";", "intent": other.intent},
+        NEW_ROWS[0],
+    ]
     feedback = write_rows(tmp_path / "reviewed.jsonl", rows)
 
     proc = run_cli("data", "add", str(feedback), "--source", "capture review 2026-12-03", "--json", cwd=repo)
@@ -119,7 +125,7 @@ def test_a_feedback_file_becomes_a_pushed_data_version_with_lineage(
     result = json.loads(proc.stdout)
     assert {"md5", "parent_md5", "rows_added", "skipped_duplicates", "source", "remote", "pushed"} <= set(result)
     assert result["parent_md5"] == parent and result["md5"] != parent
-    assert (result["rows_added"], result["skipped_duplicates"]) == (3, 2)
+    assert (result["rows_added"], result["skipped_duplicates"]) == (3, 3)
     assert result["source"] == "capture review 2026-12-03" and result["pushed"] and result["remote"] == "local"
 
     # dvc.lock pins the new bytes, the remote has them, and the generated rows are untouched at the front.
@@ -138,6 +144,7 @@ def test_a_feedback_file_becomes_a_pushed_data_version_with_lineage(
     # The version's record, and `mlops data status` names its parent and source.
     (record,) = [json.loads(line) for line in (repo / VERSIONS_PATH).read_text().splitlines()]
     assert record["md5"] == md5 and record["parent_md5"] == parent and record["rows_added"] == 3
+    assert (record["skipped_duplicates"], record["rows"]) == (3, 4003)
     assert record["git_revision"] == git(repo, "rev-parse", "HEAD") and record["time"].endswith("Z")
     status = json.loads(run_cli("data", "status", "--json", cwd=repo, check=True).stdout)
     assert (status["parent_md5"], status["source"]) == (parent, "capture review 2026-12-03")
