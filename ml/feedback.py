@@ -36,11 +36,10 @@ from ml.dvc_data import (
 )
 from ml.dvc_data import push as dvc_push
 from ml.errors import DataError
+from ml.settings import natural_set_path
 
 log = logging.getLogger(__name__)
 
-# The hand-written held-out set: it must stay unseen by training, so its prompts are never added (docs/labeling.md).
-NATURAL_PATH = "data/natural_prompts.jsonl"
 # Files `add_feedback` may change; each is restored byte for byte (or removed again) when a step fails.
 TOUCHED = (FEEDBACK_PATH, "dvc.lock", DATA_PATH, VERSIONS_PATH)
 # Held while an add runs: two at once would stack two versions on the same parent.
@@ -81,7 +80,9 @@ def add_feedback(repo: Path, file: Path, *, source: str, push: bool = True) -> A
             before = materialize(repo)
         _check_stage_current(repo)
         existing = load_examples(repo / DATA_PATH)
-        natural = load_examples(repo / NATURAL_PATH) if (repo / NATURAL_PATH).is_file() else []
+        # The hand-written held-out set must stay unseen by training: its prompts are never added (docs/labeling.md).
+        natural_path = natural_set_path(repo)
+        natural = load_examples(natural_path) if natural_path.is_file() else []
         new, skipped = _new_rows(file, rows, existing, natural)
         parent = before.pinned_md5
         if parent is None:  # materialize refuses a repository that pins nothing; this keeps the type honest
@@ -201,7 +202,7 @@ def _new_rows(
             continue
         key = dedup_key(example.text)
         if key in held_out:
-            problems.append(f"{where}: {example.text!r} is in the held-out natural set ({NATURAL_PATH})")
+            problems.append(f"{where}: {example.text!r} is in the held-out natural set, which must stay unseen")
         elif key in known and known[key] != example.intent:
             problems.append(
                 f"{where}: {example.text!r} is labelled {known[key]!r} in the dataset, not {example.intent!r}"

@@ -25,7 +25,8 @@ from ml.dvc_data import (
     version_record,
 )
 from ml.errors import DataError
-from ml.feedback import LOCK_PATH, NATURAL_PATH, TOUCHED, add_feedback
+from ml.feedback import LOCK_PATH, TOUCHED, add_feedback
+from ml.settings import natural_set_path
 from tests.conftest import ROOT
 from tests.ml.test_dvc_data import PROJECT_FILES, git
 
@@ -46,7 +47,7 @@ def repo(tmp_path: Path) -> Path:
     """A fresh git repository with the project's DVC stage, feedback file and natural set, its dataset materialised
     (reproduced and pushed to the empty remote in the test's state directory)."""
     repo = tmp_path / "repo"
-    for rel in (*PROJECT_FILES, NATURAL_PATH):
+    for rel in (*PROJECT_FILES, natural_set_path(ROOT).relative_to(ROOT).as_posix()):
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         if (ROOT / rel).is_dir():
             shutil.copytree(ROOT / rel, repo / rel, ignore=shutil.ignore_patterns("__pycache__"))
@@ -92,7 +93,7 @@ def remote_holds(state: Path, md5: str) -> bool:
 
 def test_the_new_rows_are_unseen() -> None:
     """NEW_ROWS really are new: otherwise the tests below would test skipping, not adding."""
-    known = {normalize_key(e.text) for e in load_examples(ROOT / NATURAL_PATH)}
+    known = {normalize_key(e.text) for e in load_examples(natural_set_path(ROOT))}
     known |= {normalize_key(r["text"]) for r in _generated_rows()}
     assert not [r for r in NEW_ROWS if normalize_key(r["text"]) in known]
 
@@ -204,7 +205,7 @@ def test_a_conflicting_label_is_refused(repo: Path, tmp_path: Path) -> None:
 
 
 def test_a_prompt_of_the_held_out_natural_set_is_refused(repo: Path, tmp_path: Path) -> None:
-    natural = load_examples(repo / NATURAL_PATH)[0]
+    natural = load_examples(natural_set_path(repo))[0]
     before = snapshot(repo)
     feedback = write_rows(tmp_path / "natural.jsonl", [{"text": natural.text, "intent": natural.intent}])
     proc = run_cli("data", "add", str(feedback), "--source", "review", cwd=repo)
