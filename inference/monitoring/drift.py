@@ -339,6 +339,14 @@ def _figures(
     return figures
 
 
+_SHORT_TEST = {
+    "chi-square homogeneity": "chi-square",
+    "two-sample Kolmogorov-Smirnov": "KS",
+    "Fisher exact": "Fisher",
+    "MMD permutation": "MMD",
+}
+
+
 def plot(report: DriftReport, path: Path) -> Path:
     """One PNG with a panel per check (reference in grey, traffic in colour) and the verdict in its title."""
     import matplotlib
@@ -375,10 +383,13 @@ def plot(report: DriftReport, path: Path) -> Path:
     title(ax, "intents", "Predicted intents")
 
     ax = axes[0][1]
-    bins = np.linspace(0.0, 1.0, 21)
-    ax.hist(figures["reference_confidences"], bins=bins, density=True, alpha=0.6, **ref_style)
-    ax.hist(figures["current_confidences"], bins=bins, density=True, alpha=0.6, **cur_style)
+    # Cumulative distributions: the KS statistic is their largest vertical gap.
+    for values, style in ((figures["reference_confidences"], ref_style), (figures["current_confidences"], cur_style)):
+        ordered = np.sort(np.asarray(values, dtype=float))
+        if len(ordered):
+            ax.step(ordered, np.arange(1, len(ordered) + 1) / len(ordered), where="post", **style)
     ax.set_xlabel("top-class confidence")
+    ax.set_ylabel("share of texts at or below")
     ax.legend(fontsize=8)
     title(ax, "confidence", "Confidence")
 
@@ -411,12 +422,23 @@ def plot(report: DriftReport, path: Path) -> Path:
     ax = axes[1][2]
     ax.axis("off")
     rows = [
-        [c.name, c.test, f"{c.statistic:.3g}", f"{c.p_value:.2g}", "DRIFT" if c.drifted else "ok"]
+        [
+            c.name,
+            _SHORT_TEST.get(c.test, c.test),
+            f"{c.statistic:.3g}",
+            f"{c.p_value:.2g}",
+            "DRIFT" if c.drifted else "ok",
+        ]
         for c in report.checks
     ]
-    table = ax.table(cellText=rows, colLabels=["check", "test", "statistic", "p", ""], loc="center", fontsize=8)
+    table = ax.table(
+        cellText=rows,
+        colLabels=["check", "test", "statistic", "p-value", "verdict"],
+        colWidths=[0.3, 0.16, 0.18, 0.18, 0.18],
+        loc="center",
+    )
     table.auto_set_font_size(False)
-    table.set_fontsize(8)
+    table.set_fontsize(9)
     table.scale(1.0, 1.6)
     ax.set_title(
         f"Bonferroni: each check at alpha/{len(report.checks)} = {report.alpha / len(report.checks):.2g}", fontsize=10

@@ -19,7 +19,8 @@ import numpy as np
 
 from inference.predictor import OnnxPredictor, Predictor, TorchPredictor
 from inference.tokenization import load_fast_tokenizer
-from ml.model import ONNX_FILES, ModelInfo
+from ml.errors import ModelError
+from ml.model import MODEL_INFO_FILE, ONNX_FILES, ModelInfo
 from ml.predict import encode
 from ml.tokenizer import normalize_text
 
@@ -44,6 +45,11 @@ class Featurizer:
 
     def __init__(self, model_dir: Path | str, *, precision: str | None = None) -> None:
         self.model_dir = Path(model_dir)
+        if not (self.model_dir / MODEL_INFO_FILE).is_file():
+            raise ModelError(
+                f"{self.model_dir} is not an intent model directory (no {MODEL_INFO_FILE})",
+                hint="pass a directory written by `mlops train` (and `mlops export`), or a registry reference",
+            )
         self.info = ModelInfo.load(self.model_dir)
         self.tokenizer = load_fast_tokenizer(self.model_dir)
         self.unknown_id = self._unknown_id()
