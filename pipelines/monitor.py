@@ -32,6 +32,7 @@ from inference.monitoring.drift import (
     DEFAULT_PERMUTATIONS,
     DRIFT,
     INSUFFICIENT,
+    MMD_MAX_TEXTS,
     NO_DRIFT,
     DriftReport,
     Sample,
@@ -112,9 +113,9 @@ def _compare(
     held_out = [e.text for name in REFERENCE_SPLITS for e in splits[name]]
     featurizer = Featurizer(reference.model_dir)
     ref_predictions = featurizer.predict(held_out)
-    ref_features = featurizer.features(held_out)
+    ref_features = featurizer.features(held_out, embed_limit=MMD_MAX_TEXTS)
     texts, predictions = captures.texts(), captures.predictions()
-    cur_features = featurizer.features(texts)
+    cur_features = featurizer.features(texts, embed_limit=MMD_MAX_TEXTS)
     report = compare(
         Sample(
             intents=[p["intent"] for p in ref_predictions],

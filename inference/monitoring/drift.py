@@ -65,7 +65,8 @@ class Check:
 
 @dataclass(frozen=True)
 class Sample:
-    """What one side of the comparison holds: per-text predictions and features (aligned)."""
+    """What one side of the comparison holds: per-text predictions and features, aligned, except that the
+    embeddings may be of a random subsample of the texts (the MMD test caps each side at MMD_MAX_TEXTS)."""
 
     intents: Sequence[str]
     confidences: np.ndarray
@@ -79,7 +80,7 @@ class Sample:
         return len(self.intents)
 
     def subset(self, index: np.ndarray) -> Sample:
-        """The texts at `index`."""
+        """The texts at `index` (embeddings must be aligned with the texts)."""
         return Sample(
             intents=[self.intents[i] for i in index],
             confidences=self.confidences[index],
