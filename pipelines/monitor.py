@@ -162,7 +162,7 @@ def resolve_reference(
     if _MD5.match(text) or Path(text).is_file():
         data_file = _data_file(repo, text) if _MD5.match(text) else Path(text)
         local_model = model is not None and Path(model).is_dir()
-        model_ref = str(model) if local_model else _registry_uri(None if model is None else str(model))
+        model_ref = str(model) if local_model else _registry_uri(None if model is None else str(model), what="model")
         description.update({"data_md5": file_md5(data_file), "data_file": str(data_file), "model": model_ref})
         seed = SplitConfig().seed
         if model_ref.startswith("models:/"):
@@ -190,7 +190,7 @@ def resolve_reference(
         yield Reference(data_file, model_dir, seed, description)
 
 
-def _registry_uri(text: str | None) -> str:
+def _registry_uri(text: str | None, *, what: str = "against") -> str:
     """`models:/NAME@ALIAS` or `models:/NAME/VERSION` for any registry reference form (default the champion)."""
     from model_registry.artifacts import is_registry_ref, parse_model_ref
 
@@ -203,6 +203,11 @@ def _registry_uri(text: str | None) -> str:
         name, version = text.split("/")
         if name and version.isdigit():
             return f"models:/{name}/{version}"
+    if ("/" in text or text.endswith((".json", ".jsonl"))) and what == "model":
+        raise MlopsError(
+            f"--model {text!r} is neither a model directory nor a registry model",
+            hint="give a directory written by `mlops train`, models:/NAME@ALIAS, models:/NAME/VERSION or NAME/VERSION",
+        )
     if "/" in text or text.endswith((".json", ".jsonl")):
         raise MlopsError(
             f"--against {text!r} is neither a data file, a data version (md5) nor a registry model",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from scipy.stats import binom
 
-from benchmarks.drift_calibration import build_pools, trip_rates, upper_bound
+from benchmarks.drift_calibration import Pools, build_pools, trip_rates, upper_bound
 
 ALPHA = 0.05  # a larger alpha than the CLI's 0.01 makes the false-alarm bound bite at a few dozen draws
 DETECTION = 0.5  # at least this rate for the shifts below; measured far higher (docs/benchmarks.md)
@@ -20,24 +20,22 @@ CHANCE = 1e-6
 
 
 @pytest.fixture(scope="module")
-def pools(onnx_model: Path, dataset_rows: list[dict], tmp_path_factory: pytest.TempPathFactory) -> tuple:
+def pools(onnx_model: Path, dataset_rows: list[dict], tmp_path_factory: pytest.TempPathFactory) -> Pools:
     data = tmp_path_factory.mktemp("calibration") / "prompts.jsonl"
     data.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in dataset_rows))
     return build_pools(onnx_model, data)
 
 
-def test_undrifted_traffic_trips_the_report_at_most_at_alpha(pools: tuple) -> None:
-    reference, labels, by_scenario = pools
+def test_undrifted_traffic_trips_the_report_at_most_at_alpha(pools: Pools) -> None:
     draws = 40
-    row = trip_rates(reference, labels, by_scenario["undrifted"], size=60, draws=draws, alpha=ALPHA, permutations=400)
+    row = trip_rates(pools, "undrifted", size=60, draws=draws, alpha=ALPHA, permutations=400)
     assert row["tripped"] <= binom.ppf(1 - CHANCE, draws, ALPHA), row
 
 
 @pytest.mark.parametrize("scenario", ["truncated", "natural"])
-def test_shifted_traffic_of_modest_size_trips_the_report(pools: tuple, scenario: str) -> None:
-    reference, labels, by_scenario = pools
+def test_shifted_traffic_of_modest_size_trips_the_report(pools: Pools, scenario: str) -> None:
     draws = 12
-    row = trip_rates(reference, labels, by_scenario[scenario], size=60, draws=draws, alpha=0.01, permutations=400)
+    row = trip_rates(pools, scenario, size=60, draws=draws, alpha=0.01, permutations=400)
     assert row["tripped"] >= binom.ppf(CHANCE, draws, DETECTION), row
 
 

@@ -98,7 +98,7 @@ def test_the_cli_exits_0_1_2_and_prints_json(onnx_model: Path, training_data: Pa
         (["--capture", "{capture}", "--alpha", "2"], "--alpha"),
         (["--capture", "{capture}", "--against", "a/b/c"], "neither a data file"),
         (["--capture", "{capture}", "--against", "0" * 32], "data version 000"),
-        (["--capture", "{capture}", "--model", "{missing}"], "registry"),
+        (["--capture", "{capture}", "--model", "{missing}"], "neither a model directory"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(args: list[str], message: str, training_data: Path, tmp_path: Path) -> None:
