@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,28 @@ from mlops_cli.errors import aws_errors, user_errors
 from mlops_cli.options import MODEL_HELP, model_directory
 from mlops_cli.output import emit, json_option
 from mlops_cli.progress import progress_display
+
+
+def sagemaker_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--endpoint-url, --target-variant and --region for a target that is a SageMaker endpoint (named by `what`)."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option(
+            "--region",
+            envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+            default="us-east-1",
+            show_default=True,
+            help=f"AWS region of {what} [env AWS_REGION / AWS_DEFAULT_REGION].",
+        )(func)
+        func = click.option("--target-variant", default=None, help=f"Pin a production variant of {what}.")(func)
+        return click.option(
+            "--endpoint-url",
+            envvar="MLOPS_LOCAL_ENDPOINT",
+            default=None,
+            help=f"Runtime URL for {what}, e.g. the local A/B endpoint [env MLOPS_LOCAL_ENDPOINT].",
+        )(func)
+
+    return decorate
 
 
 @click.group()
@@ -35,20 +58,7 @@ def bench() -> None:
 )
 @click.option("--threads", type=int, default=None, help="Intra-op threads of the in-process target.")
 @click.option("--endpoint", default=None, help="SageMaker endpoint name (boto3 sagemaker-runtime).")
-@click.option(
-    "--endpoint-url",
-    envvar="MLOPS_LOCAL_ENDPOINT",
-    default=None,
-    help="Runtime URL for --endpoint, e.g. the local A/B endpoint [env MLOPS_LOCAL_ENDPOINT].",
-)
-@click.option("--target-variant", default=None, help="Pin a production variant of --endpoint.")
-@click.option(
-    "--region",
-    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
-    default="us-east-1",
-    show_default=True,
-    help="AWS region of --endpoint [env AWS_REGION / AWS_DEFAULT_REGION].",
-)
+@sagemaker_options("--endpoint")
 @click.option(
     "--mode",
     type=click.Choice(["closed", "open"]),
@@ -169,20 +179,7 @@ def _gate_and_emit(
 @click.option("--master-host", default=None, help="With --worker-only: the machine running the master.")
 @click.option("--master-port", type=int, default=None, help="The master's port (Locust's default 5557 unless given).")
 @click.option("--worker-only", is_flag=True, help="Start only workers, for a master on --master-host.")
-@click.option(
-    "--endpoint-url",
-    envvar="MLOPS_LOCAL_ENDPOINT",
-    default=None,
-    help="Runtime URL for sagemaker:ENDPOINT, e.g. the local A/B endpoint [env MLOPS_LOCAL_ENDPOINT].",
-)
-@click.option("--target-variant", default=None, help="Pin a production variant of the endpoint.")
-@click.option(
-    "--region",
-    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
-    default="us-east-1",
-    show_default=True,
-    help="AWS region of sagemaker:ENDPOINT [env AWS_REGION / AWS_DEFAULT_REGION].",
-)
+@sagemaker_options("sagemaker:ENDPOINT")
 @click.option(
     "--payloads",
     type=click.Path(path_type=Path),

@@ -57,17 +57,22 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def endpoint_command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
-    """A subcommand of `mlops endpoint` taking ENDPOINT, target options and --json, with clean errors."""
+def _endpoint_subcommand(group: click.Group, name: str) -> Callable[[Callable[..., Any]], click.Command]:
+    """A subcommand of `group` taking ENDPOINT, target options and --json, with clean errors."""
 
     def decorate(func: Callable[..., Any]) -> click.Command:
         func = user_errors(aws_errors(func))
         func = target_options(func)
         func = json_option(func)
         func = click.argument("endpoint_name", metavar="ENDPOINT")(func)
-        return endpoint.command(name)(func)
+        return group.command(name)(func)
 
     return decorate
+
+
+def endpoint_command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
+    """A subcommand of `mlops endpoint` taking ENDPOINT, target options and --json, with clean errors."""
+    return _endpoint_subcommand(endpoint, name)
 
 
 @click.group()
@@ -607,15 +612,7 @@ def shadow() -> None:
 
 def shadow_command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
     """A subcommand of `mlops endpoint shadow` taking ENDPOINT, target options and --json, with clean errors."""
-
-    def decorate(func: Callable[..., Any]) -> click.Command:
-        func = user_errors(aws_errors(func))
-        func = target_options(func)
-        func = json_option(func)
-        func = click.argument("endpoint_name", metavar="ENDPOINT")(func)
-        return shadow.command(name)(func)
-
-    return decorate
+    return _endpoint_subcommand(shadow, name)
 
 
 @shadow_command("start")
