@@ -305,9 +305,19 @@ def _weights(weights: dict[str, float]) -> str:
     metavar="[NAME=]N",
     help="Instances of every variant, or of one (NAME=N); repeatable [default: 1].",
 )
-@click.option("--data-capture", default=None, metavar="S3_URI", help="Capture requests and responses to this S3 URI.")
 @click.option(
-    "--capture-percent", type=click.IntRange(0, 100), default=100, show_default=True, help="Data capture sampling."
+    "--data-capture",
+    default=None,
+    metavar="S3_URI|DIR|off",
+    help="Capture requests and responses (SageMaker data capture) to this S3 URI, or on the local endpoint to this "
+    "directory; `off` deploys without capture. A redeploy without it keeps the endpoint's capture.",
+)
+@click.option(
+    "--capture-percent",
+    type=click.IntRange(0, 100),
+    default=100,
+    show_default=True,
+    help="Share of requests captured, 0-100 (with --data-capture).",
 )
 @guardrail_options
 @click.option(

@@ -6,6 +6,7 @@ every flag defaults to unset, so that an unset flag falls through to its environ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,13 +48,23 @@ def serve(model: str | None, download_dir: Path | None, **settings: Any) -> None
 
     MODEL defaults to INTENT_SERVE_MODEL_DIR, else /opt/ml/model. Routes: GET /ping, POST /invocations,
     GET /metrics. Stops gracefully on SIGTERM.
+
+    Data capture (--capture-dir and/or --capture-percent) writes a sampled share of the requests and answers in
+    SageMaker's data-capture JSON Lines under DIR/ENDPOINT/AllTraffic/YYYY/MM/DD/HH/ (default DIR: the state
+    directory's capture/); it is user data: see docs/operations.md, "Data capture".
     """
     from inference.serving import server
     from inference.serving.config import ServerConfig, flag_overrides
 
     overrides = flag_overrides(settings)  # every flag is checked before anything is downloaded
     with model_directory(model or None, download_dir) as model_dir:
-        server.serve(ServerConfig.from_env(**overrides, model_dir=model_dir))
+        config = ServerConfig.from_env(**overrides, model_dir=model_dir)
+        if config.capture and config.capture_dir is None:
+            from inference.serving.capture import CAPTURE_DIR
+            from ml.settings import state_dir
+
+            config = dataclasses.replace(config, capture_dir=state_dir() / CAPTURE_DIR)
+        server.serve(config)
 
 
 COMMANDS: list[click.Command] = [serve]

@@ -75,6 +75,7 @@ def deploy(target: DeployTarget, plan: DeploymentPlan, *, model_name: str = REGI
         variants,
         role_arn=plan.role_arn or target.role_arn,
         data_capture=plan.data_capture,
+        keep_capture=plan.keep_capture,
         guardrails=plan.guardrails,
         autoscaling=plan.autoscaling,
         wait=plan.wait,

@@ -197,13 +197,17 @@ class EndpointManager:
                 }
             )
         tags = self._config_tags(config)
+        capture = config.get("DataCaptureConfig") or {}
         return {
             "endpoint": endpoint,
             "status": described["EndpointStatus"],
             "failure_reason": described.get("FailureReason"),
             "endpoint_config": described["EndpointConfigName"],
             "previous_config": tags.get(TAG_PREVIOUS_CONFIG),
-            "data_capture": bool(config.get("DataCaptureConfig", {}).get("EnableCapture")),
+            # SageMaker's EnableCapture defaults to true.
+            "data_capture": bool(capture.get("EnableCapture", bool(capture))),
+            "data_capture_destination": capture.get("DestinationS3Uri"),
+            "data_capture_percent": capture.get("InitialSamplingPercentage"),
             "variants": variants,
         }
 
@@ -259,8 +263,12 @@ class EndpointManager:
         guardrails: Guardrails | None = None,
         autoscaling: Autoscaling | None = None,
         wait: bool = True,
+        keep_capture: bool = True,
     ) -> dict[str, Any]:
-        """Create the models and an endpoint config with these variants, then create or update the endpoint."""
+        """Create the models and an endpoint config with these variants, then create or update the endpoint.
+
+        Without `data_capture`, an update keeps the endpoint's data capture, unless `keep_capture` is False.
+        """
         check_name("endpoint", endpoint)
         check_unique("variant", [v.name for v in variants])
         if not variants:
@@ -292,7 +300,16 @@ class EndpointManager:
         created: list[str] = []
         try:
             return self._deploy(
-                endpoint, variants, existing, role_arn, created, data_capture, guardrails, autoscaling, wait
+                endpoint,
+                variants,
+                existing,
+                role_arn,
+                created,
+                data_capture,
+                guardrails,
+                autoscaling,
+                wait,
+                keep_capture,
             )
         except Exception:
             # Refused before the endpoint took the new config: the models made for it would only be litter.
@@ -326,6 +343,7 @@ class EndpointManager:
         guardrails: Guardrails | None,
         autoscaling: Autoscaling | None,
         wait: bool,
+        keep_capture: bool = True,
     ) -> dict[str, Any]:
         models = {v.name: self._ensure_model(endpoint, v, role_arn, created) for v in variants}
         production_variants = [
@@ -339,7 +357,13 @@ class EndpointManager:
             for v in variants
         ]
         previous = existing["EndpointConfigName"] if existing and existing["EndpointStatus"] == "InService" else None
-        config_name = self._create_config(endpoint, production_variants, previous, data_capture=data_capture)
+        # A redeploy without a capture option keeps the endpoint's capture: turning it off is never a side effect.
+        kept_capture = None
+        if data_capture is None and previous is not None and keep_capture:
+            kept_capture = self.sm.describe_endpoint_config(EndpointConfigName=previous).get("DataCaptureConfig")
+        config_name = self._create_config(
+            endpoint, production_variants, previous, data_capture=data_capture, data_capture_config=kept_capture
+        )
         if existing is not None and existing["EndpointStatus"] == "Failed":
             # SageMaker cannot update a Failed endpoint: it serves nothing, so replace it.
             self._delete_and_wait(endpoint)
@@ -816,6 +840,8 @@ def render_status(status: dict[str, Any]) -> str:
     ]
     if status.get("failure_reason"):
         lines.append(f"  last failure: {status['failure_reason']}")
+    if status.get("data_capture"):
+        lines.append(f"  data capture: {status['data_capture_percent']}% to {status['data_capture_destination']}")
     if "variants" in status:
         lines.append(
             f"  {'variant':<16} {'weight':>7} {'share':>7} {'instances':>9}  {'type':<14} {'model version':<24} model"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from inference.variants import (
@@ -26,6 +27,8 @@ from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS
 DEFAULT_VARIANTS = ("champion=champion", "challenger=challenger")
 DEFAULT_WEIGHTS = "champion=90,challenger=10"
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+# `--data-capture off`: deploy without data capture (a redeploy otherwise keeps the endpoint's).
+CAPTURE_OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,36 @@ class VariantDeployment:
 
 @dataclass(frozen=True)
 class DataCapture:
-    """Request/response capture to S3 (SageMaker DataCaptureConfig)."""
+    """Request/response capture (SageMaker DataCaptureConfig): to S3 on AWS; to a local directory on the local
+    endpoint, which takes it as an absolute `file://` URI in the same member (`inference.local.capture`)."""
 
     destination_s3_uri: str
     sampling_percent: int = 100
+    local: bool = False
 
     def __post_init__(self) -> None:
-        if not self.destination_s3_uri.startswith("s3://"):
-            raise DeploymentError(f"data capture destination must be an s3:// URI, got {self.destination_s3_uri!r}")
-        if not 0 <= self.sampling_percent <= 100:
-            raise DeploymentError(f"data capture sampling must be 0-100 percent, got {self.sampling_percent}")
+        if isinstance(self.sampling_percent, bool) or not 0 <= self.sampling_percent <= 100:
+            raise DeploymentError(
+                f"data capture sampling must be 0-100 percent, got {self.sampling_percent}",
+                hint="e.g. --capture-percent 10 captures about one request in ten",
+            )
+        is_s3 = self.destination_s3_uri.startswith("s3://")
+        if self.local and is_s3:
+            raise DeploymentError(
+                f"the local endpoint writes captures to a local directory, not to {self.destination_s3_uri}",
+                hint="--data-capture DIR (s3:// destinations are for SageMaker on AWS)",
+            )
+        if self.local:
+            # The local endpoint runs elsewhere (another working directory): it gets an absolute file:// URI.
+            uri = self.destination_s3_uri
+            if not uri.startswith("file://"):
+                uri = Path(uri).expanduser().resolve().as_uri()
+            object.__setattr__(self, "destination_s3_uri", uri)
+        elif not is_s3:
+            raise DeploymentError(
+                f"data capture destination must be an s3:// URI, got {self.destination_s3_uri!r}",
+                hint="SageMaker writes captures to S3; a local directory is for the local endpoint (--local-endpoint)",
+            )
 
     def config(self) -> dict[str, Any]:
         """The DataCaptureConfig structure."""
@@ -269,6 +292,7 @@ class DeploymentPlan:
     image_uri: str | None = None
     role_arn: str | None = None
     data_capture: DataCapture | None = None
+    keep_capture: bool = True  # with no data_capture: keep the endpoint's capture (False: deploy without)
     guardrails: Guardrails | None = None
     autoscaling: Autoscaling | None = None
     wait: bool = True
@@ -308,9 +332,9 @@ class DeploymentPlan:
                 f"no weight given for variant(s) {', '.join(missing)}", hint="give every variant a weight"
             )
         policy = parse_autoscaling(autoscale) if autoscale else None
-        if local and (policy or data_capture or guardrails):
+        if local and (policy or guardrails):
             raise DeploymentError(
-                "autoscaling, data capture and guardrails are SageMaker features: not on the local endpoint",
+                "autoscaling and guardrails are SageMaker features: not on the local endpoint",
                 hint="drop those options, or deploy to AWS",
             )
         check_autoscaling_waits(policy, wait)
@@ -331,7 +355,10 @@ class DeploymentPlan:
             instance_counts=per_variant("--instance-count", instance_counts, names, "1", int),
             image_uri=image_uri,
             role_arn=role_arn,
-            data_capture=DataCapture(data_capture, capture_percent) if data_capture else None,
+            data_capture=DataCapture(data_capture, capture_percent, local=local)
+            if data_capture and data_capture != CAPTURE_OFF
+            else None,
+            keep_capture=data_capture != CAPTURE_OFF,
             guardrails=Guardrails(
                 mode=guardrails,
                 step_percent=guardrail_step,

@@ -74,7 +74,7 @@ class DeployTarget:
 
     @property
     def is_local(self) -> bool:
-        """Whether commands go to the local A/B endpoint (which has no autoscaling, data capture or guardrails)."""
+        """Whether commands go to the local A/B endpoint (which has no autoscaling or guardrails)."""
         return self.local_url is not None
 
     @property

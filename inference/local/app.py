@@ -244,7 +244,8 @@ async def invocations(request: Request) -> Response:
         try:
             declared = check_content_type(request.headers.get("content-type"))
             check_content_length(request.headers.get("content-length"), limits)
-            texts = parse_inputs(await read_body(request, limits), limits, declared=declared)
+            body = await read_body(request, limits)
+            texts = parse_inputs(body, limits, declared=declared)
         except BadRequest as exc:
             traffic.record_client_error()
             request_notes["reason"] = exc.reason
@@ -268,6 +269,7 @@ async def invocations(request: Request) -> Response:
     finally:
         model.release()
     traffic.record((time.perf_counter() - start) * 1000.0, [p["intent"] for p in predictions])
+    endpoint.capture(variant.name, body, bytes(answer.body), request.headers)
     return answer
 
 

@@ -32,6 +32,7 @@ from inference.local.api import (
     tags_param,
     validation,
 )
+from inference.local.capture import CaptureSpec, capture_spec
 from inference.local.models import LoadedModel, ModelRecord, check_model_source, model_path_from_url
 from inference.local.records import ConfigRecord, EndpointRecord, LiveVariant, VariantSet, VariantSpec
 from inference.predictor import default_threads
@@ -188,8 +189,14 @@ class LocalSageMaker:
             {**item, "InitialVariantWeight": v.weight, "InitialInstanceCount": v.instance_count}
             for item, v in zip(raw, variants, strict=True)
         )
+        data_capture = param(params, "DataCaptureConfig", dict, default=None)
         record = ConfigRecord(
-            name, tuple(variants), time.time(), described, param(params, "DataCaptureConfig", dict, default=None)
+            name,
+            tuple(variants),
+            time.time(),
+            described,
+            data_capture,
+            capture_spec(data_capture) if data_capture is not None else None,
         )
         self.configs[name] = record
         self.tags[record.arn] = tags_param(params)
@@ -318,6 +325,7 @@ class LocalSageMaker:
         if endpoint.live is not None:
             for model in endpoint.live.models():
                 model.retire()
+        self._set_capture(endpoint, None)
         log.info("deleted endpoint", extra={"endpoint": endpoint.name})
         return {}
 
@@ -334,6 +342,8 @@ class LocalSageMaker:
         }
         if endpoint.failure_reason:
             answer["FailureReason"] = endpoint.failure_reason
+        if endpoint.capture_spec is not None:
+            answer["DataCaptureConfig"] = endpoint.capture_spec.summary()
         if endpoint.live is not None:
             live = endpoint.live
             answer["ProductionVariants"] = [
@@ -481,6 +491,7 @@ class LocalSageMaker:
             weights.update({n: w for n, w in old.weights.items() if n in weights})
             counts.update({n: c for n, c in old.instance_counts.items() if n in counts})
         endpoint.live = VariantSet(config.name, loaded, weights, counts)
+        self._set_capture(endpoint, config.capture)
         endpoint.config_name = config.name
         endpoint.status = "InService"
         endpoint.failure_reason = None
@@ -500,6 +511,24 @@ class LocalSageMaker:
                 "reused": [v.name for v in loaded if v.model not in fresh],
             },
         )
+
+    @staticmethod
+    def _set_capture(endpoint: EndpointRecord, spec: CaptureSpec | None) -> None:
+        """Capture as `spec` asks from now on: the writer is kept when nothing changed, else replaced (or closed)."""
+        if spec == endpoint.capture_spec and (endpoint.capture_writer is not None) == bool(spec and spec.enabled):
+            return
+        old = endpoint.capture_writer
+        endpoint.capture_spec = spec
+        try:
+            endpoint.capture_writer = spec.writer(endpoint.name) if spec is not None and spec.enabled else None
+        except MlopsError as exc:  # unreachable: CreateEndpointConfig checked the spec
+            log.error("data capture not started for %s: %s", endpoint.name, exc)
+            endpoint.capture_writer = None
+        if old is not None:
+            old.close()  # writes what it has queued: the requests answered before the swap
+        if spec is not None and endpoint.capture_writer is not None:
+            extra = {"endpoint": endpoint.name, "root": str(spec.root), "percent": spec.percent}
+            log.info("data capture started", extra=extra)
 
     def _deployment_failed(self, endpoint: EndpointRecord, generation: int, config: ConfigRecord, reason: str) -> None:
         """A new endpoint fails; an updated one goes back to serving its old variants. Either way the reason shows."""
@@ -571,7 +600,16 @@ class LocalSageMaker:
                 "model_name": live_variant.model.record.name if live_variant else None,
                 "model_version": live_variant.model.model_version if live_variant else None,
             }
-        return {"endpoint": name, "status": endpoint.status, "since": since, "until": until, "variants": variants}
+        answer: dict[str, Any] = {
+            "endpoint": name,
+            "status": endpoint.status,
+            "since": since,
+            "until": until,
+            "variants": variants,
+        }
+        if endpoint.capture_writer is not None:
+            answer["capture"] = endpoint.capture_writer.counts()
+        return answer
 
     async def close(self) -> None:
         """Stop deployments in progress and release every loaded model (after in-flight requests have finished)."""
@@ -582,3 +620,6 @@ class LocalSageMaker:
         for endpoint in self.endpoints.values():
             for model in endpoint.live.models() if endpoint.live else []:
                 model.retire()
+            if endpoint.capture_writer is not None:  # queued captures are written before the process exits
+                await asyncio.to_thread(endpoint.capture_writer.close)
+                endpoint.capture_writer = None

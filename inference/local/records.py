@@ -9,8 +9,10 @@ from types import MappingProxyType
 from typing import Any
 
 from inference.local.api import arn
+from inference.local.capture import CaptureSpec
 from inference.local.models import LoadedModel
 from inference.local.traffic import VariantTraffic
+from inference.serving.capture import INFERENCE_ID_HEADER, CaptureWriter
 from inference.variants import check_weights
 
 
@@ -36,6 +38,7 @@ class ConfigRecord:
     # so that a client can copy a config (as a rollback does) without losing what this endpoint ignores.
     described_variants: tuple[Mapping[str, Any], ...] = ()
     data_capture: Mapping[str, Any] | None = None
+    capture: CaptureSpec | None = None  # what this endpoint makes of data_capture
 
     @property
     def arn(self) -> str:
@@ -106,11 +109,26 @@ class EndpointRecord:
     # Bumped by every deployment and by deletion, so a stale background load knows to discard its result.
     generation: int = 0
     traffic: dict[str, VariantTraffic] = field(default_factory=dict)
+    # Data capture as the serving config asks (None: off), and its writer while capture is enabled.
+    capture_spec: CaptureSpec | None = None
+    capture_writer: CaptureWriter | None = None
 
     @property
     def arn(self) -> str:
         """The endpoint's ARN."""
         return arn("endpoint", self.name)
+
+    def capture(self, variant: str, request: bytes, response: bytes, headers: Mapping[str, str]) -> None:
+        """Offer an answered request to the endpoint's data capture, if on (sampled and queued; never waits)."""
+        if self.capture_writer is not None:
+            self.capture_writer.capture(
+                variant,
+                request,
+                response,
+                request_type=headers.get("content-type"),
+                response_type="application/json",
+                inference_id=headers.get(INFERENCE_ID_HEADER),
+            )
 
     def traffic_of(self, variant: str) -> VariantTraffic:
         """The variant's traffic, kept across deployments that keep the variant name."""

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from inference.serving.capture import DEFAULT_ROTATE_BYTES, SERVE_ENDPOINT, check_capture_name
 from inference.serving.payload import Limits
 from ml.errors import MlopsError
 from ml.model import PRECISIONS
@@ -129,15 +130,51 @@ class ServerConfig:
     spin: str = _setting(
         "auto", "whether idle onnxruntime threads spin (auto: only with one worker)", choices=SPIN_MODES
     )
+    # Data capture (inference.serving.capture): on when either the directory or the share is set.
+    capture_dir: Path | None = _setting(
+        None,
+        "data capture: where sampled requests and answers are written (SageMaker's JSON Lines); turns capture on",
+        default_text="off; <state dir>/capture when only the share is set",
+    )
+    capture_percent: float | None = _setting(
+        None,
+        "data capture: share of answered requests captured, 0-100; turns capture on",
+        default_text="100 when a capture directory is set, else off",
+        minimum=0,
+        maximum=100,
+    )
+    capture_endpoint: str = _setting(SERVE_ENDPOINT, "data capture: the endpoint name the files are filed under")
+    capture_rotate_bytes: int = _setting(
+        DEFAULT_ROTATE_BYTES,
+        "data capture: a file's size in bytes at which the next one is started",
+        default_text=f"{DEFAULT_ROTATE_BYTES // 2**20} MiB",
+        minimum=1024,
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_dir", Path(self.model_dir))
+        if self.capture_dir is not None:
+            object.__setattr__(self, "capture_dir", Path(self.capture_dir))
         if self.workers is None:
             from inference.predictor import available_cpus
 
             object.__setattr__(self, "workers", available_cpus())
         for info in server_settings():
             _check(info, getattr(self, info.name))
+        try:
+            check_capture_name("capture endpoint", self.capture_endpoint)
+        except MlopsError as exc:
+            raise ConfigError(exc.message, hint=exc.hint) from None
+
+    @property
+    def capture(self) -> bool:
+        """Data capture is on when a capture directory or a capture share is set (a share of 0 captures none)."""
+        return self.capture_dir is not None or self.capture_percent is not None
+
+    @property
+    def capture_share(self) -> float:
+        """The percentage of answered requests captured when capture is on."""
+        return 100.0 if self.capture_percent is None else self.capture_percent
 
     @property
     def batching(self) -> bool:
@@ -186,6 +223,7 @@ class ServerConfig:
         """Serialise for the worker processes."""
         data = dataclasses.asdict(self)
         data["model_dir"] = str(self.model_dir)
+        data["capture_dir"] = None if self.capture_dir is None else str(self.capture_dir)
         return json.dumps(data, sort_keys=True)
 
     @classmethod

@@ -87,6 +87,13 @@ class Metrics:
         self.worker_up = Gauge(
             "intent_worker_up", "1 per live worker process.", registry=r, multiprocess_mode="liveall"
         )
+        self.captures = Counter(
+            "intent_capture_records",
+            "Answered requests offered to data capture, by outcome: captured, sampled_out, dropped (queue full), "
+            "failed (not written).",
+            ["outcome"],
+            registry=r,
+        )
         self.model_info = Gauge(
             "intent_model_info",
             "The model being served.",

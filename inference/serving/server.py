@@ -35,6 +35,7 @@ from inference.predictor import OnnxPredictor, Predictor, TorchPredictor, onnx_p
 from inference.serving import asgi
 from inference.serving.asgi import DRAIN_HOOK, REFUSED_HOOK, RETRY_AFTER_S, AccessLog, notes, read_body, server_error
 from inference.serving.batching import MicroBatcher, ShuttingDown
+from inference.serving.capture import INFERENCE_ID_HEADER, SERVE_VARIANT, CaptureWriter
 from inference.serving.config import RESOLVED_CONFIG_ENV, ConfigError, ServerConfig
 from inference.serving.logs import logging_config
 from inference.serving.metrics import Metrics, prepare_multiprocess_dir, remove_multiprocess_dir
@@ -60,6 +61,7 @@ class Service:
         # and parallel calls would only fight over the same cores.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
         self.batcher: MicroBatcher | None = None
+        self.capture: CaptureWriter | None = None
 
     def load(self) -> None:
         """Load (unless injected) and warm up the predictor."""
@@ -125,6 +127,33 @@ class Service:
         finally:
             self.metrics.waiting.dec()
 
+    def start_capture(self) -> None:
+        """Start data capture when the settings turn it on (inference.serving.capture)."""
+        c = self.config
+        if not c.capture:
+            return
+        if c.capture_dir is None:
+            raise ConfigError("data capture needs a directory", hint="set --capture-dir (env INTENT_SERVE_CAPTURE_DIR)")
+        self.capture = CaptureWriter(
+            c.capture_dir,
+            endpoint=c.capture_endpoint,
+            percent=c.capture_share,
+            rotate_bytes=c.capture_rotate_bytes,
+            on_count=lambda outcome, n: self.metrics.captures.labels(outcome).inc(n),
+        )
+
+    def record_capture(self, request: Request, body: bytes, answer: Response) -> None:
+        """Offer an answered request to data capture (the writer samples and queues; it never waits)."""
+        if self.capture is not None:
+            self.capture.capture(
+                SERVE_VARIANT,
+                body,
+                bytes(answer.body),
+                request_type=request.headers.get("content-type"),
+                response_type=answer.media_type,
+                inference_id=request.headers.get(INFERENCE_ID_HEADER),
+            )
+
     def drain(self) -> None:
         """A graceful shutdown began: whatever has not reached the model gets ShuttingDown (503); what runs finishes."""
         if self.draining:
@@ -151,6 +180,7 @@ class Service:
                 max_wait_ms=self.config.batch_wait_ms,
             )
             self.batcher.start()
+        self.start_capture()
         self.metrics.worker_up.set(1)
         precision = getattr(self.predictor, "precision", "")
         self.metrics.model_info.labels(self.model_version, precision).set(1)
@@ -166,6 +196,8 @@ class Service:
                 "batch_max_size": self.config.batch_max_size,
                 "batch_wait_ms": self.config.batch_wait_ms,
                 "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
+                "capture_dir": str(self.config.capture_dir) if self.capture else None,
+                "capture_percent": self.config.capture_share if self.capture else None,
             },
         )
 
@@ -175,6 +207,8 @@ class Service:
         if self.batcher is not None:
             await self.batcher.stop()
         self.executor.shutdown(wait=True)
+        if self.capture is not None:  # every answered request is in the queue by now: write it all out
+            await asyncio.to_thread(self.capture.close)
         self.metrics.worker_exit()
         log.info("worker stopped")
 
@@ -213,13 +247,15 @@ async def invocations(request: Request) -> Response:
     try:
         predictions = await service.classify(texts)
         # Rendered inside: an answer that cannot be sent as JSON (a NaN probability) is an inference failure.
-        return JSONResponse({"predictions": predictions, "model_version": service.model_version})
+        answer = JSONResponse({"predictions": predictions, "model_version": service.model_version})
     except ShuttingDown:
         return _shutting_down(service, request)
     except Exception:
         log.exception("inference failed for %d texts", len(texts))
         service.metrics.errors.labels("internal").inc()
         return _error(500, "inference failed; see the server log", request, "internal")
+    service.record_capture(request, body, answer)
+    return answer
 
 
 def _shutting_down(service: Service, request: Request) -> Response:
@@ -306,6 +342,8 @@ def serve(config: ServerConfig) -> None:
         )
     if config.precision != "torch":
         onnx_path(config.model_dir, config.precision)
+    if config.capture and config.capture_dir is None:
+        raise ConfigError("data capture needs a directory", hint="set --capture-dir (env INTENT_SERVE_CAPTURE_DIR)")
     logging.config.dictConfig(logging_config(config.log_level))
     metrics_dir, created = prepare_multiprocess_dir()
     os.environ[RESOLVED_CONFIG_ENV] = config.to_json()
@@ -319,6 +357,7 @@ def serve(config: ServerConfig) -> None:
             "precision": config.precision,
             "batching": config.batching,
             "metrics_dir": str(metrics_dir),
+            "capture_dir": str(config.capture_dir) if config.capture else None,
         },
     )
     try:

@@ -137,6 +137,36 @@ def test_deploy_two_variants_with_capture_and_autoscaling(manager: Any) -> None:
     assert len(clients["sagemaker"].list_models(MaxResults=100)["Models"]) == models_before
 
 
+def test_s3_data_capture_round_trips_and_survives_a_redeploy_and_a_shift(manager: Any) -> None:
+    """On AWS the endpoint writes its captures to S3: the config SageMaker stores is the one sent, and a redeploy
+    without capture options (or a weight shift) keeps it."""
+    mgr, replay, clients = manager
+    sm = clients["sagemaker"]
+    name = _endpoint()
+    capture = DataCapture("s3://capture/intent-ab", 25)
+    status = mgr.deploy(name, _variants(champion=90, challenger=10), role_arn=ROLE, data_capture=capture)
+    stored = sm.describe_endpoint_config(EndpointConfigName=status["endpoint_config"])["DataCaptureConfig"]
+    assert (
+        stored
+        == capture.config()
+        == {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 25,
+            "DestinationS3Uri": "s3://capture/intent-ab",
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": {"JsonContentTypes": ["application/json"]},
+        }
+    )
+    assert (status["data_capture_destination"], status["data_capture_percent"]) == ("s3://capture/intent-ab", 25)
+    redeployed = mgr.deploy(name, _variants(champion=50, challenger=50), role_arn=ROLE)
+    assert redeployed["endpoint_config"] != status["endpoint_config"] and replay.requests
+    kept = sm.describe_endpoint_config(EndpointConfigName=redeployed["endpoint_config"])["DataCaptureConfig"]
+    assert kept == stored
+    mgr.shift(name, {"champion": 20, "challenger": 80})
+    shifted = mgr.status(name)
+    assert shifted["data_capture"] and shifted["data_capture_destination"] == "s3://capture/intent-ab"
+
+
 def test_shift_in_place_and_its_bad_inputs(manager: Any) -> None:
     mgr, _, _ = manager
     name = _endpoint()

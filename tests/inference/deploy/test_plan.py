@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from inference.deploy import plan
@@ -67,10 +69,25 @@ def test_bad_options_are_refused_with_the_reason(options: dict, message: str) ->
         DeploymentPlan.from_options("intent-ab", local=False, **{**AWS, **options})
 
 
-@pytest.mark.parametrize("feature", [{"autoscale": "1:2:70"}, {"data_capture": "s3://b/c"}, {"guardrails": "canary"}])
+@pytest.mark.parametrize("feature", [{"autoscale": "1:2:70"}, {"guardrails": "canary"}])
 def test_sagemaker_features_are_refused_on_the_local_endpoint(feature: dict) -> None:
     with pytest.raises(DeploymentError, match="not on the local endpoint"):
         DeploymentPlan.from_options("intent-ab", local=True, **feature)
+
+
+def test_data_capture_goes_to_a_local_directory_on_the_local_endpoint(tmp_path: Path) -> None:
+    plan = DeploymentPlan.from_options("intent-ab", local=True, data_capture=str(tmp_path / "cap"), capture_percent=5)
+    assert plan.data_capture is not None
+    config = plan.data_capture.config()
+    assert config["DestinationS3Uri"] == (tmp_path / "cap").resolve().as_uri()
+    assert config["InitialSamplingPercentage"] == 5
+    with pytest.raises(DeploymentError, match="local directory, not to s3://b/c") as refused:
+        DeploymentPlan.from_options("intent-ab", local=True, data_capture="s3://b/c")
+    assert "--data-capture DIR" in str(refused.value)
+    with pytest.raises(DeploymentError, match="must be an s3:// URI"):
+        DeploymentPlan.from_options("intent-ab", **AWS, data_capture=str(tmp_path))
+    with pytest.raises(DeploymentError, match="0-100 percent, got 101"):
+        DeploymentPlan.from_options("intent-ab", **AWS, data_capture="s3://b/c", capture_percent=101)
 
 
 def test_aws_needs_an_image_and_a_real_role() -> None:
