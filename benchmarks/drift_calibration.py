@@ -1,0 +1,174 @@
+"""How often the drift report trips: on undrifted traffic (the false-alarm rate, which must stay at most alpha) and on
+shifted traffic (the detection rate), at a few traffic sizes.
+
+Run: .venv/bin/python -m benchmarks.drift_calibration --model MODEL_DIR --data DATA.jsonl
+         [--draws 200] [--sizes 50,100,200] [--alpha 0.01] [--permutations 1000] [--out FILE.json]
+
+The reference is the model's validation split of DATA (its predictions, token counts, unknown tokens and
+embeddings); every draw is a sample of "traffic" compared with it by `inference.monitoring.drift.compare`, the
+function `mlops monitor drift` calls. The traffic scenarios:
+- `undrifted`: texts of the test split (the same distribution as the reference, never trained on);
+- `intent mix`: test-split texts with two intents (INTENT_SHIFT) making half of the traffic instead of a fifth;
+- `truncated`: test-split texts cut to their first half of words (clients that clip prompts);
+- `natural`: the hand-written prompts of data/natural_prompts.jsonl (people, not the generator, wrote them).
+Each draw takes `size` texts without replacement from its pool. Figures and the command: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference.monitoring.drift import CHECKS, DEFAULT_ALPHA, Sample, compare
+from inference.monitoring.features import Featurizer
+from ml.data import SplitConfig, load_examples, split_examples
+
+ROOT = Path(__file__).resolve().parents[1]
+NATURAL = ROOT / "data" / "natural_prompts.jsonl"
+SCENARIOS = ("undrifted", "intent mix", "truncated", "natural")
+# The intent-mix shift: these two intents make SHIFT_SHARE of the traffic (a fifth in the balanced data).
+INTENT_SHIFT = ("code_generation", "translation")
+SHIFT_SHARE = 0.5
+
+
+@dataclass
+class Pool:
+    """Texts a scenario draws from, their captured predictions and features, and draw weights."""
+
+    sample: Sample
+    weights: np.ndarray | None = None
+
+
+def featurize(featurizer: Featurizer, texts: list[str]) -> Sample:
+    """What capture plus `drift_report` would hold for these texts: the served predictions and the features."""
+    predictions = featurizer.predict(texts)
+    features = featurizer.features(texts)
+    return Sample(
+        intents=[p["intent"] for p in predictions],
+        confidences=np.array([p["confidence"] for p in predictions], dtype=float),
+        lengths=features.lengths,
+        unknown=features.unknown,
+        embeddings=features.embeddings,
+    )
+
+
+def truncate(text: str) -> str:
+    """The first half of a text's words (at least two)."""
+    words = text.split()
+    return " ".join(words[: max(2, len(words) // 2)])
+
+
+def build_pools(
+    model_dir: Path, data: Path, *, seed: int = 13, natural: Path = NATURAL
+) -> tuple[Sample, list[str], dict[str, Pool]]:
+    """(reference sample, label names, traffic pools by scenario) for a model and its training data."""
+    featurizer = Featurizer(model_dir)
+    splits = split_examples(load_examples(data), SplitConfig(seed=seed))
+    reference = featurize(featurizer, [e.text for e in splits["validation"]])
+    test = splits["test"]
+    test_sample = featurize(featurizer, [e.text for e in test])
+    shifted = np.array([e.intent in INTENT_SHIFT for e in test], dtype=bool)
+    weights = np.where(shifted, SHIFT_SHARE / max(1, shifted.sum()), (1 - SHIFT_SHARE) / max(1, (~shifted).sum()))
+    pools = {
+        "undrifted": Pool(test_sample),
+        "intent mix": Pool(test_sample, weights / weights.sum()),
+        "truncated": Pool(featurize(featurizer, [truncate(e.text) for e in test])),
+        "natural": Pool(featurize(featurizer, [e.text for e in load_examples(natural, allow_duplicates=True)])),
+    }
+    return reference, list(featurizer.predictor.labels), pools
+
+
+def trip_rates(
+    reference: Sample,
+    labels: list[str],
+    pool: Pool,
+    *,
+    size: int,
+    draws: int,
+    alpha: float = DEFAULT_ALPHA,
+    permutations: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Draw `draws` traffic samples of `size` texts from a pool; count the reports that say drift, and each check."""
+    rng = np.random.default_rng(seed)
+    total = pool.sample.size
+    tripped = 0
+    per_check = dict.fromkeys(CHECKS, 0)
+    for draw in range(draws):
+        index = rng.choice(total, size=size, replace=size > total, p=pool.weights)
+        report = compare(
+            reference,
+            pool.sample.subset(index),
+            labels=labels,
+            alpha=alpha,
+            min_samples=min(size, 2),
+            permutations=permutations,
+            seed=seed * 100_003 + draw,
+        )
+        tripped += report.drifted
+        for check in report.checks:
+            per_check[check.name] += check.drifted
+    return {"size": size, "draws": draws, "tripped": tripped, "rate": tripped / draws, "per_check": per_check}
+
+
+def upper_bound(tripped: int, draws: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper bound on a rate seen as tripped/draws."""
+    from scipy.stats import beta
+
+    return 1.0 if tripped >= draws else float(beta.ppf(confidence, tripped + 1, draws - tripped))
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Measure every scenario at every size; print a Markdown table and write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, required=True, help="Model directory (with its ONNX export).")
+    parser.add_argument("--data", type=Path, required=True, help="The model's training data (JSONL).")
+    parser.add_argument("--seed", type=int, default=13, help="The split seed the model was trained with.")
+    parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--sizes", default="50,100,200")
+    parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA)
+    parser.add_argument("--permutations", type=int, default=1000)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    reference, labels, pools = build_pools(args.model, args.data, seed=args.seed)
+    rows = []
+    for scenario in SCENARIOS:
+        for size in (int(s) for s in args.sizes.split(",")):
+            row = trip_rates(
+                reference,
+                labels,
+                pools[scenario],
+                size=size,
+                draws=args.draws,
+                alpha=args.alpha,
+                permutations=args.permutations,
+            )
+            row.update({"scenario": scenario, "upper_95": upper_bound(row["tripped"], row["draws"])})
+            rows.append(row)
+            print(
+                f"{scenario:<10} n={size:<4} tripped {row['tripped']}/{row['draws']} ({row['rate']:.1%}; "
+                f"95% upper {row['upper_95']:.1%}) per check {row['per_check']}",
+                flush=True,
+            )
+    result = {
+        "alpha": args.alpha,
+        "permutations": args.permutations,
+        "reference_size": reference.size,
+        "pool_sizes": {name: pool.sample.size for name, pool in pools.items()},
+        "seconds": round(time.perf_counter() - began, 1),
+        "rows": rows,
+    }
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()
