@@ -19,11 +19,12 @@ SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
 @dataclass(frozen=True)
 class Example:
-    """One labelled prompt."""
+    """One labelled prompt; `source` names where a row added by `mlops data add` came from (None: generated)."""
 
     text: str
     intent: str
     complexity: str | None = None
+    source: str | None = None
 
     def to_json(self) -> str:
         """Serialise as one canonical JSON line (no trailing newline)."""
@@ -51,7 +52,9 @@ def normalize_key(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower()).rstrip(" .!?")
 
 
-def _parse_row(raw: str, where: str) -> Example:
+def parse_row(raw: str, where: str) -> Example:
+    """Parse and check one JSON line of a dataset (text, intent in the taxonomy, complexity, source); DataError
+    naming `where` otherwise."""
     try:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -72,7 +75,10 @@ def _parse_row(raw: str, where: str) -> Example:
         raise DataError(
             f"{where}: complexity {complexity!r} is not one of {', '.join(COMPLEXITIES)}",
         )
-    return Example(text=text, intent=intent, complexity=complexity)
+    source = row.get("source")
+    if source is not None and (not isinstance(source, str) or not source.strip()):
+        raise DataError(f"{where}: 'source' must be a non-empty string when present, got {source!r}")
+    return Example(text=text, intent=intent, complexity=complexity, source=source)
 
 
 def load_examples(path: Path, *, allow_duplicates: bool = False) -> list[Example]:
@@ -87,10 +93,10 @@ def load_examples(path: Path, *, allow_duplicates: bool = False) -> list[Example
         )
     examples: list[Example] = []
     seen: dict[str, int] = {}
-    for lineno, raw in _lines(path):
+    for lineno, raw in utf8_lines(path):
         if not raw.strip():
             continue
-        example = _parse_row(raw, f"{path}:{lineno}")
+        example = parse_row(raw, f"{path}:{lineno}")
         key = normalize_key(example.text)
         if key in seen and not allow_duplicates:
             raise DataError(
@@ -117,7 +123,7 @@ def load_held_out(path: Path, training: Sequence[Example]) -> list[Example]:
     return examples
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def utf8_lines(path: Path) -> Iterator[tuple[int, str]]:
     """(line number, text) of each line of a UTF-8 file; DataError naming the first line that is not UTF-8."""
     try:
         with path.open("rb") as handle:
@@ -143,16 +149,24 @@ def write_examples(examples: list[Example], path: Path) -> None:
 
 
 def split_examples(examples: list[Example], config: SplitConfig | None = None) -> dict[str, list[Example]]:
-    """Split deterministically and stratified by intent into train / validation / test."""
+    """Split deterministically into train / validation / test: generated rows stratified by intent, added rows
+    (those with a `source`) by a stable hash of their text, so adding rows never moves a row to another side."""
     config = config or SplitConfig()
     by_intent: dict[str, list[Example]] = defaultdict(list)
+    added: list[Example] = []
     for example in examples:
-        by_intent[example.intent].append(example)
+        if example.source is None:
+            by_intent[example.intent].append(example)
+        else:
+            added.append(example)
+    added_intents = {e.intent for e in added}
     rng = random.Random(config.seed)
     splits: dict[str, list[Example]] = {name: [] for name in SPLITS}
     for intent in INTENTS:
         # Sorting first makes the split independent of the file's row order.
         group = sorted(by_intent.get(intent, []), key=lambda e: e.text)
+        if not group and intent in added_intents:
+            continue  # only added rows for this intent: their hashes place them
         if not group:
             raise DataError(f"intent {intent!r} has no examples", hint="every intent needs examples in every split")
         rng.shuffle(group)
@@ -163,8 +177,25 @@ def split_examples(examples: list[Example], config: SplitConfig | None = None) -
         splits["validation"].extend(group[:n_val])
         splits["test"].extend(group[n_val : n_val + n_test])
         splits["train"].extend(group[n_val + n_test :])
+    # The stratified shuffle above reshuffles a whole intent when its group grows (adding 10 rows once moved 258 of
+    # 400 old test rows into training), so added rows stay out of it: each goes where its own hash says, whatever
+    # else the dataset holds (docs/architecture.md, "Feedback and data versions").
+    for example in added:
+        splits[hashed_split(example.text, config)].append(example)
     check_disjoint(splits)
     return splits
+
+
+def hashed_split(text: str, config: SplitConfig | None = None) -> str:
+    """The split an added row belongs to: a uniform draw from sha256(seed, normalised text) against the fractions."""
+    config = config or SplitConfig()
+    digest = hashlib.sha256(f"{config.seed}\0{normalize_key(text)}".encode()).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64
+    if draw < config.validation_fraction:
+        return "validation"
+    if draw < config.validation_fraction + config.test_fraction:
+        return "test"
+    return "train"
 
 
 def select_split(examples: list[Example], split: str, seed: int) -> list[Example]:

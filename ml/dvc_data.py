@@ -8,6 +8,7 @@ so every version stays reachable by git revision (see docs/architecture.md, "Dat
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 
 DATA_PATH = "data/prompts.jsonl"
 STAGE = "generate"
+# Rows added by `mlops data add` (git-tracked; the `generate` stage appends them, dvc.yaml) and the record of the
+# data versions it made: one JSON line each (md5, parent_md5, source, rows, time, git revision).
+FEEDBACK_PATH = "data/feedback.jsonl"
+VERSIONS_PATH = "data/versions.jsonl"
 # The default remote, committed in .dvc/config, and its directory inside the state directory.
 LOCAL_REMOTE = "local"
 STATE_REMOTE_DIR = "dvc-remote"
@@ -37,6 +42,9 @@ class DataVersion:
     workspace_md5: str | None
     git_revision: str | None
     default_remote: str | None
+    # From data/versions.jsonl when `mlops data add` made the pinned version; None otherwise.
+    parent_md5: str | None = None
+    source: str | None = None
 
     @property
     def in_sync(self) -> bool:
@@ -85,7 +93,8 @@ def pinned_md5(repo: Path, path: str = DATA_PATH) -> str | None:
     return None
 
 
-def _git_revision(repo: Path) -> str | None:
+def git_revision(repo: Path) -> str | None:
+    """The commit HEAD names in `repo`, or None outside a git repository (or before its first commit)."""
     proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=False)
     return proc.stdout.strip() or None if proc.returncode == 0 else None
 
@@ -101,13 +110,55 @@ def data_version(repo: Path, path: str = DATA_PATH) -> DataVersion:
     if not (repo / ".dvc").is_dir():
         raise DataError(f"{repo} is not a DVC repository", hint="run commands from the project root")
     file = repo / path
+    pinned = pinned_md5(repo, path)
+    record = version_record(repo, pinned) if path == DATA_PATH else {}
     return DataVersion(
         path=path,
-        pinned_md5=pinned_md5(repo, path),
+        pinned_md5=pinned,
         workspace_md5=file_md5(file) if file.is_file() else None,
-        git_revision=_git_revision(repo),
+        git_revision=git_revision(repo),
         default_remote=_default_remote(repo),
+        parent_md5=record.get("parent_md5"),
+        source=record.get("source"),
     )
+
+
+def version_records(repo: Path) -> dict[str, dict[str, Any]]:
+    """The records of data/versions.jsonl by md5 (a later line wins); empty when the file does not exist."""
+    path = Path(repo) / VERSIONS_PATH
+    if not path.is_file():
+        return {}
+    records: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f"{path}:{number}: not valid JSON ({exc.msg})", hint=f"restore it from git: `git checkout {path}`"
+            ) from exc
+        if not isinstance(record, dict) or not isinstance(record.get("md5"), str):
+            raise DataError(f"{path}:{number}: expected an object with an md5", hint=f"`git checkout {path}`")
+        records[record["md5"]] = record
+    return records
+
+
+def version_record(repo: Path, md5: str | None) -> dict[str, Any]:
+    """The data/versions.jsonl record of a data version (md5, parent_md5, source, ...), or {} when it has none."""
+    return version_records(repo).get(md5 or "", {})
+
+
+def lineage(repo: Path, md5: str) -> list[dict[str, Any]]:
+    """The chain of data versions from `md5` back through its parents, newest first, as data/versions.jsonl records
+    them; it ends at the first version with no record (a generated one), so it is empty when `md5` has none."""
+    records = version_records(repo)
+    chain: list[dict[str, Any]] = []
+    current: str | None = md5
+    while current in records and all(r["md5"] != current for r in chain):  # a cycle would be a hand edit
+        chain.append(records[current])
+        current = records[current].get("parent_md5")
+    return chain
 
 
 def materialize(repo: Path, path: str = DATA_PATH) -> DataVersion:
@@ -226,3 +277,8 @@ def _transfer(repo: Path, action: str, *, remote: str | None = None, targets: li
             return getattr(dvc_repo, action)(targets=targets, remote=remote)
     except DvcException as exc:
         raise DataError(f"`dvc {action}` failed: {first_line(exc)}") from exc
+    except OSError as exc:  # a local remote DVC cannot write to (not a directory, no permission, disk full)
+        raise DataError(
+            f"`dvc {action}` failed: {exc.strerror or first_line(exc)}: {exc.filename or ''}",
+            hint="check the remote's URL and permissions: `dvc remote list`",
+        ) from exc

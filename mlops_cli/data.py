@@ -1,4 +1,4 @@
-"""`mlops data ...`: the DVC-versioned dataset: status, pull, push, validate."""
+"""`mlops data ...`: the DVC-versioned dataset: status, pull, push, validate, add."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def data() -> None:
 @json_option
 @user_errors
 def status(as_json: bool) -> None:
-    """Show the data version in use: DVC md5 pinned by dvc.lock, md5 on disk, git revision, remote."""
+    """Show the data version in use: DVC md5 pinned by dvc.lock, md5 on disk, git revision, remote, and the parent
+    version and source of rows when `mlops data add` made it."""
     from ml.dvc_data import data_version
     from ml.settings import project_root
 
@@ -69,3 +70,38 @@ def validate(path: Path | None, as_json: bool) -> None:
     payload = {"path": str(path), "rows": len(examples), "per_intent": counts}
     text = "\n".join([f"{path}: {len(examples)} valid rows"] + [f"  {k:<20} {v}" for k, v in counts.items()])
     emit(payload, as_json=as_json, text=text)
+
+
+@data.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--source",
+    required=True,
+    help="Where the rows come from, recorded with the new version (e.g. 'capture review 2026-12-03').",
+)
+@click.option("--push/--no-push", "push_data", default=True, show_default=True, help="Push the new version.")
+@json_option
+@user_errors
+def add(file: Path, source: str, push_data: bool, as_json: bool) -> None:
+    """Add FILE's labelled rows (JSON Lines: text, intent[, complexity]) as a new DVC data version.
+
+    Rows are validated against the taxonomy; exact duplicates of the dataset are skipped, conflicting labels and
+    prompts of the held-out natural set refused. The new rows go to data/feedback.jsonl, `dvc repro generate`
+    makes the new dataset (new md5 in dvc.lock), which is pushed to the DVC remote and recorded with its parent
+    and source in data/versions.jsonl. Nothing changes when any step fails. Commit the three files afterwards.
+    """
+    from ml.dvc_data import FEEDBACK_PATH, VERSIONS_PATH
+    from ml.feedback import add_feedback
+    from ml.settings import project_root
+
+    result = add_feedback(project_root(), file, source=source, push=push_data)
+    if result.rows_added == 0:
+        text = f"no new rows ({result.skipped_duplicates} already in the dataset): data version {result.md5} unchanged"
+    else:
+        pushed = f"pushed to {result.remote}" if result.pushed else "not pushed (`mlops data push` later)"
+        text = (
+            f"data version {result.md5} (parent {result.parent_md5}): {result.rows_added} row(s) added, "
+            f"{result.skipped_duplicates} duplicate(s) skipped, {result.rows} rows in all; {pushed}\n"
+            f"commit it: git add dvc.lock {FEEDBACK_PATH} {VERSIONS_PATH} && git commit -m 'data: {result.source}'"
+        )
+    emit(result.to_dict(), as_json=as_json, text=text)

@@ -56,6 +56,10 @@ class Lineage:
     # on: logged as natural_<score> run metrics and the natural_md5 tag; no gate reads them yet.
     natural: dict[str, float] = field(default_factory=dict)
     natural_md5: str = ""
+    # The data version's parent and the source of its added rows, when `mlops data add` made it
+    # (data/versions.jsonl, ml.dvc_data.lineage): version tags data_parent_md5 and data_source; empty otherwise.
+    data_parent_md5: str = ""
+    data_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ def _version_tags(lineage: Lineage, record: dict[str, Any], evidence_digest: str
         "git_commit": lineage.git_commit,
         "pipeline_run": lineage.pipeline_run,
         **({"natural_md5": lineage.natural_md5} if lineage.natural_md5 else {}),
+        **({"data_parent_md5": lineage.data_parent_md5} if lineage.data_parent_md5 else {}),
+        **({"data_source": lineage.data_source} if lineage.data_source else {}),
         # Copies of the evidence (model_digest, labels in id order, metric.*, onnx_parity, bench.*) for people and
         # the MLflow UI; promotion reads the evidence itself and refuses a copy that differs.
         **gate_evidence.version_tags(record),

@@ -63,7 +63,7 @@ def experiment_repo(tmp_path: Path) -> Path:
     for package in PACKAGES:
         shutil.copytree(ROOT / package, repo / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (repo / "data").mkdir()
-    for name in (".gitignore", "natural_prompts.jsonl"):
+    for name in (".gitignore", "natural_prompts.jsonl", "feedback.jsonl"):
         shutil.copy2(ROOT / "data" / name, repo / "data" / name)
     params = yaml.safe_load((repo / "params.yaml").read_text())
     for section, values in SMALL.items():

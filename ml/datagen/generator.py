@@ -143,3 +143,30 @@ def write_jsonl(examples: Sequence[Mapping[str, str]], path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         for example in examples:
             handle.write(json.dumps(example, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def merge_feedback(examples: Sequence[Mapping[str, str]], rows: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+    """The generated examples followed by the added (feedback) rows, each row reduced to its dataset fields.
+
+    Generated rows come first and are never touched, so an empty feedback file leaves the output byte-identical.
+    A feedback row that duplicates a generated prompt (possible only after a generator change: `mlops data add`
+    refuses them) is dropped with a warning: the generated row wins, and the dataset stays free of duplicates.
+    Rows are checked again here because data/feedback.jsonl is a git-tracked file people can edit by hand.
+    """
+    seen = {dedup_key(e["text"]) for e in examples}
+    merged = [dict(e) for e in examples]
+    for number, row in enumerate(rows, start=1):
+        text, intent, source = row.get("text"), row.get("intent"), row.get("source")
+        if not isinstance(text, str) or not text.strip() or intent not in INTENTS or not isinstance(source, str):
+            raise ValueError(f"feedback row {number} needs a text, an intent of the taxonomy and a source: {row!r}")
+        complexity = row.get("complexity")
+        if complexity is not None and complexity not in COMPLEXITIES:
+            raise ValueError(f"feedback row {number}: complexity {complexity!r} is not one of {COMPLEXITIES}")
+        key = dedup_key(text)
+        if key in seen:
+            logger.warning("feedback row %d duplicates a prompt already in the dataset; dropped: %r", number, text)
+            continue
+        seen.add(key)
+        fields = {"text": text, "intent": intent, "source": source}
+        merged.append({**fields, **({"complexity": complexity} if complexity is not None else {})})
+    return merged

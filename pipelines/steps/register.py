@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from ml.data import read_manifest
-from ml.dvc_data import remote_url
+from ml.dvc_data import remote_url, version_record
 from ml.errors import MlopsError
 from ml.evaluation import HEADLINE_METRICS, REPORT_FILE
 from ml.settings import project_root
@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         evaluation = json.loads((evaluation_dir / REPORT_FILE).read_text())
         training = json.loads((metrics_dir / TRAINING_REPORT).read_text())
         manifest = read_manifest(artifact_path(STEP, "splits"))
+        # The data version's record when `mlops data add` made it (none in a SageMaker job: no repository there).
+        data_record = version_record(project_root(), manifest["source_md5"])
         lineage = Lineage(
             data_md5=manifest["source_md5"],
             # Steps run in the repository locally (a DVC remote may hold the data); a SageMaker job has no repository.
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             pipeline_run=os.environ.get(RUN_ENV, ""),
             benchmark=json.loads((artifact_path(STEP, "benchmark") / BENCHMARK_REPORT).read_text()),
             environment=training.get("environment", {}),
+            data_parent_md5=data_record.get("parent_md5") or "",
+            data_source=data_record.get("source") or "",
         )
         reports = {
             "evaluation": evaluation_dir / REPORT_FILE,

@@ -23,6 +23,7 @@ PROJECT_FILES = (
     "ml/__init__.py",
     "ml/datagen",
     "ml/taxonomy.py",
+    "data/feedback.jsonl",
 )
 
 
@@ -43,7 +44,6 @@ def project_clone(tmp_path: Path) -> Path:
             shutil.copy2(ROOT / rel, repo / rel)
     (repo / ".dvc" / ".gitignore").write_text("/config.local\n/tmp\n/cache\n")
     (repo / ".gitignore").write_text(".mlops/\n__pycache__/\n")
-    (repo / "data").mkdir()
     (repo / "data" / ".gitignore").write_text("/prompts.jsonl\n")
     git(repo, "init", "-q")
     git(repo, "add", "-A")

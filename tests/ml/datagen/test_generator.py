@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from pathlib import Path
 
@@ -62,3 +63,36 @@ def test_the_cli_reports_a_bad_template_in_one_line(
         assert main(["--out", str(tmp_path / "x.jsonl"), "--per-intent", "1"]) == 2
     assert "'Say {Word}.'" in caplog.text and "stray" in caplog.text
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_the_stage_appends_feedback_rows_after_the_generated_ones(tmp_path: Path) -> None:
+    generated = generate(seed=5, per_intent=4)
+    feedback = tmp_path / "feedback.jsonl"
+    rows = [
+        {"text": "plan my week around two exams", "intent": "task_planning", "source": "review"},
+        # A prompt the generator writes too (other case): dropped, the generated row wins.
+        {"text": generated[0]["text"].upper(), "intent": "reasoning", "source": "review"},
+        {"text": "ciao means what", "intent": "translation", "complexity": "simple", "source": "review"},
+    ]
+    feedback.write_text("".join(json.dumps(r) + "\n" for r in rows) + "\n")
+    out, alone = tmp_path / "out.jsonl", tmp_path / "alone.jsonl"
+    assert main(["--out", str(out), "--seed", "5", "--per-intent", "4", "--feedback", str(feedback)]) == 0
+    write_jsonl(generated, alone)
+    lines = out.read_text().splitlines()
+    assert out.read_bytes().startswith(alone.read_bytes())
+    assert [json.loads(line) for line in lines[len(generated) :]] == [rows[0], rows[2]]
+    feedback.write_text("")
+    assert main(["--out", str(out), "--seed", "5", "--per-intent", "4", "--feedback", str(feedback)]) == 0
+    assert out.read_bytes() == alone.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['{"text": "hi", "intent": "gossip", "source": "r"}', '{"text": "hi", "intent": "conversation"}', "[1]", "{"],
+)
+def test_the_stage_refuses_a_bad_feedback_row(tmp_path: Path, line: str) -> None:
+    feedback = tmp_path / "feedback.jsonl"
+    feedback.write_text(line + "\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["--out", str(out), "--seed", "5", "--per-intent", "1", "--feedback", str(feedback)]) == 2
+    assert not out.exists()
