@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from inference.deploy.report import DEFAULT_SAMPLE_SIZE, ReportPolicy
+from inference.deploy.shadow import DEFAULT_SHADOW_VARIANT, ShadowPolicy
 from inference.variants import Guard
 from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, sigterm_interrupts, user_errors
@@ -590,6 +591,146 @@ def report(endpoint_name: str, target: DeployTarget, as_json: bool, report_args:
     if check and result["verdict"] != PROMOTE:
         click.echo(f"error: verdict is {result['verdict']}, not promote", err=True)
         click.get_current_context().exit(1)
+
+
+# ---- shadow tests ----------------------------------------------------------------------------------------------
+
+
+@endpoint.group()
+def shadow() -> None:
+    """Shadow tests: mirror a share of a production variant's live traffic to a candidate model that serves nobody.
+
+    Callers get production's answers and never wait for the shadow; its agreement with production, latency and
+    errors are recorded for `report`. On AWS this is an inference experiment (ShadowMode, one shadow variant).
+    """
+
+
+def shadow_command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
+    """A subcommand of `mlops endpoint shadow` taking ENDPOINT, target options and --json, with clean errors."""
+
+    def decorate(func: Callable[..., Any]) -> click.Command:
+        func = user_errors(aws_errors(func))
+        func = target_options(func)
+        func = json_option(func)
+        func = click.argument("endpoint_name", metavar="ENDPOINT")(func)
+        return shadow.command(name)(func)
+
+    return decorate
+
+
+@shadow_command("start")
+@click.option(
+    "--model",
+    required=True,
+    metavar="REF",
+    help="The candidate: models:/NAME@ALIAS, NAME/VERSION, a model.tar.gz, or (local endpoint) a model directory.",
+)
+@click.option("--variant", default=DEFAULT_SHADOW_VARIANT, show_default=True, help="The shadow variant's name.")
+@click.option(
+    "--percent",
+    type=click.IntRange(1, 100),
+    default=100,
+    show_default=True,
+    help="Percent of the source variant's requests mirrored to the shadow.",
+)
+@click.option(
+    "--source-variant",
+    default=None,
+    help="The production variant whose traffic is mirrored [default: the endpoint's heaviest variant].",
+)
+def shadow_start(
+    endpoint_name: str,
+    target: DeployTarget,
+    as_json: bool,
+    model: str,
+    variant: str,
+    percent: int,
+    source_variant: str | None,
+) -> None:
+    """Start a shadow test on ENDPOINT: --model runs as a shadow variant of a production variant."""
+    from pipelines.shadow import start_shadow
+
+    result = start_shadow(target, endpoint_name, model, variant=variant, percent=percent, source_variant=source_variant)
+    config = result.get("ShadowModeConfig", {})
+    shadows = ", ".join(
+        f"{s['ShadowModelVariantName']} ({s['SamplingPercentage']}%)" for s in config.get("ShadowModelVariants", [])
+    )
+    text = (
+        f"shadow test {result['Name']} {result.get('Status', '').lower()} on {endpoint_name}: "
+        f"{config.get('SourceModelVariantName')} mirrored to {shadows}"
+    )
+    emit(result, as_json=as_json, text=text)
+
+
+@shadow_command("report")
+@click.option(
+    "--min-requests",
+    type=click.IntRange(min=1),
+    default=ShadowPolicy.min_requests,
+    show_default=True,
+    help="Mirrored requests needed before a verdict.",
+)
+@click.option(
+    "--min-agreement",
+    type=click.FloatRange(0, 1),
+    default=ShadowPolicy.min_agreement,
+    show_default=True,
+    help="Share of inputs whose top intent must match production's (the interval's lower bound).",
+)
+@click.option(
+    "--max-p95-ms", type=float, default=ShadowPolicy.max_p95_ms, show_default=True, help="The shadow's p95 budget."
+)
+@click.option(
+    "--max-p95-ratio",
+    type=click.FloatRange(min=0, min_open=True),
+    default=ShadowPolicy.max_p95_ratio,
+    show_default=True,
+    help="The shadow's p95 over production's on the same requests.",
+)
+@click.option(
+    "--max-error-rate",
+    type=click.FloatRange(0, 1),
+    default=ShadowPolicy.max_error_rate,
+    show_default=True,
+    help="The shadow's error rate.",
+)
+def shadow_report(
+    endpoint_name: str,
+    target: DeployTarget,
+    as_json: bool,
+    min_requests: int,
+    min_agreement: float,
+    max_p95_ms: float,
+    max_p95_ratio: float,
+    max_error_rate: float,
+) -> None:
+    """Report on ENDPOINT's shadow test (the running one, else the latest): agreement with production, latency and
+    errors, and a verdict. Exit 0 when ready, 1 when not ready or the evidence is insufficient."""
+    from inference.deploy.shadow import READY, render_report
+    from pipelines.shadow import shadow_report as build
+
+    policy = ShadowPolicy(
+        min_requests=min_requests,
+        min_agreement=min_agreement,
+        max_p95_ms=max_p95_ms,
+        max_p95_ratio=max_p95_ratio,
+        max_error_rate=max_error_rate,
+    )
+    result = build(target, endpoint_name, policy=policy)
+    emit(result.to_dict(), as_json=as_json, text=render_report(result))
+    if result.verdict != READY:
+        click.get_current_context().exit(1)
+
+
+@shadow_command("stop")
+@click.option("--reason", default=None, help="Why (kept as the experiment's status reason).")
+def shadow_stop(endpoint_name: str, target: DeployTarget, as_json: bool, reason: str | None) -> None:
+    """Stop ENDPOINT's shadow test: production untouched, the shadow variant removed (its figures stay readable
+    with `report`)."""
+    from pipelines.shadow import stop_shadow
+
+    result = stop_shadow(target, endpoint_name, reason=reason)
+    emit(result, as_json=as_json, text=f"shadow test {result['Name']} on {endpoint_name}: {result['Status']}")
 
 
 # ---- the local endpoint ----------------------------------------------------------------------------------------

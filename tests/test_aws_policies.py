@@ -121,6 +121,22 @@ DOCUMENTED: dict[str, list[Need]] = {
             "deploying a registry version downloads its package from the MLflow artifact store (docs/aws.md puts it "
             "at s3://<BUCKET>/<PREFIX>/mlflow)",
         ),
+        *(
+            Need(
+                f"sagemaker:{verb}InferenceExperiment",
+                f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:inference-experiment/{ENDPOINT}-shadow-20261203063000",
+                "`mlops endpoint shadow start|report|stop` (inference.deploy.shadow, experiments named "
+                "<endpoint>-shadow-<UTC time>); moto implements no inference experiments "
+                "(tests/inference/deploy/test_shadow.py)",
+            )
+            for verb in ("Create", "Describe", "Start", "Stop")
+        ),
+        Need(
+            "sagemaker:ListInferenceExperiments",
+            "*",
+            "finding an endpoint's shadow test lists the experiments (ListInferenceExperiments has no endpoint "
+            "filter and no resource); moto implements none",
+        ),
         *_mlflow(
             "deploy, promote and rollback read the registry (model_registry.queries, .promotion) with a SageMaker "
             "MLflow tracking URI",
@@ -359,6 +375,7 @@ def _reset(moto_server: str) -> None:
 # these may have Resource "*".
 RESOURCE_STAR_ONLY = (
     "sts:GetCallerIdentity",
+    "sagemaker:ListInferenceExperiments",
     "ecr:GetAuthorizationToken",
     "cloudwatch:PutMetricData",
     "cloudwatch:GetMetricStatistics",

@@ -401,6 +401,15 @@ class EndpointManager:
             self.sleep(self.poll_s)
         report(self.on_progress, Progress(f"endpoint {endpoint}", "deleted", done=True))
 
+    def ensure_model(self, endpoint: str, variant: VariantDeployment, role_arn: str) -> tuple[str, bool]:
+        """The SageMaker Model for a variant (a shadow variant, say): its name, and whether it was created now."""
+        created: list[str] = []
+        return self._ensure_model(endpoint, variant, role_arn, created), bool(created)
+
+    def delete_model_quietly(self, name: str) -> None:
+        """Delete a model made for a change that failed (a failure to delete is logged, not raised)."""
+        self._delete_model_quietly(name)
+
     def _ensure_model(self, endpoint: str, variant: VariantDeployment, role_arn: str, created: list[str]) -> str:
         """The SageMaker Model for a variant, created unless the same image+data+env already has one."""
         identity = "\n".join(

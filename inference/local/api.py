@@ -129,12 +129,16 @@ def _service_model() -> Any:
     return botocore.session.get_session().get_service_model("sagemaker")
 
 
-def check_request(operation: str, params: Mapping[str, Any]) -> None:
-    """Refuse (ValidationException) a request whose members break their shapes in botocore's SageMaker model."""
+def check_request(operation: str, params: Mapping[str, Any], *, max_lengths: Mapping[str, int] | None = None) -> None:
+    """Refuse (ValidationException) a request whose members break their shapes in botocore's SageMaker model.
+
+    `max_lengths` raises the maximum length of the lists at these member paths (e.g. "modelVariants"): the local
+    endpoint's extensions of the API, each documented where it is passed.
+    """
     shape = _service_model().operation_model(operation).input_shape
     found: list[str] = []
     if shape is not None:
-        _check_shape(shape, params, "", found)
+        _check_shape(shape, params, "", found, max_lengths or {})
     if found:
         plural = "s" if len(found) > 1 else ""
         raise validation(
@@ -148,7 +152,7 @@ def _violation(value: Any, path: str, rule: str) -> str:
     return f"1 validation error detected: Value {shown} at '{path}' failed to satisfy constraint: Member must {rule}"
 
 
-def _check_shape(shape: Any, value: Any, path: str, found: list[str]) -> None:
+def _check_shape(shape: Any, value: Any, path: str, found: list[str], max_lengths: Mapping[str, int]) -> None:
     """Append to `found` every way `value` breaks `shape` (a botocore Shape), members included."""
 
     def fail(rule: str) -> None:
@@ -161,24 +165,27 @@ def _check_shape(shape: Any, value: Any, path: str, found: list[str]) -> None:
         for name, member in shape.members.items():
             where = f"{path}.{name[:1].lower()}{name[1:]}" if path else name[:1].lower() + name[1:]
             if value.get(name) is not None:
-                _check_shape(member, value[name], where, found)
+                _check_shape(member, value[name], where, found, max_lengths)
             elif name in shape.required_members:
                 found.append(_violation(None, where, "not be null").removeprefix("1 validation error detected: "))
         return None
     if kind == "list":
         if not isinstance(value, list):
             return fail("be a list")
-        _check_size(len(value), meta, "have length", fail)
+        limits = {**meta, "max": max_lengths[path]} if path in max_lengths else meta
+        _check_size(len(value), limits, "have length", fail)
         for index, item in enumerate(value, 1):
-            _check_shape(shape.member, item, f"{path}.{index}.member", found)
+            _check_shape(shape.member, item, f"{path}.{index}.member", found, max_lengths)
         return None
     if kind == "map":
         if not isinstance(value, dict):
             return fail("be a map")
-        _check_size(len(value), meta, "have length", fail)
+        _check_size(
+            len(value), {**meta, "max": max_lengths[path]} if path in max_lengths else meta, "have length", fail
+        )
         for key, item in value.items():
-            _check_shape(shape.key, key, f"{path}.{key}.key", found)
-            _check_shape(shape.value, item, f"{path}.{key}.value", found)
+            _check_shape(shape.key, key, f"{path}.{key}.key", found, max_lengths)
+            _check_shape(shape.value, item, f"{path}.{key}.value", found, max_lengths)
         return None
     if kind == "string":
         if not isinstance(value, str):

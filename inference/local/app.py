@@ -9,7 +9,8 @@ It speaks two AWS protocols, so that boto3 clients created with `endpoint_url` w
   `X-Amzn-SageMaker-Target-Variant`.
 
 Also `GET /endpoints/{name}/metrics[?since=EPOCH][&latencies=1]` (per-variant counts, errors, exact latency
-percentiles, predicted intents, and optionally every answered request's latency) and `GET /ping`. It runs as a
+percentiles, predicted intents, and optionally every answered request's latency; under `shadow`, each shadow test's
+mirrored traffic: `inference.local.shadow`) and `GET /ping`. It runs as a
 single uvicorn worker, because its state lives in memory.
 """
 
@@ -268,8 +269,11 @@ async def invocations(request: Request) -> Response:
             return _model_error(request, name, variant.name, 500, "inference failed; see the server log")
     finally:
         model.release()
-    traffic.record((time.perf_counter() - start) * 1000.0, [p["intent"] for p in predictions])
+    latency_ms = (time.perf_counter() - start) * 1000.0
+    traffic.record(latency_ms, [p["intent"] for p in predictions])
     endpoint.capture(variant.name, body, bytes(answer.body), request.headers)
+    # Shadow test: a sample goes to the shadow variants in the background; this answer does not wait for them.
+    sagemaker.mirror(name, variant.name, texts, predictions, latency_ms)
     return answer
 
 

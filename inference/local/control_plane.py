@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +37,37 @@ from inference.local.api import (
 from inference.local.capture import CaptureSpec, capture_spec
 from inference.local.models import LoadedModel, ModelRecord, check_model_source, model_path_from_url
 from inference.local.records import ConfigRecord, EndpointRecord, LiveVariant, VariantSet, VariantSpec
+from inference.local.shadow import (
+    CANCELLED,
+    COMPLETED,
+    CREATED,
+    CREATING,
+    DEFAULT_DURATION_S,
+    MAX_DURATION_S,
+    MAX_SHADOW_VARIANTS,
+    RUNNING,
+    ExperimentRecord,
+    ShadowVariant,
+    mirror,
+)
 from inference.predictor import default_threads
 from inference.serving.config import ServerConfig
 from inference.variants import TAGS_PER_RESOURCE, DeploymentError, check_unique, check_weights, traffic_shares
 from ml.errors import MlopsError
 
 log = logging.getLogger(__name__)
+
+EXPERIMENT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}")
+
+# Where the local endpoint goes beyond SageMaker's request limits: an experiment may hold several shadow variants
+# (inference.local.shadow.MAX_SHADOW_VARIANTS), so its ModelVariants list holds the source variant plus each of them.
+LOCAL_LIMITS: dict[str, dict[str, int]] = {
+    "CreateInferenceExperiment": {
+        "modelVariants": 1 + MAX_SHADOW_VARIANTS,
+        "shadowModeConfig.shadowModelVariants": MAX_SHADOW_VARIANTS,
+    },
+    "StopInferenceExperiment": {"modelVariantActions": 1 + MAX_SHADOW_VARIANTS},
+}
 
 
 class LocalSageMaker:
@@ -53,7 +80,10 @@ class LocalSageMaker:
         self.configs: dict[str, ConfigRecord] = {}
         self.endpoints: dict[str, EndpointRecord] = {}
         self.tags: dict[str, list[dict[str, str]]] = {}
+        self.experiments: dict[str, ExperimentRecord] = {}
+        self.active_experiments: dict[str, str] = {}  # endpoint name -> the name of its experiment not yet ended
         self._deployments: dict[str, asyncio.Task[None]] = {}
+        self._experiment_loads: set[asyncio.Task[None]] = set()
         self.operations: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             "CreateModel": self.create_model,
             "DescribeModel": self.describe_model,
@@ -71,6 +101,11 @@ class LocalSageMaker:
             "ListTags": self.list_tags,
             "AddTags": self.add_tags,
             "DeleteTags": self.delete_tags,
+            "CreateInferenceExperiment": self.create_inference_experiment,
+            "DescribeInferenceExperiment": self.describe_inference_experiment,
+            "StartInferenceExperiment": self.start_inference_experiment,
+            "StopInferenceExperiment": self.stop_inference_experiment,
+            "ListInferenceExperiments": self.list_inference_experiments,
         }
 
     def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,7 +113,7 @@ class LocalSageMaker:
         handler = self.operations.get(operation)
         if handler is None:
             raise ApiError("UnknownOperationException", f"the local endpoint does not implement SageMaker.{operation}")
-        check_request(operation, params)
+        check_request(operation, params, max_lengths=LOCAL_LIMITS.get(operation))
         return handler(params)
 
     # ------------------------------------------------------------------------------------------- models
@@ -322,6 +357,9 @@ class LocalSageMaker:
         self.tags.pop(endpoint.arn, None)
         endpoint.generation += 1  # a deployment still loading discards what it loads
         endpoint.status = "Deleting"
+        experiment = self.active_experiment(endpoint.name)
+        if experiment is not None:
+            self._end(experiment, CANCELLED, f'Endpoint "{endpoint.name}" was deleted.')
         if endpoint.live is not None:
             for model in endpoint.live.models():
                 model.retire()
@@ -419,6 +457,252 @@ class LocalSageMaker:
         keys = set(param(params, "TagKeys", list))
         self.tags[resource] = [t for t in self.tags[resource] if t["Key"] not in keys]
         return {}
+
+    # ------------------------------------------------------------------------------- inference experiments
+
+    def _experiment(self, name: str) -> ExperimentRecord:
+        if name not in self.experiments:
+            raise ApiError(
+                "ResourceNotFound", f'Could not find inference experiment "{arn("inference-experiment", name)}".'
+            )
+        return self._refresh(self.experiments[name])
+
+    def _refresh(self, experiment: ExperimentRecord) -> ExperimentRecord:
+        """Apply the schedule: a scheduled experiment starts at its StartTime and every one completes at its EndTime."""
+        now = time.time()
+        if experiment.status == CREATED and experiment.scheduled and experiment.start_time <= now:
+            experiment.status, experiment.modified = RUNNING, now
+        if experiment.status in (CREATED, RUNNING) and now >= experiment.end_time:
+            self._end(experiment, COMPLETED, "The experiment reached the EndTime of its Schedule.")
+        return experiment
+
+    def _end(self, experiment: ExperimentRecord, status: str, reason: str | None) -> None:
+        experiment.end(status, reason, time.time())
+        if self.active_experiments.get(experiment.endpoint) == experiment.name:
+            del self.active_experiments[experiment.endpoint]
+        log.info(
+            "inference experiment ended", extra={"experiment": experiment.name, "status": status, "reason": reason}
+        )
+
+    def active_experiment(self, endpoint: str) -> ExperimentRecord | None:
+        """The endpoint's experiment that has not ended, if any."""
+        name = self.active_experiments.get(endpoint)
+        if name is None:
+            return None
+        experiment = self._refresh(self.experiments[name])
+        return experiment if experiment.active else None
+
+    def create_inference_experiment(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """CreateInferenceExperiment (ShadowMode): load the shadow variants' models next to the endpoint's production
+        variants, then mirror a sample of the source variant's requests to them (Running), or wait for the Schedule's
+        StartTime (Created)."""
+        name = param(params, "Name", str)
+        if not EXPERIMENT_NAME.fullmatch(name):
+            raise validation(f"inference experiment name {name!r} must be 1-120 letters, digits and hyphens")
+        if name in self.experiments:
+            raise ApiError(
+                "ResourceInUse",
+                f'Cannot create already existing inference experiment "{arn("inference-experiment", name)}".',
+            )
+        endpoint = self._endpoint(param(params, "EndpointName", str))
+        if endpoint.status != "InService" or endpoint.live is None:
+            raise validation(f'Endpoint "{endpoint.name}" is {endpoint.status}: a shadow test needs it InService.')
+        running = self.active_experiment(endpoint.name)
+        if running is not None:
+            raise validation(
+                f'Endpoint "{endpoint.name}" already has inference experiment "{running.name}" ({running.status}): '
+                "an endpoint takes one experiment at a time; stop it first."
+            )
+        config = param(params, "ShadowModeConfig", dict)
+        source = param(config, "SourceModelVariantName", str)
+        variants = {v["VariantName"]: v for v in param(params, "ModelVariants", list)}
+        if len(variants) != len(param(params, "ModelVariants", list)):
+            raise validation("ModelVariants names a variant twice: give every variant its own VariantName")
+        live = endpoint.live
+        if source not in live.variants:
+            raise validation(
+                f'SourceModelVariantName "{source}" is not a production variant of endpoint "{endpoint.name}"; '
+                f"its variants are: {', '.join(live.variants)}."
+            )
+        if source not in variants:
+            raise validation(f'ModelVariants must list the source variant "{source}" with the model it serves.')
+        serving = live.variants[source].model.record.name
+        if variants[source]["ModelName"] != serving:
+            raise validation(
+                f'The source variant "{source}" serves model "{serving}", not "{variants[source]["ModelName"]}": '
+                "a shadow test leaves production as it is."
+            )
+        shadows: dict[str, ShadowVariant] = {}
+        for item in param(config, "ShadowModelVariants", list):
+            shadow = item["ShadowModelVariantName"]
+            if shadow not in variants:
+                raise validation(
+                    f'The shadow variant "{shadow}" does not exist: ShadowModelVariantName must name one of the '
+                    f"ModelVariants ({', '.join(variants)})."
+                )
+            if shadow == source or shadow in live.variants:
+                raise validation(
+                    f'The shadow variant "{shadow}" is a production variant of endpoint "{endpoint.name}": '
+                    "give the shadow a name of its own."
+                )
+            if shadow in shadows:
+                raise validation(f'ShadowModelVariants names "{shadow}" twice.')
+            percent = item["SamplingPercentage"]
+            if not 1 <= percent <= 100:
+                raise validation(
+                    f'SamplingPercentage of "{shadow}" must be 1-100 (percent of requests mirrored), got {percent}.'
+                )
+            shadows[shadow] = ShadowVariant(
+                shadow, variants[shadow]["ModelName"], percent, dict(variants[shadow]["InfrastructureConfig"])
+            )
+        unused = [v for v in variants if v != source and v not in shadows]
+        if unused:
+            raise validation(
+                f"ModelVariants {', '.join(map(repr, unused))} is neither the source variant nor a shadow variant."
+            )
+        records = [self._model(s.model_name) for s in shadows.values()]
+        now = time.time()
+        schedule = param(params, "Schedule", dict, default={})
+        start = _epoch(schedule.get("StartTime"), now)
+        end = _epoch(schedule.get("EndTime"), start + DEFAULT_DURATION_S)
+        if end <= start or end <= now:
+            raise validation("Schedule.EndTime must be after its StartTime and in the future.")
+        if end - start > MAX_DURATION_S:
+            raise validation(
+                f"A shadow test runs at most {MAX_DURATION_S // 86400} days: move Schedule.EndTime closer."
+            )
+        experiment = ExperimentRecord(
+            name=name,
+            endpoint=endpoint.name,
+            source_variant=source,
+            model_variants=tuple(dict(v) for v in param(params, "ModelVariants", list)),
+            shadows=shadows,
+            role_arn=param(params, "RoleArn", str),
+            created=now,
+            modified=now,
+            start_time=start,
+            end_time=end,
+            scheduled="StartTime" in schedule,
+            description=param(params, "Description", str, default=None),
+            data_storage=param(params, "DataStorageConfig", dict, default=None),
+            kms_key=param(params, "KmsKey", str, default=None),
+        )
+        self.experiments[name] = experiment
+        self.active_experiments[endpoint.name] = name
+        self.tags[experiment.arn] = tags_param(params)
+        threads = self.threads or default_threads(len(live.variants) + len(shadows))
+        task = asyncio.get_running_loop().create_task(
+            self._load_shadows(experiment, records, threads), name=f"shadow-load-{name}"
+        )
+        self._experiment_loads.add(task)
+        task.add_done_callback(self._experiment_loads.discard)
+        log.info(
+            "creating inference experiment",
+            extra={"experiment": name, "endpoint": endpoint.name, "source": source, "shadows": list(shadows)},
+        )
+        return {"InferenceExperimentArn": experiment.arn}
+
+    async def _load_shadows(self, experiment: ExperimentRecord, records: list[ModelRecord], threads: int) -> None:
+        for shadow, record in zip(experiment.shadows.values(), records, strict=True):
+            try:
+                model = await asyncio.to_thread(
+                    LoadedModel.load, record, record.config.threads or threads, self.work_dir
+                )
+            except Exception as exc:  # noqa: BLE001 - whatever stops a model loading is the StatusReason
+                if experiment.status == CREATING:
+                    self._end(experiment, CANCELLED, f"Failed to load model {record.name!r} for {shadow.name!r}: {exc}")
+                return
+            if experiment.status != CREATING:  # stopped (or its endpoint deleted) while loading
+                model.retire()
+                return
+            shadow.model = model
+        now = time.time()
+        experiment.status = RUNNING if experiment.start_time <= now else CREATED
+        experiment.modified = now
+        log.info("inference experiment %s", experiment.status.lower(), extra={"experiment": experiment.name})
+
+    async def wait_experiment_loaded(self, name: str) -> None:
+        """Wait until the experiment's shadow models are loaded (or failed to): for tests and the startup path."""
+        while name in self.experiments and self.experiments[name].status == CREATING:
+            await asyncio.sleep(0.05)
+
+    def describe_inference_experiment(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """DescribeInferenceExperiment."""
+        experiment = self._experiment(param(params, "Name", str))
+        endpoint = self.endpoints.get(experiment.endpoint)
+        return experiment.describe(endpoint.status if endpoint else None, endpoint.config_name if endpoint else None)
+
+    def start_inference_experiment(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """StartInferenceExperiment: a Created experiment (scheduled for later) starts mirroring now."""
+        experiment = self._experiment(param(params, "Name", str))
+        if experiment.status != CREATED:
+            raise validation(
+                f'Inference experiment "{experiment.name}" is {experiment.status}: only a Created experiment can start.'
+            )
+        experiment.status, experiment.start_time = RUNNING, time.time()
+        experiment.modified = experiment.start_time
+        return {"InferenceExperimentArn": experiment.arn}
+
+    def stop_inference_experiment(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """StopInferenceExperiment: mirroring stops and the shadow variants are removed; production is untouched.
+
+        The local endpoint takes Retain for the source variant and Remove for a shadow (the defaults of variants not
+        named). Promote is refused: here a shadow reaches production through an A/B test (`mlops endpoint deploy`
+        at a small weight) and a gated promotion, never straight from a shadow test.
+        """
+        experiment = self._experiment(param(params, "Name", str))
+        if not experiment.active:
+            raise validation(f'Inference experiment "{experiment.name}" is {experiment.status}: it has already ended.')
+        actions = param(params, "ModelVariantActions", dict)
+        known = [experiment.source_variant, *experiment.shadows]
+        for variant, action in actions.items():
+            if variant not in known:
+                raise validation(
+                    f'ModelVariantActions names "{variant}", which is not a variant of inference experiment '
+                    f'"{experiment.name}" ({", ".join(known)}).'
+                )
+            allowed = "Retain" if variant == experiment.source_variant else "Remove"
+            if action != allowed:
+                raise validation(
+                    f"The local endpoint takes {allowed} for {'the source' if allowed == 'Retain' else 'shadow'} "
+                    f'variant "{variant}", not {action}: move a shadow into production with an A/B deployment at a '
+                    "small weight (mlops endpoint deploy) and a gated promotion."
+                )
+        status = param(params, "DesiredState", str, default=COMPLETED)
+        self._end(experiment, status, param(params, "Reason", str, default=None))
+        return {"InferenceExperimentArn": experiment.arn}
+
+    def list_inference_experiments(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """ListInferenceExperiments (NameContains, Type, StatusEquals, time filters, SortBy, SortOrder, paging)."""
+        contains = param(params, "NameContains", str, default="")
+        status = param(params, "StatusEquals", str, default=None)
+        bounds = {
+            key: _epoch(params.get(key), None)
+            for key in ("CreationTimeAfter", "CreationTimeBefore", "LastModifiedTimeAfter", "LastModifiedTimeBefore")
+        }
+        items = []
+        for experiment in map(self._refresh, list(self.experiments.values())):
+            item = experiment.list_item()
+            created, modified = item["CreationTime"], item["LastModifiedTime"]
+            if (
+                contains in experiment.name
+                and status in (None, experiment.status)
+                and (bounds["CreationTimeAfter"] is None or created > bounds["CreationTimeAfter"])
+                and (bounds["CreationTimeBefore"] is None or created < bounds["CreationTimeBefore"])
+                and (bounds["LastModifiedTimeAfter"] is None or modified > bounds["LastModifiedTimeAfter"])
+                and (bounds["LastModifiedTimeBefore"] is None or modified < bounds["LastModifiedTimeBefore"])
+            ):
+                items.append(item)
+        keys = {"Name": "Name", "CreationTime": "CreationTime", "Status": "Status"}
+        return page(sort_items(items, params, keys), params, "InferenceExperiments")
+
+    def mirror(
+        self, endpoint: str, variant: str, texts: list[str], predictions: list[dict[str, Any]], latency_ms: float
+    ) -> None:
+        """Mirror an answered request of `variant` to the shadow variants of the endpoint's running experiment."""
+        experiment = self.active_experiment(endpoint)
+        if experiment is not None and experiment.status == RUNNING and experiment.source_variant == variant:
+            mirror(experiment, texts, [p["intent"] for p in predictions], latency_ms)
 
     # ------------------------------------------------------------------------------------------ deploying
 
@@ -600,12 +884,19 @@ class LocalSageMaker:
                 "model_name": live_variant.model.record.name if live_variant else None,
                 "model_version": live_variant.model.model_version if live_variant else None,
             }
+        # Every shadow test of this endpoint, ended ones included, so a report can still be read after a stop.
+        shadow = {
+            e.name: e.summary(since if since is not None else 0.0, with_latencies=with_latencies)
+            for e in map(self._refresh, list(self.experiments.values()))
+            if e.endpoint == name
+        }
         answer: dict[str, Any] = {
             "endpoint": name,
             "status": endpoint.status,
             "since": since,
             "until": until,
             "variants": variants,
+            "shadow": shadow,
         }
         if endpoint.capture_writer is not None:
             answer["capture"] = endpoint.capture_writer.counts()
@@ -623,3 +914,19 @@ class LocalSageMaker:
             if endpoint.capture_writer is not None:  # queued captures are written before the process exits
                 await asyncio.to_thread(endpoint.capture_writer.close)
                 endpoint.capture_writer = None
+        for task in list(self._experiment_loads):
+            task.cancel()
+        for experiment in self.experiments.values():
+            experiment.end(experiment.status, None, time.time())  # releases shadow models still loaded
+
+
+def _epoch(value: Any, default: Any) -> Any:
+    """A request timestamp (epoch seconds, as boto3 sends them, or ISO 8601) as epoch seconds; `default` if absent."""
+    if value is None:
+        return default
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise validation(f"{str(value)[:40]!r} is not a timestamp (epoch seconds or ISO 8601)") from None
