@@ -83,6 +83,20 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Share of production requests mirrored to the shadow.",
         ),
         click.option(
+            "--shadow-min-requests",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Mirrored requests the shadow report needs before it judges [default: the shadow policy's].",
+        ),
+        click.option(
+            "--shadow-min-agreement",
+            type=click.FloatRange(0, 1),
+            default=None,
+            help="Share of mirrored requests on which the shadow must predict the production variant's intent "
+            "[default: the shadow policy's]. A challenger retrained on drifted traffic is meant to disagree where the "
+            "champion was wrong: lower it for such a challenger; the A/B report then judges accuracy.",
+        ),
+        click.option(
             "--ab-weight",
             type=click.FloatRange(0, 100, min_open=True, max_open=True),
             default=10.0,
@@ -141,6 +155,8 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
         min_samples: int,
         shadow_variant: str,
         shadow_percent: float,
+        shadow_min_requests: int | None,
+        shadow_min_agreement: float | None,
         ab_weight: float,
         retrain: str,
         params: tuple[str, ...],
@@ -157,7 +173,9 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
         from datetime import UTC
 
         from pipelines.loop import LoopSettings
+        from pipelines.shadow import ShadowPolicy
 
+        policy: dict[str, Any] = {"min_requests": shadow_min_requests, "min_agreement": shadow_min_agreement}
         settings = LoopSettings(
             endpoint=endpoint,
             local_url=local_url,
@@ -170,6 +188,7 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
             min_samples=min_samples,
             shadow_variant=shadow_variant,
             shadow_percent=shadow_percent,
+            shadow_policy=ShadowPolicy(**{k: v for k, v in policy.items() if v is not None}),
             ab_weight=ab_weight,
             retrain=retrain,
             pipeline_params=params,

@@ -25,7 +25,6 @@ is safe: a stage that was taken shows in the state the next call reads, so the n
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field
@@ -165,13 +164,14 @@ class LoopState:
 
     endpoint: str
     variants: list[dict[str, Any]]  # the endpoint's production variants (`EndpointManager.status`)
-    shadow: dict[str, Any] | None  # the running shadow experiment, if any
+    shadow: dict[str, Any] | None  # the running shadow experiment, if any (DescribeInferenceExperiment)
     champion: dict[str, Any] | None  # the registry version with the champion alias
     challenger: dict[str, Any] | None  # the registry version with the challenger alias
     versions: list[dict[str, Any]]  # every registry version, newest first
     pinned_md5: str | None  # the data version dvc.lock pins
     last_retrain: dict[str, Any] | None = None  # the audit's newest retrain step for the pinned data version
     execution_status: str | None = None  # its SageMaker execution's status, when it started one
+    shadow_version: str | None = None  # the registry version the shadow experiment runs (its model's tag)
 
     def version(self, number: str | None) -> dict[str, Any] | None:
         """The registry version `number`, or None."""
@@ -310,7 +310,7 @@ def decide(
             + ") and no capture to test for drift",
         )
     verdict = drift_report.get("verdict")
-    if verdict == "drift":
+    if drift_report.get("drifted"):
         return Decision(
             NEEDS_LABELS,
             f"the captured traffic drifted from champion v{champion}'s training data, and there is no new data "
@@ -349,27 +349,13 @@ def _retrain_decision(state: LoopState, settings: LoopSettings) -> Decision:
 
 
 def _shadowed_version(state: LoopState) -> str | None:
-    """The registry version the running shadow experiment tests: named by the experiment when it says, else the
-    challenger's."""
-    shadow = state.shadow or {}
-    for key in ("model_version", "version"):
-        if shadow.get(key):
-            return str(shadow[key])
+    """The registry version the running shadow experiment tests: its model's registry tag, else the challenger's."""
+    if state.shadow_version:
+        return state.shadow_version
     return state.challenger["version"] if state.challenger else None
 
 
 # ---- reading the state -----------------------------------------------------------------------------------------
-
-
-def _part(module: str) -> Any:
-    """A module of another part of the loop (drift, shadow), with a clear error when this install lacks it."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        raise LoopError(
-            f"this installation has no {module}: the loop needs the capture, drift and shadow parts",
-            hint="install a version of intent-mlops that has them",
-        ) from exc
 
 
 def make_target(settings: LoopSettings) -> Any:
@@ -387,7 +373,9 @@ def observe(settings: LoopSettings, target: Any) -> LoopState:
     from model_registry.queries import list_versions
 
     status = target.manager.status(settings.endpoint)  # DeploymentError (with its hint) when it does not exist
-    shadow = _part("pipelines.shadow").find_experiment(target, settings.endpoint, active_only=True)
+    from pipelines.shadow import find_experiment
+
+    shadow = find_experiment(target, settings.endpoint, active_only=True)
     versions = list_versions(settings.model_name)
     by_alias = {alias: v for v in versions for alias in v["aliases"]}
     md5 = pinned_md5(settings.repo or project_root())
@@ -397,6 +385,7 @@ def observe(settings: LoopSettings, target: Any) -> LoopState:
     if arn and (last or {}).get("inputs", {}).get("pinned_md5") == md5:
         execution = _execution_status(arn, settings.region)
     return LoopState(
+        shadow_version=_shadow_model_version(target, shadow) if shadow else None,
         endpoint=settings.endpoint,
         variants=status["variants"],
         shadow=shadow,
@@ -407,6 +396,23 @@ def observe(settings: LoopSettings, target: Any) -> LoopState:
         last_retrain=last,
         execution_status=execution,
     )
+
+
+def _shadow_model_version(target: Any, experiment: dict[str, Any]) -> str | None:
+    """The registry version of the experiment's shadow variant: the `mlops:model-version` tag the deployer puts on
+    every SageMaker Model it makes from a registry version (None for a model made otherwise)."""
+    from inference.deploy.endpoints import TAG_MODEL_VERSION
+
+    shadows = {
+        s["ShadowModelVariantName"] for s in experiment.get("ShadowModeConfig", {}).get("ShadowModelVariants", [])
+    }
+    sm = target.manager.sm
+    for variant in experiment.get("ModelVariants", []):
+        if variant.get("VariantName") in shadows and variant.get("ModelName"):
+            arn = sm.describe_model(ModelName=variant["ModelName"])["ModelArn"]
+            tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn).get("Tags", [])}
+            return tags.get(TAG_MODEL_VERSION) or None
+    return None
 
 
 def _execution_status(arn: str, region: str) -> str | None:
@@ -424,7 +430,9 @@ def drift_evidence(settings: LoopSettings, champion: dict[str, Any]) -> dict[str
     """The drift report of the captured traffic against the champion's training data (None without a capture)."""
     if not settings.capture:
         return None
-    report = _part("pipelines.monitor").drift_report(
+    from pipelines.monitor import drift_report
+
+    report = drift_report(
         settings.capture,
         against=f"{settings.model_name}/{champion['version']}",
         endpoint=settings.endpoint,
@@ -432,15 +440,17 @@ def drift_evidence(settings: LoopSettings, champion: dict[str, Any]) -> dict[str
         since=settings.since,
         alpha=settings.alpha,
         min_samples=settings.min_samples,
+        repo=settings.repo,
     )
     return dict(report.to_dict())
 
 
 def shadow_evidence(settings: LoopSettings, target: Any) -> ShadowEvidence:
     """The running shadow's report, and whether its verdict is ready (True), not ready (False) or neither (None)."""
-    shadow = _part("pipelines.shadow")
-    report = shadow.shadow_report(target, settings.endpoint, policy=settings.shadow_policy)
-    ready = {shadow.READY: True, shadow.NOT_READY: False}.get(report.verdict)
+    from pipelines.shadow import NOT_READY, READY, shadow_report
+
+    report = shadow_report(target, settings.endpoint, policy=settings.shadow_policy)
+    ready = {READY: True, NOT_READY: False}.get(report.verdict)
     return ready, _jsonable(report.to_dict())
 
 
@@ -591,12 +601,15 @@ def _plan_shadow(settings: LoopSettings, state: LoopState, decision: Decision) -
 
 
 def _shadow(settings: LoopSettings, target: Any, state: LoopState, decision: Decision) -> dict[str, Any]:
-    started = _part("pipelines.shadow").start_shadow(
+    from pipelines.shadow import start_shadow
+
+    started = start_shadow(
         target,
         settings.endpoint,
         _model_ref(settings, decision.version),
         variant=settings.shadow_variant,
         percent=settings.shadow_percent,
+        model_name=settings.model_name,
     )
     return {"version": decision.version, "experiment": started, "outcome": "waiting"}
 
@@ -615,8 +628,10 @@ def _plan_ab_start(settings: LoopSettings, state: LoopState, decision: Decision)
 
 
 def _ab_start(settings: LoopSettings, target: Any, state: LoopState, decision: Decision) -> dict[str, Any]:
+    from pipelines.shadow import stop_shadow
+
     version = decision.version or ""
-    stopped = _part("pipelines.shadow").stop_shadow(target, settings.endpoint)
+    stopped = stop_shadow(target, settings.endpoint, reason=decision.decision)
     _tag_version(settings, version, str(decision.evidence["shadow_report"].get("verdict")))
     deployed = _deploy_ab(settings, target, state, version)
     return {"stopped": stopped, "deployed": deployed}
@@ -630,7 +645,9 @@ def _plan_shadow_failed(settings: LoopSettings, state: LoopState, decision: Deci
 
 
 def _shadow_failed(settings: LoopSettings, target: Any, state: LoopState, decision: Decision) -> dict[str, Any]:
-    stopped = _part("pipelines.shadow").stop_shadow(target, settings.endpoint)
+    from pipelines.shadow import stop_shadow
+
+    stopped = stop_shadow(target, settings.endpoint, reason=decision.decision)
     _tag_version(settings, decision.version or "", str(decision.evidence["shadow_report"].get("verdict")))
     return {"stopped": stopped}
 
@@ -663,7 +680,7 @@ def _ab_options(settings: LoopSettings, state: LoopState, version: str) -> tuple
 
 
 def _deploy_ab(settings: LoopSettings, target: Any, state: LoopState, version: str) -> dict[str, Any]:
-    """Deploy the A/B test, keeping the endpoint's data capture and the champion variant's instance type."""
+    """Deploy the A/B test: the endpoint's data capture and the champion variant's instance type kept."""
     from inference.deploy.plan import DeploymentPlan
     from pipelines import release
 
@@ -675,7 +692,8 @@ def _deploy_ab(settings: LoopSettings, target: Any, state: LoopState, version: s
         else:
             weights = value
     serving = _champion_variant(state)
-    capture = _current_capture(target, settings.endpoint)
+    # No data capture given: the deployment keeps the endpoint's (DeploymentPlan.keep_capture), so the A/B test's
+    # traffic is captured like the champion's was.
     plan = DeploymentPlan.from_options(
         settings.endpoint,
         variant_specs=tuple(variants),
@@ -683,22 +701,10 @@ def _deploy_ab(settings: LoopSettings, target: Any, state: LoopState, version: s
         instance_types=(serving["instance_type"],) if serving.get("instance_type") and not target.is_local else (),
         image_uri=settings.image_uri,
         role_arn=settings.role_arn,
-        data_capture=capture[0] if capture else None,
-        capture_percent=capture[1] if capture else 100,
         local=target.is_local,
     )
     result: dict[str, Any] = release.deploy(target, plan, model_name=settings.model_name)
     return result
-
-
-def _current_capture(target: Any, endpoint: str) -> tuple[str, int] | None:
-    """The endpoint's data capture destination and sampling, so that a redeploy keeps capturing."""
-    described = target.manager.describe(endpoint)
-    config = target.manager.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
-    capture = config.get("DataCaptureConfig") or {}
-    if not capture.get("EnableCapture") or not capture.get("DestinationS3Uri"):
-        return None
-    return str(capture["DestinationS3Uri"]), int(capture.get("InitialSamplingPercentage", 100))
 
 
 def _plan_ab_running(settings: LoopSettings, state: LoopState, decision: Decision) -> tuple[str, str]:

@@ -110,7 +110,7 @@ def test_without_a_capture_the_loop_is_idle_and_says_it_tested_no_drift() -> Non
 
 
 def test_drift_without_new_data_asks_for_labels_and_exits_1() -> None:
-    decision, _, _ = run(state([CHAMPION]), drift={"verdict": "drift"})
+    decision, _, _ = run(state([CHAMPION]), drift={"verdict": "drift", "drifted": True})
     assert decision.stage == NEEDS_LABELS
     step = LoopStep(NEEDS_LABELS, decision.decision, "nothing", "intent-loop", "intent-classifier")
     assert step.exit_code == 1
@@ -119,7 +119,7 @@ def test_drift_without_new_data_asks_for_labels_and_exits_1() -> None:
 
 
 def test_a_new_data_version_is_retrained_before_any_drift_test() -> None:
-    decision, drift_calls, _ = run(state([CHAMPION], pinned=NEW), drift={"verdict": "drift"})
+    decision, drift_calls, _ = run(state([CHAMPION], pinned=NEW), drift={"verdict": "drift", "drifted": True})
     assert decision.stage == RETRAIN and NEW in decision.decision and drift_calls == 0
     action, _ = STAGE_ACTIONS[RETRAIN].plan(
         LoopSettings(endpoint="e", pipeline_params=("Epochs=2", "MinMacroF1=0")), state([CHAMPION]), decision
