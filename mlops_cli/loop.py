@@ -104,6 +104,13 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="The challenger's percent of traffic in the A/B test.",
         ),
         click.option(
+            "--ab-sample-size",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Labelled inputs the A/B report (read while the test runs) sends each variant [default: the "
+            "report's].",
+        ),
+        click.option(
             "--retrain",
             type=click.Choice(["local", "sagemaker"]),
             default="local",
@@ -158,6 +165,7 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
         shadow_min_requests: int | None,
         shadow_min_agreement: float | None,
         ab_weight: float,
+        ab_sample_size: int | None,
         retrain: str,
         params: tuple[str, ...],
         retry: bool,
@@ -190,6 +198,7 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
             shadow_percent=shadow_percent,
             shadow_policy=ShadowPolicy(**{k: v for k, v in policy.items() if v is not None}),
             ab_weight=ab_weight,
+            ab_sample_size=ab_sample_size,
             retrain=retrain,
             pipeline_params=params,
             retry=retry,

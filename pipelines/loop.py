@@ -97,6 +97,7 @@ class LoopSettings:
     shadow_percent: float = 100.0
     shadow_policy: Any = None  # a pipelines.shadow.ShadowPolicy; None: its defaults
     ab_weight: float = 10.0  # the challenger's share of traffic in the A/B test, in percent
+    ab_sample_size: int | None = None  # labelled inputs the A/B report sends each variant (None: the report's default)
     retrain: str = "local"  # local | sagemaker
     pipeline_params: tuple[str, ...] = ()  # Name=Value overrides, as `mlops pipeline run -p` takes them
     retry: bool = False  # retrain a data version whose last retraining failed
@@ -721,7 +722,8 @@ def _ab_running(settings: LoopSettings, target: Any, state: LoopState, decision:
     from inference.deploy.report import endpoint_report
 
     try:
-        report = endpoint_report(target, settings.endpoint, candidate=AB_VARIANT)
+        sample = {"sample_size": settings.ab_sample_size} if settings.ab_sample_size else {}
+        report = endpoint_report(target, settings.endpoint, candidate=AB_VARIANT, **sample)
     except MlopsError as exc:
         return {"verdict": None, "report_error": exc.message, "outcome": "waiting"}
     return {"verdict": report["verdict"], "evidence": report["evidence"], "outcome": "waiting"}
