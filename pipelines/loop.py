@@ -719,11 +719,12 @@ def _plan_ab_running(settings: LoopSettings, state: LoopState, decision: Decisio
 
 def _ab_running(settings: LoopSettings, target: Any, state: LoopState, decision: Decision) -> dict[str, Any]:
     """The A/B report's verdict, as evidence in the audit; the loop acts on none of them."""
-    from inference.deploy.report import endpoint_report
+    from inference.deploy.report import DEFAULT_SAMPLE_SIZE, endpoint_report
 
     try:
-        sample = {"sample_size": settings.ab_sample_size} if settings.ab_sample_size else {}
-        report = endpoint_report(target, settings.endpoint, candidate=AB_VARIANT, **sample)
+        report = endpoint_report(
+            target, settings.endpoint, candidate=AB_VARIANT, sample_size=settings.ab_sample_size or DEFAULT_SAMPLE_SIZE
+        )
     except MlopsError as exc:
         return {"verdict": None, "report_error": exc.message, "outcome": "waiting"}
     return {"verdict": report["verdict"], "evidence": report["evidence"], "outcome": "waiting"}
