@@ -96,10 +96,8 @@ def run(
     **load: Any,
 ) -> None:
     """Measure p50/p95/p99/max latency, throughput and errors, then apply the p95 gate (non-zero exit on failure)."""
-    from benchmarks.gate import latency_gate
     from benchmarks.load import LoadConfig, run_load
     from benchmarks.payloads import load_payloads
-    from benchmarks.report import format_summary
     from benchmarks.targets import choose_target
 
     if load["requests"] is None and load["duration_s"] is None:
@@ -118,7 +116,17 @@ def run(
         )
         with progress_display() as show:
             summary = run_load(target, load_payloads(payloads), config, on_progress=show, task=name).summary()
-    verdict = latency_gate(summary, p95_budget_ms)
+    _gate_and_emit(name, summary, p95_budget_ms, out=out, as_json=as_json)
+
+
+def _gate_and_emit(
+    name: str, summary: dict[str, Any], budget_ms: float, *, out: Path | None, as_json: bool, note: str = ""
+) -> None:
+    """Apply the p95 gate to a load summary, print the result (and write it to `out`), exit 1 when it fails."""
+    from benchmarks.gate import latency_gate
+    from benchmarks.report import format_summary
+
+    verdict = latency_gate(summary, budget_ms)
     result = {"target": name, "summary": summary, "gate": verdict.to_dict()}
     if out:
         out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
@@ -126,10 +134,131 @@ def run(
     emit(
         result,
         as_json=as_json,
-        text=format_summary(summary, name=name) + f"\ngate (p95 <= {p95_budget_ms:g} ms): {status}",
+        text=format_summary(summary, name=name) + note + f"\ngate (p95 <= {budget_ms:g} ms): {status}",
     )
     if not verdict.passed:
         raise SystemExit(1)
+
+
+@bench.command()
+@click.option(
+    "--target",
+    required=True,
+    help="http://HOST:PORT/invocations (model server), http://HOST:PORT/endpoints/NAME/invocations (local A/B "
+    "endpoint, per-variant statistics) or sagemaker:ENDPOINT (boto3 InvokeEndpoint, signed by botocore).",
+)
+@click.option("--rate", "rate_rps", type=float, required=True, help="Target arrival rate, requests per second in all.")
+@click.option("--duration", "duration_s", type=float, default=30.0, show_default=True, help="Seconds to measure.")
+@click.option(
+    "--workers", type=int, default=2, show_default=True, help="Locust worker processes to start on this machine."
+)
+@click.option(
+    "--expect-workers",
+    type=int,
+    default=None,
+    help="Workers the master waits for in all, those started elsewhere with --worker-only too (default: --workers).",
+)
+@click.option(
+    "--user-rate",
+    "user_rps",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Requests per second of each simulated user: users = rate / user-rate, the most requests in flight.",
+)
+@click.option("--master-host", default=None, help="With --worker-only: the machine running the master.")
+@click.option("--master-port", type=int, default=None, help="The master's port (Locust's default 5557 unless given).")
+@click.option("--worker-only", is_flag=True, help="Start only workers, for a master on --master-host.")
+@click.option(
+    "--endpoint-url",
+    envvar="MLOPS_LOCAL_ENDPOINT",
+    default=None,
+    help="Runtime URL for sagemaker:ENDPOINT, e.g. the local A/B endpoint [env MLOPS_LOCAL_ENDPOINT].",
+)
+@click.option("--target-variant", default=None, help="Pin a production variant of the endpoint.")
+@click.option(
+    "--region",
+    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+    default="us-east-1",
+    show_default=True,
+    help="AWS region of sagemaker:ENDPOINT [env AWS_REGION / AWS_DEFAULT_REGION].",
+)
+@click.option(
+    "--payloads",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Prompts file (JSONL with text, or lines); default: the test split.",
+)
+@click.option(
+    "--gate-p95-ms",
+    "--p95-budget-ms",
+    "p95_budget_ms",
+    type=float,
+    default=P95_BUDGET_MS,
+    show_default=True,
+    help="Gate: fail when p95 exceeds this.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON result here."
+)
+@json_option
+@user_errors
+def locust(
+    target: str,
+    rate_rps: float,
+    duration_s: float,
+    workers: int,
+    expect_workers: int | None,
+    user_rps: float,
+    master_host: str | None,
+    master_port: int | None,
+    worker_only: bool,
+    endpoint_url: str | None,
+    target_variant: str | None,
+    region: str,
+    payloads: Path | None,
+    p95_budget_ms: float,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Distributed load with Locust: a master and N worker processes (here, or on many machines with --worker-only
+    --master-host) at a fixed arrival rate; the same report, per-variant statistics and p95 gate as `bench run`.
+
+    Needs the locust extra (pip install 'intent-mlops[locust]').
+    """
+    from benchmarks.swarm.runner import DEFAULT_MASTER_PORT, SwarmConfig, run_swarm, run_workers
+
+    config = SwarmConfig(
+        rate_rps=rate_rps,
+        duration_s=duration_s,
+        workers=workers,
+        expect_workers=expect_workers,
+        user_rps=user_rps,
+        master_host=master_host,
+        master_port=master_port or DEFAULT_MASTER_PORT,
+        worker_only=worker_only,
+    )
+    if worker_only:
+        run_workers(
+            target, config, payloads=payloads, endpoint_url=endpoint_url, region=region, target_variant=target_variant
+        )
+        click.echo(f"{workers} workers done (the master on {master_host} reports the run)", err=True)
+        return
+    with progress_display() as show:
+        result = run_swarm(
+            target,
+            config,
+            payloads=payloads,
+            endpoint_url=endpoint_url,
+            region=region,
+            target_variant=target_variant,
+            on_progress=show,
+        )
+    summary = result.summary()
+    note = "\n" + ", ".join(
+        f"{w} {f['requests']} requests ({f['rate_rps']:g}/s)" for w, f in summary["workers"].items()
+    )
+    _gate_and_emit(target, summary, p95_budget_ms, out=out, as_json=as_json, note=note)
 
 
 @bench.command()

@@ -8,6 +8,8 @@ SageMaker Model the way A/B variants are made (`pipelines.release.resolve_models
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import Path
 from typing import Any
 
 from inference.deploy import shadow as lib
@@ -39,6 +41,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# A registry version written NAME/VERSION, as the loop and the drift report name them.
+_NAME_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[0-9]+")
 
 
 def start_shadow(
@@ -76,7 +81,7 @@ def start_shadow(
             f"the shadow variant cannot be named {variant!r} like the production variant it mirrors",
             hint="give it another name with --variant",
         )
-    (resolved,) = resolve_models(((variant, model),), model_name=model_name, local=target.is_local)
+    (resolved,) = resolve_models(((variant, registry_uri(model)),), model_name=model_name, local=target.is_local)
     url = target.model_data_urls([resolved])[variant]
     role = role_arn or _source_role(sm, source["ModelName"]) or target.role_arn
     deployment = VariantDeployment(
@@ -122,6 +127,14 @@ def start_shadow(
         lib.start_experiment(sm, name)
         described = lib.wait_experiment(sm, name, poll_s=manager.poll_s, timeout_s=manager.timeout_s)
     return described
+
+
+def registry_uri(model: str) -> str:
+    """`NAME/VERSION` (e.g. `intent-classifier/3`) as `models:/NAME/VERSION`, unless it is a path on disk; any other
+    reference as it is."""
+    if _NAME_VERSION.fullmatch(model) and not Path(model).expanduser().exists():
+        return f"models:/{model}"
+    return model
 
 
 def _source_role(sm: Any, model: str) -> str | None:

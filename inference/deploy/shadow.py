@@ -486,8 +486,9 @@ def shadow_report(target: DeployTarget, endpoint: str, *, policy: ShadowPolicy |
         figures_from = "local endpoint (every mirrored request)"
     elif isinstance(target.traffic, CloudWatchTraffic):
         schedule = experiment.get("Schedule", {})
-        since = _epoch(schedule.get("StartTime")) or _epoch(experiment.get("CreationTime")) or time.time()
-        until = _epoch(experiment.get("CompletionTime")) or time.time()
+        now = target.traffic.clock()
+        since = _epoch(schedule.get("StartTime")) or _epoch(experiment.get("CreationTime")) or now
+        until = _epoch(experiment.get("CompletionTime")) or now
         figures_from = "CloudWatch (per-minute ModelLatency, Invocations, Invocation5XXErrors)"
         try:
             figures = cloudwatch_figures(target.traffic, endpoint, source, shadows, since, until)

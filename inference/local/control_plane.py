@@ -401,6 +401,25 @@ class LocalSageMaker:
                 }
                 for v in live.variants.values()
             ]
+        experiment = self.active_experiment(endpoint.name)
+        if experiment is not None and experiment.models():
+            # As on AWS while a shadow test runs: its shadow variants, which take no routed traffic.
+            answer["ShadowProductionVariants"] = [
+                {
+                    "VariantName": s.name,
+                    "DeployedImages": [
+                        {
+                            "SpecifiedImage": s.model.record.image,
+                            "ResolvedImage": s.model.record.image,
+                            "ResolutionTime": s.model.loaded_at,
+                        }
+                    ],
+                    "CurrentInstanceCount": s.infrastructure["RealTimeInferenceConfig"]["InstanceCount"],
+                    "DesiredInstanceCount": s.infrastructure["RealTimeInferenceConfig"]["InstanceCount"],
+                }
+                for s in experiment.shadows.values()
+                if s.model is not None
+            ]
         if endpoint.pending_config is not None:
             answer["PendingDeploymentSummary"] = {
                 "EndpointConfigName": endpoint.pending_config,

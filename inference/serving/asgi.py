@@ -59,7 +59,10 @@ RETRY_AFTER_S = 1
 
 def uvicorn_stack(limits: ConnectionLimits) -> dict[str, Any]:
     """The protocol and loop arguments of uvicorn.run that both servers use."""
-    return {"http": functools.partial(GuardedHttpToolsProtocol, limits=limits), "loop": "asyncio"}
+    # ws="none": neither server speaks WebSocket. uvicorn's default ("auto") imports websockets or wsproto whenever
+    # one is installed (locust brings wsproto), so the server would import a library its image does not install
+    # (tests/inference/serving/test_container.py checks what it imports against its lock).
+    return {"http": functools.partial(GuardedHttpToolsProtocol, limits=limits), "loop": "asyncio", "ws": "none"}
 
 
 class _LimitExceeded(Exception):

@@ -55,6 +55,10 @@ SERVE_VARIANT = "AllTraffic"
 DEFAULT_ROTATE_BYTES = 64 * 1024 * 1024
 # Records waiting for the writer thread; beyond, new ones are dropped (and counted) so no request ever waits.
 DEFAULT_QUEUE_SIZE = 10_000
+# After writing, the writer thread rests this long before taking the next records: under load it wakes once per
+# interval for a batch, not once per request, so it takes the GIL (and a core) from the requests less often
+# (docs/benchmarks.md, "Data capture overhead"). Records reach the disk within about this time.
+DEFAULT_FLUSH_INTERVAL_S = 0.1
 JSON_CONTENT_TYPES = ("application/json",)
 EVENT_VERSION = "0"
 # SageMaker's endpoint and variant names (EndpointName, VariantName): also safe as one path component each.
@@ -181,6 +185,7 @@ class CaptureWriter:
         capture_input, capture_output: which sides to write (SageMaker's CaptureOptions).
         json_content_types: content types whose UTF-8 JSON bodies are written as text (CaptureContentTypeHeader).
         queue_size: records that may wait for the writer thread; more are dropped.
+        flush_interval_s: how long the writer thread rests between batches (close() cuts the rest short).
         on_count: called with (outcome, n) as records are captured, dropped, sampled out or fail to write.
     """
 
@@ -195,6 +200,7 @@ class CaptureWriter:
         capture_output: bool = True,
         json_content_types: Iterable[str] = JSON_CONTENT_TYPES,
         queue_size: int = DEFAULT_QUEUE_SIZE,
+        flush_interval_s: float = DEFAULT_FLUSH_INTERVAL_S,
         on_count: Callable[[str, int], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
@@ -219,6 +225,8 @@ class CaptureWriter:
         self._lock = threading.Lock()
         self._files: dict[str, _OpenFile] = {}
         self._closed = False
+        self._flush_interval_s = flush_interval_s
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"capture-{self.endpoint}", daemon=True)
         self._thread.start()
 
@@ -281,6 +289,7 @@ class CaptureWriter:
         if self._closed:
             return
         self._closed = True
+        self._closing.set()
         self._queue.put(_STOP)  # blocks only while the queue is full, which the writer thread is emptying
         self._thread.join(timeout)
         if self._thread.is_alive():
@@ -307,6 +316,8 @@ class CaptureWriter:
             records = [r for r in batch if r is not _STOP]
             stopping = len(records) != len(batch)
             self._write(records)
+            if not stopping:
+                self._closing.wait(self._flush_interval_s)
         for handle in self._files.values():
             handle.close()
         self._files.clear()

@@ -218,3 +218,52 @@ def test_moto_implements_no_inference_experiments(moto_server: str, monkeypatch:
     with pytest.raises(DeploymentError, match="does not implement inference experiments") as caught:
         shadow.find_experiment(sm, "intent-ab")
     assert "local endpoint" in (caught.value.hint or "")
+
+
+class DescribingSageMaker:
+    """SageMaker as the report reads it on AWS: one running experiment on intent-ab (boto3 gives datetimes)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.experiment = {
+            "Name": "intent-ab-shadow-20261203120000",
+            "Status": "Running",
+            "Schedule": {"StartTime": start},
+            "CreationTime": start,
+            "EndpointMetadata": {"EndpointName": "intent-ab"},
+            "ShadowModeConfig": {
+                "SourceModelVariantName": "champion",
+                "ShadowModelVariants": [{"ShadowModelVariantName": "Shadow", "SamplingPercentage": 100}],
+            },
+        }
+
+    def list_inference_experiments(self, **request: Any) -> dict[str, Any]:
+        item = {k: self.experiment[k] for k in ("Name", "Status", "CreationTime")}
+        return {"InferenceExperiments": [{**item, "Type": "ShadowMode", "LastModifiedTime": item["CreationTime"]}]}
+
+    def describe_inference_experiment(self, Name: str) -> dict[str, Any]:
+        assert Name == self.experiment["Name"]
+        return self.experiment
+
+
+def test_the_aws_report_reads_the_experiments_window_from_cloudwatch() -> None:
+    from inference.deploy.endpoints import EndpointManager
+    from inference.deploy.target import DeployTarget
+
+    noon = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    traffic = CloudWatchTraffic(MinuteCloudWatch(), clock=lambda: noon.timestamp() + 600)
+    target = DeployTarget(EndpointManager(DescribingSageMaker(noon)), None, traffic, "us-east-1")
+    report = shadow.shadow_report(target, "intent-ab")
+    assert report.experiment == "intent-ab-shadow-20261203120000" and report.source_variant == "champion"
+    figures = report.variants["Shadow"]["figures"]
+    assert figures["requests"] == 800  # the minutes 12:00-12:08, published 2 minutes after they closed
+    assert report.verdict == INSUFFICIENT and report.figures_from.startswith("CloudWatch")
+    assert any("AWS publishes no agreement" in line for line in report.evidence)
+    assert report.to_dict()["policy"]["min_agreement"] == ShadowPolicy().min_agreement
+    # Too early for a whole published minute: insufficient, and the report says why.
+    early = CloudWatchTraffic(MinuteCloudWatch(), clock=lambda: noon.timestamp() + 90)
+    target = DeployTarget(EndpointManager(DescribingSageMaker(noon)), None, early, "us-east-1")
+    report = shadow.shadow_report(target, "intent-ab")
+    assert report.verdict == INSUFFICIENT and "no whole minute of CloudWatch metrics" in report.evidence[0]
+    assert shadow.shadow_report(target, "intent-ab").variants["Shadow"]["figures"]["requests"] == 0
+    with pytest.raises(DeploymentError, match="has no shadow test"):
+        shadow.shadow_report(target, "other-endpoint")

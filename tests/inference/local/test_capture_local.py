@@ -16,6 +16,7 @@ from tests.inference.conftest import (
     ServerProcess,
     ab_models,
     control_call,
+    http,
     sagemaker_clients,
     start_server,
 )
@@ -87,7 +88,7 @@ def lines(root: Path, endpoint: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_each_variant_captures_into_its_own_directory_and_describe_shows_it(
-    clients: tuple[Any, Any], models: dict[str, str], tmp_path: Path
+    server: ServerProcess, clients: tuple[Any, Any], models: dict[str, str], tmp_path: Path
 ) -> None:
     runtime, sagemaker = clients
     root = tmp_path / "captures"
@@ -112,6 +113,8 @@ def test_each_variant_captures_into_its_own_directory_and_describe_shows_it(
         "DestinationS3Uri": root.as_uri(),
     }
     assert sagemaker.describe_endpoint_config(EndpointConfigName="cap-config")["DataCaptureConfig"] == config
+    metrics = http("GET", f"{server.url}/endpoints/cap-ab/metrics", content_type=None).json()
+    assert metrics["capture"]["sampled_out"] == 0 and metrics["capture"]["dropped"] == 0
     sagemaker.delete_endpoint(EndpointName="cap-ab")  # closes its writer: every line is on disk now
     files = capture_files(root, "cap-ab")
     assert files and all(LAYOUT.match(p.relative_to(root).as_posix()) for p in files)

@@ -16,6 +16,7 @@ import pytest
 
 from inference.deploy.shadow import INSUFFICIENT, READY, ShadowPolicy
 from inference.variants import DeploymentError
+from ml.errors import MlopsError
 from tests.conftest import run_cli
 from tests.inference.conftest import ServerProcess, ab_models, model_copy, sagemaker_clients, start_ab_endpoint
 
@@ -125,6 +126,7 @@ def test_a_shadow_gets_mirrored_traffic_while_callers_get_production_answers(
     # The shadow takes no routed traffic: not a production variant, weights untouched, cannot be pinned.
     described = sagemaker.describe_endpoint(EndpointName=endpoint)
     assert [(v["VariantName"], v["CurrentWeight"]) for v in described["ProductionVariants"]] == [("prod", 1.0)]
+    assert [v["VariantName"] for v in described["ShadowProductionVariants"]] == ["Shadow"]
     refused = client_error(lambda: invoke(runtime, endpoint, TargetVariant="Shadow"))
     assert refused["Error"]["Code"] == "ValidationError" and "Shadow" in refused["Error"]["Message"]
 
@@ -151,6 +153,7 @@ def test_a_shadow_gets_mirrored_traffic_while_callers_get_production_answers(
     statuses = {v["VariantName"]: v["Status"] for v in stopped["ModelVariants"]}
     assert statuses == {"prod": "InService", "Shadow": "Deleted"}
     assert find_experiment(target, endpoint) is None
+    assert "ShadowProductionVariants" not in sagemaker.describe_endpoint(EndpointName=endpoint)
     invoke(runtime, endpoint)
     after = shadow_figures(target, endpoint)["Shadow"]
     # mirror() runs before the answer is sent: a mirrored request would already be pending or answered.
@@ -248,6 +251,9 @@ def test_bad_shadow_requests_are_refused_with_the_reason(
         start_shadow(target, endpoint, str(models["c"]), source_variant="ghost")
     with pytest.raises(DeploymentError, match="like the production variant"):
         start_shadow(target, endpoint, str(models["c"]), variant="prod")
+    with pytest.raises(MlopsError, match="intent-classifier") as unknown_version:  # NAME/VERSION: a registry version
+        start_shadow(target, endpoint, "intent-classifier/7")
+    assert not isinstance(unknown_version.value, DeploymentError)  # the registry refused it, not SageMaker
     assert sagemaker.list_inference_experiments(NameContains=endpoint)["InferenceExperiments"] == []
 
     start_shadow(target, endpoint, str(models["c"]))
@@ -260,6 +266,66 @@ def test_bad_shadow_requests_are_refused_with_the_reason(
         stop_shadow(target, endpoint)
     with pytest.raises(DeploymentError, match="no shadow test running"):
         stop_shadow(target, endpoint)
+
+
+def test_the_local_endpoint_hosts_several_shadows_of_one_variant(
+    clients: tuple[Any, Any], endpoint: str, target: Any, models: dict[str, Path]
+) -> None:
+    """Beyond AWS's one shadow variant: up to MAX_SHADOW_VARIANTS candidates on the same mirrored traffic."""
+    from inference.local.shadow import MAX_SHADOW_VARIANTS
+
+    runtime, sagemaker = clients
+    sagemaker.create_model(ModelName=f"{endpoint}-cand", PrimaryContainer={"ModelDataUrl": str(models["c"])})
+    infra = {
+        "InfrastructureType": "RealTimeInference",
+        "RealTimeInferenceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    }
+
+    def request(shadows: list[str]) -> dict[str, Any]:
+        return {
+            "Name": f"{endpoint}-many",
+            "Type": "ShadowMode",
+            "RoleArn": ROLE,
+            "EndpointName": endpoint,
+            "ModelVariants": [
+                {"ModelName": f"{endpoint}-prod", "VariantName": "prod", "InfrastructureConfig": infra},
+                *({"ModelName": f"{endpoint}-cand", "VariantName": s, "InfrastructureConfig": infra} for s in shadows),
+            ],
+            "ShadowModeConfig": {
+                "SourceModelVariantName": "prod",
+                "ShadowModelVariants": [{"ShadowModelVariantName": s, "SamplingPercentage": 100} for s in shadows],
+            },
+        }
+
+    too_many = [f"s{i}" for i in range(MAX_SHADOW_VARIANTS + 1)]
+    refused = client_error(lambda: sagemaker.create_inference_experiment(**request(too_many)))["Error"]
+    assert refused["Code"] == "ValidationException" and "shadowModelVariants" in refused["Message"]
+    sagemaker.create_inference_experiment(**request(["one", "two"]))
+    wait_for(lambda: sagemaker.describe_inference_experiment(Name=f"{endpoint}-many")["Status"] == "Running")
+    for _ in range(10):
+        invoke(runtime, endpoint)
+
+    def answered_all() -> dict[str, Any] | None:
+        found = shadow_figures(target, endpoint)
+        return found if all(f["answered"] == 10 for f in found.values()) else None
+
+    both = wait_for(answered_all)
+    assert set(both) == {"one", "two"}
+    # Straight from shadow to production is refused here: that path goes through an A/B test.
+    promote = client_error(
+        lambda: sagemaker.stop_inference_experiment(Name=f"{endpoint}-many", ModelVariantActions={"one": "Promote"})
+    )["Error"]
+    assert promote["Code"] == "ValidationException" and "A/B" in promote["Message"]
+    sagemaker.stop_inference_experiment(
+        Name=f"{endpoint}-many", ModelVariantActions={"prod": "Retain", "one": "Remove"}, DesiredState="Cancelled"
+    )
+    described = sagemaker.describe_inference_experiment(Name=f"{endpoint}-many")
+    assert described["Status"] == "Cancelled"
+    assert {v["VariantName"]: v["Status"] for v in described["ModelVariants"]} == {
+        "prod": "InService",
+        "one": "Deleted",
+        "two": "Deleted",
+    }
 
 
 def test_the_cli_starts_reports_and_stops_a_shadow_test(
@@ -371,3 +437,57 @@ def test_the_caller_gets_its_answer_while_the_shadow_is_still_working(tmp_path: 
         done = wait_for(lambda: (f := figures())["in_flight"] == 0 and f)
         assert done["answered"] == MAX_IN_FLIGHT and done["agreement"] == 1.0 and done["dropped"] == extra
         assert client.get("/endpoints/gate/metrics").json()["variants"]["prod"]["invocations"] == MAX_IN_FLIGHT + extra
+
+
+def test_a_scheduled_shadow_test_waits_for_its_start(
+    clients: tuple[Any, Any], endpoint: str, target: Any, models: dict[str, Path]
+) -> None:
+    """Created (nothing mirrored) until its StartTime or StartInferenceExperiment; a bad schedule is refused."""
+    from datetime import UTC, datetime, timedelta
+
+    runtime, sagemaker = clients
+    sagemaker.create_model(ModelName=f"{endpoint}-cand", PrimaryContainer={"ModelDataUrl": str(models["c"])})
+    infra = {
+        "InfrastructureType": "RealTimeInference",
+        "RealTimeInferenceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    }
+    now = datetime.now(UTC)
+
+    def create(name: str, start: datetime, end: datetime) -> Any:
+        return sagemaker.create_inference_experiment(
+            Name=name,
+            Type="ShadowMode",
+            RoleArn=ROLE,
+            EndpointName=endpoint,
+            Schedule={"StartTime": start, "EndTime": end},
+            ModelVariants=[
+                {"ModelName": f"{endpoint}-prod", "VariantName": "prod", "InfrastructureConfig": infra},
+                {"ModelName": f"{endpoint}-cand", "VariantName": "cand", "InfrastructureConfig": infra},
+            ],
+            ShadowModeConfig={
+                "SourceModelVariantName": "prod",
+                "ShadowModelVariants": [{"ShadowModelVariantName": "cand", "SamplingPercentage": 100}],
+            },
+        )
+
+    backwards = client_error(lambda: create(f"{endpoint}-bad", now + timedelta(hours=2), now + timedelta(hours=1)))
+    assert "EndTime must be after its StartTime" in backwards["Error"]["Message"]
+    too_long = client_error(lambda: create(f"{endpoint}-long", now, now + timedelta(days=31)))
+    assert "at most 30 days" in too_long["Error"]["Message"]
+    name = f"{endpoint}-later"
+    create(name, now + timedelta(hours=1), now + timedelta(hours=2))
+    assert wait_for(lambda: sagemaker.describe_inference_experiment(Name=name)["Status"] != "Creating")
+    assert sagemaker.describe_inference_experiment(Name=name)["Status"] == "Created"
+    invoke(runtime, endpoint)
+    assert shadow_figures(target, endpoint)["cand"]["requests"] == 0  # not started: nothing mirrored
+    sagemaker.start_inference_experiment(Name=name)
+    assert sagemaker.describe_inference_experiment(Name=name)["Status"] == "Running"
+    again = client_error(lambda: sagemaker.start_inference_experiment(Name=name))
+    assert "only a Created experiment can start" in again["Error"]["Message"]
+    invoke(runtime, endpoint)
+    assert wait_for(lambda: shadow_figures(target, endpoint)["cand"]["answered"] == 1)
+    listed = sagemaker.list_inference_experiments(NameContains=endpoint, StatusEquals="Running")
+    assert [e["Name"] for e in listed["InferenceExperiments"]] == [name]
+    sagemaker.stop_inference_experiment(Name=name, ModelVariantActions={"cand": "Remove"})
+    missing = client_error(lambda: sagemaker.describe_inference_experiment(Name=f"{endpoint}-never"))
+    assert "Could not find inference experiment" in missing["Error"]["Message"]

@@ -48,3 +48,25 @@ def test_connections_get_tcp_nodelay_even_on_sockets_bound_with_protocol_0() -> 
     finally:
         for s in (conn, client, listener):
             s.close()
+
+
+def test_the_stack_speaks_no_websocket_so_imports_no_websocket_library() -> None:
+    """uvicorn's default ws="auto" imports wsproto or websockets whenever one is installed (locust brings wsproto);
+    the image does not install them, so the stack turns WebSocket off and imports neither."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import sys\n"
+        "from uvicorn.config import Config\n"
+        "from inference.serving.asgi import uvicorn_stack\n"
+        "from inference.serving.config import ConnectionLimits\n"
+        "config = Config(app=lambda *a: None, **uvicorn_stack(ConnectionLimits()))\n"
+        "config.load()\n"
+        "ws = sorted(m for m in sys.modules if m.split('.')[0] in ('wsproto', 'websockets'))\n"
+        "print(config.ws_protocol_class, ws)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["None", "[]"], out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -100,7 +101,11 @@ def test_the_share_is_sampled_and_zero_captures_nothing(onnx_model: Path, tmp_pa
     for i in range(20):
         assert invoke(silent.url, {"inputs": f"prompt {i}"}).status == 200
     assert capture_counts(silent.url) == {"sampled_out": 20.0}
-    half_counts = capture_counts(sampled.url)
+    # "captured" counts lines written: the writer thread writes a batch at a time, so wait until every request is
+    # accounted for (a bound on waiting, not on speed).
+    deadline = time.monotonic() + 60
+    while sum((half_counts := capture_counts(sampled.url)).values()) < requests and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert sampled.terminate() == 0 and silent.terminate() == 0
     taken = len(captured(half))
     # Binomial(300, 0.5): within 6 standard deviations (a false failure about once in 10^9 runs).
@@ -139,3 +144,22 @@ def test_a_bad_capture_setting_is_a_clean_error_before_serving(
     result = run_cli("serve", str(onnx_model), *args, env=env)
     assert result.returncode == 1 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_images_serve_needs_a_capture_directory(onnx_model: Path) -> None:
+    """The container has no state directory to default to: a share without a directory is refused at start."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "inference.serving.container", str(onnx_model), "--capture-percent", "10"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "data capture needs a directory" in result.stderr and "--capture-dir" in result.stderr
