@@ -4,14 +4,14 @@ shifted traffic (the detection rate), at a few traffic sizes.
 Run: .venv/bin/python -m benchmarks.drift_calibration --model MODEL_DIR --data DATA.jsonl
          [--draws 200] [--sizes 50,100,200] [--alpha 0.01] [--permutations 1000] [--out FILE.json]
 
-The reference is the model's validation split of DATA (its predictions, token counts, unknown tokens and
-embeddings); every draw is a sample of "traffic" compared with it by `inference.monitoring.drift.compare`, the
-function `mlops monitor drift` calls. The traffic scenarios:
-- `undrifted`: texts of the test split (the same distribution as the reference, never trained on);
-- `intent mix`: test-split texts with two intents (INTENT_SHIFT) making half of the traffic instead of a fifth;
-- `truncated`: test-split texts cut to their first half of words (clients that clip prompts);
+Every draw splits the held-out part of DATA (validation + test, never trained on) at random into a reference of
+REFERENCE_SIZE texts and the rest, and compares a sample of "traffic" with the reference by
+`inference.monitoring.drift.compare`, the function `mlops monitor drift` calls. The traffic scenarios:
+- `undrifted`: held-out texts the reference left out (the same distribution);
+- `intent mix`: such texts with two intents (INTENT_SHIFT) making half of the traffic instead of a fifth;
+- `truncated`: such texts cut to their first half of words (clients that clip prompts);
 - `natural`: the hand-written prompts of data/natural_prompts.jsonl (people, not the generator, wrote them).
-Each draw takes `size` texts without replacement from its pool. Figures and the command: docs/benchmarks.md.
+Each draw takes `size` texts without replacement. Figures and the command: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -35,14 +35,20 @@ SCENARIOS = ("undrifted", "intent mix", "truncated", "natural")
 # The intent-mix shift: these two intents make SHIFT_SHARE of the traffic (a fifth in the balanced data).
 INTENT_SHIFT = ("code_generation", "translation")
 SHIFT_SHARE = 0.5
+# Reference texts per draw: the held-out part of the data is 800 texts; half is the reference, the rest is traffic.
+REFERENCE_SIZE = 400
 
 
 @dataclass
-class Pool:
-    """Texts a scenario draws from, their captured predictions and features, and draw weights."""
+class Pools:
+    """The held-out texts (validation + test) with their captured predictions and features, the same texts cut
+    short, the natural prompts, and which held-out texts belong to the shifted intents."""
 
-    sample: Sample
-    weights: np.ndarray | None = None
+    held_out: Sample
+    truncated: Sample
+    natural: Sample
+    shifted: np.ndarray
+    labels: list[str]
 
 
 def featurize(featurizer: Featurizer, texts: list[str]) -> Sample:
@@ -64,52 +70,69 @@ def truncate(text: str) -> str:
     return " ".join(words[: max(2, len(words) // 2)])
 
 
-def build_pools(
-    model_dir: Path, data: Path, *, seed: int = 13, natural: Path = NATURAL
-) -> tuple[Sample, list[str], dict[str, Pool]]:
-    """(reference sample, label names, traffic pools by scenario) for a model and its training data."""
+def build_pools(model_dir: Path, data: Path, *, seed: int = 13, natural: Path = NATURAL) -> Pools:
+    """Featurize a model's held-out data, its truncated copy and the natural prompts once; draws index them."""
     featurizer = Featurizer(model_dir)
     splits = split_examples(load_examples(data), SplitConfig(seed=seed))
-    reference = featurize(featurizer, [e.text for e in splits["validation"]])
-    test = splits["test"]
-    test_sample = featurize(featurizer, [e.text for e in test])
-    shifted = np.array([e.intent in INTENT_SHIFT for e in test], dtype=bool)
-    weights = np.where(shifted, SHIFT_SHARE / max(1, shifted.sum()), (1 - SHIFT_SHARE) / max(1, (~shifted).sum()))
-    pools = {
-        "undrifted": Pool(test_sample),
-        "intent mix": Pool(test_sample, weights / weights.sum()),
-        "truncated": Pool(featurize(featurizer, [truncate(e.text) for e in test])),
-        "natural": Pool(featurize(featurizer, [e.text for e in load_examples(natural, allow_duplicates=True)])),
-    }
-    return reference, list(featurizer.predictor.labels), pools
+    held_out = [e for name in ("validation", "test") for e in splits[name]]
+    return Pools(
+        held_out=featurize(featurizer, [e.text for e in held_out]),
+        truncated=featurize(featurizer, [truncate(e.text) for e in held_out]),
+        natural=featurize(featurizer, [e.text for e in load_examples(natural, allow_duplicates=True)]),
+        shifted=np.array([e.intent in INTENT_SHIFT for e in held_out], dtype=bool),
+        labels=list(featurizer.predictor.labels),
+    )
+
+
+def draw(
+    pools: Pools, scenario: str, *, size: int, reference_size: int, rng: np.random.Generator
+) -> tuple[Sample, Sample]:
+    """(reference, traffic) for one draw: a fresh random reference from the held-out texts each time, traffic from
+    the held-out texts it left out (undrifted, intent mix, truncated) or from the natural prompts.
+
+    A fresh partition per draw measures the procedure's false-alarm rate over the reference's randomness too, which
+    is what alpha promises: one fixed reference compared again and again would measure that reference's luck."""
+    order = rng.permutation(pools.held_out.size)
+    reference, rest = order[:reference_size], order[reference_size:]
+    if scenario == "natural":
+        return pools.held_out.subset(reference), pools.natural.subset(
+            rng.choice(pools.natural.size, size=size, replace=False)
+        )
+    weights = None
+    if scenario == "intent mix":
+        shifted = pools.shifted[rest]
+        weights = np.where(shifted, SHIFT_SHARE / max(1, shifted.sum()), (1 - SHIFT_SHARE) / max(1, (~shifted).sum()))
+        weights = weights / weights.sum()
+    traffic = rest[rng.choice(len(rest), size=size, replace=False, p=weights)]
+    source = pools.truncated if scenario == "truncated" else pools.held_out
+    return pools.held_out.subset(reference), source.subset(traffic)
 
 
 def trip_rates(
-    reference: Sample,
-    labels: list[str],
-    pool: Pool,
+    pools: Pools,
+    scenario: str,
     *,
     size: int,
     draws: int,
     alpha: float = DEFAULT_ALPHA,
     permutations: int = 1000,
+    reference_size: int = REFERENCE_SIZE,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Draw `draws` traffic samples of `size` texts from a pool; count the reports that say drift, and each check."""
+    """Draw `draws` (reference, traffic) pairs; count the reports that say drift, and each check's trips."""
     rng = np.random.default_rng(seed)
-    total = pool.sample.size
     tripped = 0
     per_check = dict.fromkeys(CHECKS, 0)
-    for draw in range(draws):
-        index = rng.choice(total, size=size, replace=size > total, p=pool.weights)
+    for index in range(draws):
+        reference, traffic = draw(pools, scenario, size=size, reference_size=reference_size, rng=rng)
         report = compare(
             reference,
-            pool.sample.subset(index),
-            labels=labels,
+            traffic,
+            labels=pools.labels,
             alpha=alpha,
             min_samples=min(size, 2),
             permutations=permutations,
-            seed=seed * 100_003 + draw,
+            seed=seed * 100_003 + index,
         )
         tripped += report.drifted
         for check in report.checks:
@@ -137,14 +160,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    reference, labels, pools = build_pools(args.model, args.data, seed=args.seed)
+    pools = build_pools(args.model, args.data, seed=args.seed)
     rows = []
     for scenario in SCENARIOS:
         for size in (int(s) for s in args.sizes.split(",")):
             row = trip_rates(
-                reference,
-                labels,
-                pools[scenario],
+                pools,
+                scenario,
                 size=size,
                 draws=args.draws,
                 alpha=args.alpha,
@@ -160,8 +182,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = {
         "alpha": args.alpha,
         "permutations": args.permutations,
-        "reference_size": reference.size,
-        "pool_sizes": {name: pool.sample.size for name, pool in pools.items()},
+        "reference_size": REFERENCE_SIZE,
+        "pool_sizes": {"held_out": pools.held_out.size, "natural": pools.natural.size},
         "seconds": round(time.perf_counter() - began, 1),
         "rows": rows,
     }

@@ -32,6 +32,7 @@ from inference.monitoring.drift import (
     DEFAULT_PERMUTATIONS,
     DRIFT,
     INSUFFICIENT,
+    MMD_MAX_TEXTS,
     NO_DRIFT,
     DriftReport,
     Sample,
@@ -112,9 +113,9 @@ def _compare(
     held_out = [e.text for name in REFERENCE_SPLITS for e in splits[name]]
     featurizer = Featurizer(reference.model_dir)
     ref_predictions = featurizer.predict(held_out)
-    ref_features = featurizer.features(held_out)
+    ref_features = featurizer.features(held_out, embed_limit=MMD_MAX_TEXTS)
     texts, predictions = captures.texts(), captures.predictions()
-    cur_features = featurizer.features(texts)
+    cur_features = featurizer.features(texts, embed_limit=MMD_MAX_TEXTS)
     report = compare(
         Sample(
             intents=[p["intent"] for p in ref_predictions],
@@ -161,7 +162,7 @@ def resolve_reference(
     if _MD5.match(text) or Path(text).is_file():
         data_file = _data_file(repo, text) if _MD5.match(text) else Path(text)
         local_model = model is not None and Path(model).is_dir()
-        model_ref = str(model) if local_model else _registry_uri(None if model is None else str(model))
+        model_ref = str(model) if local_model else _registry_uri(None if model is None else str(model), what="model")
         description.update({"data_md5": file_md5(data_file), "data_file": str(data_file), "model": model_ref})
         seed = SplitConfig().seed
         if model_ref.startswith("models:/"):
@@ -189,7 +190,7 @@ def resolve_reference(
         yield Reference(data_file, model_dir, seed, description)
 
 
-def _registry_uri(text: str | None) -> str:
+def _registry_uri(text: str | None, *, what: str = "against") -> str:
     """`models:/NAME@ALIAS` or `models:/NAME/VERSION` for any registry reference form (default the champion)."""
     from model_registry.artifacts import is_registry_ref, parse_model_ref
 
@@ -202,6 +203,11 @@ def _registry_uri(text: str | None) -> str:
         name, version = text.split("/")
         if name and version.isdigit():
             return f"models:/{name}/{version}"
+    if ("/" in text or text.endswith((".json", ".jsonl"))) and what == "model":
+        raise MlopsError(
+            f"--model {text!r} is neither a model directory nor a registry model",
+            hint="give a directory written by `mlops train`, models:/NAME@ALIAS, models:/NAME/VERSION or NAME/VERSION",
+        )
     if "/" in text or text.endswith((".json", ".jsonl")):
         raise MlopsError(
             f"--against {text!r} is neither a data file, a data version (md5) nor a registry model",

@@ -41,6 +41,8 @@ DEFAULT_ALPHA = 0.01
 DEFAULT_MIN_SAMPLES = 50
 # Enough permutations that the smallest p-value (1 / (permutations + 1)) is well below alpha / len(CHECKS).
 DEFAULT_PERMUTATIONS = 2000
+# Cochran's rule: the chi-square approximation holds when every expected count is at least this.
+MIN_EXPECTED = 5.0
 # Texts per side the MMD test uses (a seeded subsample above it): the kernel matrix grows with the square.
 MMD_MAX_TEXTS = 1000
 
@@ -65,7 +67,8 @@ class Check:
 
 @dataclass(frozen=True)
 class Sample:
-    """What one side of the comparison holds: per-text predictions and features (aligned)."""
+    """What one side of the comparison holds: per-text predictions and features, aligned, except that the
+    embeddings may be of a random subsample of the texts (the MMD test caps each side at MMD_MAX_TEXTS)."""
 
     intents: Sequence[str]
     confidences: np.ndarray
@@ -79,7 +82,7 @@ class Sample:
         return len(self.intents)
 
     def subset(self, index: np.ndarray) -> Sample:
-        """The texts at `index`."""
+        """The texts at `index` (embeddings must be aligned with the texts)."""
         return Sample(
             intents=[self.intents[i] for i in index],
             confidences=self.confidences[index],
@@ -170,7 +173,8 @@ def compare(
 
 
 def intent_check(reference: Sequence[str], current: Sequence[str], labels: Sequence[str], threshold: float) -> Check:
-    """Chi-square test of homogeneity of predicted intents (labels seen in neither sample are dropped)."""
+    """Chi-square test of homogeneity of predicted intents; intents expected fewer than MIN_EXPECTED times in the
+    traffic are pooled into one bin (with sparser cells the chi-square approximation trips too often)."""
     from scipy.stats import chi2_contingency
 
     ref_counts, cur_counts = Counter(reference), Counter(current)
@@ -179,9 +183,16 @@ def intent_check(reference: Sequence[str], current: Sequence[str], labels: Seque
     table = np.array([[ref_counts[n] for n in names], [cur_counts[n] for n in names]], dtype=float)
     if len(names) < 2 or table.sum(axis=1).min() == 0:
         return _untestable("intents", "chi-square homogeneity", threshold, "fewer than two intents or an empty side")
-    result = chi2_contingency(table, correction=False)
     shares = table / table.sum(axis=1, keepdims=True)
     moved = sorted(zip(names, shares[1] - shares[0], strict=True), key=lambda x: -abs(x[1]))[:3]
+    expected = table.sum(axis=1).min() * table.sum(axis=0) / table.sum()
+    rare = expected < MIN_EXPECTED
+    pooled = table[:, ~rare]
+    if rare.any():
+        pooled = np.column_stack([pooled, table[:, rare].sum(axis=1)])
+    if pooled.shape[1] < 2:
+        return _untestable("intents", "chi-square homogeneity", threshold, "too few texts per intent")
+    result = chi2_contingency(pooled, correction=False)
     p_value = float(result.pvalue)
     return Check(
         name="intents",
@@ -191,7 +202,12 @@ def intent_check(reference: Sequence[str], current: Sequence[str], labels: Seque
         threshold=threshold,
         drifted=p_value < threshold,
         summary="predicted-intent mix moved most: " + ", ".join(f"{n} {d:+.1%}" for n, d in moved),
-        detail={"dof": int(result.dof), "min_expected": float(result.expected_freq.min())},
+        detail={
+            "dof": int(result.dof),
+            "pooled_intents": [n for n, r in zip(names, rare, strict=True) if r],
+            "reference_shares": dict(zip(names, shares[0].tolist(), strict=True)),
+            "current_shares": dict(zip(names, shares[1].tolist(), strict=True)),
+        },
     )
 
 

@@ -37,7 +37,7 @@ class TextFeatures:
 
     lengths: np.ndarray  # tokens per text, special tokens excluded, before truncation
     unknown: np.ndarray  # bool: the text has at least one unknown token
-    embeddings: np.ndarray  # (n, d) float32
+    embeddings: np.ndarray  # (n, d) float32, or (k, d) for a subsample of k texts (`Featurizer.features`)
 
 
 class Featurizer:
@@ -83,9 +83,14 @@ class Featurizer:
         """The model's predictions, as the server answers them."""
         return self.predictor.predict(list(texts))
 
-    def features(self, texts: Sequence[str]) -> TextFeatures:
-        """Token counts, unknown-token flags and embeddings of texts."""
+    def features(self, texts: Sequence[str], *, embed_limit: int | None = None, seed: int = 0) -> TextFeatures:
+        """Token counts and unknown-token flags of texts, and embeddings of all of them or, with embed_limit, of a
+        seeded random subsample of that many (the MMD test uses at most `drift.MMD_MAX_TEXTS` per side)."""
         texts = list(texts)
+        embedded = texts
+        if embed_limit is not None and len(texts) > embed_limit:
+            chosen = np.sort(np.random.default_rng(seed).choice(len(texts), size=embed_limit, replace=False))
+            embedded = [texts[i] for i in chosen]
         raw = self.tokenizer._tokenizer
         normalized = [normalize_text(t, lowercase=self.info.lowercase) for t in texts]
         lengths = np.zeros(len(texts), dtype=np.int64)
@@ -94,7 +99,7 @@ class Featurizer:
             ids = [t for t, m in zip(encoding.ids, encoding.attention_mask, strict=True) if m]
             lengths[i] = len(ids)
             unknown[i] = self.unknown_id is not None and self.unknown_id in ids
-        return TextFeatures(lengths=lengths, unknown=unknown, embeddings=self.embed(texts))
+        return TextFeatures(lengths=lengths, unknown=unknown, embeddings=self.embed(embedded))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """(n, d) sentence representations: mean-pooled hidden states, or ONNX logits without PyTorch weights."""
