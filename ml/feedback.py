@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ml.data import Example, file_md5, load_examples, normalize_key, parse_row, utf8_lines
+from ml.data import Example, file_md5, load_examples, parse_row, utf8_lines
+from ml.datagen.generator import dedup_key
 from ml.dvc_data import (
     DATA_PATH,
     FEEDBACK_PATH,
@@ -30,19 +31,19 @@ from ml.dvc_data import (
     git_revision,
     materialize,
     pinned_md5,
+    remote_url,
     run_dvc,
 )
-from ml.dvc_data import (
-    push as dvc_push,
-)
+from ml.dvc_data import push as dvc_push
 from ml.errors import DataError
+from ml.settings import natural_set_path
 
 log = logging.getLogger(__name__)
 
-# The hand-written held-out set: it must stay unseen by training, so its prompts are never added (docs/labeling.md).
-NATURAL_PATH = "data/natural_prompts.jsonl"
 # Files `add_feedback` may change; each is restored byte for byte (or removed again) when a step fails.
 TOUCHED = (FEEDBACK_PATH, "dvc.lock", DATA_PATH, VERSIONS_PATH)
+# Held while an add runs: two at once would stack two versions on the same parent.
+LOCK_PATH = ".dvc/tmp/mlops-data-add.lock"
 MAX_SOURCE_CHARS = 200
 # How many bad rows an error lists before it says "and N more".
 SHOWN_PROBLEMS = 5
@@ -79,7 +80,9 @@ def add_feedback(repo: Path, file: Path, *, source: str, push: bool = True) -> A
             before = materialize(repo)
         _check_stage_current(repo)
         existing = load_examples(repo / DATA_PATH)
-        natural = load_examples(repo / NATURAL_PATH) if (repo / NATURAL_PATH).is_file() else []
+        # The hand-written held-out set must stay unseen by training: its prompts are never added (docs/labeling.md).
+        natural_path = natural_set_path(repo)
+        natural = load_examples(natural_path) if natural_path.is_file() else []
         new, skipped = _new_rows(file, rows, existing, natural)
         parent = before.pinned_md5
         if parent is None:  # materialize refuses a repository that pins nothing; this keeps the type honest
@@ -100,12 +103,13 @@ def _make_version(
     repo: Path, new: list[Example], skipped: int, *, source: str, parent: str, push_data: bool
 ) -> AddResult:
     """Append, reproduce, push and record; the caller restores the touched files if this raises."""
-    from ml.dvc_data import remote_url
-
+    before = len(load_examples(repo / DATA_PATH))
     stamped = [Example(e.text, e.intent, e.complexity, source) for e in new]
     feedback = repo / FEEDBACK_PATH
+    # A file last saved by an editor without its final newline must not glue its last row to our first.
+    separator = "\n" if feedback.is_file() and feedback.read_bytes()[-1:] not in (b"", b"\n") else ""
     with feedback.open("a", encoding="utf-8", newline="\n") as handle:
-        handle.write("".join(e.to_json() + "\n" for e in stamped))
+        handle.write(separator + "".join(e.to_json() + "\n" for e in stamped))
     run_dvc(["repro", STAGE], repo)
     md5 = pinned_md5(repo)
     if md5 is None or md5 == parent or file_md5(repo / DATA_PATH) != md5:
@@ -114,6 +118,11 @@ def _make_version(
             hint="check dvc.yaml: the stage must depend on data/feedback.jsonl; nothing was changed",
         )
     rows = len(load_examples(repo / DATA_PATH))  # the new dataset passes the same checks as any (no duplicates)
+    if rows != before + len(stamped):
+        raise DataError(
+            f"the new {DATA_PATH} has {rows} rows, expected {before} + {len(stamped)} added",
+            hint=f"the stage dropped or changed rows; see the log of `dvc repro {STAGE}`. Nothing was changed",
+        )
     remote = data_version(repo).default_remote
     if push_data:
         remote = dvc_push(repo)["remote"]
@@ -174,8 +183,10 @@ def _new_rows(
     file: Path, rows: list[tuple[int, dict[str, Any]]], existing: list[Example], natural: list[Example]
 ) -> tuple[list[Example], int]:
     """The rows to append and the number of exact duplicates skipped; DataError listing every bad row."""
-    known = {normalize_key(e.text): e.intent for e in existing}
-    held_out = {normalize_key(e.text) for e in natural}
+    # The generator's key (case, whitespace, end punctuation .,;:!?…) is a little coarser than the dataset's
+    # (ml.data.normalize_key): whatever the stage would drop as a duplicate is caught here first.
+    known = {dedup_key(e.text): e.intent for e in existing}
+    held_out = {dedup_key(e.text) for e in natural}
     problems: list[str] = []
     new: list[Example] = []
     first_seen: dict[str, tuple[int, str]] = {}
@@ -189,9 +200,9 @@ def _new_rows(
         except DataError as exc:
             problems.append(exc.message)
             continue
-        key = normalize_key(example.text)
+        key = dedup_key(example.text)
         if key in held_out:
-            problems.append(f"{where}: {example.text!r} is in the held-out natural set ({NATURAL_PATH})")
+            problems.append(f"{where}: {example.text!r} is in the held-out natural set, which must stay unseen")
         elif key in known and known[key] != example.intent:
             problems.append(
                 f"{where}: {example.text!r} is labelled {known[key]!r} in the dataset, not {example.intent!r}"
@@ -234,9 +245,9 @@ def _check_stage_current(repo: Path) -> None:
 @contextlib.contextmanager
 def _exclusive(repo: Path) -> Iterator[None]:
     """Hold a lock on the repository's data for the whole add: two adds at once would stack on the same parent."""
-    lock_dir = repo / ".dvc" / "tmp"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with (lock_dir / "mlops-data-add.lock").open("w") as handle:
+    lock = repo / LOCK_PATH
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -55,9 +55,10 @@ def default_data_path() -> Path:
     return project_root() / "data" / "prompts.jsonl"
 
 
-def natural_set_path() -> Path:
-    """Return the hand-written evaluation set (docs/labeling.md): never generated, never trained on."""
-    return project_root() / "data" / "natural_prompts.jsonl"
+def natural_set_path(root: Path | None = None) -> Path:
+    """Return the hand-written evaluation set (docs/labeling.md) of `root` (default: this project): never generated,
+    never trained on."""
+    return (root or project_root()) / "data" / "natural_prompts.jsonl"
 
 
 def environment_lock() -> Path | None:

@@ -25,7 +25,8 @@ from ml.dvc_data import (
     version_record,
 )
 from ml.errors import DataError
-from ml.feedback import NATURAL_PATH, TOUCHED, add_feedback
+from ml.feedback import LOCK_PATH, TOUCHED, add_feedback
+from ml.settings import natural_set_path
 from tests.conftest import ROOT
 from tests.ml.test_dvc_data import PROJECT_FILES, git
 
@@ -46,7 +47,7 @@ def repo(tmp_path: Path) -> Path:
     """A fresh git repository with the project's DVC stage, feedback file and natural set, its dataset materialised
     (reproduced and pushed to the empty remote in the test's state directory)."""
     repo = tmp_path / "repo"
-    for rel in (*PROJECT_FILES, NATURAL_PATH):
+    for rel in (*PROJECT_FILES, natural_set_path(ROOT).relative_to(ROOT).as_posix()):
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         if (ROOT / rel).is_dir():
             shutil.copytree(ROOT / rel, repo / rel, ignore=shutil.ignore_patterns("__pycache__"))
@@ -92,7 +93,7 @@ def remote_holds(state: Path, md5: str) -> bool:
 
 def test_the_new_rows_are_unseen() -> None:
     """NEW_ROWS really are new: otherwise the tests below would test skipping, not adding."""
-    known = {normalize_key(e.text) for e in load_examples(ROOT / NATURAL_PATH)}
+    known = {normalize_key(e.text) for e in load_examples(natural_set_path(ROOT))}
     known |= {normalize_key(r["text"]) for r in _generated_rows()}
     assert not [r for r in NEW_ROWS if normalize_key(r["text"]) in known]
 
@@ -109,9 +110,15 @@ def test_a_feedback_file_becomes_a_pushed_data_version_with_lineage(
     parent = pinned_md5(repo)
     assert parent and remote_holds(private_state, parent)
     old_bytes = (repo / DATA_PATH).read_bytes()
-    existing = load_examples(repo / DATA_PATH)[0]
-    # One exact duplicate of the dataset (other case and end punctuation), one repeated inside the file.
-    rows = [*NEW_ROWS, {"text": existing.text.upper() + "!", "intent": existing.intent}, NEW_ROWS[0]]
+    existing, other = load_examples(repo / DATA_PATH)[:2]
+    # Duplicates of the dataset (other case, end punctuation; a ";" the generator's key ignores too, so the stage
+    # would drop it), and one row repeated inside the file: skipped and counted.
+    rows = [
+        *NEW_ROWS,
+        {"text": existing.text.upper() + "!", "intent": existing.intent},
+        {"text": other.text.rstrip(".!?") + ";", "intent": other.intent},
+        NEW_ROWS[0],
+    ]
     feedback = write_rows(tmp_path / "reviewed.jsonl", rows)
 
     proc = run_cli("data", "add", str(feedback), "--source", "capture review 2026-12-03", "--json", cwd=repo)
@@ -119,7 +126,7 @@ def test_a_feedback_file_becomes_a_pushed_data_version_with_lineage(
     result = json.loads(proc.stdout)
     assert {"md5", "parent_md5", "rows_added", "skipped_duplicates", "source", "remote", "pushed"} <= set(result)
     assert result["parent_md5"] == parent and result["md5"] != parent
-    assert (result["rows_added"], result["skipped_duplicates"]) == (3, 2)
+    assert (result["rows_added"], result["skipped_duplicates"]) == (3, 3)
     assert result["source"] == "capture review 2026-12-03" and result["pushed"] and result["remote"] == "local"
 
     # dvc.lock pins the new bytes, the remote has them, and the generated rows are untouched at the front.
@@ -138,6 +145,7 @@ def test_a_feedback_file_becomes_a_pushed_data_version_with_lineage(
     # The version's record, and `mlops data status` names its parent and source.
     (record,) = [json.loads(line) for line in (repo / VERSIONS_PATH).read_text().splitlines()]
     assert record["md5"] == md5 and record["parent_md5"] == parent and record["rows_added"] == 3
+    assert (record["skipped_duplicates"], record["rows"]) == (3, 4003)
     assert record["git_revision"] == git(repo, "rev-parse", "HEAD") and record["time"].endswith("Z")
     status = json.loads(run_cli("data", "status", "--json", cwd=repo, check=True).stdout)
     assert (status["parent_md5"], status["source"]) == (parent, "capture review 2026-12-03")
@@ -197,7 +205,7 @@ def test_a_conflicting_label_is_refused(repo: Path, tmp_path: Path) -> None:
 
 
 def test_a_prompt_of_the_held_out_natural_set_is_refused(repo: Path, tmp_path: Path) -> None:
-    natural = load_examples(repo / NATURAL_PATH)[0]
+    natural = load_examples(natural_set_path(repo))[0]
     before = snapshot(repo)
     feedback = write_rows(tmp_path / "natural.jsonl", [{"text": natural.text, "intent": natural.intent}])
     proc = run_cli("data", "add", str(feedback), "--source", "review", cwd=repo)
@@ -274,3 +282,16 @@ def test_empty_feedback_reproduces_the_committed_pin_exactly(repo: Path) -> None
     run_dvc(["repro", "--force", STAGE], repo)
     assert file_md5(repo / DATA_PATH) == pinned_md5(ROOT)
     assert subprocess.run(["git", "diff", "--exit-code", "dvc.lock"], cwd=repo, check=False).returncode == 0
+
+
+def test_a_second_add_while_one_runs_is_refused(repo: Path, tmp_path: Path) -> None:
+    import fcntl
+
+    lock = repo / LOCK_PATH
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    before = snapshot(repo)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # what a running add holds
+        with pytest.raises(DataError, match="another `mlops data add` is running"):
+            add_feedback(repo, write_rows(tmp_path / "ok.jsonl", NEW_ROWS), source="review")
+    assert snapshot(repo) == before
