@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from inference.deploy.shadow import DEFAULT_SHADOW_VARIANT
 from ml.settings import REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, user_errors
 from mlops_cli.output import emit, json_option
@@ -74,7 +75,9 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Captured requests the drift test needs.",
         ),
-        click.option("--shadow-variant", default="Shadow", show_default=True, help="Name of the shadow variant."),
+        click.option(
+            "--shadow-variant", default=DEFAULT_SHADOW_VARIANT, show_default=True, help="Name of the shadow variant."
+        ),
         click.option(
             "--shadow-percent",
             type=click.FloatRange(0, 100, min_open=True),

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from inference.deploy.shadow import DEFAULT_SHADOW_VARIANT
 from ml.aws import DEFAULT_REGION
 from ml.errors import MlopsError
 from ml.settings import REGISTERED_MODEL_NAME
@@ -93,7 +94,7 @@ class LoopSettings:
     model_name: str = REGISTERED_MODEL_NAME
     alpha: float = 0.01
     min_samples: int = 50
-    shadow_variant: str = "Shadow"
+    shadow_variant: str = DEFAULT_SHADOW_VARIANT
     shadow_percent: float = 100.0
     shadow_policy: Any = None  # a pipelines.shadow.ShadowPolicy; None: its defaults
     ab_weight: float = 10.0  # the challenger's share of traffic in the A/B test, in percent
@@ -205,7 +206,7 @@ class LoopState:
 def _experiment_name(experiment: dict[str, Any] | None) -> str | None:
     if not experiment:
         return None
-    return experiment.get("name") or experiment.get("InferenceExperimentName") or experiment.get("Name")
+    return experiment.get("Name")
 
 
 def _brief(version: dict[str, Any] | None) -> dict[str, Any] | None:
