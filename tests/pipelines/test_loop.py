@@ -236,3 +236,51 @@ def test_every_stage_has_an_action() -> None:
 def test_bad_settings_are_refused_with_the_fix(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(LoopError, match=message):
         LoopSettings(endpoint="intent-loop", **changes)
+
+
+# ---- run_loop: one stage taken, planned, or left to another caller -------------------------------------------
+
+
+@pytest.fixture
+def fake_world(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """run_loop over a hand-made state: `observe` returns `world["state"]`, starting a shadow is recorded."""
+    import pipelines.loop as loop
+    import pipelines.shadow as shadow
+
+    world: dict[str, Any] = {"state": state([CHAMPION]), "started": []}
+    monkeypatch.setattr(loop, "observe", lambda settings, target: world["state"])
+    monkeypatch.setattr(loop, "drift_evidence", lambda settings, champion: {"verdict": "no drift", "drifted": False})
+
+    def start_shadow(target: Any, endpoint: str, model: str, **options: Any) -> dict[str, Any]:
+        world["started"].append((endpoint, model, options["variant"], options["percent"]))
+        return {"Name": "intent-loop-shadow-1", "Status": "Running"}
+
+    monkeypatch.setattr(shadow, "start_shadow", start_shadow)
+    return world
+
+
+def test_run_loop_takes_the_shadow_stage_and_the_dry_run_only_plans_it(fake_world: dict[str, Any]) -> None:
+    from pipelines.loop import run_loop
+
+    fake_world["state"] = state([CHAMPION, version("2", NEW, "challenger")], pinned=NEW)
+    planned = run_loop(SETTINGS, dry_run=True, record=False)
+    assert (planned.stage, planned.outcome, fake_world["started"]) == (SHADOW, "planned", [])
+    taken = run_loop(SETTINGS, record=False)
+    assert (taken.stage, taken.outcome, taken.exit_code) == (SHADOW, "waiting", 0)
+    assert fake_world["started"] == [("intent-loop", "models:/intent-classifier/2", "Shadow", 100.0)]
+    assert taken.result["experiment"]["Name"] == "intent-loop-shadow-1"
+    assert taken.inputs["challenger"] == {"version": "2", "data_md5": NEW, "shadow_verdict": None}
+
+
+def test_the_webhook_may_only_start_a_shadow(fake_world: dict[str, Any]) -> None:
+    from pipelines.loop import run_loop
+
+    # The challenger alias was set on a version already shadowed: the state says idle; the webhook's call takes nothing.
+    fake_world["state"] = state([CHAMPION, version("2", OLD, "challenger", **{SHADOW_TAG: "not ready"})])
+    skipped = run_loop(SETTINGS, allow={SHADOW}, record=False)
+    assert (skipped.stage, skipped.outcome) == (IDLE, "skipped") and "acts only on shadow" in skipped.next
+    # On a version of older data: the state says retrain, which is the schedule's to take, not the webhook's.
+    fake_world["state"] = state([CHAMPION, version("2", OLD, "challenger")], pinned=NEW)
+    retrain = run_loop(SETTINGS, allow={SHADOW}, record=False)
+    assert (retrain.stage, retrain.outcome) == (RETRAIN, "skipped")
+    assert fake_world["started"] == []
