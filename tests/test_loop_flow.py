@@ -97,6 +97,7 @@ def wait_for(condition: Any, what: str, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_the_loop_from_drift_to_an_ab_test(tmp_path: Path, private_state: Path) -> None:
     from ml.data import SplitConfig, load_examples, split_examples
     from ml.dvc_data import lineage, pinned_md5
