@@ -215,7 +215,7 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
         )
         return func(*args, settings=settings, **kwargs)
 
-    decorated: Callable[..., Any] = wrapper
+    decorated: Callable[..., Any] = user_errors(wrapper)  # a bad setting is a clean error, like any other
     for option in reversed(options):
         decorated = option(decorated)
     return decorated
