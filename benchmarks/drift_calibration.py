@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=13, help="The split seed the model was trained with.")
     parser.add_argument("--draws", type=int, default=200)
     parser.add_argument("--sizes", default="50,100,200")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="Comma-separated subset of the scenarios.")
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA)
     parser.add_argument("--permutations", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=None)
@@ -162,7 +163,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     began = time.perf_counter()
     pools = build_pools(args.model, args.data, seed=args.seed)
     rows = []
-    for scenario in SCENARIOS:
+    for scenario in args.scenarios.split(","):
+        if scenario not in SCENARIOS:
+            parser.error(f"unknown scenario {scenario!r}: choose from {', '.join(SCENARIOS)}")
         for size in (int(s) for s in args.sizes.split(",")):
             row = trip_rates(
                 pools,
