@@ -7,7 +7,21 @@ import os
 
 import click
 
-from mlops_cli import aws, bench, capacity, data, endpoint, export, model, monitor, pipeline, registry, serve, state
+from mlops_cli import (
+    aws,
+    bench,
+    capacity,
+    data,
+    endpoint,
+    export,
+    loop,
+    model,
+    monitor,
+    pipeline,
+    registry,
+    serve,
+    state,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,6 +53,7 @@ cli.add_command(capacity.capacity)
 cli.add_command(endpoint.endpoint)
 cli.add_command(aws.aws)
 cli.add_command(state.state)
+cli.add_command(loop.loop)
 cli.add_command(monitor.monitor)
 for _command in (*export.COMMANDS, *serve.COMMANDS):
     cli.add_command(_command)
