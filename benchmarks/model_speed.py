@@ -145,9 +145,9 @@ def quantize_static_qdq(fp32_path: Path, out_path: Path, feeds: Sequence[dict[st
     constants = {i.name for i in graph.initializer} | {
         o for n in graph.node if n.op_type == "Constant" for o in n.output
     }
-    # The weight products only, as the dynamic int8 quantises them (the extra option MatMulConstBOnly is not honoured
-    # in QDQ format: without this list the attention's activation products are quantised too, with static ranges;
-    # on the trained tiny model that multiplied the largest probability difference by 20).
+    # The weight products only, as the dynamic int8 quantises them (the MatMulConstBOnly option is not honoured in
+    # QDQ format). Quantising the attention's activation products too was neither closer to PyTorch nor faster on
+    # the tiny model (docs/benchmarks.md, "Model-side speed").
     weights = [n.name for n in graph.node if n.op_type in ("MatMul", "Gemm") and n.input[1] in constants]
     with quiet_quantization():
         quantize_static(
