@@ -102,7 +102,8 @@ class _QuantizationChatter(logging.Filter):
 
 
 @contextlib.contextmanager
-def _quiet_quantization() -> Iterator[None]:
+def quiet_quantization() -> Iterator[None]:
+    """Silence onnxruntime.quantization's per-tensor INFO lines for the duration of the block."""
     # onnxruntime.quantization logs through the root logger (logging.info), so a named logger's level cannot
     # silence it; a filter on the root logger sees only records logged on the root itself, i.e. these.
     root, named = logging.getLogger(), logging.getLogger("onnxruntime.quantization")
@@ -121,7 +122,7 @@ def quantize_int8(fp32_path: Path, out_path: Path | None = None) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     out_path = Path(out_path or Path(fp32_path).with_name(INT8_FILE))
-    with _quiet_quantization():
+    with quiet_quantization():
         quantize_dynamic(str(fp32_path), str(out_path), weight_type=QuantType.QInt8)
     log.info("quantised %s", out_path)
     return out_path
