@@ -680,7 +680,7 @@ def shadow_start(
 @click.option(
     "--max-p95-ratio",
     type=click.FloatRange(min=0, min_open=True),
-    default=ShadowPolicy.max_p95_ratio,
+    default=ShadowPolicy.max_latency_ratio,
     show_default=True,
     help="The shadow's p95 over production's on the same requests.",
 )
@@ -698,7 +698,7 @@ def shadow_report(
     min_requests: int,
     min_agreement: float,
     max_p95_ms: float,
-    max_p95_ratio: float,
+    max_latency_ratio: float,
     max_error_rate: float,
 ) -> None:
     """Report on ENDPOINT's shadow test (the running one, else the latest): agreement with production, latency and
@@ -710,7 +710,7 @@ def shadow_report(
         min_requests=min_requests,
         min_agreement=min_agreement,
         max_p95_ms=max_p95_ms,
-        max_p95_ratio=max_p95_ratio,
+        max_latency_ratio=max_latency_ratio,
         max_error_rate=max_error_rate,
     )
     result = build(target, endpoint_name, policy=policy)

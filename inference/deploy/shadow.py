@@ -9,8 +9,8 @@ these operations (tests/inference/deploy/test_shadow.py pins that).
 The report asks three questions of each shadow variant, on the experiment's mirrored traffic:
 - agreement: does its top intent match production's on the same inputs? A Wilson interval on the share of inputs
   that agree; ready needs its lower bound at least `min_agreement`, and its upper bound below it is not ready.
-- latency: is its p95 within the budget, and no more than `max_p95_ratio` times production's p95 on the same
-  requests (or within `p95_slack_ms` of it: at a few milliseconds a ratio is noise)?
+- latency: is its p95 within the budget, and no more than `max_latency_ratio` times production's p95 on the same
+  requests (or within `latency_slack_ms` of it: at a few milliseconds a ratio is noise)?
 - errors and load: is its error rate within `max_error_rate` (not ready once the Wilson lower bound exceeds it),
   and did it keep up (mirrored requests dropped because too many were pending: at most `max_drop_rate`)?
 Below `min_requests` mirrored requests, or with agreement not yet decided, the verdict is insufficient evidence.
@@ -61,8 +61,8 @@ class ShadowPolicy:
     min_requests: int = 100
     min_agreement: float = 0.9
     max_p95_ms: float = P95_BUDGET_MS
-    max_p95_ratio: float = 1.5
-    p95_slack_ms: float = 20.0
+    max_latency_ratio: float = 1.5
+    latency_slack_ms: float = 20.0
     max_error_rate: float = 0.01
     max_drop_rate: float = 0.05
     confidence: float = 0.95
@@ -75,8 +75,8 @@ class ShadowPolicy:
                 raise DeploymentError(f"{name} must be a share between 0 and 1, got {getattr(self, name)}")
         if not 0.5 <= self.confidence < 1.0:
             raise DeploymentError(f"confidence must be in [0.5, 1), got {self.confidence}")
-        if self.max_p95_ms <= 0 or self.max_p95_ratio <= 0 or self.p95_slack_ms < 0:
-            raise DeploymentError("max_p95_ms and max_p95_ratio must be positive, p95_slack_ms at least 0")
+        if self.max_p95_ms <= 0 or self.max_latency_ratio <= 0 or self.latency_slack_ms < 0:
+            raise DeploymentError("max_p95_ms and max_latency_ratio must be positive, latency_slack_ms at least 0")
 
 
 @dataclass
@@ -427,7 +427,9 @@ def judge(figures: Mapping[str, Any], policy: ShadowPolicy) -> dict[str, Any]:
     else:
         ratio = shadow_p95 / production_p95 if production_p95 else None
         within_budget = shadow_p95 <= policy.max_p95_ms
-        close = ratio is None or ratio <= policy.max_p95_ratio or shadow_p95 - production_p95 <= policy.p95_slack_ms
+        close = (
+            ratio is None or ratio <= policy.max_latency_ratio or shadow_p95 - production_p95 <= policy.latency_slack_ms
+        )
         checks["latency"] = {
             "result": PASS if within_budget and close else FAIL,
             "shadow_p95_ms": shadow_p95,
@@ -435,8 +437,8 @@ def judge(figures: Mapping[str, Any], policy: ShadowPolicy) -> dict[str, Any]:
             "ratio": round(ratio, 3) if ratio is not None else None,
             "detail": f"p95 {shadow_p95:.1f} ms vs production {production_p95 or 0:.1f} ms"
             + (f" (x{ratio:.2f})" if ratio is not None else "")
-            + f"; needs <= {policy.max_p95_ms:g} ms and <= x{policy.max_p95_ratio:g} "
-            f"(or within {policy.p95_slack_ms:g} ms)",
+            + f"; needs <= {policy.max_p95_ms:g} ms and <= x{policy.max_latency_ratio:g} "
+            f"(or within {policy.latency_slack_ms:g} ms)",
         }
     errors_interval = sig.wilson(errors, requests, policy.confidence)
     rate = errors / requests if requests else 0.0

@@ -148,7 +148,8 @@ def test_mlflow_server_delivers_the_challenger_alias_and_a_wrong_secret_is_refus
     from mlflow import MlflowClient
 
     rx, handled = receiver
-    client = MlflowClient(webhook_server.url)
+    # Both URIs given: a registry URI another test set in this worker (mlflow keeps it process-wide) must not apply.
+    client = MlflowClient(tracking_uri=webhook_server.url, registry_uri=webhook_server.url)
     client.create_registered_model(MODEL)
     run = client.create_run(client.create_experiment("webhook-test"))
     version = client.create_model_version(MODEL, source=f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)

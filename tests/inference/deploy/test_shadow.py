@@ -103,7 +103,7 @@ def test_several_shadows_are_ready_only_when_each_is() -> None:
         ({"min_requests": 0}, "min_requests must be at least 1"),
         ({"min_agreement": 1.5}, "min_agreement must be a share"),
         ({"confidence": 1.0}, "confidence must be in"),
-        ({"max_p95_ratio": 0}, "must be positive"),
+        ({"max_latency_ratio": 0}, "must be positive"),
     ],
 )
 def test_a_bad_policy_is_refused(change: dict[str, Any], message: str) -> None:

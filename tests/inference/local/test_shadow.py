@@ -143,7 +143,7 @@ def test_a_shadow_gets_mirrored_traffic_while_callers_get_production_answers(
     assert "Shadow" not in metrics["variants"]
 
     # 40 inputs that all agree clear 90% agreement; the latency slack is wide: this machine's timings are noise.
-    report = shadow_report(target, endpoint, policy=ShadowPolicy(min_requests=requests, p95_slack_ms=1e6))
+    report = shadow_report(target, endpoint, policy=ShadowPolicy(min_requests=requests, latency_slack_ms=1e6))
     assert report.verdict == READY, report.evidence
     assert report.variants["Shadow"]["checks"]["agreement"]["interval"][0] >= 0.9
     assert shadow_report(target, endpoint).verdict == INSUFFICIENT  # the default asks for 100 requests
@@ -159,7 +159,7 @@ def test_a_shadow_gets_mirrored_traffic_while_callers_get_production_answers(
     # mirror() runs before the answer is sent: a mirrored request would already be pending or answered.
     assert after["requests"] + after["in_flight"] == requests and after["loaded"] is False
     # The stopped test's figures stay readable, and the endpoint takes a new one.
-    assert shadow_report(target, endpoint, policy=ShadowPolicy(min_requests=requests, p95_slack_ms=1e6)).ready
+    assert shadow_report(target, endpoint, policy=ShadowPolicy(min_requests=requests, latency_slack_ms=1e6)).ready
     again = start_shadow(target, endpoint, str(models["c"]), variant="again", percent=50)
     assert again["Status"] == "Running" and again["Name"] != started["Name"]
     stop_shadow(target, endpoint)
