@@ -679,6 +679,7 @@ def shadow_start(
 )
 @click.option(
     "--max-p95-ratio",
+    "max_latency_ratio",
     type=click.FloatRange(min=0, min_open=True),
     default=ShadowPolicy.max_latency_ratio,
     show_default=True,
