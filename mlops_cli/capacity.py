@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ml.progress import Progress
 from ml.settings import P95_BUDGET_MS
 from mlops_cli.errors import user_errors
 from mlops_cli.options import MODEL_HELP
@@ -254,3 +256,188 @@ def _plan_text(result: dict[str, Any], top: int) -> str:
     lines += [f"assumption: {a}" for a in result["assumptions"]]
     lines.append(f"apply the cheapest: {result['deploy_command']}")
     return "\n".join(lines)
+
+
+@capacity.command()
+@click.option("--model-package-arn", default=None, help="The SageMaker model package version to load-test.")
+@click.option(
+    "--sagemaker-model",
+    default=None,
+    help="Or a SageMaker model by name (what `mlops endpoint deploy` created: `mlops endpoint status` names it).",
+)
+@click.option(
+    "--instance-type",
+    "instance_types",
+    multiple=True,
+    default=("ml.c5.xlarge", "ml.c6i.xlarge"),
+    show_default=True,
+    help="Instance type to test (repeatable, 1-10).",
+)
+@click.option("--p95-ms", type=float, default=P95_BUDGET_MS, show_default=True, help="The P95 latency threshold.")
+@click.option(
+    "--role",
+    envvar="MLOPS_SAGEMAKER_ROLE_ARN",
+    default=None,
+    help="Role Inference Recommender acts as [env MLOPS_SAGEMAKER_ROLE_ARN].",
+)
+@click.option("--job-name", default=None, help="Recommendation job name [default: intent-load-test-<UTC time>].")
+@click.option(
+    "--payload-url",
+    default=None,
+    metavar="S3_URI",
+    help="A tar.gz of sample requests already in S3 [default: built from --payloads and uploaded to --bucket].",
+)
+@click.option(
+    "--bucket",
+    envvar="MLOPS_SAGEMAKER_BUCKET",
+    default=None,
+    help="Bucket for the sample payload archive [env MLOPS_SAGEMAKER_BUCKET].",
+)
+@click.option(
+    "--payloads", type=click.Path(path_type=Path), default=None, help="Prompts file; default: the test split."
+)
+@click.option(
+    "--users",
+    default="1,10,50",
+    show_default=True,
+    help="Simulated users at the start of each traffic phase (comma-separated).",
+)
+@click.option("--phase-seconds", type=int, default=120, show_default=True, help="Seconds per traffic phase.")
+@click.option(
+    "--region",
+    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+    default="us-east-1",
+    show_default=True,
+    help="AWS region [env AWS_REGION / AWS_DEFAULT_REGION].",
+)
+@click.option("--dry-run", is_flag=True, help="Validate the request against botocore's shape and print it.")
+@click.option("--wait", is_flag=True, help="Wait for the job (typically hours) and write its profiles.")
+@click.option(
+    "--results",
+    "results_of",
+    default=None,
+    metavar="JOB",
+    help="Do not submit: write the profiles of the finished job JOB.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for the profiles [default: capacity/ in the state directory, .mlops/capacity].",
+)
+@json_option
+@user_errors
+def recommend(
+    model_package_arn: str | None,
+    sagemaker_model: str | None,
+    instance_types: tuple[str, ...],
+    p95_ms: float,
+    role: str | None,
+    job_name: str | None,
+    payload_url: str | None,
+    bucket: str | None,
+    payloads: Path | None,
+    users: str,
+    phase_seconds: int,
+    region: str,
+    dry_run: bool,
+    wait: bool,
+    results_of: str | None,
+    out_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Load-test real instance types with SageMaker Inference Recommender at a P95 threshold (optional, AWS only).
+
+    Its results are capacity profiles measured on each instance type, which `capacity plan --profile` uses as they
+    are, with no per-vCPU scaling.
+    """
+    from ml.settings import state_dir
+    from pipelines.capacity import recommend_capacity, recommendation_results
+
+    out = out_dir or state_dir() / "capacity"
+    if results_of:
+        results = recommendation_results(results_of, region=region, out_dir=out)
+        emit(results, as_json=as_json, text=_recommend_text(results))
+        return
+    test = _load_test(
+        job_name, role, instance_types, payload_url, bucket, model_package_arn, sagemaker_model, p95_ms, users
+    )
+    test = replace(test, phase_seconds=phase_seconds)  # checked again, with the rest
+    with progress_display() as show:
+        result = recommend_capacity(
+            test,
+            region=region,
+            out_dir=out,
+            upload_payloads=payload_url is None,
+            payloads=payloads,
+            dry_run=dry_run,
+            wait=wait,
+            on_status=lambda status: show(Progress("load test", f"{test.job_name}: {status}")),
+        )
+    emit(result, as_json=as_json, text=_recommend_text(result))
+
+
+def _recommend_text(result: dict[str, Any]) -> str:
+    import json
+
+    job = result["job"]
+    if "request" in result and not result["submitted"]:
+        request = json.dumps(result["request"], indent=2)
+        return f"dry run: a valid CreateInferenceRecommendationsJob request (not sent)\n{request}"
+    lines = []
+    if result.get("submitted"):
+        if result.get("payload_uploaded"):
+            lines.append(f"uploaded sample requests to {result['payload_uploaded']}")
+        lines.append(f"submitted load test {job} ({result['job_arn']})")
+    if "profiles" not in result:
+        lines.append(f"when it has finished (typically hours): mlops capacity recommend --results {job}")
+        return "\n".join(lines)
+    lines.append(f"{'instance':<16} {'rate/s':>9} {'latency ms':>10} {'$/hour':>8}  (measured on the instance type)")
+    for profile in result["profiles"]:
+        rec = profile["recommender"]
+        lines.append(
+            f"{profile['instance_type']:<16} {profile['rate_at_budget_rps']:>9.1f} {rec['model_latency_ms']:>10} "
+            f"{rec['cost_per_hour'] or 0:>8.3f}"
+        )
+    lines += [f"  wrote {path}" for path in result["files"]]
+    profiles = " ".join(f"--profile {path}" for path in result["files"])
+    lines.append(f"plan from them: mlops capacity plan --rps 10000 {profiles}")
+    return "\n".join(lines)
+
+
+def _load_test(
+    job_name: str | None,
+    role: str | None,
+    instance_types: tuple[str, ...],
+    payload_url: str | None,
+    bucket: str | None,
+    model_package_arn: str | None,
+    sagemaker_model: str | None,
+    p95_ms: float,
+    users: str,
+) -> Any:
+    """The LoadTest the options describe, or a usage error naming the missing or malformed one."""
+    from datetime import UTC, datetime
+
+    from inference.deploy.recommender import LoadTest
+
+    name = job_name or f"intent-load-test-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    if not role:
+        raise click.UsageError("a load test needs --role (or MLOPS_SAGEMAKER_ROLE_ARN): the role it runs as")
+    if not payload_url and not bucket:
+        raise click.UsageError("give --payload-url S3_URI, or --bucket to upload sample requests to")
+    try:
+        phases = tuple(int(u) for u in users.split(","))
+    except ValueError:
+        raise click.UsageError(f"--users takes comma-separated whole numbers, got {users!r}") from None
+    return LoadTest(
+        job_name=name,
+        role_arn=role,
+        instance_types=instance_types,
+        payload_url=payload_url or f"s3://{bucket}/intent-mlops/recommender/{name}/payloads.tar.gz",
+        model_package_arn=model_package_arn,
+        sagemaker_model=sagemaker_model,
+        p95_ms=p95_ms,
+        users=phases,
+    )

@@ -9,8 +9,9 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.capacity import RampConfig, measure, plot
 from inference.deploy.capacity import (
@@ -24,6 +25,9 @@ from inference.deploy.capacity import (
 from ml.model import METADATA_FILE
 from ml.progress import ProgressCallback
 from ml.settings import REGISTERED_MODEL_NAME
+
+if TYPE_CHECKING:
+    from inference.deploy.recommender import LoadTest
 
 
 def default_model() -> str:
@@ -123,3 +127,63 @@ def plan_capacity(
         instance_types=instance_types or None,
         table=table,
     )
+
+
+def recommend_capacity(
+    test: LoadTest,
+    *,
+    region: str,
+    out_dir: Path,
+    upload_payloads: bool = False,
+    payloads: Path | None = None,
+    dry_run: bool = False,
+    wait: bool = False,
+    on_status: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Submit an Inference Recommender load test; with `wait`, write its results as profiles under out_dir.
+
+    With `upload_payloads`, sample requests from `payloads` (default: the test split) are uploaded to the test's
+    payload URL first. A dry run validates and returns the request, and sends nothing.
+    """
+    from inference.deploy import recommender
+    from ml.aws import boto3_client
+
+    request = recommender.build_request(test)
+    result: dict[str, Any] = {"job": test.job_name, "request": request, "submitted": False}
+    if dry_run:
+        return result
+    if upload_payloads:
+        from benchmarks.payloads import load_payloads
+
+        bucket, _, key = test.payload_url.removeprefix("s3://").partition("/")
+        s3 = boto3_client("s3", region=region)
+        result["payload_uploaded"] = recommender.upload_payloads(s3, load_payloads(payloads), bucket=bucket, key=key)
+    sm = boto3_client("sagemaker", region=region)
+    result["job_arn"] = recommender.submit(sm, request)
+    result["submitted"] = True
+    if wait:
+        described = recommender.wait(sm, test.job_name, on_status=on_status)
+        result.update(write_recommendations(described, region=region, out_dir=out_dir))
+    return result
+
+
+def recommendation_results(job: str, *, region: str, out_dir: Path) -> dict[str, Any]:
+    """A finished load test's results, written as capacity profiles under out_dir."""
+    from ml.aws import boto3_client
+
+    described = boto3_client("sagemaker", region=region).describe_inference_recommendations_job(JobName=job)
+    return write_recommendations(described, region=region, out_dir=out_dir)
+
+
+def write_recommendations(described: dict[str, Any], *, region: str, out_dir: Path) -> dict[str, Any]:
+    """One profile file per instance type of a finished load test (DescribeInferenceRecommendationsJob's answer)."""
+    from inference.deploy.recommender import profiles_from_job
+
+    profiles = profiles_from_job(described, region=region)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for profile in profiles:
+        path = out_dir / f"capacity-{profile['job']}-{profile['instance_type']}.json"
+        _write_atomic(path, json.dumps(profile, indent=2, sort_keys=True) + "\n")
+        files.append(str(path))
+    return {"job": described["JobName"], "status": described["Status"], "profiles": profiles, "files": files}

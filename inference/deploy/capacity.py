@@ -40,6 +40,8 @@ SCALED_NOTE = (
     "not a measurement of this instance type"
 )
 
+MEASURED_ON_INSTANCE_NOTE = "measured: on this instance type itself ({source}), not scaled"
+
 
 class CapacityError(MlopsError):
     """A capacity profile, price table or plan request cannot be used."""
@@ -202,8 +204,15 @@ def describe(profile: dict[str, Any]) -> str:
     layout = profile.get("layout") or {}
     workers, threads = layout.get("workers"), layout.get("threads")
     shape = f"{workers or 'auto'}x{threads or 'auto'}" if workers or threads else "default layout"
+    if profile.get("instance_type"):
+        shape = f"on {profile['instance_type']}"
     model = str(profile["model"])
-    name = model.removeprefix("models:/") if model.startswith("models:/") else Path(model).name
+    if model.startswith("models:/"):
+        name = model.removeprefix("models:/")
+    elif model.startswith("arn:"):
+        name = model.rsplit(":", 1)[-1].removeprefix("model-package/")  # model-package/NAME/VERSION
+    else:
+        name = Path(model).name
     return f"{name} {profile['precision']} {shape}"
 
 
@@ -219,7 +228,8 @@ def plan_option(
     """One row of a plan: a profile on an instance type, with each figure's basis."""
     measured, measured_note = rate_at_budget(profile, budget_ms)
     cpus = float(profile["cpus_used"])
-    scale = min(price.vcpus / cpus, MAX_SCALE)
+    on_instance = profile.get("instance_type") == price.instance_type
+    scale = 1.0 if on_instance else min(price.vcpus / cpus, MAX_SCALE)
     instance_rps = measured * scale
     working_rps = instance_rps * (1 - headroom)
     instances = max(MIN_INSTANCES, math.ceil(rps / working_rps))
@@ -239,7 +249,7 @@ def plan_option(
         "measured_machine": (profile.get("machine") or {}).get("cpu_model"),
         "instance_rps_at_budget": round(instance_rps, 2),
         "scale": round(scale, 3),
-        "scale_capped": price.vcpus / cpus > MAX_SCALE,
+        "scale_capped": not on_instance and price.vcpus / cpus > MAX_SCALE,
         "working_rps_per_instance": round(working_rps, 2),
         "instances": instances,
         "autoscaling": {
@@ -255,7 +265,9 @@ def plan_option(
         "usd_per_million": round(per_million, 4),
         "basis": {
             "measured_rps_at_budget": measured_note,
-            "instance_rps_at_budget": SCALED_NOTE.format(cap=MAX_SCALE),
+            "instance_rps_at_budget": MEASURED_ON_INSTANCE_NOTE.format(source=profile.get("source", "a load test"))
+            if on_instance
+            else SCALED_NOTE.format(cap=MAX_SCALE),
             "working_rps_per_instance": f"derived: the scaled rate less {headroom:.0%} headroom",
             "instances": f"derived: ceil(rps / working rate), at least {MIN_INSTANCES}",
             "autoscaling": "derived: target = the working rate per minute, so each instance stays below its knee",
@@ -294,11 +306,21 @@ def plan(
     table = table or load_price_table()
     prices = table.prices(region)
     chosen = [table.price(region, t) for t in instance_types] if instance_types else list(prices.values())
+    for profile in profiles:
+        if profile.get("instance_type"):
+            table.price(region, profile["instance_type"])  # a measured type the table cannot price is an error
     options = [
         plan_option(p, price, rps=rps, budget_ms=budget_ms, headroom=headroom, hours_per_month=table.hours_per_month)
         for p in profiles
         for price in chosen
+        if p.get("instance_type") in (None, price.instance_type)  # a profile measured on a type plans only that type
     ]
+    if not options:
+        raise CapacityError(
+            "no option to plan: the profiles were measured on instance types outside --instance-type "
+            f"({', '.join(sorted({str(p.get('instance_type')) for p in profiles}))})",
+            hint="leave out --instance-type, or name the types the profiles were measured on",
+        )
     options.sort(key=lambda o: (o["monthly_usd"], o["instances"], o["instance_type"]))
     return {
         "rps": rps,

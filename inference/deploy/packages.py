@@ -48,7 +48,7 @@ def upload_packages(models: list[ResolvedModel], *, bucket: str | None, prefix: 
     if not bucket:
         account = boto3_client("sts", region=region).get_caller_identity()["Account"]
         bucket = f"sagemaker-{region}-{account}"
-    _check_bucket(s3, bucket)
+    check_bucket(s3, bucket)
     urls = {}
     for model in models:
         if model.model_version:
@@ -68,7 +68,7 @@ def upload_packages(models: list[ResolvedModel], *, bucket: str | None, prefix: 
     return urls
 
 
-def _check_bucket(s3: Any, bucket: str) -> None:
+def check_bucket(s3: Any, bucket: str) -> None:
     """DeploymentError, before anything is uploaded, when the packages' bucket is missing or not ours to use."""
     try:
         s3.head_bucket(Bucket=bucket)
