@@ -29,6 +29,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "more-char-noise": {"noise_prob": 0.1},
     "weight-decay-0.1": {"weight_decay": 0.1},
     "vocab-4000": {"tokenizer_vocab_size": 4000},
+    "word-dropout-0.15": {"word_dropout": 0.15},
+    "label-smoothing-0.1": {"label_smoothing": 0.1},
+    "word-dropout-0.15+label-smoothing-0.1": {"word_dropout": 0.15, "label_smoothing": 0.1},
 }
 
 

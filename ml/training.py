@@ -93,6 +93,28 @@ def add_char_noise(text: str, prob: float, rng: random.Random) -> str:
     return "".join(out) or text
 
 
+def drop_words(text: str, prob: float, rng: random.Random) -> str:
+    """Drop each word with probability `prob`, keeping at least one: no single template word can decide a label."""
+    words = text.split()
+    kept = [w for w in words if rng.random() >= prob]
+    return " ".join(kept) if kept else rng.choice(words) if words else text
+
+
+def augment(texts: list[str], config: TrainConfig, rng: random.Random) -> list[str]:
+    """Half of a batch gets word dropout then character noise (each when configured); the other half stays clean."""
+    if not (config.noise_prob or config.word_dropout):
+        return texts
+    out = []
+    for text in texts:
+        if rng.random() < 0.5:
+            if config.word_dropout:
+                text = drop_words(text, config.word_dropout, rng)
+            if config.noise_prob:
+                text = add_char_noise(text, config.noise_prob, rng)
+        out.append(text)
+    return out
+
+
 def length_bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
     """Shuffled batches of similar-length examples: far less padding than random batches, still random order."""
     order = list(range(len(lengths)))
@@ -187,15 +209,12 @@ def train(
         running = 0.0
         show = on_progress if runtime.is_main else None
         for step, idx in enumerate(batches):
-            texts = [train_texts[i] for i in idx]
-            if config.noise_prob:
-                texts = [
-                    add_char_noise(t, config.noise_prob, noise_rng) if noise_rng.random() < 0.5 else t for t in texts
-                ]
+            texts = augment([train_texts[i] for i in idx], config, noise_rng)
             batch = {k: v.to(runtime.device) for k, v in encode(tokenizer, texts, info).items()}
             targets = torch.tensor([train_labels[i] for i in idx], device=runtime.device)
             with runtime.autocast():
-                loss = trained(**batch, labels=targets).loss
+                logits = trained(**batch).logits
+                loss = torch.nn.functional.cross_entropy(logits, targets, label_smoothing=config.label_smoothing)
             (scaler.scale(loss) if scaler else loss).backward()
             if scaler:
                 scaler.unscale_(optimizer)
@@ -301,6 +320,7 @@ def train_to_directory(
         if out.exists():
             shutil.rmtree(out)
         staging.rename(out)
+        result.model_dir = out  # where the model now is, not the staging directory it was written to
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result

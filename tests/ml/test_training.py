@@ -22,3 +22,44 @@ def test_result_and_history(tmp_path: Path) -> None:
         reader = csv.DictReader(file)
         assert tuple(reader.fieldnames or ()) == HISTORY_COLUMNS
         assert [float(row["val_macro_f1"]) for row in reader] == [0.4, 0.65]
+
+
+def test_word_dropout_keeps_a_word_and_the_defaults_leave_texts_alone() -> None:
+    import random
+
+    from ml.train_config import TrainConfig
+    from ml.training import augment, drop_words
+
+    rng = random.Random(0)
+    text = "please write a python function that parses dates"
+    dropped = [drop_words(text, 0.4, rng) for _ in range(200)]
+    assert all(d and set(d.split()) <= set(text.split()) for d in dropped)  # never empty, no new words
+    assert any(len(d.split()) < len(text.split()) for d in dropped)
+    assert drop_words("hello", 0.49, rng) == "hello"  # a one-word prompt keeps its word
+    texts = [text] * 50
+    assert augment(texts, TrainConfig(noise_prob=0.0, word_dropout=0.0), rng) == texts
+    mixed = augment(texts, TrainConfig(noise_prob=0.0, word_dropout=0.3), random.Random(1))
+    assert 0 < sum(t != text for t in mixed) < 50  # about half of a batch is augmented, the rest stays clean
+
+
+def test_out_of_range_regularisation_is_refused() -> None:
+    import pytest
+
+    from ml.errors import ModelError
+    from ml.train_config import TrainConfig
+
+    for field in ("word_dropout", "label_smoothing"):
+        with pytest.raises(ModelError, match=field):
+            TrainConfig(**{field: 0.6})
+
+
+def test_train_to_directory_returns_where_the_model_is(small_dataset: Path, tmp_path: Path) -> None:
+    from ml.model import load_model
+    from ml.train_config import TrainConfig
+    from ml.training import train_to_directory
+
+    config = TrainConfig(epochs=1, word_dropout=0.1, label_smoothing=0.1)
+    result = train_to_directory(config, small_dataset, tmp_path / "model")
+    assert result.model_dir == tmp_path / "model"
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no staging directory left behind
+    load_model(result.model_dir)
