@@ -31,3 +31,14 @@ def test_gate_passes_for_the_real_server(onnx_model: Path, server_factory, tmp_p
     result = json.loads(proc.stdout)
     assert result["gate"]["passed"] and result["summary"]["ok"] == 60 and result["summary"]["errors"] == 0
     assert server.terminate() == 0
+
+
+def test_the_gate_tells_an_unreachable_target_from_one_that_answers_with_errors() -> None:
+    from benchmarks.gate import latency_gate
+
+    refused = {"requests": 40, "errors": 40, "errors_by_type": {"ConnectionRefusedError": 30, "TimeoutError": 10}}
+    answered = {"requests": 40, "errors": 40, "errors_by_type": {"HTTP 500": 40}}
+    assert any("could not be reached" in r for r in latency_gate(refused).reasons)
+    verdict = latency_gate(answered)
+    assert not verdict.passed and "no successful request to measure" in verdict.reasons
+    assert not any("could not be reached" in r for r in verdict.reasons)

@@ -156,6 +156,17 @@ def test_the_gate_fails_against_a_slow_target(payloads: Path) -> None:
 
 
 @needs_locust
+def test_workers_that_cannot_reach_the_target_fail_the_gate_saying_so(payloads: Path) -> None:
+    unreachable = f"http://127.0.0.1:{free_port()}/invocations"  # nothing listens there
+    code, result, output = bench_locust(unreachable, payloads)
+    assert code == 1, output
+    summary = result["summary"]
+    assert_merged(summary)
+    assert summary["errors"] == summary["requests"] and summary["p95_ms"] is None
+    assert any("the target could not be reached" in reason for reason in result["gate"]["reasons"]), output
+
+
+@needs_locust
 def test_workers_started_elsewhere_with_worker_only_join_the_master(payloads: Path) -> None:
     """As on several machines: the master expects 2 workers and starts 1; a `--worker-only` command brings the other."""
     port = str(free_port())
