@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from mlops_cli.errors import user_errors
+from mlops_cli.options import region_option
 from mlops_cli.output import emit, json_option
 
 
@@ -38,13 +39,7 @@ def aws() -> None:
     default=None,
     help="S3 key prefix inside the bucket [env MLOPS_SAGEMAKER_PREFIX; default intent-mlops].",
 )
-@click.option(
-    "--region",
-    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
-    default="us-east-1",
-    show_default=True,
-    help="AWS region the jobs and endpoints run in [env AWS_REGION / AWS_DEFAULT_REGION].",
-)
+@region_option("the jobs and endpoints run in")
 @click.option(
     "--tracking-uri",
     envvar="MLFLOW_TRACKING_URI",

@@ -12,7 +12,7 @@ import click
 from benchmarks.targets import BACKENDS
 from ml.settings import P95_BUDGET_MS
 from mlops_cli.errors import aws_errors, user_errors
-from mlops_cli.options import MODEL_HELP, model_directory
+from mlops_cli.options import MODEL_HELP, model_directory, region_option
 from mlops_cli.output import emit, json_option
 from mlops_cli.progress import progress_display
 
@@ -21,13 +21,7 @@ def sagemaker_options(what: str) -> Callable[[Callable[..., Any]], Callable[...,
     """--endpoint-url, --target-variant and --region for a target that is a SageMaker endpoint (named by `what`)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        func = click.option(
-            "--region",
-            envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
-            default="us-east-1",
-            show_default=True,
-            help=f"AWS region of {what} [env AWS_REGION / AWS_DEFAULT_REGION].",
-        )(func)
+        func = region_option(f"of {what}")(func)
         func = click.option("--target-variant", default=None, help=f"Pin a production variant of {what}.")(func)
         return click.option(
             "--endpoint-url",

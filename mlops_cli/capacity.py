@@ -11,7 +11,7 @@ import click
 from ml.progress import Progress
 from ml.settings import P95_BUDGET_MS
 from mlops_cli.errors import user_errors
-from mlops_cli.options import MODEL_HELP
+from mlops_cli.options import MODEL_HELP, region_option
 from mlops_cli.output import emit, json_option
 from mlops_cli.progress import progress_display
 
@@ -303,13 +303,7 @@ def _plan_text(result: dict[str, Any], top: int) -> str:
     help="Simulated users at the start of each traffic phase (comma-separated).",
 )
 @click.option("--phase-seconds", type=int, default=120, show_default=True, help="Seconds per traffic phase.")
-@click.option(
-    "--region",
-    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
-    default="us-east-1",
-    show_default=True,
-    help="AWS region [env AWS_REGION / AWS_DEFAULT_REGION].",
-)
+@region_option()
 @click.option("--dry-run", is_flag=True, help="Validate the request against botocore's shape and print it.")
 @click.option("--wait", is_flag=True, help="Wait for the job (typically hours) and write its profiles.")
 @click.option(

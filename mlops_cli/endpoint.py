@@ -19,6 +19,7 @@ from inference.deploy.shadow import DEFAULT_SHADOW_VARIANT, ShadowPolicy
 from inference.variants import Guard
 from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, sigterm_interrupts, user_errors
+from mlops_cli.options import region_option
 from mlops_cli.output import emit, json_option
 from mlops_cli.progress import progress_display
 
@@ -38,13 +39,7 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
         help="The local A/B endpoint (`mlops endpoint serve-local`), e.g. http://127.0.0.1:8080 "
         "[env MLOPS_LOCAL_ENDPOINT]; without it: SageMaker on AWS.",
     )
-    @click.option(
-        "--region",
-        envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
-        default="us-east-1",
-        show_default=True,
-        help="AWS region [env AWS_REGION / AWS_DEFAULT_REGION].",
-    )
+    @region_option()
     @functools.wraps(func)
     def wrapper(*args: Any, local_url: str | None, region: str, **kwargs: Any) -> Any:
         from inference.deploy.target import DeployTarget

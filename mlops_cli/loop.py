@@ -13,6 +13,7 @@ import click
 from inference.deploy.shadow import DEFAULT_SHADOW_VARIANT
 from ml.settings import REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, user_errors
+from mlops_cli.options import region_option
 from mlops_cli.output import emit, json_option
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def loop() -> None:
 
 def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """ENDPOINT and the options of LoopSettings; the command receives `settings` instead."""
-    options = [
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.argument("endpoint", metavar="ENDPOINT"),
         click.option(
             "--local-endpoint",
@@ -38,13 +39,7 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="The local A/B endpoint (`mlops endpoint serve-local`) [env MLOPS_LOCAL_ENDPOINT]; without it: "
             "SageMaker on AWS.",
         ),
-        click.option(
-            "--region",
-            envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
-            default="us-east-1",
-            show_default=True,
-            help="AWS region [env AWS_REGION / AWS_DEFAULT_REGION].",
-        ),
+        region_option(),
         click.option(
             "--capture",
             envvar="MLOPS_LOOP_CAPTURE",

@@ -82,3 +82,16 @@ def model_directory(model: str | Path | None, download_dir: Path | None = None) 
 
     with materialized(model, download_dir) as path:
         yield path
+
+
+def region_option(what: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--region, from the AWS environment variables as boto3 reads them, default us-east-1; `what` says of what."""
+    from ml.aws import DEFAULT_REGION
+
+    return click.option(
+        "--region",
+        envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+        default=DEFAULT_REGION,
+        show_default=True,
+        help=f"AWS region{' ' + what if what else ''} [env AWS_REGION / AWS_DEFAULT_REGION].",
+    )

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from mlops_cli.errors import user_errors
+from mlops_cli.options import region_option
 from mlops_cli.output import emit, json_option
 
 log = logging.getLogger(__name__)
@@ -22,14 +23,8 @@ log = logging.getLogger(__name__)
 
 def _settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by `definition` and `upsert` that build SageMakerSettings (env vars give defaults)."""
-    options = [
-        click.option(
-            "--region",
-            envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
-            default="us-east-1",
-            show_default=True,
-            help="AWS region (env AWS_REGION / AWS_DEFAULT_REGION).",
-        ),
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        region_option(),
         click.option(
             "--bucket",
             envvar="MLOPS_SAGEMAKER_BUCKET",
@@ -231,13 +226,7 @@ def upsert(role: str, description: str | None, check: bool, as_json: bool, **val
     default=None,
     help="DVC repository of the dataset (default: the project root).",
 )
-@click.option(
-    "--region",
-    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
-    default="us-east-1",
-    show_default=True,
-    help="AWS region (env AWS_REGION / AWS_DEFAULT_REGION).",
-)
+@region_option()
 @click.option(
     "--pipeline-name",
     envvar="MLOPS_SAGEMAKER_PIPELINE",
