@@ -25,31 +25,38 @@ ROOT = Path(__file__).resolve().parents[1]
 # Settings each variant changes from TrainConfig's defaults (the model `make run` trains).
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
+    "no-label-smoothing": {"label_smoothing": 0.0},
     "no-char-noise": {"noise_prob": 0.0},
     "more-char-noise": {"noise_prob": 0.1},
     "weight-decay-0.1": {"weight_decay": 0.1},
     "vocab-4000": {"tokenizer_vocab_size": 4000},
     "word-dropout-0.15": {"word_dropout": 0.15},
     "label-smoothing-0.1": {"label_smoothing": 0.1},
+    "label-smoothing-0.2": {"label_smoothing": 0.2},
+    "label-smoothing-0.2+epochs-20": {"label_smoothing": 0.2, "epochs": 20},
     "word-dropout-0.15+label-smoothing-0.1": {"word_dropout": 0.15, "label_smoothing": 0.1},
 }
 
 
-def run_variant(name: str, data: Path, workdir: Path) -> dict[str, Any]:
-    """Train one variant on `data` and evaluate it on the test split and the natural set."""
+def run_variant(name: str, data: Path, workdir: Path, *, seed: int | None = None) -> dict[str, Any]:
+    """Train one variant on `data` (initialisation and order from `seed`, default the training seed; the split
+    always the pipeline's) and evaluate it on the test split and the natural set."""
     from ml.evaluation import evaluate_data
     from ml.settings import natural_set_path
     from ml.train_config import TrainConfig
     from ml.training import train_to_directory
 
     config = replace(TrainConfig(), **VARIANTS[name])
+    config = replace(config, seed=config.seed if seed is None else seed)
+    split_seed = TrainConfig().seed
     began = time.perf_counter()
-    result = train_to_directory(config, data, workdir / name)
-    report = evaluate_data(result.model_dir, data, split="test", split_seed=13, held_out=natural_set_path())
+    result = train_to_directory(config, data, workdir / f"{name}-{config.seed}", split_seed=split_seed)
+    report = evaluate_data(result.model_dir, data, split="test", split_seed=split_seed, held_out=natural_set_path())
     natural = report["natural"]
     return {
         "variant": name,
         "settings": VARIANTS[name],
+        "train_seed": config.seed,
         "best_epoch": result.best_epoch,
         "train_seconds": round(time.perf_counter() - began, 1),
         "test_macro_f1": round(report["metrics"]["macro_f1"]["value"], 4),
@@ -70,13 +77,15 @@ def generate(per_intent: int, seed: int, out: Path) -> Path:
 def render(rows: list[dict[str, Any]], commit: str) -> str:
     """Markdown table rows, one per variant."""
     lines = [
-        "| commit | variant | test macro-F1 | natural macro-F1 | natural accuracy | weakest intent (F1) | epochs |",
-        "|---|---|---|---|---|---|---|",
+        "| commit | variant | seed | test macro-F1 | natural macro-F1 | natural accuracy | weakest intent (F1) "
+        "| epochs |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         low, label = row["natural_min_f1"]
         lines.append(
-            f"| {commit} | {row['variant']} | {row['test_macro_f1']:.3f} | {row['natural_macro_f1']:.3f} | "
+            f"| {commit} | {row['variant']} | {row['train_seed']} | {row['test_macro_f1']:.3f} | "
+            f"{row['natural_macro_f1']:.3f} | "
             f"{row['natural_accuracy']:.3f} | {label} ({low:.2f}) | {row['best_epoch']} |"
         )
     return "\n".join(lines)
@@ -88,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="repeatable; default: all")
     parser.add_argument("--per-intent", type=int, default=400, help="generated prompts per intent (default 400)")
     parser.add_argument("--seed", type=int, default=13, help="generator seed (default 13)")
+    parser.add_argument(
+        "--train-seed", type=int, action="append", help="training seed (repeatable; default: params.yaml's)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON rows here")
     args = parser.parse_args(argv)
     commit = subprocess.run(
@@ -97,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="generalization-") as scratch:
         data = generate(args.per_intent, args.seed, Path(scratch) / "prompts.jsonl")
         for name in args.variant or list(VARIANTS):
-            rows.append(run_variant(name, data, Path(scratch)))
-            print(json.dumps(rows[-1]), flush=True)
+            for train_seed in args.train_seed or [None]:
+                rows.append(run_variant(name, data, Path(scratch), seed=train_seed))
+                print(json.dumps(rows[-1]), flush=True)
     print(render(rows, commit or "?"))
     if args.out:
         args.out.write_text(json.dumps({"commit": commit, "rows": rows}, indent=2) + "\n")

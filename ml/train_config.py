@@ -37,8 +37,10 @@ class TrainConfig:
     # Word dropout on the same half of each batch (after it, the character noise): measured in docs/benchmarks.md,
     # "Generalization"; 0 turns it off.
     word_dropout: float = 0.0
-    # Cross-entropy label smoothing (0 = plain cross-entropy).
-    label_smoothing: float = 0.0
+    # Cross-entropy label smoothing: 0.2 raised macro-F1 on the hand-written natural prompts by 2.4-4.4 points over
+    # plain cross-entropy at each of three training seeds, with the generated test split unchanged
+    # (docs/benchmarks.md, "Generalization"). 0 = plain cross-entropy.
+    label_smoothing: float = 0.2
     tokenizer_vocab_size: int | None = None
 
     def __post_init__(self) -> None:
