@@ -6,10 +6,13 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,6 +52,26 @@ settings.register_profile(
 )
 settings.register_profile("long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# How this process handles Ctrl-C when the tests begin (Python's KeyboardInterrupt handler).
+SIGINT_AT_START = signal.getsignal(signal.SIGINT)
+
+
+@pytest.fixture(autouse=True)
+def sigint_kept(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Put Ctrl-C handling back after a test that changed it, and say which one.
+
+    An ignored SIGINT is inherited by every subprocess this worker starts later, so a CLI under test could no longer
+    be stopped with Ctrl-C: the Ctrl-C case of tests/fuzz/test_endpoint_faults.py timed out in two full runs on
+    2026-12-03 and passed alone. Libraries do this while they wait for a child (DVC's stage runner, for one, and it
+    restores the old handler only when that handler is truthy: SIG_DFL is 0); the warning names the test.
+    """
+    yield
+    now = signal.getsignal(signal.SIGINT)
+    if now != SIGINT_AT_START and SIGINT_AT_START is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, SIGINT_AT_START)
+        warnings.warn(f"{request.node.nodeid} left SIGINT handled by {now!r}: restored", stacklevel=1)
 
 
 @pytest.fixture(autouse=True)

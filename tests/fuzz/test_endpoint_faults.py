@@ -234,6 +234,10 @@ def test_weights_are_taken_exactly_when_sagemaker_takes_them_and_routing_never_b
 # ----------------------------------------------------------------------------------------------- interrupted shifts
 
 
+def _ctrl_c_as_from_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("sent", "words"), [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "Ctrl-C")], ids=["SIGTERM", "Ctrl-C"]
 )
@@ -251,6 +255,8 @@ def test_a_stepwise_shift_stopped_part_way_restores_the_starting_weights_and_say
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ),
+        # As from a terminal: Ctrl-C delivered, whatever this worker's own SIGINT handling (tests/conftest.py).
+        preexec_fn=_ctrl_c_as_from_a_terminal,
     )
     try:
         deadline = time.monotonic() + PATIENCE_S
