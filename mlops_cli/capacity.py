@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +78,7 @@ def measure(
 ) -> None:
     """Find one server's knee (the open-loop rate held within --p95-ms) by a ramp, confirm it with a steady run."""
     from benchmarks.capacity import RampConfig
-    from ml.settings import state_dir
-    from pipelines.capacity import default_model, measure_capacity
+    from pipelines.capacity import default_model, default_out_dir, measure_capacity
 
     config = RampConfig(
         p95_budget_ms=p95_ms,
@@ -93,7 +91,7 @@ def measure(
     with progress_display() as show:
         profile = measure_capacity(
             model or default_model(),
-            out_dir=out_dir or state_dir() / "capacity",
+            out_dir=out_dir or default_out_dir(),
             precision=precision,
             workers=workers,
             threads=threads,
@@ -346,18 +344,25 @@ def recommend(
     Its results are capacity profiles measured on each instance type, which `capacity plan --profile` uses as they
     are, with no per-vCPU scaling.
     """
-    from ml.settings import state_dir
-    from pipelines.capacity import recommend_capacity, recommendation_results
+    from pipelines.capacity import default_out_dir, recommend_capacity, recommendation_results
 
-    out = out_dir or state_dir() / "capacity"
+    out = out_dir or default_out_dir()
     if results_of:
         results = recommendation_results(results_of, region=region, out_dir=out)
         emit(results, as_json=as_json, text=_recommend_text(results))
         return
     test = _load_test(
-        job_name, role, instance_types, payload_url, bucket, model_package_arn, sagemaker_model, p95_ms, users
+        job_name,
+        role,
+        instance_types,
+        payload_url,
+        bucket,
+        model_package_arn,
+        sagemaker_model,
+        p95_ms,
+        users,
+        phase_seconds,
     )
-    test = replace(test, phase_seconds=phase_seconds)  # checked again, with the rest
     with progress_display() as show:
         result = recommend_capacity(
             test,
@@ -410,11 +415,13 @@ def _load_test(
     sagemaker_model: str | None,
     p95_ms: float,
     users: str,
+    phase_seconds: int,
 ) -> Any:
     """The LoadTest the options describe, or a usage error naming the missing or malformed one."""
     from datetime import UTC, datetime
 
     from inference.deploy.recommender import LoadTest
+    from inference.deploy.target import DEFAULT_PREFIX
 
     name = job_name or f"intent-load-test-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     if not role:
@@ -429,9 +436,10 @@ def _load_test(
         job_name=name,
         role_arn=role,
         instance_types=instance_types,
-        payload_url=payload_url or f"s3://{bucket}/intent-mlops/recommender/{name}/payloads.tar.gz",
+        payload_url=payload_url or f"s3://{bucket}/{DEFAULT_PREFIX}/recommender/{name}/payloads.tar.gz",
         model_package_arn=model_package_arn,
         sagemaker_model=sagemaker_model,
         p95_ms=p95_ms,
         users=phases,
+        phase_seconds=phase_seconds,
     )

@@ -35,6 +35,13 @@ def default_model() -> str:
     return f"models:/{REGISTERED_MODEL_NAME}@challenger"
 
 
+def default_out_dir() -> Path:
+    """Where capacity profiles go by default: capacity/ in the state directory."""
+    from ml.settings import state_dir
+
+    return state_dir() / "capacity"
+
+
 def profile_stem(model: str, precision: str, workers: int | None, threads: int | None) -> str:
     """'capacity-intent-classifier-3-int8-2x1': a file name for a profile of this model, precision and layout."""
     slug = re.sub(r"[^A-Za-z0-9.]+", "-", model.removeprefix("models:/")).strip("-") or "model"
