@@ -15,6 +15,10 @@ from ml.errors import DataError
 from ml.taxonomy import COMPLEXITIES, INTENTS
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
+# Two prompts whose word sets overlap this much (Jaccard) are one prompt reworded ("hey, how's it going?" and
+# "Hey, how's your day going?": 0.57): a held-out prompt's near-duplicate must not be trained on (docs/labeling.md,
+# "The evaluation set and feedback").
+NEAR_DUPLICATE_JACCARD = 0.5
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,35 @@ def parse_row(raw: str, where: str) -> Example:
     if source is not None and (not isinstance(source, str) or not source.strip()):
         raise DataError(f"{where}: 'source' must be a non-empty string when present, got {source!r}")
     return Example(text=text, intent=intent, complexity=complexity, source=source)
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The lower-cased words of a prompt, the unit of the near-duplicate test."""
+    return frozenset(re.findall(r"\w+", text.lower()))
+
+
+class NearDuplicates:
+    """Finds, for a prompt, a reference prompt sharing at least `threshold` of their words' union (Jaccard)."""
+
+    def __init__(self, texts: Sequence[str], threshold: float = NEAR_DUPLICATE_JACCARD) -> None:
+        self.threshold = threshold
+        self._sets = [word_set(t) for t in texts]
+        self._texts = list(texts)
+        self._by_word: dict[str, list[int]] = defaultdict(list)
+        for index, words in enumerate(self._sets):
+            for word in words:
+                self._by_word[word].append(index)
+
+    def match(self, text: str) -> tuple[str, float] | None:
+        """The most similar reference prompt and its similarity when it reaches the threshold, else None."""
+        words = word_set(text)
+        shared = Counter(i for word in words for i in self._by_word.get(word, ()))
+        best: tuple[str, float] | None = None
+        for index, common in shared.items():
+            similarity = common / len(words | self._sets[index])
+            if similarity >= self.threshold and (best is None or similarity > best[1]):
+                best = (self._texts[index], similarity)
+        return best
 
 
 def load_examples(path: Path, *, allow_duplicates: bool = False) -> list[Example]:

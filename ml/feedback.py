@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ml.data import Example, file_md5, load_examples, parse_row, utf8_lines
+from ml.data import Example, NearDuplicates, file_md5, load_examples, parse_row, utf8_lines
 from ml.datagen.generator import dedup_key
 from ml.dvc_data import (
     DATA_PATH,
@@ -62,6 +62,8 @@ class AddResult:
     pushed: bool
     rows: int = 0  # rows in the new dataset
     data_url: str | None = None  # where the remote keeps the new version, when it was pushed
+    # Rows left out because they reword a prompt of the held-out natural set (ml.data.NearDuplicates).
+    skipped_near_held_out: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON output."""
@@ -84,15 +86,18 @@ def add_feedback(repo: Path, file: Path, *, source: str, push: bool = True) -> A
         natural_path = natural_set_path(repo)
         natural = load_examples(natural_path) if natural_path.is_file() else []
         new, skipped = _new_rows(file, rows, existing, natural)
+        new, near = _without_near_held_out(new, natural)
         parent = before.pinned_md5
         if parent is None:  # materialize refuses a repository that pins nothing; this keeps the type honest
             raise DataError(f"no DVC pin for {DATA_PATH}", hint=f"run `dvc repro {STAGE}` and commit dvc.lock")
         if not new:
             log.info("all %d row(s) of %s are already in the dataset: no new version", len(rows), file)
-            return AddResult(parent, parent, 0, skipped, source, before.default_remote, False, len(existing))
+            return AddResult(
+                parent, parent, 0, skipped, source, before.default_remote, False, len(existing), None, near
+            )
         saved = {rel: _read_or_none(repo / rel) for rel in TOUCHED}
         try:
-            result = _make_version(repo, new, skipped, source=source, parent=parent, push_data=push)
+            result = _make_version(repo, new, skipped, near, source=source, parent=parent, push_data=push)
         except BaseException:
             _restore(repo, saved)
             raise
@@ -100,7 +105,7 @@ def add_feedback(repo: Path, file: Path, *, source: str, push: bool = True) -> A
 
 
 def _make_version(
-    repo: Path, new: list[Example], skipped: int, *, source: str, parent: str, push_data: bool
+    repo: Path, new: list[Example], skipped: int, near: int, *, source: str, parent: str, push_data: bool
 ) -> AddResult:
     """Append, reproduce, push and record; the caller restores the touched files if this raises."""
     before = len(load_examples(repo / DATA_PATH))
@@ -132,6 +137,7 @@ def _make_version(
         "source": source,
         "rows_added": len(stamped),
         "skipped_duplicates": skipped,
+        "skipped_near_held_out": near,
         "rows": rows,
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         # The commit the version was made on top of: the new one exists once the user commits the three files.
@@ -141,7 +147,7 @@ def _make_version(
         handle.write(json.dumps(record, sort_keys=True) + "\n")
     url = remote_url(repo, md5) if push_data else None
     log.info("data version %s (parent %s): %d row(s) added from %r", md5, parent, len(stamped), source)
-    return AddResult(md5, parent, len(stamped), skipped, source, remote, push_data, rows, url)
+    return AddResult(md5, parent, len(stamped), skipped, source, remote, push_data, rows, url, near)
 
 
 def _check_source(source: str) -> str:
@@ -225,6 +231,23 @@ def _new_rows(
             hint="fix or remove those rows (intents: ml/taxonomy.py; a conflicting label needs one answer), then rerun",
         )
     return new, skipped
+
+
+def _without_near_held_out(new: list[Example], natural: list[Example]) -> tuple[list[Example], int]:
+    """The rows that reword no held-out prompt, and how many did (each logged with its match).
+
+    Skipped rather than refused: chit-chat such as "hey, how's it going?" is common in real captures, and one such
+    row must not block a review's other rows; an exact held-out prompt is still refused (`_new_rows`).
+    """
+    index = NearDuplicates([e.text for e in natural])
+    kept: list[Example] = []
+    for example in new:
+        match = index.match(example.text)
+        if match is None:
+            kept.append(example)
+        else:
+            log.warning("skipped %r: it rewords the held-out prompt %r (%.2f of words shared)", example.text, *match)
+    return kept, len(new) - len(kept)
 
 
 def _check_stage_current(repo: Path) -> None:

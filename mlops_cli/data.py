@@ -85,8 +85,9 @@ def validate(path: Path | None, as_json: bool) -> None:
 def add(file: Path, source: str, push_data: bool, as_json: bool) -> None:
     """Add FILE's labelled rows (JSON Lines: text, intent[, complexity]) as a new DVC data version.
 
-    Rows are validated against the taxonomy; exact duplicates of the dataset are skipped, conflicting labels and
-    prompts of the held-out natural set refused. The new rows go to data/feedback.jsonl, `dvc repro generate`
+    Rows are validated against the taxonomy; exact duplicates of the dataset and rewordings of held-out prompts
+    (half their words or more shared) are skipped, conflicting labels and prompts of the held-out natural set
+    refused. The new rows go to data/feedback.jsonl, `dvc repro generate`
     makes the new dataset (new md5 in dvc.lock), which is pushed to the DVC remote and recorded with its parent
     and source in data/versions.jsonl. Nothing changes when any step fails. Commit the three files afterwards.
     """
@@ -96,12 +97,16 @@ def add(file: Path, source: str, push_data: bool, as_json: bool) -> None:
 
     result = add_feedback(project_root(), file, source=source, push=push_data)
     if result.rows_added == 0:
-        text = f"no new rows ({result.skipped_duplicates} already in the dataset): data version {result.md5} unchanged"
+        text = (
+            f"no new rows ({result.skipped_duplicates} already in the dataset, {result.skipped_near_held_out} "
+            f"rewording held-out prompts): data version {result.md5} unchanged"
+        )
     else:
         pushed = f"pushed to {result.remote}" if result.pushed else "not pushed (`mlops data push` later)"
         text = (
             f"data version {result.md5} (parent {result.parent_md5}): {result.rows_added} row(s) added, "
-            f"{result.skipped_duplicates} duplicate(s) skipped, {result.rows} rows in all; {pushed}\n"
+            f"{result.skipped_duplicates} duplicate(s) and {result.skipped_near_held_out} rewording(s) of held-out "
+            f"prompts skipped, {result.rows} rows in all; {pushed}\n"
             f"commit it: git add dvc.lock {FEEDBACK_PATH} {VERSIONS_PATH} && git commit -m 'data: {result.source}'"
         )
     emit(result.to_dict(), as_json=as_json, text=text)

@@ -114,6 +114,12 @@ def run_cli(
     return proc
 
 
+def added_rows() -> int:
+    """The rows of data/feedback.jsonl, which the DVC stage appends after the generated ones."""
+    lines = (ROOT / "data" / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    return sum(1 for line in lines if line.strip())
+
+
 @pytest.fixture(scope="session")
 def dataset_rows() -> list[dict]:
     """The full generated dataset (the same generator and parameters the DVC stage uses)."""

@@ -11,6 +11,7 @@ import pytest
 from ml.data import (
     SPLITS,
     Example,
+    NearDuplicates,
     SplitConfig,
     check_disjoint,
     hashed_split,
@@ -21,6 +22,7 @@ from ml.data import (
 )
 from ml.errors import DataError
 from ml.taxonomy import COMPLEXITIES, INTENTS
+from tests.conftest import ROOT
 
 
 def _write(tmp_path: Path, lines: list[str]) -> Path:
@@ -163,3 +165,22 @@ def test_an_added_row_keeps_its_source_through_jsonl(tmp_path: Path) -> None:
     assert '"source"' not in path.read_text().splitlines()[0]  # generated rows: bytes as before
     with pytest.raises(DataError, match="'source' must be a non-empty string"):
         load_examples(_write(tmp_path, [_row("hello there", source="")]))
+
+
+def test_near_duplicates_finds_a_reworded_prompt_and_nothing_below_the_threshold() -> None:
+    index = NearDuplicates(["Hey, how's your day going?", "Summarise this article in three bullet points"])
+    match = index.match("hey how's it going")
+    assert match is not None and match[0] == "Hey, how's your day going?" and 0.5 <= match[1] < 1
+    assert index.match("summarise this article in 3 bullet points please")[0].startswith("Summarise")  # type: ignore[index]
+    assert index.match("translate good morning into french") is None
+    assert index.match("") is None
+
+
+def test_the_committed_training_rows_reword_no_held_out_prompt() -> None:
+    """Rows added to the dataset (data/feedback.jsonl) must not be the held-out natural set's prompts reworded: the
+    set measures prompts the model has never seen (docs/labeling.md)."""
+    natural = NearDuplicates([e.text for e in load_examples(ROOT / "data" / "natural_prompts.jsonl")])
+    feedback = ROOT / "data" / "feedback.jsonl"
+    rows = load_examples(feedback) if feedback.read_text(encoding="utf-8").strip() else []
+    rewordings = [(e.text, natural.match(e.text)) for e in rows if natural.match(e.text) is not None]
+    assert not rewordings, rewordings[:5]

@@ -110,6 +110,7 @@ def test_a_feedback_file_becomes_a_pushed_data_version_with_lineage(
     parent = pinned_md5(repo)
     assert parent and remote_holds(private_state, parent)
     old_bytes = (repo / DATA_PATH).read_bytes()
+    old_rows = len(load_examples(repo / DATA_PATH))
     existing, other = load_examples(repo / DATA_PATH)[:2]
     # Duplicates of the dataset (other case, end punctuation; a ";" the generator's key ignores too, so the stage
     # would drop it), and one row repeated inside the file: skipped and counted.
@@ -134,7 +135,7 @@ def test_a_feedback_file_becomes_a_pushed_data_version_with_lineage(
     assert pinned_md5(repo) == md5 == file_md5(repo / DATA_PATH)
     assert remote_holds(private_state, md5)
     data = (repo / DATA_PATH).read_bytes()
-    assert data.startswith(old_bytes) and len(load_examples(repo / DATA_PATH)) == result["rows"] == 4003
+    assert data.startswith(old_bytes) and len(load_examples(repo / DATA_PATH)) == result["rows"] == old_rows + 3
     added = load_examples(repo / DATA_PATH)[-3:]
     assert [(e.text, e.intent, e.source) for e in added] == [
         (r["text"], r["intent"], "capture review 2026-12-03") for r in NEW_ROWS
@@ -145,7 +146,7 @@ def test_a_feedback_file_becomes_a_pushed_data_version_with_lineage(
     # The version's record, and `mlops data status` names its parent and source.
     (record,) = [json.loads(line) for line in (repo / VERSIONS_PATH).read_text().splitlines()]
     assert record["md5"] == md5 and record["parent_md5"] == parent and record["rows_added"] == 3
-    assert (record["skipped_duplicates"], record["rows"]) == (3, 4003)
+    assert (record["skipped_duplicates"], record["rows"]) == (3, old_rows + 3)
     assert record["git_revision"] == git(repo, "rev-parse", "HEAD") and record["time"].endswith("Z")
     status = json.loads(run_cli("data", "status", "--json", cwd=repo, check=True).stdout)
     assert (status["parent_md5"], status["source"]) == (parent, "capture review 2026-12-03")
@@ -235,6 +236,17 @@ def test_only_known_rows_make_no_new_version(repo: Path, tmp_path: Path) -> None
     assert snapshot(repo) == before
 
 
+def test_a_rewording_of_a_held_out_prompt_is_skipped_and_counted(repo: Path, tmp_path: Path) -> None:
+    """A held-out prompt with a few words changed is left out (the set must stay unseen); the other rows land."""
+    held_out = load_examples(natural_set_path(repo))[0]
+    reworded = {"text": held_out.text.rstrip("?.!") + ", thanks a lot", "intent": held_out.intent}
+    result = add_feedback(repo, write_rows(tmp_path / "rows.jsonl", [NEW_ROWS[0], reworded]), source="review")
+    assert (result.rows_added, result.skipped_near_held_out, result.skipped_duplicates) == (1, 1, 0)
+    assert normalize_key(reworded["text"]) not in {normalize_key(e.text) for e in load_examples(repo / DATA_PATH)}
+    (record,) = [json.loads(line) for line in (repo / VERSIONS_PATH).read_text().splitlines()]
+    assert record["skipped_near_held_out"] == 1
+
+
 def test_a_failed_push_rolls_every_file_back(repo: Path, tmp_path: Path, private_state: Path) -> None:
     """The failure comes after the new version was reproduced: dvc.lock, the data and the feedback file had all
     changed by then, and must be exactly as before."""
@@ -275,10 +287,9 @@ def test_a_hand_edited_feedback_file_is_refused_until_reproduced(repo: Path, tmp
     assert snapshot(repo) == before
 
 
-def test_empty_feedback_reproduces_the_committed_pin_exactly(repo: Path) -> None:
-    """The stage with an empty data/feedback.jsonl is byte for byte the generated dataset dvc.lock pinned before
-    feedback existed, and the committed dvc.lock is exactly what the stage records."""
-    assert (ROOT / FEEDBACK_PATH).read_bytes() == b""
+def test_the_committed_feedback_reproduces_the_committed_pin_exactly(repo: Path) -> None:
+    """The stage run on the committed data/feedback.jsonl is byte for byte the dataset dvc.lock pins, and the
+    committed dvc.lock is exactly what the stage records."""
     run_dvc(["repro", "--force", STAGE], repo)
     assert file_md5(repo / DATA_PATH) == pinned_md5(ROOT)
     assert subprocess.run(["git", "diff", "--exit-code", "dvc.lock"], cwd=repo, check=False).returncode == 0
