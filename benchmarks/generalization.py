@@ -1,9 +1,10 @@
 """How well a trained model reads real prompts: test split vs the hand-written natural set, per training variant.
 
-Run: .venv/bin/python -m benchmarks.generalization [--variant NAME ...] [--per-intent 400] [--out FILE]
+Run: .venv/bin/python -m benchmarks.generalization [--variant NAME ...] [--per-intent 400] [--no-added] [--out FILE]
 
 Each variant trains the `make run` model (the tiny preset, TrainConfig's defaults) with a few settings changed, on
-the data the generator produces at this commit, then evaluates it on the generated test split and on
+the data the DVC stage `generate` produces at this commit (generated rows, then the added ones of
+data/feedback.jsonl; `--no-added`: generated rows only), then evaluates it on the generated test split and on
 data/natural_prompts.jsonl (written by hand, never trained on; docs/labeling.md). Generator changes are compared
 across commits: run this before and after, and the table in docs/benchmarks.md keeps both rows.
 """
@@ -35,6 +36,18 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "label-smoothing-0.2": {"label_smoothing": 0.2},
     "label-smoothing-0.2+epochs-20": {"label_smoothing": 0.2, "epochs": 20},
     "word-dropout-0.15+label-smoothing-0.1": {"word_dropout": 0.15, "label_smoothing": 0.1},
+    "epochs-20": {"epochs": 20},
+    "added-x3": {"added_repeats": 3},
+    "added-x3+epochs-20": {"added_repeats": 3, "epochs": 20},
+    "vocab-4000+epochs-20": {"tokenizer_vocab_size": 4000, "epochs": 20},
+    "vocab-8000": {"tokenizer_vocab_size": 8000},
+    "vocab-16000": {"tokenizer_vocab_size": 16000},
+    "vocab-16000+epochs-20": {"tokenizer_vocab_size": 16000, "epochs": 20},
+    "vocab-16000+lr-0.002": {"tokenizer_vocab_size": 16000, "learning_rate": 0.002},
+    "vocab-16000+word-dropout-0.1": {"tokenizer_vocab_size": 16000, "word_dropout": 0.1},
+    "vocab-16000+no-label-smoothing": {"tokenizer_vocab_size": 16000, "label_smoothing": 0.0},
+    "vocab-16000+lr-0.0005": {"tokenizer_vocab_size": 16000, "learning_rate": 0.0005},
+    "vocab-16000+batch-16": {"tokenizer_vocab_size": 16000, "batch_size": 16},
 }
 
 
@@ -67,9 +80,11 @@ def run_variant(name: str, data: Path, workdir: Path, *, seed: int | None = None
     }
 
 
-def generate(per_intent: int, seed: int, out: Path) -> Path:
-    """The generator's dataset at this commit (the DVC stage's command)."""
+def generate(per_intent: int, seed: int, out: Path, *, added: bool = True) -> Path:
+    """The dataset at this commit (the DVC stage's command), with the added rows of data/feedback.jsonl or not."""
     cmd = [sys.executable, "-m", "ml.datagen", "--out", str(out), "--seed", str(seed), "--per-intent", str(per_intent)]
+    if added:
+        cmd += ["--feedback", str(ROOT / "data" / "feedback.jsonl")]
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return out
 
@@ -100,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--train-seed", type=int, action="append", help="training seed (repeatable; default: params.yaml's)"
     )
+    parser.add_argument(
+        "--no-added", action="store_true", help="leave out data/feedback.jsonl's rows (the generated rows only)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON rows here")
     args = parser.parse_args(argv)
     commit = subprocess.run(
@@ -107,10 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     ).stdout.strip()
     rows = []
     with tempfile.TemporaryDirectory(prefix="generalization-") as scratch:
-        data = generate(args.per_intent, args.seed, Path(scratch) / "prompts.jsonl")
+        data = generate(args.per_intent, args.seed, Path(scratch) / "prompts.jsonl", added=not args.no_added)
         for name in args.variant or list(VARIANTS):
             for train_seed in args.train_seed or [None]:
-                rows.append(run_variant(name, data, Path(scratch), seed=train_seed))
+                rows.append({**run_variant(name, data, Path(scratch), seed=train_seed), "added": not args.no_added})
                 print(json.dumps(rows[-1]), flush=True)
     print(render(rows, commit or "?"))
     if args.out:
