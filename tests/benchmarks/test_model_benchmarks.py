@@ -167,3 +167,23 @@ def test_batching_gains_leave_out_the_own_core_pair_when_it_was_skipped() -> Non
         }
     }
     assert _batching_gains(result, "16 tokens")["1 worker, server on its own core"] == 3.0
+
+
+def test_served_models_gives_each_model_its_own_exact_token_cut_and_the_natural_prompts(onnx_model: Path) -> None:
+    """Two real servers side by side: each answered every request, cut to the asked token count, and the
+    natural-prompt set reports its mean token count per model; the first model is the baseline."""
+    from benchmarks.served_models import render, side_by_side
+
+    models = {"before": onnx_model, "after": onnx_model}
+    natural = ["write a haiku about rain", "why is the sky blue", "plan my week please"]
+    results = side_by_side(models, tokens=16, natural=natural, rounds=2, requests=3, threads=1)
+    exact, prompts = results["16 tokens"], results["natural prompts"]
+    # Whole words up to the count: a cut lands on 16 tokens or a word boundary just under it.
+    assert all(max(counts) == 16 and min(counts) >= 12 for counts in exact["tokens"].values())
+    for result in (exact, prompts):
+        assert result["baseline"] == "before"
+        for summary in result["targets"].values():
+            assert summary["errors"] == 0 and summary["requests"] == 6
+        assert result["targets"]["before"]["ratios_vs_baseline"]["p50_ms"] == 1.0
+    assert prompts["mean_tokens"]["before"] == prompts["mean_tokens"]["after"] > 3
+    assert "| after |" in render(results)
