@@ -37,8 +37,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "label-smoothing-0.2+epochs-20": {"label_smoothing": 0.2, "epochs": 20},
     "word-dropout-0.15+label-smoothing-0.1": {"word_dropout": 0.15, "label_smoothing": 0.1},
     "epochs-20": {"epochs": 20},
-    "added-x3": {"added_repeats": 3},
-    "added-x3+epochs-20": {"added_repeats": 3, "epochs": 20},
     "vocab-4000+epochs-20": {"tokenizer_vocab_size": 4000, "epochs": 20},
     "vocab-8000": {"tokenizer_vocab_size": 8000},
     "vocab-16000": {"tokenizer_vocab_size": 16000},
@@ -54,7 +52,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 def run_variant(name: str, data: Path, workdir: Path, *, seed: int | None = None) -> dict[str, Any]:
     """Train one variant on `data` (initialisation and order from `seed`, default the training seed; the split
     always the pipeline's) and evaluate it on the test split and the natural set."""
-    from ml.evaluation import evaluate_data
+    from ml.data import load_examples, select_split
+    from ml.evaluation import evaluate_data, evaluate_model
     from ml.settings import natural_set_path
     from ml.train_config import TrainConfig
     from ml.training import train_to_directory
@@ -66,6 +65,15 @@ def run_variant(name: str, data: Path, workdir: Path, *, seed: int | None = None
     result = train_to_directory(config, data, workdir / f"{name}-{config.seed}", split_seed=split_seed)
     report = evaluate_data(result.model_dir, data, split="test", split_seed=split_seed, held_out=natural_set_path())
     natural = report["natural"]
+    test = select_split(load_examples(data), "test", split_seed)
+    by_kind = {  # the test split's generated rows and its added (hand-written, feedback) rows, apart
+        kind: round(evaluate_model(result.model_dir, rows, dataset=kind)["metrics"]["macro_f1"]["value"], 4)
+        for kind, rows in (
+            ("generated", [e for e in test if e.source is None]),
+            ("added", [e for e in test if e.source]),
+        )
+        if rows
+    }
     return {
         "variant": name,
         "settings": VARIANTS[name],
@@ -73,6 +81,7 @@ def run_variant(name: str, data: Path, workdir: Path, *, seed: int | None = None
         "best_epoch": result.best_epoch,
         "train_seconds": round(time.perf_counter() - began, 1),
         "test_macro_f1": round(report["metrics"]["macro_f1"]["value"], 4),
+        "test_macro_f1_by_kind": by_kind,
         "natural_macro_f1": round(natural["metrics"]["macro_f1"]["value"], 4),
         "natural_accuracy": round(natural["metrics"]["accuracy"]["value"], 4),
         "natural_min_f1": min((row["f1"], label) for label, row in natural["per_class"].items()),

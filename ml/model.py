@@ -66,6 +66,10 @@ class Preset:
     intermediate_size: int
     # None: the embedding table is as large as our trained tokenizer; else the real checkpoint's vocabulary.
     vocab_size: int | None
+    # The most pieces the trained tokenizer may have (SentencePiece stops at what the corpus yields). The tiny
+    # preset asks for more than our data has, so a piece is about a word: a 2-layer model trained from scratch
+    # reads real prompts far better from words than from the sub-word pieces of a small vocabulary, at no cost in
+    # compute per token (docs/benchmarks.md, "Training settings").
     tokenizer_vocab_size: int
     description: str
     # Log-bucketed relative positions (256 in every microsoft/deberta-v3-* checkpoint). The tiny preset uses 64:
@@ -76,7 +80,7 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
-        Preset("tiny", 128, 2, 4, 512, None, 1000, "embedded default: trains in a few minutes on 2 CPU cores", 64),
+        Preset("tiny", 128, 2, 4, 512, None, 16000, "embedded default: trains in a few minutes on 2 CPU cores", 64),
         Preset("xsmall", 384, 12, 6, 1536, 128100, 8000, "shape of microsoft/deberta-v3-xsmall"),
         Preset("small", 768, 6, 12, 3072, 128100, 8000, "shape of microsoft/deberta-v3-small"),
         Preset("base", 768, 12, 12, 3072, 128100, 8000, "shape of microsoft/deberta-v3-base"),

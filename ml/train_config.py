@@ -42,9 +42,6 @@ class TrainConfig:
     # (docs/benchmarks.md, "Generalization"). 0 = plain cross-entropy.
     label_smoothing: float = 0.2
     tokenizer_vocab_size: int | None = None
-    # Rows added to the data (hand-written or reviewed feedback: those with a `source`) are closer to real prompts
-    # than generated ones; each appears this many times in an epoch. 1 = once, like a generated row.
-    added_repeats: int = 1
 
     def __post_init__(self) -> None:
         checks = {
@@ -56,7 +53,6 @@ class TrainConfig:
             "noise_prob": 0 <= self.noise_prob < 0.5,
             "word_dropout": 0 <= self.word_dropout < 0.5,
             "label_smoothing": 0 <= self.label_smoothing < 0.5,
-            "added_repeats": 1 <= self.added_repeats <= 10,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -128,11 +128,6 @@ def length_bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random
     return batches
 
 
-def repeat_added(examples: Sequence[Example], repeats: int) -> list[Example]:
-    """The examples with each added row (one with a `source`) `repeats` times, generated rows once, order kept."""
-    return [e for e in examples for _ in range(repeats if e.source is not None else 1)]
-
-
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and PyTorch."""
     import numpy as np
@@ -192,7 +187,6 @@ def train(
     trained = runtime.wrap(model)
 
     label_ids = {label: i for i, label in enumerate(labels)}
-    train_examples = repeat_added(train_examples, config.added_repeats)
     train_texts = [e.text for e in train_examples]
     train_labels = [label_ids[e.intent] for e in train_examples]
     val_texts = [e.text for e in validation_examples]
