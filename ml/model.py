@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ml.errors import ModelError, first_line
+from ml.mean_pooling import MEAN, POOLING_KEY, mean_pooled_class, uses_mean_pooling
 from ml.taxonomy import INTENTS
 
 if TYPE_CHECKING:
@@ -75,12 +76,16 @@ class Preset:
     # Log-bucketed relative positions (256 in every microsoft/deberta-v3-* checkpoint). The tiny preset uses 64:
     # attention against relative positions dominates its compute, and its prompts are short.
     position_buckets: int = 256
+    # "cls": DeBERTa's own head, over the first token; "mean": over the mean of all tokens (ml.mean_pooling).
+    pooling: str = "cls"
 
 
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
-        Preset("tiny", 128, 2, 4, 512, None, 16000, "embedded default: trains in a few minutes on 2 CPU cores", 64),
+        Preset(
+            "tiny", 128, 2, 4, 512, None, 16000, "embedded default: trains in a few minutes on 2 CPU cores", 64, "mean"
+        ),
         Preset("xsmall", 384, 12, 6, 1536, 128100, 8000, "shape of microsoft/deberta-v3-xsmall"),
         Preset("small", 768, 6, 12, 3072, 128100, 8000, "shape of microsoft/deberta-v3-small"),
         Preset("base", 768, 12, 12, 3072, 128100, 8000, "shape of microsoft/deberta-v3-base"),
@@ -143,23 +148,31 @@ def preset_config(preset: Preset, *, vocab_size: int, labels: list[str]) -> Any:
         "id2label": dict(enumerate(labels)),
         "label2id": {label: i for i, label in enumerate(labels)},
     }
+    if preset.pooling == MEAN:
+        values[POOLING_KEY] = MEAN
     return DebertaV2Config(**values)
+
+
+def classifier_class(config: Any) -> type[DebertaV2ForSequenceClassification]:
+    """The sequence-classifier class a config asks for: the mean-pooled head or DeBERTa's own."""
+    from transformers import DebertaV2ForSequenceClassification
+
+    return mean_pooled_class() if uses_mean_pooling(config) else DebertaV2ForSequenceClassification
 
 
 def build_preset_model(preset: Preset, tokenizer: PreTrainedTokenizerBase, labels: list[str], *, seed: int) -> Any:
     """Randomly initialise a DeBERTa-v3 sequence classifier of the preset's shape."""
     import torch
-    from transformers import DebertaV2ForSequenceClassification
 
     torch.manual_seed(seed)
     config = preset_config(preset, vocab_size=len(tokenizer), labels=labels)
     config.pad_token_id = tokenizer.pad_token_id
-    return DebertaV2ForSequenceClassification(config)
+    return classifier_class(config)(config)
 
 
 def load_pretrained_for_finetuning(name_or_dir: str, labels: list[str]) -> tuple[Any, PreTrainedTokenizerBase]:
     """Load a DeBERTa-v2/v3 checkpoint (directory or hub name) with a fresh classification head for `labels`."""
-    from transformers import AutoConfig, AutoTokenizer, DebertaV2ForSequenceClassification
+    from transformers import AutoConfig, AutoTokenizer
 
     _quiet_transformers()
     path = Path(name_or_dir)
@@ -178,7 +191,7 @@ def load_pretrained_for_finetuning(name_or_dir: str, labels: list[str]) -> tuple
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_dir)
         # use_safetensors: a pickled checkpoint is never loaded, even from the hub (it can run code when unpickled).
-        model = DebertaV2ForSequenceClassification.from_pretrained(
+        model = classifier_class(config).from_pretrained(  # a tiny model's directory keeps its mean-pooled head
             name_or_dir,
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
@@ -259,12 +272,12 @@ def _quiet_transformers() -> None:
 
 def load_model(model_dir: Path) -> tuple[DebertaV2ForSequenceClassification, PreTrainedTokenizerBase, ModelInfo]:
     """Load a saved intent model (eval mode), its tokenizer and its ModelInfo."""
-    from transformers import DebertaV2ForSequenceClassification
+    from transformers import DebertaV2Config
 
     _quiet_transformers()
     from ml.tokenizer import load_tokenizer
 
     model_dir = check_model_dir(model_dir)
-    model = DebertaV2ForSequenceClassification.from_pretrained(str(model_dir))
+    model = classifier_class(DebertaV2Config.from_pretrained(str(model_dir))).from_pretrained(str(model_dir))
     model.eval()
     return model, load_tokenizer(model_dir), ModelInfo.load(model_dir)

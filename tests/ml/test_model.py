@@ -58,7 +58,7 @@ def test_saved_model_reloads_to_identical_predictions(tiny_model: Path, tmp_path
 
 def test_tokenizer_is_trained_on_our_data_and_knows_its_words(tiny_model: Path) -> None:
     _, tokenizer, info = load_model(tiny_model)
-    assert info.lowercase and len(tokenizer) <= 1000
+    assert info.lowercase and len(tokenizer) <= get_preset("tiny").tokenizer_vocab_size
     ids = tokenizer("translate this email into spanish")["input_ids"]
     assert tokenizer.unk_token_id not in ids
 
@@ -92,3 +92,21 @@ def test_finetuning_from_a_local_directory(tiny_model: Path, small_dataset: Path
         train(
             TrainConfig(model=str(tmp_path / "empty"), epochs=1), splits["train"], splits["validation"], tmp_path / "x"
         )
+
+
+def test_the_tiny_model_pools_the_mean_of_its_tokens_and_padding_changes_nothing(tiny_model: Path) -> None:
+    """The tiny preset's head reads every token (ml.mean_pooling), not only [CLS]: a prompt scores the same alone
+    and padded in a batch beside a longer one, and a reload keeps the head."""
+    import torch
+
+    model, tokenizer, _ = load_model(tiny_model)
+    assert type(model).__name__ == "MeanPooledDebertaV2ForSequenceClassification" and model.config.pooling == "mean"
+    short, long = "plan my week", "write a long poem about the sea, the wind and the lighthouse keeper's cat"
+    with torch.no_grad():
+        batch = model(**tokenizer([short, long], padding=True, return_tensors="pt")).logits
+        alone = model(**tokenizer([short], return_tensors="pt")).logits
+        first_token_only = model.classifier(model.pooler(model.deberta(**tokenizer([short], return_tensors="pt"))[0]))
+    torch.testing.assert_close(batch[0], alone[0], atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(first_token_only, alone, atol=1e-4)  # not DeBERTa's [CLS] head
+    base = preset_config(get_preset("base"), vocab_size=1000, labels=list(INTENTS))
+    assert not hasattr(base, "pooling")  # the real checkpoints' shapes keep DeBERTa's own head
