@@ -78,9 +78,10 @@ def test_readme_ab_flow_runs_as_written(tmp_path: Path, private_state: Path) -> 
     out = proc.stdout
     assert proc.returncode == 0, f"{out[-6000:]}\n{proc.stderr[-6000:]}"
     reports = re.findall(r"verdict: (\w+)", out)
-    # On the labelled sample (mostly hand-written prompts) the learning-rate challenger is significantly less
-    # accurate: the report says roll back, the champion takes its traffic back, and nothing is promoted.
-    assert reports == ["ROLLBACK"], reports
+    # On the labelled sample (mostly hand-written prompts) the learning-rate challenger is less accurate, but not
+    # significantly since the tiny model reads words (2026-12-03): the report cannot decide yet, the champion takes
+    # its traffic back, and nothing is promoted.
+    assert reports == ["INCONCLUSIVE"], reports
     assert "a decision needs" in out
     champion = json.loads((tmp_path / "champion.json").read_text())
     assert str(champion["version"]) == "1", champion
