@@ -27,7 +27,7 @@ RUN printf '#!/bin/sh\nexec python -m inference.serving.container "$@"\n' > /usr
 # The serving code and the core it reads a model directory with, nothing else (tests/inference/serving/test_container.py
 # runs the server from exactly these files).
 WORKDIR /opt/program
-COPY ml/__init__.py ml/errors.py ml/model.py ml/predict.py ml/taxonomy.py ml/tokenizer.py ./ml/
+COPY ml/__init__.py ml/errors.py ml/mean_pooling.py ml/model.py ml/predict.py ml/taxonomy.py ml/tokenizer.py ./ml/
 COPY inference/__init__.py inference/predictor.py inference/tokenization.py ./inference/
 COPY inference/serving ./inference/serving
 
