@@ -27,7 +27,7 @@ from benchmarks.compare import compare
 from benchmarks.load import LoadConfig, Target
 from benchmarks.report import emit_json
 from benchmarks.servers import served
-from benchmarks.serving import exact_length_texts, token_counts
+from benchmarks.serving import exact_length_texts, token_counts, token_lengths
 from benchmarks.targets import http_target
 
 log = logging.getLogger("benchmarks.served_models")
@@ -41,12 +41,7 @@ def keyed_target(url: str, texts: list[str]) -> Target:
 
 def mean_tokens(model_dir: Path, texts: list[str]) -> float:
     """The mean token count of `texts` under the model's tokenizer (truncated at its maximum length)."""
-    from ml.model import ModelInfo
-    from ml.predict import encode
-    from ml.tokenizer import load_tokenizer
-
-    tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
-    return round(statistics.fmean(int(encode(tokenizer, [t], info)["input_ids"].shape[1]) for t in texts), 1)
+    return round(statistics.fmean(token_lengths(model_dir, texts)), 1)
 
 
 def side_by_side(

@@ -129,14 +129,19 @@ def raw_session_target(model_dir: Path, precision: str, threads: int, texts: lis
     return call
 
 
-def token_counts(model_dir: Path, texts: list[str]) -> list[int]:
-    """How many tokens each text really has (reported next to the results)."""
+def token_lengths(model_dir: Path, texts: list[str]) -> list[int]:
+    """How many tokens each text becomes under the model's tokenizer (truncated at its maximum length)."""
     from ml.model import ModelInfo
     from ml.predict import encode
     from ml.tokenizer import load_tokenizer
 
     tokenizer, info = load_tokenizer(model_dir), ModelInfo.load(model_dir)
-    return sorted({int(encode(tokenizer, [t], info, return_tensors="np")["input_ids"].shape[1]) for t in texts})
+    return [int(encode(tokenizer, [t], info, return_tensors="np")["input_ids"].shape[1]) for t in texts]
+
+
+def token_counts(model_dir: Path, texts: list[str]) -> list[int]:
+    """The distinct token counts of the texts (reported next to the results)."""
+    return sorted(set(token_lengths(model_dir, texts)))
 
 
 def single_request(model_dir: Path, lengths: list[int], rounds: int, requests: int, threads: int) -> dict[str, Any]:
