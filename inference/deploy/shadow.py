@@ -272,7 +272,35 @@ def create_experiment(
     }
     if description:
         params["Description"] = description[:1024]
-    return _call(sm, "create_inference_experiment", **params)
+    try:
+        return _call(sm, "create_inference_experiment", **params)
+    except DeploymentError as refused:
+        made = _made_by_an_earlier_attempt(sm, refused, name=name, endpoint=endpoint, shadow_variant=shadow_variant)
+        if made is None:
+            raise
+        return made
+
+
+def _made_by_an_earlier_attempt(
+    sm: Any, refused: DeploymentError, *, name: str, endpoint: str, shadow_variant: str
+) -> dict[str, Any] | None:
+    """The experiment this very create made, when SageMaker refuses it as existing: the client retries a request
+    whose answer timed out (botocore's retries), and the retry finds what the first attempt created. Same name
+    (stamped to the second), same endpoint, same shadow variant: ours. None for any other refusal."""
+    cause = refused.__cause__
+    if not isinstance(cause, Exception) or _error(cause)[0] != "ResourceInUse":
+        return None
+    try:
+        existing = describe_experiment(sm, name)
+    except DeploymentError:
+        return None
+    shadows = existing.get("ShadowModeConfig", {}).get("ShadowModelVariants", [])
+    if existing.get("EndpointMetadata", {}).get("EndpointName") != endpoint or [
+        v.get("ShadowModelVariantName") for v in shadows
+    ] != [shadow_variant]:
+        return None
+    log.info("experiment %s already made by an earlier attempt of this request: taking it", name)
+    return {"InferenceExperimentArn": existing.get("Arn", "")}
 
 
 def describe_experiment(sm: Any, name: str) -> dict[str, Any]:

@@ -176,6 +176,59 @@ def test_the_requests_sent_to_aws_satisfy_botocores_shapes() -> None:
     assert stop["DesiredState"] == "Completed"
 
 
+class RetriedSageMaker:
+    """A create whose first attempt made the experiment but whose answer was lost: botocore's retry is refused as
+    ResourceInUse. `existing` is what DescribeInferenceExperiment finds under that name."""
+
+    def __init__(self, existing: dict[str, Any]) -> None:
+        self.existing = existing
+
+    def create_inference_experiment(self, **request: Any) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        error = {
+            "Code": "ResourceInUse",
+            "Message": f"Cannot create already existing inference experiment {request['Name']}",
+        }
+        raise ClientError({"Error": error}, "CreateInferenceExperiment")
+
+    def describe_inference_experiment(self, **request: Any) -> dict[str, Any]:
+        return {**self.existing, "Name": request["Name"]}
+
+
+def _create(sm: Any) -> dict[str, Any]:
+    source = {"VariantName": "champion", "ModelName": "intent-ab-champion-0123456789"}
+    return shadow.create_experiment(
+        sm,
+        name="intent-ab-shadow-20261203063000",
+        endpoint="intent-ab",
+        source=source,
+        shadow_variant="Shadow",
+        shadow_model="intent-ab-Shadow-abcdef0123",
+        percent=25,
+        role_arn=ROLE,
+    )
+
+
+def _existing(endpoint: str = "intent-ab", variant: str = "Shadow") -> dict[str, Any]:
+    return {
+        "Arn": "arn:aws:sagemaker:us-east-1:123456789012:inference-experiment/intent-ab-shadow-20261203063000",
+        "EndpointMetadata": {"EndpointName": endpoint},
+        "ShadowModeConfig": {"ShadowModelVariants": [{"ShadowModelVariantName": variant, "SamplingPercentage": 25}]},
+    }
+
+
+def test_a_create_retried_after_its_first_attempt_made_the_experiment_takes_that_experiment() -> None:
+    # Seen under CI load on the local endpoint: the first attempt's answer timed out and the retry was refused.
+    assert _create(RetriedSageMaker(_existing()))["InferenceExperimentArn"].endswith("intent-ab-shadow-20261203063000")
+
+
+@pytest.mark.parametrize("existing", [_existing(endpoint="other-endpoint"), _existing(variant="Other")])
+def test_an_existing_experiment_of_another_request_is_still_refused(existing: dict[str, Any]) -> None:
+    with pytest.raises(DeploymentError, match="create_inference_experiment refused: ResourceInUse"):
+        _create(RetriedSageMaker(existing))
+
+
 class MinuteCloudWatch:
     """Each whole minute asked for: the shadow had 100 invocations and 1 error, production 400 and none; ModelLatency
     p95 30 ms for the shadow, 20 ms for production (CloudWatch reports microseconds)."""
