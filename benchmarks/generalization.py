@@ -46,6 +46,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "vocab-16000+no-label-smoothing": {"tokenizer_vocab_size": 16000, "label_smoothing": 0.0},
     "vocab-16000+lr-0.0005": {"tokenizer_vocab_size": 16000, "learning_rate": 0.0005},
     "vocab-16000+batch-16": {"tokenizer_vocab_size": 16000, "batch_size": 16},
+    "no-distillation": {"distill_weight": 0.0},
+    "distill-0.3": {"distill_weight": 0.3},
+    "distill-0.7": {"distill_weight": 0.7},
+    "word-dropout-0.1": {"word_dropout": 0.1},
+    "epochs-16": {"epochs": 16},
 }
 
 

@@ -200,6 +200,13 @@ def train(
     order_rng = random.Random(config.seed)  # the same on every process: each takes its share of the same order
     noise_rng = random.Random(config.seed + 1 + runtime.rank)
 
+    teacher, weight = None, config.distill_weight or 0.0
+    if weight:
+        from ml.distillation import Teacher
+
+        report(on_progress if runtime.is_main else None, Progress("training", "fitting the teacher"))
+        teacher = Teacher.fit(train_texts, [e.intent for e in train_examples], labels, seed=config.seed)
+
     train_lengths = [len(t) for t in train_texts]
     history: list[dict[str, float]] = []
     best_f1, best_epoch, best_state, stale = -1.0, 0, None, 0
@@ -209,12 +216,17 @@ def train(
         running = 0.0
         show = on_progress if runtime.is_main else None
         for step, idx in enumerate(batches):
-            texts = augment([train_texts[i] for i in idx], config, noise_rng)
+            sources = [train_texts[i] for i in idx]
+            texts = augment(sources, config, noise_rng)
             batch = {k: v.to(runtime.device) for k, v in encode(tokenizer, texts, info).items()}
             targets = torch.tensor([train_labels[i] for i in idx], device=runtime.device)
+            soft = None if teacher is None else torch.from_numpy(teacher.probabilities(sources, texts))
             with runtime.autocast():
                 logits = trained(**batch).logits
                 loss = torch.nn.functional.cross_entropy(logits, targets, label_smoothing=config.label_smoothing)
+                if soft is not None:  # the teacher's probabilities for what this batch reads, beside its labels
+                    soft_loss = torch.nn.functional.cross_entropy(logits, soft.to(runtime.device))
+                    loss = (1 - weight) * loss + weight * soft_loss
             (scaler.scale(loss) if scaler else loss).backward()
             if scaler:
                 scaler.unscale_(optimizer)
