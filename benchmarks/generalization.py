@@ -1,6 +1,7 @@
 """How well a trained model reads real prompts: test split vs the hand-written natural set, per training variant.
 
 Run: .venv/bin/python -m benchmarks.generalization [--variant NAME ...] [--per-intent 400] [--no-added] [--out FILE]
+     [--keep-models DIR]
 
 Each variant trains the `make run` model (the tiny preset, TrainConfig's defaults) with a few settings changed, on
 the data the DVC stage `generate` produces at this commit (generated rows, then the added ones of
@@ -133,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-added", action="store_true", help="leave out data/feedback.jsonl's rows (the generated rows only)"
     )
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON rows here")
+    parser.add_argument(
+        "--keep-models",
+        type=Path,
+        default=None,
+        help="keep each trained model here (VARIANT-SEED), e.g. for served_models",
+    )
     args = parser.parse_args(argv)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
@@ -142,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         data = generate(args.per_intent, args.seed, Path(scratch) / "prompts.jsonl", added=not args.no_added)
         for name in args.variant or list(VARIANTS):
             for train_seed in args.train_seed or [None]:
-                rows.append({**run_variant(name, data, Path(scratch), seed=train_seed), "added": not args.no_added})
+                workdir = args.keep_models or Path(scratch)
+                rows.append({**run_variant(name, data, workdir, seed=train_seed), "added": not args.no_added})
                 print(json.dumps(rows[-1]), flush=True)
     print(render(rows, commit or "?"))
     if args.out:

@@ -19,10 +19,9 @@ log = logging.getLogger(__name__)
 
 # Folds of the cross-fitting: each teacher is fitted on 4/5 of the training prompts.
 TEACHER_FOLDS = 5
-# The regularisation of the teacher's logistic regression (inverse strength) and its solver's tolerance: at
-# 1e-3 the fit takes a third of the time of sklearn's default for the same predictions (docs/benchmarks.md).
+# The inverse regularisation strength of the teacher's logistic regression. Its solver keeps sklearn's tolerance
+# (1e-4): at 1e-3 it fits in half the time, 1.2 points worse on the validation split's hand-written prompts.
 TEACHER_C = 10.0
-TEACHER_TOL = 1e-3
 
 
 def make_teacher() -> Any:
@@ -35,7 +34,7 @@ def make_teacher() -> Any:
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
     )
-    return make_pipeline(features, LogisticRegression(C=TEACHER_C, tol=TEACHER_TOL, max_iter=1000))
+    return make_pipeline(features, LogisticRegression(C=TEACHER_C, max_iter=3000))
 
 
 @dataclass

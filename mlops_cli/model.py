@@ -51,6 +51,13 @@ def _from_params(key: str) -> dict[str, Any]:
     show_default=True,
     help="Epochs without validation macro-F1 gain before stopping.",
 )
+@click.option(
+    "--distill-weight",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=None,
+    show_default="0.5 for a preset, 0 for a checkpoint",
+    help="Weight of the linear teacher's probabilities beside the labels (0: labels only; ml/distillation.py).",
+)
 @split_seed_option
 @click.option(
     "--report-dir",
