@@ -134,26 +134,33 @@ class RecordingSageMaker:
         return {"InferenceExperimentArn": "arn"}
 
 
+def _create(sm: Any, **changes: Any) -> dict[str, Any]:
+    """CreateInferenceExperiment of a 25 % shadow of intent-ab's champion, as the library sends it."""
+    request: dict[str, Any] = {
+        "name": "intent-ab-shadow-20261203063000",
+        "endpoint": "intent-ab",
+        "source": {
+            "VariantName": "champion",
+            "ModelName": "intent-ab-champion-0123456789",
+            "InstanceType": "ml.c6i.large",
+        },
+        "shadow_variant": "Shadow",
+        "shadow_model": "intent-ab-Shadow-abcdef0123",
+        "percent": 25,
+        "role_arn": ROLE,
+    }
+    return shadow.create_experiment(sm, **{**request, **changes})
+
+
 def test_the_requests_sent_to_aws_satisfy_botocores_shapes() -> None:
     import botocore.session
     from botocore.validate import ParamValidator
 
     model = botocore.session.get_session().get_service_model("sagemaker")
     sm = RecordingSageMaker()
-    source = {"VariantName": "champion", "ModelName": "intent-ab-champion-0123456789", "InstanceType": "ml.c6i.large"}
     name = shadow.experiment_name("intent-ab", datetime(2026, 12, 3, 6, 30, tzinfo=UTC).timestamp())
     assert name == "intent-ab-shadow-20261203063000"
-    shadow.create_experiment(
-        sm,
-        name=name,
-        endpoint="intent-ab",
-        source=source,
-        shadow_variant="Shadow",
-        shadow_model="intent-ab-Shadow-abcdef0123",
-        percent=25,
-        role_arn=ROLE,
-        description="shadow of champion",
-    )
+    _create(sm, name=name, description="shadow of champion")
     described = {
         "Name": name,
         "ShadowModeConfig": {
@@ -194,20 +201,6 @@ class RetriedSageMaker:
 
     def describe_inference_experiment(self, **request: Any) -> dict[str, Any]:
         return {**self.existing, "Name": request["Name"]}
-
-
-def _create(sm: Any) -> dict[str, Any]:
-    source = {"VariantName": "champion", "ModelName": "intent-ab-champion-0123456789"}
-    return shadow.create_experiment(
-        sm,
-        name="intent-ab-shadow-20261203063000",
-        endpoint="intent-ab",
-        source=source,
-        shadow_variant="Shadow",
-        shadow_model="intent-ab-Shadow-abcdef0123",
-        percent=25,
-        role_arn=ROLE,
-    )
 
 
 def _existing(endpoint: str = "intent-ab", variant: str = "Shadow") -> dict[str, Any]:
