@@ -29,6 +29,8 @@ PROJECT_FILES = ("dvc.yaml", "dvc.lock", "params.yaml", ".dvcignore", ".gitignor
 PACKAGES = ("ml", "pipelines", "inference", "model_registry", "benchmarks", "mlops_cli")
 # Small enough for CI's two cores; still every intent in every split.
 SMALL = {"data": {"per_intent": 40}, "train": {"epochs": 1, "max_length": 32}}
+# data/feedback.jsonl's hand-written rows thinned the same way (every 10th: about 470, every intent among them).
+FEEDBACK_EVERY = 10
 STEP_TIMEOUT = 300  # seconds per DVC command; the whole test takes about two minutes on two busy cores
 
 
@@ -55,7 +57,8 @@ def dvc(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def experiment_repo(tmp_path: Path) -> Path:
-    """A git repository holding the project's code and DVC files, its params.yaml made small and committed."""
+    """A git repository holding the project's code and DVC files, its params.yaml and feedback rows made small and
+    committed."""
     repo = tmp_path / "project"
     for rel in PROJECT_FILES:
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -63,8 +66,10 @@ def experiment_repo(tmp_path: Path) -> Path:
     for package in PACKAGES:
         shutil.copytree(ROOT / package, repo / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (repo / "data").mkdir()
-    for name in (".gitignore", "natural_prompts.jsonl", "feedback.jsonl"):
+    for name in (".gitignore", "natural_prompts.jsonl"):
         shutil.copy2(ROOT / "data" / name, repo / "data" / name)
+    feedback = (ROOT / "data" / "feedback.jsonl").read_text().splitlines(keepends=True)
+    (repo / "data" / "feedback.jsonl").write_text("".join(feedback[::FEEDBACK_EVERY]))
     params = yaml.safe_load((repo / "params.yaml").read_text())
     for section, values in SMALL.items():
         params[section].update(values)
