@@ -124,7 +124,7 @@ DOCUMENTED: dict[str, list[Need]] = {
         *(
             Need(
                 f"sagemaker:{verb}InferenceExperiment",
-                f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:inference-experiment/{ENDPOINT}-shadow-20261203063000",
+                f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:inference-experiment/{ENDPOINT}-shadow-20261203063000-000",
                 "`mlops endpoint shadow start|report|stop` (inference.deploy.shadow, experiments named "
                 "<endpoint>-shadow-<UTC time>); moto implements no inference experiments "
                 "(tests/inference/deploy/test_shadow.py)",

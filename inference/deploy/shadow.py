@@ -140,8 +140,12 @@ def _call(sm: Any, operation: str, **params: Any) -> dict[str, Any]:
 
 
 def experiment_name(endpoint: str, clock: float | None = None) -> str:
-    """A new experiment's name: the endpoint's, then `-shadow-` and the UTC time to the second."""
-    stamp = datetime.fromtimestamp(time.time() if clock is None else clock, UTC).strftime("%Y%m%d%H%M%S")
+    """A new experiment's name: the endpoint's, then `-shadow-` and the UTC time to the millisecond.
+
+    Names stay taken after an experiment ends, and a test stopped and started again on one endpoint can fall in the
+    same second (CI saw ResourceInUse from exactly that), so the stamp goes to the millisecond."""
+    moment = datetime.fromtimestamp(time.time() if clock is None else clock, UTC)
+    stamp = f"{moment:%Y%m%d%H%M%S}-{moment.microsecond // 1000:03d}"
     return f"{endpoint[: EXPERIMENT_NAME_LIMIT - len(stamp) - 8]}-shadow-{stamp}"
 
 

@@ -3,6 +3,8 @@ and what moto does with inference experiments (nothing: pinned here, so the day 
 
 from __future__ import annotations
 
+import re
+
 from datetime import UTC, datetime
 from typing import Any
 
@@ -137,7 +139,7 @@ class RecordingSageMaker:
 def _create(sm: Any, **changes: Any) -> dict[str, Any]:
     """CreateInferenceExperiment of a 25 % shadow of intent-ab's champion, as the library sends it."""
     request: dict[str, Any] = {
-        "name": "intent-ab-shadow-20261203063000",
+        "name": "intent-ab-shadow-20261203063000-000",
         "endpoint": "intent-ab",
         "source": {
             "VariantName": "champion",
@@ -159,7 +161,11 @@ def test_the_requests_sent_to_aws_satisfy_botocores_shapes() -> None:
     model = botocore.session.get_session().get_service_model("sagemaker")
     sm = RecordingSageMaker()
     name = shadow.experiment_name("intent-ab", datetime(2026, 12, 3, 6, 30, tzinfo=UTC).timestamp())
-    assert name == "intent-ab-shadow-20261203063000"
+    assert name == "intent-ab-shadow-20261203063000-000"
+    # Stopped and started again within a second, the next experiment still gets a name of its own.
+    later = shadow.experiment_name("intent-ab", datetime(2026, 12, 3, 6, 30, 0, 250_000, tzinfo=UTC).timestamp())
+    assert later == "intent-ab-shadow-20261203063000-250"
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}", shadow.experiment_name("e" * 200))  # AWS's pattern
     _create(sm, name=name, description="shadow of champion")
     described = {
         "Name": name,
@@ -205,7 +211,7 @@ class RetriedSageMaker:
 
 def _existing(endpoint: str = "intent-ab", variant: str = "Shadow") -> dict[str, Any]:
     return {
-        "Arn": "arn:aws:sagemaker:us-east-1:123456789012:inference-experiment/intent-ab-shadow-20261203063000",
+        "Arn": "arn:aws:sagemaker:us-east-1:123456789012:inference-experiment/intent-ab-shadow-20261203063000-000",
         "EndpointMetadata": {"EndpointName": endpoint},
         "ShadowModeConfig": {"ShadowModelVariants": [{"ShadowModelVariantName": variant, "SamplingPercentage": 25}]},
     }
@@ -213,7 +219,7 @@ def _existing(endpoint: str = "intent-ab", variant: str = "Shadow") -> dict[str,
 
 def test_a_create_retried_after_its_first_attempt_made_the_experiment_takes_that_experiment() -> None:
     # Seen under CI load on the local endpoint: the first attempt's answer timed out and the retry was refused.
-    assert _create(RetriedSageMaker(_existing()))["InferenceExperimentArn"].endswith("intent-ab-shadow-20261203063000")
+    assert _create(RetriedSageMaker(_existing()))["InferenceExperimentArn"].endswith("intent-ab-shadow-20261203063000-000")
 
 
 @pytest.mark.parametrize("existing", [_existing(endpoint="other-endpoint"), _existing(variant="Other")])
@@ -271,7 +277,7 @@ class DescribingSageMaker:
 
     def __init__(self, start: datetime) -> None:
         self.experiment = {
-            "Name": "intent-ab-shadow-20261203120000",
+            "Name": "intent-ab-shadow-20261203120000-000",
             "Status": "Running",
             "Schedule": {"StartTime": start},
             "CreationTime": start,
@@ -299,7 +305,7 @@ def test_the_aws_report_reads_the_experiments_window_from_cloudwatch() -> None:
     traffic = CloudWatchTraffic(MinuteCloudWatch(), clock=lambda: noon.timestamp() + 600)
     target = DeployTarget(EndpointManager(DescribingSageMaker(noon)), None, traffic, "us-east-1")
     report = shadow.shadow_report(target, "intent-ab")
-    assert report.experiment == "intent-ab-shadow-20261203120000" and report.source_variant == "champion"
+    assert report.experiment == "intent-ab-shadow-20261203120000-000" and report.source_variant == "champion"
     figures = report.variants["Shadow"]["figures"]
     assert figures["requests"] == 800  # the minutes 12:00-12:08, published 2 minutes after they closed
     assert report.verdict == INSUFFICIENT and report.figures_from.startswith("CloudWatch")
