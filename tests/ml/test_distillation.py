@@ -45,6 +45,20 @@ def test_probabilities_follow_the_students_label_order_for_noisy_copies(small_da
     assert agree >= 30  # the columns are the student's labels: most noisy copies keep their intent
 
 
+def test_a_clean_prompt_scored_again_gets_the_same_probabilities_and_its_noisy_copy_is_scored_afresh(
+    small_dataset: Path,
+) -> None:
+    examples = load_examples(small_dataset)
+    texts, labels = [e.text for e in examples], [e.intent for e in examples]
+    teacher = Teacher.fit(texts, labels, INTENTS, seed=13)
+    first = teacher.probabilities(texts[:20], texts[:20])
+    fresh = Teacher(teacher.models, teacher.fold_of, teacher.label_names)  # the same teachers, nothing remembered
+    noisy = [f"{t} please" if i % 2 else t for i, t in enumerate(texts[:20])]  # a batch half clean, half changed
+    assert teacher.probabilities(texts[:20], noisy) == pytest.approx(fresh.probabilities(texts[:20], noisy))
+    assert teacher.probabilities(texts[:20], texts[:20]) == pytest.approx(first)
+    assert set(fresh.clean) == set(texts[:20:2])  # only what was read as it is was remembered
+
+
 def test_a_distillation_weight_of_one_or_more_is_refused() -> None:
     from ml.errors import ModelError
     from ml.train_config import TrainConfig
