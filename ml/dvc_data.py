@@ -161,8 +161,9 @@ def lineage(repo: Path, md5: str) -> list[dict[str, Any]]:
     return chain
 
 
-def materialize(repo: Path, path: str = DATA_PATH) -> DataVersion:
-    """Make the workspace hold the pinned dataset: pull from the default remote, else reproduce and verify."""
+def materialize(repo: Path, path: str = DATA_PATH, *, push_reproduced: bool = True) -> DataVersion:
+    """Make the workspace hold the pinned dataset: pull from the default remote, else reproduce, verify and (unless
+    `push_reproduced` is false) push it there for the next clone."""
     repo = Path(repo)
     version = data_version(repo, path)
     if version.in_sync:
@@ -190,7 +191,8 @@ def materialize(repo: Path, path: str = DATA_PATH) -> DataVersion:
             f"reproduced {path} has md5 {after.workspace_md5}, but dvc.lock pins {version.pinned_md5}",
             hint=f"the generator or its parameters changed without `dvc repro {STAGE}` + commit of dvc.lock",
         )
-    push(repo)
+    if push_reproduced:
+        push(repo)
     return data_version(repo, path)
 
 

@@ -79,7 +79,7 @@ def add_feedback(repo: Path, file: Path, *, source: str, push: bool = True) -> A
         before = data_version(repo)
         if not before.in_sync:
             log.info("workspace data is not the pinned version %s: materialising it first", before.pinned_md5)
-            before = materialize(repo)
+            before = materialize(repo, push_reproduced=push)  # --no-push touches no remote, not even for this
         _check_stage_current(repo)
         existing = load_examples(repo / DATA_PATH)
         # The hand-written held-out set must stay unseen by training: its prompts are never added (docs/labeling.md).

@@ -277,6 +277,18 @@ def test_no_push_leaves_the_remote_alone(repo: Path, tmp_path: Path, private_sta
     assert not remote_holds(private_state, result["md5"])
 
 
+def test_no_push_leaves_the_remote_alone_when_the_parent_version_is_reproduced_first(
+    repo: Path, tmp_path: Path, private_state: Path
+) -> None:
+    parent = pinned_md5(repo)
+    shutil.rmtree(private_state / STATE_REMOTE_DIR)  # neither the remote nor the workspace holds the dataset
+    shutil.rmtree(repo / ".dvc" / "cache")
+    (repo / DATA_PATH).unlink()
+    result = add_feedback(repo, write_rows(tmp_path / "ok.jsonl", NEW_ROWS), source="review", push=False)
+    assert result.parent_md5 == parent and not result.pushed
+    assert not remote_holds(private_state, parent) and not remote_holds(private_state, result.md5)
+
+
 def test_a_hand_edited_feedback_file_is_refused_until_reproduced(repo: Path, tmp_path: Path) -> None:
     """Rows nobody recorded would otherwise ride along in the next version under another source."""
     with (repo / FEEDBACK_PATH).open("a") as handle:
