@@ -13,6 +13,9 @@ from ml.errors import MlopsError
 
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 DEFAULT_REGION = "us-east-1"
+# The key prefix in the bucket under which jobs, packages and recommender payloads go (`--prefix`,
+# MLOPS_SAGEMAKER_PREFIX).
+DEFAULT_S3_PREFIX = "intent-mlops"
 
 
 def boto3_client(

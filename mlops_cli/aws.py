@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from ml.aws import DEFAULT_S3_PREFIX
 from mlops_cli.errors import user_errors
 from mlops_cli.options import region_option
 from mlops_cli.output import emit, json_option
@@ -37,7 +38,7 @@ def aws() -> None:
     "--prefix",
     envvar="MLOPS_SAGEMAKER_PREFIX",
     default=None,
-    help="S3 key prefix inside the bucket [env MLOPS_SAGEMAKER_PREFIX; default intent-mlops].",
+    help=f"S3 key prefix inside the bucket [env MLOPS_SAGEMAKER_PREFIX; default {DEFAULT_S3_PREFIX}].",
 )
 @region_option("the jobs and endpoints run in")
 @click.option(

@@ -421,7 +421,7 @@ def _load_test(
     from datetime import UTC, datetime
 
     from inference.deploy.recommender import LoadTest
-    from inference.deploy.target import DEFAULT_PREFIX
+    from ml.aws import DEFAULT_S3_PREFIX
 
     name = job_name or f"intent-load-test-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     if not role:
@@ -436,7 +436,7 @@ def _load_test(
         job_name=name,
         role_arn=role,
         instance_types=instance_types,
-        payload_url=payload_url or f"s3://{bucket}/{DEFAULT_PREFIX}/recommender/{name}/payloads.tar.gz",
+        payload_url=payload_url or f"s3://{bucket}/{DEFAULT_S3_PREFIX}/recommender/{name}/payloads.tar.gz",
         model_package_arn=model_package_arn,
         sagemaker_model=sagemaker_model,
         p95_ms=p95_ms,

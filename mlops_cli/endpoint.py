@@ -17,6 +17,7 @@ import click
 from inference.deploy.report import DEFAULT_SAMPLE_SIZE, ReportPolicy
 from inference.deploy.shadow import DEFAULT_SHADOW_VARIANT, ShadowPolicy
 from inference.variants import Guard
+from ml.aws import DEFAULT_S3_PREFIX
 from ml.settings import MIN_STEP_INVOCATIONS, P95_BUDGET_MS, REGISTERED_MODEL_NAME
 from mlops_cli.errors import aws_errors, sigterm_interrupts, user_errors
 from mlops_cli.options import region_option
@@ -290,7 +291,7 @@ def _weights(weights: dict[str, float]) -> str:
     help="S3 bucket for model packages [env MLOPS_SAGEMAKER_BUCKET; default sagemaker-<region>-<account>].",
 )
 @click.option(
-    "--prefix", envvar="MLOPS_SAGEMAKER_PREFIX", default="intent-mlops", show_default=True, help="S3 key prefix."
+    "--prefix", envvar="MLOPS_SAGEMAKER_PREFIX", default=DEFAULT_S3_PREFIX, show_default=True, help="S3 key prefix."
 )
 @click.option(
     "--instance-type",

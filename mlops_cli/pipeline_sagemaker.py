@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ml.aws import DEFAULT_S3_PREFIX
 from mlops_cli.errors import user_errors
 from mlops_cli.options import region_option
 from mlops_cli.output import emit, json_option
@@ -36,7 +37,7 @@ def _settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "s3_prefix",
             envvar="MLOPS_SAGEMAKER_PREFIX",
             default=None,
-            help="S3 key prefix inside the bucket (env MLOPS_SAGEMAKER_PREFIX; default intent-mlops).",
+            help=f"S3 key prefix inside the bucket (env MLOPS_SAGEMAKER_PREFIX; default {DEFAULT_S3_PREFIX}).",
         ),
         click.option(
             "--pipeline-name",

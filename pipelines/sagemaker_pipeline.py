@@ -38,7 +38,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ml.aws import DEFAULT_REGION, ROLE_ARN_RE
+from ml.aws import DEFAULT_REGION, DEFAULT_S3_PREFIX, ROLE_ARN_RE
 from ml.errors import MlopsError
 from ml.settings import IMAGE_ENV, git_commit
 from pipelines import sagemaker_sdk as sdk
@@ -80,7 +80,7 @@ class SageMakerSettings:
     role_arn: str = PLACEHOLDER_ROLE_ARN  # execution role of the jobs (and the pipeline)
     region: str = DEFAULT_REGION
     default_bucket: str | None = None  # S3 bucket for code and outputs (default: sagemaker-<region>-<account>)
-    s3_prefix: str = "intent-mlops"
+    s3_prefix: str = DEFAULT_S3_PREFIX
     image_policy: str = "project"  # project: Dockerfile.train's image; aws: AWS's PyTorch image (pipelines.images)
     processing_image_uri: str | None = None  # default: the policy's CPU image
     training_image_uri: str | None = None  # default of the TrainingImage parameter: the policy's CPU image

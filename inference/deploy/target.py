@@ -13,12 +13,11 @@ from typing import Any
 from inference.deploy.endpoints import EndpointManager
 from inference.deploy.packages import ResolvedModel, upload_packages
 from inference.deploy.traffic import CloudWatchTraffic, LocalEndpointTraffic, TrafficSource
-from ml.aws import DEFAULT_REGION, boto3_client
+from ml.aws import DEFAULT_REGION, DEFAULT_S3_PREFIX, boto3_client
 
 # What the local endpoint records as a variant's image and execution role: it runs neither.
 LOCAL_IMAGE = "local/intent-serve:latest"
 LOCAL_ROLE = "arn:aws:iam::000000000000:role/local-endpoint"
-DEFAULT_PREFIX = "intent-mlops"
 
 
 @dataclass
@@ -31,7 +30,7 @@ class DeployTarget:
     region: str
     local_url: str | None = None
     bucket: str | None = None
-    prefix: str = DEFAULT_PREFIX
+    prefix: str = DEFAULT_S3_PREFIX
 
     @classmethod
     def create(
@@ -40,7 +39,7 @@ class DeployTarget:
         region: str = DEFAULT_REGION,
         *,
         bucket: str | None = None,
-        prefix: str = DEFAULT_PREFIX,
+        prefix: str = DEFAULT_S3_PREFIX,
     ) -> DeployTarget:
         """AWS (credentials, region, AWS_ENDPOINT_URL from the usual boto3 environment), or the local endpoint's URL."""
         if local_url:
