@@ -688,6 +688,7 @@ def shadow_start(
     show_default=True,
     help="The shadow's error rate.",
 )
+@click.option("--check", is_flag=True, help="Exit 1 unless the verdict is ready (for CI).")
 def shadow_report(
     endpoint_name: str,
     target: DeployTarget,
@@ -697,9 +698,10 @@ def shadow_report(
     max_p95_ms: float,
     max_latency_ratio: float,
     max_error_rate: float,
+    check: bool,
 ) -> None:
     """Report on ENDPOINT's shadow test (the running one, else the latest): agreement with production, latency and
-    errors, and a verdict. Exit 0 when ready, 1 when not ready or the evidence is insufficient."""
+    errors, and a verdict (ready, not ready, or insufficient evidence)."""
     from inference.deploy.shadow import READY, render_report
     from pipelines.shadow import shadow_report as build
 
@@ -712,7 +714,8 @@ def shadow_report(
     )
     result = build(target, endpoint_name, policy=policy)
     emit(result.to_dict(), as_json=as_json, text=render_report(result))
-    if result.verdict != READY:
+    if check and result.verdict != READY:
+        click.echo(f"error: verdict is {result.verdict}, not {READY}", err=True)
         click.get_current_context().exit(1)
 
 
