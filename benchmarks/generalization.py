@@ -52,6 +52,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "distill-0.7": {"distill_weight": 0.7},
     "word-dropout-0.1": {"word_dropout": 0.1},
     "epochs-16": {"epochs": 16},
+    "ema-0.998": {"ema_decay": 0.998},
+    "ema-0.995": {"ema_decay": 0.995},
 }
 
 

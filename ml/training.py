@@ -207,6 +207,13 @@ def train(
         report(on_progress if runtime.is_main else None, Progress("training", "fitting the teacher"))
         teacher = Teacher.fit(train_texts, [e.intent for e in train_examples], labels, seed=config.seed)
 
+    ema = None
+    if config.ema_decay:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay))
+    evaluated = model if ema is None else ema.module  # what is validated and saved
+
     train_lengths = [len(t) for t in train_texts]
     history: list[dict[str, float]] = []
     best_f1, best_epoch, best_state, stale = -1.0, 0, None, 0
@@ -238,13 +245,15 @@ def train(
                 optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
+            if ema is not None:
+                ema.update_parameters(model)
             running += loss.item()
             figures = f"loss {running / (step + 1):.4f}"
             report(show, Progress("training", f"epoch {epoch}/{config.epochs}", step + 1, len(batches), figures))
         mean_loss = running / max(1, len(batches))
 
         def validate(epoch: int = epoch, mean_loss: float = mean_loss) -> dict[str, float]:
-            preds = predict_logits(model, tokenizer, info, val_texts).argmax(axis=1)
+            preds = predict_logits(evaluated, tokenizer, info, val_texts).argmax(axis=1)
             val = classification_scores(preds.tolist(), val_labels, labels)
             return {
                 "epoch": epoch,
@@ -260,7 +269,7 @@ def train(
             on_epoch_end(epoch, row)
         if row["val_macro_f1"] > best_f1:
             best_f1, best_epoch, stale = row["val_macro_f1"], epoch, 0
-            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in evaluated.state_dict().items()}
         else:
             stale += 1
             if stale >= config.patience:

@@ -63,3 +63,27 @@ def test_train_to_directory_returns_where_the_model_is(small_dataset: Path, tmp_
     assert result.model_dir == tmp_path / "model"
     assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no staging directory left behind
     load_model(result.model_dir)
+
+
+def test_the_weights_average_is_what_is_saved_when_ema_is_on(small_dataset: Path, tmp_path: Path) -> None:
+    import pytest
+    import torch
+
+    from ml.errors import ModelError
+    from ml.model import load_model
+    from ml.train_config import TrainConfig
+    from ml.training import train_to_directory
+
+    def weights(**changes: float) -> dict[str, torch.Tensor]:
+        config = TrainConfig(epochs=2, distill_weight=0.0, **changes)
+        out = tmp_path / "-".join(f"{k}{v}" for k, v in changes.items()) / "model"
+        model, _, _ = load_model(train_to_directory(config, small_dataset, out).model_dir)
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    plain, tracking, averaged = weights(ema_decay=0.0), weights(ema_decay=1e-12), weights(ema_decay=0.99)
+    # An average that forgets at once is the trained weights themselves; a slow one is another model.
+    assert all(torch.allclose(plain[k], tracking[k], atol=1e-6) for k in plain)
+    assert any(not torch.allclose(plain[k], averaged[k], atol=1e-4) for k in plain)
+    with pytest.raises(ModelError, match="ema_decay"):
+        TrainConfig(ema_decay=1.0)
+    assert TrainConfig(model="tiny").ema_decay > 0 and TrainConfig(model="microsoft/deberta-v3-base").ema_decay == 0
