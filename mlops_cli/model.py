@@ -58,6 +58,13 @@ def _from_params(key: str) -> dict[str, Any]:
     show_default="0.5 for a preset, 0 for a checkpoint",
     help="Weight of the linear teacher's probabilities beside the labels (0: labels only; ml/distillation.py).",
 )
+@click.option(
+    "--ema-decay",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=None,
+    show_default="0.998 for a preset, 0 for a checkpoint",
+    help="Decay of the weights' moving average that is validated and saved (0: the trained weights themselves).",
+)
 @split_seed_option
 @click.option(
     "--report-dir",

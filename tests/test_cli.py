@@ -100,6 +100,8 @@ def test_train_with_unknown_preset(small_dataset: Path, tmp_path: Path) -> None:
 def test_train_with_a_distillation_weight_out_of_range(small_dataset: Path, tmp_path: Path) -> None:
     proc = run_cli("train", "--data", str(small_dataset), "--distill-weight", "1", "--out", str(tmp_path / "m"))
     assert proc.returncode == 2 and "--distill-weight" in proc.stderr and "0<=x<1" in proc.stderr
+    proc = run_cli("train", "--data", str(small_dataset), "--ema-decay", "1", "--out", str(tmp_path / "m"))
+    assert proc.returncode == 2 and "--ema-decay" in proc.stderr and "0<=x<1" in proc.stderr
     assert not (tmp_path / "m").exists()
 
 
@@ -131,14 +133,14 @@ def test_train_refuses_to_overwrite_without_flag(tiny_model: Path, small_dataset
 
 def test_train_then_evaluate_end_to_end(small_dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "model"
-    proc = run_cli(
-        "train", "--data", str(small_dataset), "--out", str(out), "--epochs", "2", "--distill-weight", "0.3", "--json"
-    )
+    settings = ("--epochs", "2", "--distill-weight", "0.3", "--ema-decay", "0.9")
+    proc = run_cli("train", "--data", str(small_dataset), "--out", str(out), *settings, "--json")
     assert proc.returncode == 0, proc.stderr
     trained = json.loads(proc.stdout)
     assert trained["model_dir"] == str(out) and 1 <= trained["epochs_run"] <= 2
     recorded = json.loads((out / "intent_model.json").read_text())["extra"]["train_config"]
-    assert recorded["distill_weight"] == 0.3  # the setting travels with the model (and into MLflow's parameters)
+    # The settings travel with the model (and into MLflow's parameters).
+    assert recorded["distill_weight"] == 0.3 and recorded["ema_decay"] == 0.9
     proc = run_cli(
         "evaluate", "--model", str(out), "--data", str(small_dataset), "--out", str(tmp_path / "ev"), "--json"
     )
