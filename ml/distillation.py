@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 # Folds of the cross-fitting: each teacher is fitted on 4/5 of the training prompts.
 TEACHER_FOLDS = 5
-# The inverse regularisation strength of the teacher's logistic regression. Its solver keeps sklearn's tolerance
-# (1e-4): at 1e-3 it fits in half the time, 1.2 points worse on the validation split's hand-written prompts.
+# The inverse regularisation strength of the teacher's logistic regression. Its solver keeps sklearn's tolerance:
+# a looser one fits faster and teaches worse (docs/benchmarks.md, "Distillation from a linear teacher").
 TEACHER_C = 10.0
 
 

@@ -17,12 +17,11 @@ def _from_params(name: str) -> Any:
     return field(default_factory=factory)
 
 
-# The distillation weight of a preset trained from random weights: natural-prompt macro-F1 rose 2-4 points over
-# labels alone on the same data, and 0.7 did worse (docs/benchmarks.md, "Distillation from a linear teacher").
+# The distillation weight of a preset trained from random weights: it beat labels alone on the natural prompts, and
+# 0.7 did worse (docs/benchmarks.md, "Distillation from a linear teacher").
 PRESET_DISTILL_WEIGHT = 0.5
-# The weights' moving-average decay of a preset trained from random weights (about 2.3 epochs of 217 steps):
-# natural-prompt macro-F1 0.919 against 0.915 over three seeds, question_answering 0.85-0.86 against 0.82-0.84
-# (docs/benchmarks.md, "Averaged weights").
+# The weights' moving-average decay of a preset trained from random weights: it lifted the weakest intent on the
+# natural prompts at every seed measured (docs/benchmarks.md, "Averaged weights").
 PRESET_EMA_DECAY = 0.998
 
 

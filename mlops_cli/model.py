@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ml.train_config import TrainConfig
+from ml.train_config import PRESET_DISTILL_WEIGHT, PRESET_EMA_DECAY, TrainConfig
 from mlops_cli.errors import user_errors
 from mlops_cli.options import (
     MODEL_HELP,
@@ -23,6 +23,18 @@ from mlops_cli.progress import progress_display
 def _from_params(key: str) -> dict[str, Any]:
     """Keyword arguments of an option whose default is params.yaml's `key`, resolved by TrainConfig when left out."""
     return {"default": None, "show_default": f"{key} in params.yaml"}
+
+
+def _preset_share(flag: str, preset_value: float, help_text: str) -> Any:
+    """An option taking a share in [0, 1) whose default, when left out, TrainConfig resolves: `preset_value` for a
+    preset, 0 for a checkpoint."""
+    return click.option(
+        flag,
+        type=click.FloatRange(0, 1, max_open=True),
+        default=None,
+        show_default=f"{preset_value:g} for a preset, 0 for a checkpoint",
+        help=help_text,
+    )
 
 
 @click.command()
@@ -51,19 +63,15 @@ def _from_params(key: str) -> dict[str, Any]:
     show_default=True,
     help="Epochs without validation macro-F1 gain before stopping.",
 )
-@click.option(
+@_preset_share(
     "--distill-weight",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=None,
-    show_default="0.5 for a preset, 0 for a checkpoint",
-    help="Weight of the linear teacher's probabilities beside the labels (0: labels only; ml/distillation.py).",
+    PRESET_DISTILL_WEIGHT,
+    "Weight of the linear teacher's probabilities beside the labels (0: labels only; ml/distillation.py).",
 )
-@click.option(
+@_preset_share(
     "--ema-decay",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=None,
-    show_default="0.998 for a preset, 0 for a checkpoint",
-    help="Decay of the weights' moving average that is validated and saved (0: the trained weights themselves).",
+    PRESET_EMA_DECAY,
+    "Decay of the weights' moving average that is validated and saved (0: the trained weights themselves).",
 )
 @split_seed_option
 @click.option(

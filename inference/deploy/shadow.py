@@ -143,7 +143,7 @@ def experiment_name(endpoint: str, clock: float | None = None) -> str:
     """A new experiment's name: the endpoint's, then `-shadow-` and the UTC time to the millisecond.
 
     Names stay taken after an experiment ends, and a test stopped and started again on one endpoint can fall in the
-    same second (CI saw ResourceInUse from exactly that), so the stamp goes to the millisecond."""
+    same second, which SageMaker refuses as ResourceInUse: hence the millisecond."""
     moment = datetime.fromtimestamp(time.time() if clock is None else clock, UTC)
     stamp = f"{moment:%Y%m%d%H%M%S}-{moment.microsecond // 1000:03d}"
     return f"{endpoint[: EXPERIMENT_NAME_LIMIT - len(stamp) - 8]}-shadow-{stamp}"
